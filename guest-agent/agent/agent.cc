@@ -1,0 +1,99 @@
+// memhp-agent — Agent (see agent.h).
+#include "agent/agent.h"
+
+#include <utility>
+
+namespace memhp::agent {
+namespace {
+
+uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
+
+}  // namespace
+
+Agent::Agent(const RequestHandler& handler, ChannelOpener opener, GMainContext* context,
+             BackoffPolicy backoff)
+    : handler_(handler),
+      link_(std::move(opener), context,
+            HostLinkCallbacks{
+                .on_connected = [this] { OnConnected(); },
+                .on_message = [this](memhp::v1::AgentEnvelope e) { OnMessage(std::move(e)); },
+                .on_disconnected = [this] { host_said_hello_ = false; },
+            },
+            backoff) {}
+
+void Agent::SendOrLog(const memhp::v1::AgentEnvelope& envelope, const char* what) {
+  const wire::SendStatus status = link_.Send(envelope);
+  if (status != wire::SendStatus::kQueued) {
+    g_warning("could not send %s to the host: %s", what, wire::SendStatusName(status));
+  }
+}
+
+void Agent::OnConnected() {
+  memhp::v1::AgentEnvelope envelope;
+  auto* request = envelope.mutable_request();
+  pending_hello_id_ = next_request_id_++;
+  request->set_id(pending_hello_id_);
+  *request->mutable_hello() = handler_.MakeHello();
+  SendOrLog(envelope, "hello");
+  SendInventoryEvent();
+}
+
+void Agent::SendInventoryEvent() {
+  Result<memhp::v1::Inventory> inventory = handler_.ReadInventory();
+  if (!inventory.ok()) {
+    g_warning("inventory not sent: %s", inventory.error().message.c_str());
+    return;
+  }
+  memhp::v1::AgentEnvelope envelope;
+  auto* event = envelope.mutable_event();
+  event->set_seq(next_seq_++);
+  event->set_time_unix_ns(NowUnixNs());
+  *event->mutable_inventory_changed() = std::move(inventory).value();
+  SendOrLog(envelope, "inventory event");
+  ++stats_.events_sent;
+}
+
+void Agent::OnMessage(memhp::v1::AgentEnvelope envelope) {
+  switch (envelope.kind_case()) {
+    case memhp::v1::AgentEnvelope::kRequest: {
+      ++stats_.requests;
+      const bool is_hello = envelope.request().has_hello();
+      memhp::v1::AgentEnvelope reply;
+      *reply.mutable_response() = handler_.Handle(envelope.request());
+      SendOrLog(reply, "response");
+      if (is_hello && !reply.response().has_error()) {
+        // The host (re)introduced itself: it is alive, and it wants a fresh picture.
+        host_said_hello_ = true;
+        link_.ResetBackoff();
+      }
+      return;
+    }
+    case memhp::v1::AgentEnvelope::kResponse: {
+      const auto& response = envelope.response();
+      if (response.id() == 0 || response.id() != pending_hello_id_) {
+        ++stats_.dropped_responses;  // DESIGN.md: answers to unknown ids are dropped
+        return;
+      }
+      pending_hello_id_ = 0;
+      if (response.has_error()) {
+        g_warning("host refused our hello: %s", response.error().message().c_str());
+        return;
+      }
+      host_said_hello_ = true;
+      link_.ResetBackoff();
+      g_message("host said hello (memhp %s)", response.hello().software_version().c_str());
+      return;
+    }
+    case memhp::v1::AgentEnvelope::kAck:
+      if (envelope.ack().seq() > stats_.acked_seq && envelope.ack().seq() < next_seq_) {
+        stats_.acked_seq = envelope.ack().seq();
+      }
+      return;
+    case memhp::v1::AgentEnvelope::kEvent:
+    case memhp::v1::AgentEnvelope::KIND_NOT_SET:
+      ++stats_.dropped_responses;
+      return;
+  }
+}
+
+}  // namespace memhp::agent

@@ -1,0 +1,102 @@
+// memhp-agent — HostLink (see host_link.h).
+#include "agent/host_link.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace memhp::agent {
+
+HostLink::HostLink(ChannelOpener opener, GMainContext* context, HostLinkCallbacks callbacks,
+                   BackoffPolicy backoff)
+    : opener_(std::move(opener)),
+      context_(context),
+      callbacks_(std::move(callbacks)),
+      backoff_(backoff),
+      delay_ms_(backoff.initial_ms) {}
+
+HostLink::~HostLink() {
+  if (retry_source_) {
+    g_source_destroy(retry_source_);
+    g_source_unref(retry_source_);
+  }
+}
+
+void HostLink::Start() { TryOpen(); }
+
+wire::SendStatus HostLink::Send(const memhp::v1::AgentEnvelope& envelope) {
+  if (!stream_) {
+    ++stats_.send_failures;
+    return wire::SendStatus::kClosed;
+  }
+  const wire::SendStatus status = stream_->SendMessage(envelope);
+  if (status != wire::SendStatus::kQueued) ++stats_.send_failures;
+  return status;
+}
+
+void HostLink::TryOpen() {
+  Result<OpenedChannel> opened = opener_();
+  if (!opened.ok()) {
+    ++stats_.open_failures;
+    if (opened.error().message != last_open_error_) {
+      last_open_error_ = opened.error().message;
+      g_message("host channel not available (%s); retrying with backoff", last_open_error_.c_str());
+    }
+    ScheduleRetry();
+    return;
+  }
+  last_open_error_.clear();
+  ++stats_.opens;
+  wire::FramedStreamOptions options;
+  options.transport = opened->transport;
+  stream_ = std::make_unique<wire::FramedStream>(
+      opened->fd, context_,
+      wire::FramedStreamCallbacks{
+          .on_frame = [this](std::string payload) { OnFrame(std::move(payload)); },
+          .on_closed = [this](wire::CloseReason reason, int error) { OnClosed(reason, error); },
+          .on_drained = nullptr,
+      },
+      options);
+  g_debug("host channel open: %s", opened->description.c_str());
+  if (callbacks_.on_connected) callbacks_.on_connected();
+}
+
+void HostLink::ScheduleRetry() {
+  if (retry_source_) return;
+  retry_source_ = g_timeout_source_new(delay_ms_);
+  g_source_set_callback(
+      retry_source_,
+      [](gpointer self_ptr) -> gboolean {
+        auto* self = static_cast<HostLink*>(self_ptr);
+        g_source_unref(self->retry_source_);
+        self->retry_source_ = nullptr;
+        self->TryOpen();
+        return G_SOURCE_REMOVE;
+      },
+      this, nullptr);
+  g_source_attach(retry_source_, context_);
+  delay_ms_ = std::min(delay_ms_ * 2, backoff_.max_ms);
+}
+
+void HostLink::OnFrame(std::string payload) {
+  memhp::v1::AgentEnvelope envelope;
+  if (!envelope.ParseFromString(payload) || envelope.kind_case() == memhp::v1::AgentEnvelope::KIND_NOT_SET) {
+    ++stats_.malformed_messages;
+    g_warning("dropped a malformed envelope from the host (%zu bytes)", payload.size());
+    return;
+  }
+  if (callbacks_.on_message) callbacks_.on_message(std::move(envelope));
+}
+
+void HostLink::OnClosed(wire::CloseReason reason, int error) {
+  if (reason != wire::CloseReason::kPeerAbsent) {
+    g_message("host channel closed: %s%s%s", wire::CloseReasonName(reason),
+              error ? ": " : "", error ? g_strerror(error) : "");
+  }
+  // The stream has closed its fd; drop it after this callback returns (FramedStream allows
+  // destruction from its own callback).
+  stream_.reset();
+  if (callbacks_.on_disconnected) callbacks_.on_disconnected();
+  ScheduleRetry();
+}
+
+}  // namespace memhp::agent

@@ -1,0 +1,93 @@
+// memhp-agent — RequestHandler (see request_handler.h).
+#include "agent/request_handler.h"
+
+#include <glib.h>
+
+#include <utility>
+
+#include "memhp_config.h"
+
+namespace memhp::agent {
+namespace {
+
+using memhp::v1::AgentRequest;
+using memhp::v1::AgentResponse;
+using memhp::v1::ErrorCode;
+
+AgentResponse Fail(uint64_t id, ErrorCode code, std::string message, int errno_value = 0) {
+  AgentResponse response;
+  response.set_id(id);
+  response.mutable_error()->set_code(code);
+  response.mutable_error()->set_message(std::move(message));
+  response.mutable_error()->set_errno_value(errno_value);
+  return response;
+}
+
+}  // namespace
+
+RequestHandler::RequestHandler(const SysfsReader& sysfs, AgentIdentity identity)
+    : sysfs_(sysfs), identity_(std::move(identity)) {}
+
+memhp::v1::Hello RequestHandler::MakeHello() const {
+  memhp::v1::Hello hello;
+  hello.set_role(memhp::v1::PEER_ROLE_AGENT);
+  hello.set_protocol(memhp::v1::AGENT_PROTOCOL_V1);
+  hello.set_software_version(MEMHP_VERSION);
+  hello.add_capabilities("ping");
+  hello.add_capabilities("inventory");
+  hello.set_agent_pid(identity_.pid);
+  Result<memhp::v1::GuestInfo> guest =
+      sysfs_.ReadGuestInfo(identity_.kernel_release, identity_.page_size);
+  if (guest.ok()) {
+    *hello.mutable_guest() = std::move(guest).value();
+  } else {
+    g_warning("hello without guest facts: %s", guest.error().message.c_str());
+  }
+  return hello;
+}
+
+AgentResponse RequestHandler::Handle(const AgentRequest& request) const {
+  const uint64_t id = request.id();
+  if (id == 0) return Fail(0, memhp::v1::ERROR_CODE_MALFORMED, "request without an id");
+
+  switch (request.op_case()) {
+    case AgentRequest::kHello: {
+      const auto& peer = request.hello();
+      if (peer.protocol() != memhp::v1::AGENT_PROTOCOL_V1) {
+        return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED,
+                    "protocol " + std::to_string(peer.protocol()) + " not spoken; this agent speaks 1");
+      }
+      AgentResponse response;
+      response.set_id(id);
+      *response.mutable_hello() = MakeHello();
+      return response;
+    }
+    case AgentRequest::kPing: {
+      if (request.ping().payload().size() > kMaxPingPayload) {
+        return Fail(id, memhp::v1::ERROR_CODE_TOO_LARGE,
+                    "ping payload of " + std::to_string(request.ping().payload().size()) +
+                        " bytes; at most " + std::to_string(kMaxPingPayload));
+      }
+      AgentResponse response;
+      response.set_id(id);
+      response.mutable_pong()->set_payload(request.ping().payload());
+      return response;
+    }
+    case AgentRequest::kInventory: {
+      Result<memhp::v1::Inventory> inventory = sysfs_.ReadInventory();
+      if (!inventory.ok()) {
+        return Fail(id, memhp::v1::ERROR_CODE_FAILED, inventory.error().message,
+                    inventory.error().errno_value);
+      }
+      AgentResponse response;
+      response.set_id(id);
+      *response.mutable_inventory() = std::move(inventory).value();
+      return response;
+    }
+    case AgentRequest::OP_NOT_SET:
+      break;
+  }
+  return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "unknown request kind");
+}
+
+}  // namespace memhp::agent

@@ -1,0 +1,44 @@
+// memhp-agent — RequestHandler: answers the host's typed requests.
+//
+// Parse first, then dispatch (STYLE.md): every AgentRequest gets exactly one AgentResponse
+// naming its id. A request this build does not know (a newer host's op parses as an unknown
+// field, so op is unset) is answered UNSUPPORTED, never a crash; a request without an id is
+// MALFORMED. The agent offers typed memory operations only — there is no request that reads an
+// arbitrary file or runs a command (DESIGN.md, "The wires").
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "memhp/v1/agent.pb.h"
+#include "sysfs/sysfs_reader.h"
+
+namespace memhp::agent {
+
+// Facts the handler cannot read from sysfs: uname(2) and sysconf(3) in production.
+struct AgentIdentity {
+  std::string kernel_release;
+  uint64_t page_size = 4096;
+  uint64_t pid = 0;
+};
+
+// The largest ping payload echoed; a bigger one is answered TOO_LARGE.
+inline constexpr size_t kMaxPingPayload = 4096;
+
+class RequestHandler {
+ public:
+  RequestHandler(const SysfsReader& sysfs, AgentIdentity identity);
+
+  [[nodiscard]] memhp::v1::AgentResponse Handle(const memhp::v1::AgentRequest& request) const;
+
+  // The agent's own hello (also sent unprompted when the channel opens). Fails only if sysfs
+  // cannot be read; the hello then carries no guest facts and the error is logged.
+  [[nodiscard]] memhp::v1::Hello MakeHello() const;
+  [[nodiscard]] Result<memhp::v1::Inventory> ReadInventory() const { return sysfs_.ReadInventory(); }
+
+ private:
+  const SysfsReader& sysfs_;
+  AgentIdentity identity_;
+};
+
+}  // namespace memhp::agent

@@ -1,0 +1,258 @@
+// memhpd — AgentChannel (see agent_channel.h).
+#include "daemon/agent_channel.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "memhp_config.h"
+
+namespace memhp::daemon {
+namespace {
+
+constexpr uint32_t kReconnectMaxMs = 2000;
+
+uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
+
+// A non-blocking connect to a unix socket; -errno on failure.
+int ConnectUnix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+}  // namespace
+
+AgentChannel::AgentChannel(std::string socket_path, GMainContext* context,
+                           AgentChannelListener listener)
+    : socket_path_(std::move(socket_path)), context_(context), listener_(std::move(listener)) {}
+
+AgentChannel::~AgentChannel() {
+  if (reconnect_timer_) {
+    g_source_destroy(reconnect_timer_);
+    g_source_unref(reconnect_timer_);
+  }
+  for (auto& [id, pending] : pending_) {
+    if (pending.timer) {
+      g_source_destroy(pending.timer);
+      g_source_unref(pending.timer);
+    }
+  }
+}
+
+void AgentChannel::Start() { TryConnect(); }
+
+memhp::v1::Hello AgentChannel::HostHello() const {
+  memhp::v1::Hello hello;
+  hello.set_role(memhp::v1::PEER_ROLE_HOST);
+  hello.set_protocol(memhp::v1::AGENT_PROTOCOL_V1);
+  hello.set_software_version(MEMHP_VERSION);
+  hello.add_capabilities("ping");
+  hello.add_capabilities("inventory");
+  return hello;
+}
+
+void AgentChannel::TryConnect() {
+  const int fd = ConnectUnix(socket_path_);
+  if (fd < 0) {
+    std::string why = "connect " + socket_path_ + ": " + g_strerror(-fd);
+    if (why != last_connect_error_) g_message("agent socket: %s (retrying)", why.c_str());
+    last_connect_error_ = std::move(why);
+    ScheduleReconnect();
+    return;
+  }
+  last_connect_error_.clear();
+  reconnect_delay_ms_ = 100;
+  ++stats_.connects;
+  stream_ = std::make_unique<wire::FramedStream>(
+      fd, context_,
+      wire::FramedStreamCallbacks{
+          .on_frame = [this](std::string payload) { OnFrame(std::move(payload)); },
+          .on_closed = [this](wire::CloseReason reason, int error) { OnClosed(reason, error); },
+          .on_drained = nullptr,
+      });
+  memhp::v1::AgentEnvelope envelope;
+  hello_request_id_ = next_id_++;
+  envelope.mutable_request()->set_id(hello_request_id_);
+  *envelope.mutable_request()->mutable_hello() = HostHello();
+  Send(envelope);
+}
+
+void AgentChannel::ScheduleReconnect() {
+  if (reconnect_timer_) return;
+  reconnect_timer_ = g_timeout_source_new(reconnect_delay_ms_);
+  g_source_set_callback(
+      reconnect_timer_,
+      [](gpointer self_ptr) -> gboolean {
+        auto* self = static_cast<AgentChannel*>(self_ptr);
+        g_source_unref(self->reconnect_timer_);
+        self->reconnect_timer_ = nullptr;
+        self->TryConnect();
+        return G_SOURCE_REMOVE;
+      },
+      this, nullptr);
+  g_source_attach(reconnect_timer_, context_);
+  reconnect_delay_ms_ = std::min(reconnect_delay_ms_ * 2, kReconnectMaxMs);
+}
+
+bool AgentChannel::Send(const memhp::v1::AgentEnvelope& envelope) {
+  if (!stream_) return false;
+  const wire::SendStatus status = stream_->SendMessage(envelope);
+  if (status != wire::SendStatus::kQueued) {
+    g_warning("agent channel: send failed: %s", wire::SendStatusName(status));
+    return false;
+  }
+  return true;
+}
+
+void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::milliseconds timeout,
+                           AgentReplyCallback done) {
+  if (!agent_connected()) {
+    done(AgentReply{std::nullopt, memhp::v1::ERROR_CODE_UNAVAILABLE, "the agent is not connected"});
+    return;
+  }
+  const uint64_t id = next_id_++;
+  request.set_id(id);
+  memhp::v1::AgentEnvelope envelope;
+  *envelope.mutable_request() = std::move(request);
+  if (!Send(envelope)) {
+    done(AgentReply{std::nullopt, memhp::v1::ERROR_CODE_UNAVAILABLE, "could not send to the agent"});
+    return;
+  }
+  Pending& pending = pending_[id];
+  pending.done = std::move(done);
+  struct TimerData {
+    AgentChannel* self;
+    uint64_t id;
+  };
+  pending.timer = g_timeout_source_new(static_cast<guint>(timeout.count()));
+  g_source_set_callback(
+      pending.timer,
+      [](gpointer data) -> gboolean {
+        auto* t = static_cast<TimerData*>(data);
+        t->self->Finish(t->id, AgentReply{std::nullopt, memhp::v1::ERROR_CODE_TIMEOUT,
+                                          "the agent did not answer in time"});
+        return G_SOURCE_REMOVE;
+      },
+      new TimerData{this, id}, [](gpointer data) { delete static_cast<TimerData*>(data); });
+  g_source_attach(pending.timer, context_);
+}
+
+void AgentChannel::Finish(uint64_t id, AgentReply reply) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending pending = std::move(it->second);
+  pending_.erase(it);
+  if (pending.timer) {
+    g_source_destroy(pending.timer);
+    g_source_unref(pending.timer);
+  }
+  pending.done(std::move(reply));
+}
+
+void AgentChannel::FailAll(const std::string& why) {
+  while (!pending_.empty()) {
+    Finish(pending_.begin()->first,
+           AgentReply{std::nullopt, memhp::v1::ERROR_CODE_UNAVAILABLE, why});
+  }
+}
+
+void AgentChannel::OnAgentHello(const memhp::v1::Hello& hello) {
+  hello_ = hello;
+  g_message("agent said hello: memhp %s, kernel %s, pid %llu", hello.software_version().c_str(),
+            hello.guest().kernel_release().c_str(),
+            static_cast<unsigned long long>(hello.agent_pid()));
+  if (listener_.on_hello) listener_.on_hello(hello);
+}
+
+void AgentChannel::OnFrame(std::string payload) {
+  memhp::v1::AgentEnvelope envelope;
+  if (!envelope.ParseFromString(payload)) {
+    ++stats_.malformed;
+    g_warning("agent channel: dropped a malformed envelope (%zu bytes)", payload.size());
+    return;
+  }
+  last_seen_unix_ns_ = NowUnixNs();
+  switch (envelope.kind_case()) {
+    case memhp::v1::AgentEnvelope::kRequest: {
+      const auto& request = envelope.request();
+      memhp::v1::AgentEnvelope reply;
+      auto* response = reply.mutable_response();
+      response->set_id(request.id());
+      if (request.has_hello() && request.hello().role() == memhp::v1::PEER_ROLE_AGENT &&
+          request.hello().protocol() == memhp::v1::AGENT_PROTOCOL_V1) {
+        *response->mutable_hello() = HostHello();
+        Send(reply);
+        OnAgentHello(request.hello());
+        return;
+      }
+      response->mutable_error()->set_code(request.has_hello() ? memhp::v1::ERROR_CODE_UNSUPPORTED
+                                                              : memhp::v1::ERROR_CODE_UNSUPPORTED);
+      response->mutable_error()->set_message(request.has_hello()
+                                                 ? "hello refused: expected an agent speaking protocol 1"
+                                                 : "the host serves no requests from the agent");
+      Send(reply);
+      return;
+    }
+    case memhp::v1::AgentEnvelope::kResponse: {
+      const auto& response = envelope.response();
+      if (response.id() != 0 && response.id() == hello_request_id_) {
+        hello_request_id_ = 0;
+        if (response.has_hello() && response.hello().role() == memhp::v1::PEER_ROLE_AGENT) {
+          OnAgentHello(response.hello());
+        } else {
+          g_warning("agent refused our hello: %s", response.error().message().c_str());
+        }
+        return;
+      }
+      if (!pending_.count(response.id())) {
+        ++stats_.dropped_replies;  // DESIGN.md: answers to unknown ids are dropped
+        return;
+      }
+      Finish(response.id(), AgentReply{response, memhp::v1::ERROR_CODE_UNSPECIFIED, ""});
+      return;
+    }
+    case memhp::v1::AgentEnvelope::kEvent: {
+      const auto& event = envelope.event();
+      ++stats_.events;
+      if (event.has_inventory_changed()) inventory_ = event.inventory_changed();
+      memhp::v1::AgentEnvelope ack;
+      ack.mutable_ack()->set_seq(event.seq());
+      Send(ack);
+      if (listener_.on_event) listener_.on_event(event);
+      return;
+    }
+    case memhp::v1::AgentEnvelope::kAck:
+    case memhp::v1::AgentEnvelope::KIND_NOT_SET:
+      ++stats_.malformed;
+      return;
+  }
+}
+
+void AgentChannel::OnClosed(wire::CloseReason reason, int error) {
+  const bool was_connected = agent_connected();
+  g_message("agent socket closed: %s%s%s", wire::CloseReasonName(reason), error ? ": " : "",
+            error ? g_strerror(error) : "");
+  stream_.reset();
+  hello_.reset();
+  hello_request_id_ = 0;
+  FailAll("the agent channel closed");
+  if (was_connected && listener_.on_lost) listener_.on_lost();
+  ScheduleReconnect();
+}
+
+}  // namespace memhp::daemon

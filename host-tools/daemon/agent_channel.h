@@ -1,0 +1,106 @@
+// memhpd — AgentChannel: the host's end of the agent wire, over QEMU's chardev socket.
+//
+// QEMU listens on the chardev socket behind the agent's virtio-serial port and takes one client
+// at a time; memhpd is that client. While the guest has not opened its port, QEMU reads nothing
+// from the socket (hw/char/virtio-serial-bus.c: virtio_serial_guest_ready is 0 until the guest
+// connects), so a hello sent early waits in the socket and reaches the agent when it starts.
+// The agent also says hello whenever it (re)opens its port; whichever hello is answered first
+// makes the channel "connected" — the agent is known to be alive and speaking protocol 1.
+//
+// Events carry sequence numbers; each is acknowledged as soon as it is recorded (issue 3 adds
+// the backlog replay that makes the acknowledgement matter). Requests carry ids; an answer to an
+// id we are not waiting for is dropped. A payload that is not an AgentEnvelope is counted and
+// dropped: the guest is untrusted, and memhpd's memory stays bounded by the frame limit.
+#pragma once
+
+#include <glib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "memhp/v1/agent.pb.h"
+#include "wire/framed_stream.h"
+
+namespace memhp::daemon {
+
+// The outcome of a request to the agent: its response, or why there is none.
+struct AgentReply {
+  std::optional<memhp::v1::AgentResponse> response;
+  memhp::v1::ErrorCode error_code = memhp::v1::ERROR_CODE_UNSPECIFIED;  // when no response
+  std::string error;
+};
+
+using AgentReplyCallback = std::function<void(AgentReply)>;
+
+struct AgentChannelListener {
+  std::function<void(const memhp::v1::Hello&)> on_hello;        // the agent said hello
+  std::function<void(const memhp::v1::AgentEvent&)> on_event;   // any event, after recording
+  std::function<void()> on_lost;                                // a connected agent went away
+};
+
+struct AgentChannelStats {
+  uint64_t connects = 0;
+  uint64_t malformed = 0;
+  uint64_t dropped_replies = 0;
+  uint64_t events = 0;
+};
+
+class AgentChannel {
+ public:
+  AgentChannel(std::string socket_path, GMainContext* context, AgentChannelListener listener);
+  ~AgentChannel();
+  AgentChannel(const AgentChannel&) = delete;
+  AgentChannel& operator=(const AgentChannel&) = delete;
+
+  // Connects now, and again with backoff (up to 2 s) whenever the socket is lost or refused.
+  void Start();
+
+  // Sends `request` (its id is assigned here). `done` runs once: with the response, on timeout,
+  // or when the channel is lost.
+  void Request(memhp::v1::AgentRequest request, std::chrono::milliseconds timeout,
+               AgentReplyCallback done);
+
+  [[nodiscard]] bool agent_connected() const { return hello_.has_value() && stream_ != nullptr; }
+  [[nodiscard]] const std::optional<memhp::v1::Hello>& hello() const { return hello_; }
+  [[nodiscard]] const std::optional<memhp::v1::Inventory>& inventory() const { return inventory_; }
+  [[nodiscard]] uint64_t last_seen_unix_ns() const { return last_seen_unix_ns_; }
+  [[nodiscard]] const AgentChannelStats& stats() const { return stats_; }
+
+ private:
+  struct Pending {
+    AgentReplyCallback done;
+    GSource* timer = nullptr;
+  };
+
+  void TryConnect();
+  void ScheduleReconnect();
+  void OnFrame(std::string payload);
+  void OnClosed(wire::CloseReason reason, int error);
+  void OnAgentHello(const memhp::v1::Hello& hello);
+  void Finish(uint64_t id, AgentReply reply);
+  void FailAll(const std::string& why);
+  bool Send(const memhp::v1::AgentEnvelope& envelope);
+  [[nodiscard]] memhp::v1::Hello HostHello() const;
+
+  std::string socket_path_;
+  GMainContext* context_;
+  AgentChannelListener listener_;
+  std::unique_ptr<wire::FramedStream> stream_;
+  GSource* reconnect_timer_ = nullptr;
+  uint32_t reconnect_delay_ms_ = 100;
+  uint64_t next_id_ = 1;
+  uint64_t hello_request_id_ = 0;
+  std::map<uint64_t, Pending> pending_;
+  std::optional<memhp::v1::Hello> hello_;
+  std::optional<memhp::v1::Inventory> inventory_;
+  uint64_t last_seen_unix_ns_ = 0;
+  std::string last_connect_error_;
+  AgentChannelStats stats_;
+};
+
+}  // namespace memhp::daemon

@@ -1,0 +1,200 @@
+// memhpd — Supervisor (see supervisor.h).
+#include "daemon/supervisor.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "qmp/memory_devices.h"
+#include "qmp/qmp_sync.h"
+#include "vm/state_dir.h"
+
+namespace memhp::daemon {
+namespace {
+
+memhp::v1::ControlResponse ErrorResponse(memhp::v1::ErrorCode code, std::string message) {
+  memhp::v1::ControlResponse response;
+  response.mutable_error()->set_code(code);
+  response.mutable_error()->set_message(std::move(message));
+  return response;
+}
+
+// Collects the parts of one status answer; the last part to arrive sends it.
+struct StatusGather {
+  memhp::v1::VmStatus status;
+  std::vector<std::string> problems;
+  int outstanding = 0;
+  ControlReply reply;
+
+  void Done() {
+    if (--outstanding > 0) return;
+    memhp::v1::ControlResponse response;
+    if (!problems.empty()) {
+      // The status is still worth having; the problems say what is missing from it.
+      std::string joined;
+      for (const auto& p : problems) joined += (joined.empty() ? "" : "; ") + p;
+      g_message("status with gaps: %s", joined.c_str());
+    }
+    *response.mutable_status() = std::move(status);
+    reply(std::move(response));
+  }
+};
+
+}  // namespace
+
+Supervisor::Supervisor(SupervisorConfig config, GMainLoop* loop)
+    : config_(std::move(config)),
+      loop_(loop),
+      context_(g_main_loop_get_context(loop)),
+      qmp_(context_),
+      agent_(config_.agent_socket, context_, AgentChannelListener{}),
+      control_(context_, [this](const memhp::v1::ControlRequest& request, ControlReply reply) {
+        Handle(request, std::move(reply));
+      }) {}
+
+Supervisor::~Supervisor() = default;
+
+long Supervisor::QemuPid() const {
+  return config_.qemu_pidfile.empty() ? 0 : vm::ReadLivePid(config_.qemu_pidfile);
+}
+
+std::string Supervisor::Start() {
+  qmp_.SetListener(qmp::QmpListener{
+      .on_event = [](std::string_view name, const JsonNode&, const qmp::Timestamp&) {
+        g_message("QMP event %.*s", static_cast<int>(name.size()), name.data());
+      },
+      .on_disconnected = [this](std::string_view reason) { OnQemuGone(reason); },
+  });
+  if (auto error = qmp::ConnectSync(qmp_, config_.qmp_socket)) {
+    return "QMP " + config_.qmp_socket + ": " + error->message;
+  }
+  std::string listen_error = control_.Listen(config_.control_socket);
+  if (!listen_error.empty()) return listen_error;
+  agent_.Start();
+  return "";
+}
+
+void Supervisor::OnQemuGone(std::string_view reason) {
+  if (qemu_gone_) return;
+  qemu_gone_ = true;
+  g_message("QEMU is gone (%.*s); memhpd ends", static_cast<int>(reason.size()), reason.data());
+  for (ControlReply& reply : stop_waiters_) {
+    memhp::v1::ControlResponse response;
+    response.mutable_stop()->set_qemu_exited(true);
+    reply(std::move(response));
+  }
+  stop_waiters_.clear();
+  // Give the answers a moment to leave before the loop (and the sockets) go.
+  g_timeout_add(200, [](gpointer loop) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop*>(loop));
+    return G_SOURCE_REMOVE;
+  }, loop_);
+}
+
+void Supervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply reply) {
+  switch (request.op_case()) {
+    case memhp::v1::ControlRequest::kStatus:
+      HandleStatus(request.status(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kStop:
+      HandleStop(request.stop(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::OP_NOT_SET:
+      break;
+  }
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "unknown request kind"));
+}
+
+void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply) {
+  auto gather = std::make_shared<StatusGather>();
+  gather->reply = std::move(reply);
+  memhp::v1::VmStatus& status = gather->status;
+  status.set_vm_name(config_.vm_name);
+  status.set_state_dir(config_.state_dir);
+  status.set_memhpd_pid(getpid());
+  auto* qemu = status.mutable_qemu();
+  qemu->set_connected(qmp_.connected());
+  qemu->set_pid(QemuPid());
+  qemu->set_accel(config_.accel);
+  if (const qmp::Greeting* greeting = qmp_.greeting()) qmp::ApplyTo(*greeting, *qemu);
+
+  auto* agent = status.mutable_agent();
+  agent->set_connected(agent_.agent_connected());
+  if (agent_.hello()) *agent->mutable_hello() = *agent_.hello();
+  if (agent_.inventory()) *agent->mutable_inventory() = *agent_.inventory();
+  agent->set_last_seen_unix_ns(agent_.last_seen_unix_ns());
+
+  gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
+  qmp_.Execute("query-memory-devices", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {
+    if (!r.ok()) {
+      gather->problems.push_back("query-memory-devices: " + r.error().message);
+    } else if (auto devices = qmp::ParseMemoryDevices(*r.value())) {
+      for (auto& device : *devices.value) *gather->status.add_devices() = std::move(device);
+    } else {
+      gather->problems.push_back("query-memory-devices: " + devices.error);
+    }
+    gather->Done();
+  });
+  qmp_.Execute("query-status", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {
+    if (r.ok()) {
+      if (auto s = qmp::ParseStatus(*r.value())) qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
+    } else {
+      gather->problems.push_back("query-status: " + r.error().message);
+    }
+    gather->Done();
+  });
+  qmp_.Execute("query-memory-size-summary", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {
+    if (r.ok()) {
+      if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
+        qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
+      }
+    } else {
+      gather->problems.push_back("query-memory-size-summary: " + r.error().message);
+    }
+    gather->Done();
+  });
+  if (!request.refresh_inventory() || !agent_.agent_connected()) {
+    gather->Done();
+    return;
+  }
+  memhp::v1::AgentRequest inventory_request;
+  inventory_request.mutable_inventory();
+  agent_.Request(std::move(inventory_request), config_.agent_timeout, [gather](AgentReply r) {
+    if (r.response && r.response->has_inventory()) {
+      *gather->status.mutable_agent()->mutable_inventory() = r.response->inventory();
+    } else {
+      gather->problems.push_back("agent inventory: " +
+                                 (r.response ? r.response->error().message() : r.error));
+    }
+    gather->Done();
+  });
+}
+
+void Supervisor::HandleStop(const memhp::v1::StopRequest& request, ControlReply reply) {
+  if (qemu_gone_) {
+    memhp::v1::ControlResponse response;
+    response.mutable_stop()->set_qemu_exited(true);
+    reply(std::move(response));
+    return;
+  }
+  stop_waiters_.push_back(std::move(reply));
+  if (stop_waiters_.size() > 1) return;  // a quit is already on its way
+  const auto timeout = std::chrono::milliseconds(request.timeout_ms() ? request.timeout_ms() : 10000);
+  qmp_.Execute("quit", nullptr, timeout, [this](qmp::Result r) {
+    // QEMU answers quit and then closes QMP; OnQemuGone answers the waiters. If quit failed
+    // (QEMU wedged), fall back to the pid we launched, then wait for the disconnect.
+    if (r.ok() || r.error().kind == qmp::QmpErrorKind::kDisconnected) return;
+    g_warning("quit failed: %s", r.error().message.c_str());
+    if (const long pid = QemuPid()) {
+      kill(static_cast<pid_t>(pid), SIGKILL);
+    } else {
+      for (ControlReply& waiter : stop_waiters_) {
+        waiter(ErrorResponse(memhp::v1::ERROR_CODE_QMP, "quit failed: " + r.error().message));
+      }
+      stop_waiters_.clear();
+    }
+  });
+}
+
+}  // namespace memhp::daemon

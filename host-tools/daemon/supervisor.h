@@ -1,0 +1,66 @@
+// memhpd — Supervisor: one VM's QEMU (over QMP), its agent, and the clients asking about both.
+//
+// The supervisor is the only QMP client of its QEMU and the only host end of its agent
+// channel; control clients reach both through it. It answers `status` by asking QEMU for its
+// memory devices, run state and memory summary (three QMP commands in flight together) and the
+// agent for a fresh inventory, and joins the answers. `stop` asks QEMU to quit and answers once
+// QEMU has closed its QMP socket, i.e. has exited. When QEMU goes away for any reason the
+// supervisor's job is over: it answers whoever waits and ends the main loop.
+#pragma once
+
+#include <glib.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/agent_channel.h"
+#include "daemon/control_server.h"
+#include "memhp/v1/control.pb.h"
+#include "qmp/qmp_client.h"
+
+namespace memhp::daemon {
+
+struct SupervisorConfig {
+  std::string vm_name;
+  std::string state_dir;
+  std::string qmp_socket;
+  std::string agent_socket;
+  std::string control_socket;
+  std::string qemu_pidfile;  // "" when memhpd did not launch QEMU
+  std::string accel;         // "kvm"/"tcg" when known
+  std::chrono::milliseconds qmp_timeout{10000};
+  std::chrono::milliseconds agent_timeout{5000};
+};
+
+class Supervisor {
+ public:
+  Supervisor(SupervisorConfig config, GMainLoop* loop);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Connects QMP (waiting for it), starts the agent channel and the control socket. Returns
+  // "" when memhpd is ready to serve, else why not.
+  [[nodiscard]] std::string Start();
+
+ private:
+  void Handle(const memhp::v1::ControlRequest& request, ControlReply reply);
+  void HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply);
+  void HandleStop(const memhp::v1::StopRequest& request, ControlReply reply);
+  void OnQemuGone(std::string_view reason);
+  [[nodiscard]] long QemuPid() const;
+
+  SupervisorConfig config_;
+  GMainLoop* loop_;
+  GMainContext* context_;
+  qmp::QmpClient qmp_;
+  AgentChannel agent_;
+  ControlServer control_;
+  std::vector<ControlReply> stop_waiters_;
+  bool qemu_gone_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace memhp::daemon

@@ -1,0 +1,64 @@
+// memhp launcher — memhp's files and the default guest image (see installation.h).
+#include "launcher/installation.h"
+
+#include <glob.h>
+
+#include <cstdlib>
+
+#include "launcher/process.h"
+#include "memhp_config.h"
+
+namespace memhp::launcher {
+namespace {
+
+std::string EnvOr(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  const size_t last_line = s.rfind('\n');
+  return last_line == std::string::npos ? s : s.substr(last_line + 1);
+}
+
+}  // namespace
+
+Installation Installation::FromEnvironment() {
+  return Installation{
+      .image_scripts_dir = EnvOr("MEMHP_IMAGE_SCRIPTS", std::string(MEMHP_SOURCE_ROOT) + "/host-tools/image"),
+      .agent_binary = EnvOr("MEMHP_AGENT_BIN", std::string(MEMHP_BUILD_ROOT) + "/guest-agent/memhp-agent"),
+      .memhpd_binary = EnvOr("MEMHP_MEMHPD_BIN", std::string(MEMHP_BUILD_ROOT) + "/host-tools/daemon/memhpd"),
+      .cache_dir = EnvOr("MEMHP_CACHE", "/var/cache/memhp"),
+  };
+}
+
+std::string PrepareDefaultImage(const Installation& installation, GuestImage* image) {
+  const RunResult kernel = RunCapture({installation.image_scripts_dir + "/fetch-kernel.sh",
+                                       installation.cache_dir});
+  if (kernel.exit_code != 0) return "fetching the guest kernel failed: " + kernel.err;
+  const std::string kernel_dir = Trimmed(kernel.out);
+
+  // The uncompressed vmlinux boots through PVH (CONFIG_PVH=y) and skips the xz decompressor,
+  // which alone takes 10-20 s under TCG; vmlinuz is the fallback.
+  for (const char* name : {"/boot/vmlinux-*", "/boot/vmlinuz-*"}) {
+    glob_t found{};
+    const std::string pattern = kernel_dir + name;
+    if (glob(pattern.c_str(), 0, nullptr, &found) == 0 && found.gl_pathc > 0) {
+      image->kernel = found.gl_pathv[0];
+    }
+    globfree(&found);
+    if (!image->kernel.empty()) break;
+  }
+  if (image->kernel.empty()) return "no kernel image under " + kernel_dir + "/boot";
+
+  const std::string initrd = installation.cache_dir + "/initrd-default.gz";
+  const RunResult built = RunCapture({installation.image_scripts_dir + "/build-initramfs.sh",
+                                      "--kernel-dir", kernel_dir, "--agent",
+                                      installation.agent_binary, "--out", initrd});
+  if (built.exit_code != 0) return "building the guest initramfs failed: " + built.err;
+  image->initrd = Trimmed(built.out);
+  return "";
+}
+
+}  // namespace memhp::launcher

@@ -1,0 +1,146 @@
+// memhp launcher — running programs and starting daemons (see process.h).
+#include "launcher/process.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+namespace memhp::launcher {
+namespace {
+
+std::vector<char*> CArgv(const std::vector<std::string>& argv) {
+  std::vector<char*> out;
+  for (const std::string& a : argv) out.push_back(const_cast<char*>(a.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+RunResult RunCapture(const std::vector<std::string>& argv) {
+  RunResult result;
+  g_autofree gchar* out = nullptr;
+  g_autofree gchar* err = nullptr;
+  gint status = 0;
+  g_autoptr(GError) error = nullptr;
+  std::vector<char*> c_argv = CArgv(argv);
+  if (!g_spawn_sync(nullptr, c_argv.data(), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out,
+                    &err, &status, &error)) {
+    result.err = error->message;
+    return result;
+  }
+  result.out = out ? out : "";
+  result.err = err ? err : "";
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string& log_path,
+                        std::chrono::milliseconds timeout) {
+  DaemonStart start;
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    start.why = std::string("pipe: ") + std::strerror(errno);
+    return start;
+  }
+  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    start.why = "open " + log_path + ": " + std::strerror(errno);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return start;
+  }
+  std::vector<char*> c_argv = CArgv(argv);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The daemon outlives this CLI: its own session, no terminal, stdout = the ready pipe.
+    setsid();
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, STDIN_FILENO);
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    execvp(c_argv[0], c_argv.data());
+    dprintf(log_fd, "exec %s: %s\n", c_argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  close(log_fd);
+  if (pid < 0) {
+    start.why = std::string("fork: ") + std::strerror(errno);
+    close(pipe_fds[0]);
+    return start;
+  }
+  start.pid = pid;
+  std::string said;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      start.why = "it did not report ready within " + std::to_string(timeout.count() / 1000) + " s";
+      break;
+    }
+    pollfd pfd{pipe_fds[0], POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    char buffer[256];
+    const ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      start.why = WIFEXITED(status) ? "it exited with status " + std::to_string(WEXITSTATUS(status))
+                                    : "it was killed by a signal";
+      start.pid = 0;
+      break;
+    }
+    said.append(buffer, static_cast<size_t>(n));
+    if (said.find("ready\n") != std::string::npos) {
+      start.ready = true;
+      break;
+    }
+  }
+  close(pipe_fds[0]);
+  return start;
+}
+
+bool ProcessAlive(long pid) {
+  if (pid <= 0) return false;
+  // Reap it if it is our child and has exited; otherwise this is a no-op.
+  int status = 0;
+  if (waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == pid) return false;
+  if (kill(static_cast<pid_t>(pid), 0) == 0) {
+    // A zombie that is not our child still answers kill(0); check its state.
+    // The state follows the ")" that closes the command name (which may hold spaces).
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t close_paren = line.rfind(')');
+    return close_paren == std::string::npos || line.compare(close_paren, 3, ") Z") != 0;
+  }
+  return errno == EPERM;
+}
+
+bool TerminateProcess(long pid, std::chrono::milliseconds grace) {
+  if (!ProcessAlive(pid)) return true;
+  kill(static_cast<pid_t>(pid), SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!ProcessAlive(pid)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(static_cast<pid_t>(pid), SIGKILL);
+  for (int i = 0; i < 40 && ProcessAlive(pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return !ProcessAlive(pid);
+}
+
+}  // namespace memhp::launcher

@@ -1,0 +1,205 @@
+// memhpctl — the command line (see cli_args.h).
+#include "memhpctl/cli_args.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "vm/state_dir.h"
+
+namespace memhp::cli {
+namespace {
+
+// Parses a whole decimal number within [lo, hi]; nullopt for anything else ("12x", "", "-1").
+std::optional<uint64_t> ParseNumber(const std::string& text, uint64_t lo, uint64_t hi) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) return std::nullopt;
+  return value;
+}
+
+struct OptionSpec {
+  bool takes_value;
+  // Applies the option; returns "" or an error message.
+  std::function<std::string(Command&, const std::string& value)> apply;
+};
+
+std::string NumberError(const std::string& name, uint64_t lo, uint64_t hi) {
+  return "--" + name + " takes a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+}
+
+OptionSpec Number(std::function<void(Command&, uint64_t)> set, std::string name, uint64_t lo,
+                  uint64_t hi) {
+  return OptionSpec{true, [set, name, lo, hi](Command& c, const std::string& v) -> std::string {
+                      auto n = ParseNumber(v, lo, hi);
+                      if (!n) return NumberError(name, lo, hi) + ", not '" + v + "'";
+                      set(c, *n);
+                      return "";
+                    }};
+}
+
+std::map<std::string, OptionSpec> GlobalSpecs() {
+  return {
+      {"vm", {true, [](Command& c, const std::string& v) -> std::string {
+                if (!vm::IsValidVmName(v)) return "--vm: '" + v + "' is not a VM name ([A-Za-z0-9._-], 1 to 32)";
+                c.global.vm = v;
+                return "";
+              }}},
+      {"state-root", {true, [](Command& c, const std::string& v) -> std::string {
+                        if (v.empty() || v[0] != '/') return "--state-root takes an absolute path";
+                        c.global.state_root = v;
+                        return "";
+                      }}},
+      {"json", {false, [](Command& c, const std::string&) -> std::string {
+                  c.global.json = true;
+                  return "";
+                }}},
+  };
+}
+
+std::map<std::string, OptionSpec> VerbSpecs(Verb verb) {
+  switch (verb) {
+    case Verb::kLaunch:
+      return {
+          {"kernel", {true, [](Command& c, const std::string& v) { c.launch.kernel = v; return std::string(); }}},
+          {"initrd", {true, [](Command& c, const std::string& v) { c.launch.initrd = v; return std::string(); }}},
+          {"accel", {true, [](Command& c, const std::string& v) -> std::string {
+                       if (v == "auto") c.launch.accel = Accel::kAuto;
+                       else if (v == "kvm") c.launch.accel = Accel::kKvm;
+                       else if (v == "tcg") c.launch.accel = Accel::kTcg;
+                       else return "--accel takes auto, kvm or tcg, not '" + v + "'";
+                       return "";
+                     }}},
+          {"boot-timeout", Number([](Command& c, uint64_t n) { c.launch.boot_timeout_s = static_cast<uint32_t>(n); }, "boot-timeout", 1, 3600)},
+          {"memory", Number([](Command& c, uint64_t n) { c.launch.memory_mib = n; }, "memory", 256, 1 << 20)},
+          {"nodes", Number([](Command& c, uint64_t n) { c.launch.nodes = static_cast<uint32_t>(n); }, "nodes", 1, 8)},
+          {"slots", Number([](Command& c, uint64_t n) { c.launch.slots = static_cast<uint32_t>(n); }, "slots", 1, 256)},
+          {"maxmem", Number([](Command& c, uint64_t n) { c.launch.maxmem_mib = n; }, "maxmem", 256, 1 << 24)},
+          {"virtio-mem-max", Number([](Command& c, uint64_t n) { c.launch.virtio_mem_max_mib = n; }, "virtio-mem-max", 0, 1 << 24)},
+          {"agent-args", {true, [](Command& c, const std::string& v) { c.launch.agent_args = v; return std::string(); }}},
+      };
+    case Verb::kAttach:
+      return {
+          {"qmp", {true, [](Command& c, const std::string& v) { c.attach.qmp = v; return std::string(); }}},
+          {"agent", {true, [](Command& c, const std::string& v) { c.attach.agent = v; return std::string(); }}},
+      };
+    case Verb::kStatus:
+      return {
+          {"no-refresh", {false, [](Command& c, const std::string&) { c.status.refresh = false; return std::string(); }}},
+      };
+    case Verb::kStop:
+      return {
+          {"timeout", Number([](Command& c, uint64_t n) { c.stop.timeout_s = static_cast<uint32_t>(n); }, "timeout", 1, 3600)},
+      };
+    case Verb::kHelp:
+    case Verb::kVersion:
+      return {};
+  }
+  return {};
+}
+
+std::optional<Verb> ParseVerb(const std::string& word) {
+  static const std::map<std::string, Verb> verbs = {
+      {"help", Verb::kHelp},     {"version", Verb::kVersion}, {"launch", Verb::kLaunch},
+      {"attach", Verb::kAttach}, {"status", Verb::kStatus},   {"stop", Verb::kStop},
+  };
+  auto it = verbs.find(word);
+  if (it == verbs.end()) return std::nullopt;
+  return it->second;
+}
+
+const char* VerbName(Verb verb) {
+  switch (verb) {
+    case Verb::kHelp: return "help";
+    case Verb::kVersion: return "version";
+    case Verb::kLaunch: return "launch";
+    case Verb::kAttach: return "attach";
+    case Verb::kStatus: return "status";
+    case Verb::kStop: return "stop";
+  }
+  return "?";
+}
+
+}  // namespace
+
+ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
+  Command command;
+  std::optional<Verb> verb;
+  const auto globals = GlobalSpecs();
+  std::map<std::string, OptionSpec> locals;
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      command.verb = Verb::kHelp;
+      return {command, ""};
+    }
+    if (arg.rfind("--", 0) != 0) {
+      if (verb) return {std::nullopt, std::string("unexpected argument '") + arg + "' after '" + VerbName(*verb) + "'"};
+      verb = ParseVerb(arg);
+      if (!verb) return {std::nullopt, "unknown command '" + arg + "' (see memhpctl help)"};
+      locals = VerbSpecs(*verb);
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> inline_value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const OptionSpec* spec = nullptr;
+    if (auto it = globals.find(name); it != globals.end()) spec = &it->second;
+    if (auto it = locals.find(name); it != locals.end()) spec = &it->second;
+    if (!spec) {
+      return {std::nullopt, "unknown option --" + name +
+                                (verb ? std::string(" for '") + VerbName(*verb) + "'" : std::string())};
+    }
+    std::string value;
+    if (spec->takes_value) {
+      if (inline_value) {
+        value = *inline_value;
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return {std::nullopt, "--" + name + " needs a value"};
+      }
+    } else if (inline_value) {
+      return {std::nullopt, "--" + name + " takes no value"};
+    }
+    if (std::string error = spec->apply(command, value); !error.empty()) return {std::nullopt, error};
+  }
+  if (!verb) return {std::nullopt, "no command given (see memhpctl help)"};
+  command.verb = *verb;
+  if (command.verb == Verb::kAttach && command.attach.qmp.empty()) {
+    return {std::nullopt, "attach needs --qmp PATH (QEMU's QMP socket)"};
+  }
+  if (command.verb == Verb::kLaunch && command.launch.memory_mib % (128ull * command.launch.nodes) != 0) {
+    return {std::nullopt, "--memory must split into whole 128 MiB blocks per node"};
+  }
+  return {command, ""};
+}
+
+std::string UsageText() {
+  return R"(usage: memhpctl [--vm NAME] [--state-root DIR] [--json] COMMAND [options]
+
+commands:
+  launch   boot the default VM (or --kernel/--initrd) and start its memhpd
+             [--accel auto|kvm|tcg] [--boot-timeout S] [--memory MiB] [--nodes N]
+             [--slots N] [--maxmem MiB] [--virtio-mem-max MiB] [--agent-args "ARGS"]
+  attach   serve an existing QEMU: --qmp PATH [--agent PATH]
+  status   QEMU's memory devices beside the agent's inventory [--no-refresh]
+  stop     shut the VM down and end its memhpd [--timeout S]
+  version  print the version
+  help     this text
+
+global options:
+  --vm NAME         which VM (default: default); its state folder is STATE_ROOT/NAME
+  --state-root DIR  where VM state folders live (default: $MEMHP_STATE or /var/lib/memhp)
+  --json            machine-readable output
+
+exit codes: 0 done, 1 failed or refused, 2 usage error, 3 timed out or partly done
+)";
+}
+
+}  // namespace memhp::cli

@@ -1,0 +1,288 @@
+// memhpctl — the verbs (see commands.h).
+#include "memhpctl/commands.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "ctl/status_view.h"
+#include "launcher/installation.h"
+#include "launcher/process.h"
+#include "launcher/qemu_command.h"
+#include "memhpctl/control_client.h"
+#include "vm/state_dir.h"
+
+namespace memhp::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+vm::StateDir StateOf(const Command& command) {
+  const std::string root =
+      command.global.state_root.empty() ? vm::DefaultStateRoot() : command.global.state_root;
+  return vm::StateDir::ForVm(root, command.global.vm);
+}
+
+std::string JsonString(const std::string& s) {
+  g_autofree gchar* escaped = g_strescape(s.c_str(), nullptr);
+  return std::string("\"") + escaped + "\"";
+}
+
+// Prints a failure (text or JSON) and returns `code`.
+int Fail(const Command& command, int code, const std::string& message) {
+  if (command.global.json) {
+    std::printf("{\"ok\": false, \"exit_code\": %d, \"error\": %s}\n", code, JsonString(message).c_str());
+  } else {
+    std::fprintf(stderr, "memhpctl: %s\n", message.c_str());
+  }
+  return code;
+}
+
+bool KvmUsable() {
+  const int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+// --accel auto: KVM on a bare-metal host; TCG inside a VM (the CPU's "hypervisor" flag). Nested
+// KVM was seen to fail on these machines: QEMU 7.2 aborts setting MSR 0x10a with -cpu max, and
+// with that feature masked the guest kernel never gets past early boot.
+bool PreferKvm() {
+  if (!KvmUsable()) return false;
+  g_autofree gchar* cpuinfo = nullptr;
+  if (!g_file_get_contents("/proc/cpuinfo", &cpuinfo, nullptr, nullptr)) return true;
+  return std::strstr(cpuinfo, " hypervisor") == nullptr;
+}
+
+std::string ConsoleTail(const vm::StateDir& state) {
+  std::string tail = vm::TailFile(state.console_log(), 25);
+  return tail.empty() ? "(the console printed nothing)" : tail;
+}
+
+// A fresh state folder: old sockets and logs of a VM that is no longer running are removed.
+std::string PrepareStateDir(const vm::StateDir& state) {
+  if (g_mkdir_with_parents(state.path().c_str(), 0700) != 0) {
+    return "cannot create " + state.path() + ": " + g_strerror(errno);
+  }
+  for (const std::string& f : {state.qmp_socket(), state.agent_socket(), state.console_socket(),
+                               state.control_socket(), state.console_log(), state.qemu_pidfile(),
+                               state.memhpd_pidfile()}) {
+    unlink(f.c_str());
+  }
+  return "";
+}
+
+// Polls memhpd until the agent has said hello, QEMU has gone, or the deadline passes.
+enum class AgentWait { kConnected, kQemuGone, kTimeout };
+
+AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::seconds timeout,
+                       memhp::v1::VmStatus* last) {
+  const auto deadline = Clock::now() + timeout;
+  ControlClient client(state.control_socket());
+  while (Clock::now() < deadline) {
+    if (qemu_pid && !launcher::ProcessAlive(qemu_pid)) return AgentWait::kQemuGone;
+    memhp::v1::ControlRequest request;
+    request.mutable_status()->set_refresh_inventory(false);
+    CallResult result = client.Call(request, 5s);
+    if (result.response && result.response->has_status()) {
+      *last = result.response->status();
+      if (last->agent().connected() && last->agent().has_inventory()) return AgentWait::kConnected;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  return AgentWait::kTimeout;
+}
+
+std::vector<std::string> MemhpdArgv(const launcher::Installation& installation,
+                                    const Command& command, const vm::StateDir& state) {
+  return {installation.memhpd_binary, "--state-dir", state.path(), "--name", command.global.vm};
+}
+
+}  // namespace
+
+int RunLaunch(const Command& command) {
+  const auto started = Clock::now();
+  const vm::StateDir state = StateOf(command);
+  if (const long pid = vm::ReadLivePid(state.memhpd_pidfile())) {
+    return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is already served by memhpd (pid " +
+                                          std::to_string(pid) + "); stop it first");
+  }
+  if (const long pid = vm::ReadLivePid(state.qemu_pidfile())) {
+    return Fail(command, kExitFailed, "VM '" + command.global.vm + "' still has a QEMU (pid " +
+                                          std::to_string(pid) + "); run memhpctl stop");
+  }
+  const LaunchOptions& opt = command.launch;
+  launcher::QemuLaunchSpec spec;
+  spec.layout = launcher::VmLayout{
+      .memory_mib = opt.memory_mib,
+      .nodes = opt.nodes,
+      .cpus = 2,
+      .slots = opt.slots,
+      .maxmem_mib = opt.maxmem_mib,
+      .virtio_mem_max_mib = opt.virtio_mem_max_mib,
+  };
+  if (std::string bad = launcher::ValidateLayout(spec.layout); !bad.empty()) {
+    return Fail(command, kExitUsage, bad);
+  }
+  if (opt.accel == Accel::kKvm && !KvmUsable()) {
+    return Fail(command, kExitFailed, "--accel kvm: /dev/kvm cannot be opened");
+  }
+  spec.accel = opt.accel == Accel::kKvm || (opt.accel == Accel::kAuto && PreferKvm()) ? "kvm" : "tcg";
+
+  const launcher::Installation installation = launcher::Installation::FromEnvironment();
+  spec.kernel = opt.kernel;
+  spec.initrd = opt.initrd;
+  if (spec.kernel.empty() || spec.initrd.empty()) {
+    launcher::GuestImage image;
+    if (std::string error = launcher::PrepareDefaultImage(installation, &image); !error.empty()) {
+      return Fail(command, kExitFailed, error);
+    }
+    if (spec.kernel.empty()) spec.kernel = image.kernel;
+    if (spec.initrd.empty()) spec.initrd = image.initrd;
+  }
+  spec.agent_args = opt.agent_args;
+  spec.state = state;
+  if (std::string error = PrepareStateDir(state); !error.empty()) {
+    return Fail(command, kExitFailed, error);
+  }
+
+  // QEMU daemonizes once its sockets listen; errors before that come back on stderr.
+  const launcher::RunResult qemu = launcher::RunCapture(launcher::BuildQemuArgv(spec));
+  if (qemu.exit_code != 0) {
+    return Fail(command, kExitFailed, "QEMU did not start: " + (qemu.err.empty() ? "exit status " + std::to_string(qemu.exit_code) : qemu.err));
+  }
+  const long qemu_pid = vm::ReadLivePid(state.qemu_pidfile());
+
+  std::vector<std::string> memhpd_argv = MemhpdArgv(installation, command, state);
+  memhpd_argv.insert(memhpd_argv.end(), {"--qemu-pidfile", state.qemu_pidfile(), "--accel", spec.accel});
+  const launcher::DaemonStart daemon = launcher::StartDaemon(memhpd_argv, state.memhpd_log(), 20s);
+  if (!daemon.ready) {
+    launcher::TerminateProcess(qemu_pid, 5s);
+    if (daemon.pid) launcher::TerminateProcess(daemon.pid, 2s);
+    return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + "):\n" +
+                                          vm::TailFile(state.memhpd_log(), 10));
+  }
+
+  const std::chrono::seconds boot_timeout(opt.boot_timeout_s ? opt.boot_timeout_s : spec.accel == "kvm" ? 60 : 180);
+  memhp::v1::VmStatus status;
+  const AgentWait waited = WaitForAgent(state, qemu_pid, boot_timeout, &status);
+  if (waited != AgentWait::kConnected) {
+    const std::string console = ConsoleTail(state);
+    // A failed launch leaves no stray QEMU and no memhpd behind.
+    launcher::TerminateProcess(qemu_pid, 5s);
+    launcher::TerminateProcess(daemon.pid, 5s);
+    const std::string why = waited == AgentWait::kQemuGone
+                                ? "QEMU exited before the guest agent said hello"
+                                : "the guest agent did not say hello within " +
+                                      std::to_string(boot_timeout.count()) + " s";
+    return Fail(command, waited == AgentWait::kTimeout ? kExitTimeout : kExitFailed,
+                why + "; the console's last lines:\n" + console);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (command.global.json) {
+    std::printf("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"qemu_pid\": %ld, \"memhpd_pid\": %ld, "
+                "\"accel\": \"%s\", \"seconds\": %.2f, \"kernel_release\": %s}\n",
+                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), qemu_pid,
+                daemon.pid, spec.accel.c_str(), seconds,
+                JsonString(status.agent().hello().guest().kernel_release()).c_str());
+  } else {
+    std::printf("VM '%s' is up in %.1f s: QEMU pid %ld (%s), memhpd pid %ld, agent on kernel %s\n"
+                "state folder: %s\n",
+                command.global.vm.c_str(), seconds, qemu_pid, spec.accel.c_str(), daemon.pid,
+                status.agent().hello().guest().kernel_release().c_str(), state.path().c_str());
+  }
+  return kExitOk;
+}
+
+int RunAttach(const Command& command) {
+  const vm::StateDir state = StateOf(command);
+  if (const long pid = vm::ReadLivePid(state.memhpd_pidfile())) {
+    return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is already served by memhpd (pid " +
+                                          std::to_string(pid) + ")");
+  }
+  if (g_mkdir_with_parents(state.path().c_str(), 0700) != 0) {
+    return Fail(command, kExitFailed, "cannot create " + state.path() + ": " + g_strerror(errno));
+  }
+  const launcher::Installation installation = launcher::Installation::FromEnvironment();
+  std::vector<std::string> argv = MemhpdArgv(installation, command, state);
+  argv.insert(argv.end(), {"--qmp", command.attach.qmp});
+  if (!command.attach.agent.empty()) argv.insert(argv.end(), {"--agent", command.attach.agent});
+  const launcher::DaemonStart daemon = launcher::StartDaemon(argv, state.memhpd_log(), 20s);
+  if (!daemon.ready) {
+    if (daemon.pid) launcher::TerminateProcess(daemon.pid, 2s);
+    return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + "):\n" +
+                                          vm::TailFile(state.memhpd_log(), 10));
+  }
+  if (command.global.json) {
+    std::printf("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"memhpd_pid\": %ld}\n",
+                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), daemon.pid);
+  } else {
+    std::printf("memhpd (pid %ld) serves VM '%s'; state folder: %s\n", daemon.pid,
+                command.global.vm.c_str(), state.path().c_str());
+  }
+  return kExitOk;
+}
+
+int RunStatus(const Command& command) {
+  const vm::StateDir state = StateOf(command);
+  ControlClient client(state.control_socket());
+  memhp::v1::ControlRequest request;
+  request.mutable_status()->set_refresh_inventory(command.status.refresh);
+  CallResult result = client.Call(request, 15s);
+  if (!result.response) {
+    return Fail(command, result.error == CallError::kTimeout ? kExitTimeout : kExitFailed,
+                "VM '" + command.global.vm + "': " + result.message);
+  }
+  if (result.response->has_error()) {
+    return Fail(command, kExitFailed, result.response->error().message());
+  }
+  const memhp::v1::VmStatus& status = result.response->status();
+  std::fputs((command.global.json ? ctl::RenderStatusJson(status) : ctl::RenderStatusText(status)).c_str(),
+             stdout);
+  return kExitOk;
+}
+
+int RunStop(const Command& command) {
+  const vm::StateDir state = StateOf(command);
+  const long qemu_pid = vm::ReadLivePid(state.qemu_pidfile());
+  const long memhpd_pid = vm::ReadLivePid(state.memhpd_pidfile());
+  const std::chrono::seconds timeout(command.stop.timeout_s);
+  bool asked = false;
+  if (memhpd_pid) {
+    ControlClient client(state.control_socket());
+    memhp::v1::ControlRequest request;
+    request.mutable_stop()->set_timeout_ms(command.stop.timeout_s * 1000);
+    CallResult result = client.Call(request, timeout);
+    asked = result.response && result.response->has_stop();
+    if (!asked) {
+      std::fprintf(stderr, "memhpctl: memhpd did not stop the VM (%s); terminating it\n",
+                   result.response ? result.response->error().message().c_str() : result.message.c_str());
+    }
+  } else if (!qemu_pid) {
+    return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is not running");
+  }
+  // Whatever memhpd said, no QEMU and no memhpd of this VM may be left.
+  const bool qemu_gone = launcher::TerminateProcess(qemu_pid, asked ? timeout : 5s);
+  const bool memhpd_gone = launcher::TerminateProcess(memhpd_pid, 5s);
+  if (!qemu_gone || !memhpd_gone) {
+    return Fail(command, kExitFailed, "could not end " + std::string(qemu_gone ? "memhpd" : "QEMU"));
+  }
+  if (command.global.json) {
+    std::printf("{\"ok\": true, \"vm\": %s, \"clean_shutdown\": %s}\n", JsonString(command.global.vm).c_str(),
+                asked ? "true" : "false");
+  } else {
+    std::printf("VM '%s' stopped%s\n", command.global.vm.c_str(), asked ? "" : " (forced)");
+  }
+  return kExitOk;
+}
+
+}  // namespace memhp::cli

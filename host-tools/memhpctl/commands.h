@@ -1,0 +1,14 @@
+// memhpctl — what each verb does, given a parsed Command. Each returns a documented exit code
+// (cli_args.h) and prints its result: a human line or table, or one JSON object with --json.
+#pragma once
+
+#include "memhpctl/cli_args.h"
+
+namespace memhp::cli {
+
+[[nodiscard]] int RunLaunch(const Command& command);
+[[nodiscard]] int RunAttach(const Command& command);
+[[nodiscard]] int RunStatus(const Command& command);
+[[nodiscard]] int RunStop(const Command& command);
+
+}  // namespace memhp::cli

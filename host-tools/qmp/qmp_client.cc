@@ -1,0 +1,541 @@
+// qmp_client — the QMP connection state machine (see qmp_client.h).
+//
+//   kIdle --Connect--> kConnecting --connected--> kAwaitingGreeting --greeting-->
+//   kNegotiating --qmp_capabilities returned--> kReady --EOF/error/Close--> kClosed
+//
+// Any state can end in kClosed through Teardown(), the single place that fails pending
+// commands and tells the owner; that is what makes "exactly once" hold.
+#include "qmp/qmp_client.h"
+
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace memhp::qmp {
+namespace {
+
+// connect() on a unix socket whose listen backlog is full fails with EAGAIN instead of
+// EINPROGRESS; it is retried after this long, within the connect timeout.
+constexpr guint kConnectRetryMs = 10;
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::string Errno(std::string_view what, int err) {
+  return std::string(what) + ": " + g_strerror(err);
+}
+
+guint ClampMs(std::chrono::milliseconds ms) {
+  const auto count = ms.count();
+  if (count <= 0) return 0;
+  return static_cast<guint>(std::min<decltype(count)>(count, G_MAXUINT));
+}
+
+struct CommandTimer {
+  QmpClient* client;
+  int64_t id;
+};
+
+struct PostedTask {
+  std::set<GSource*>* registry;
+  GSource* source;
+  std::function<void()> task;
+};
+
+}  // namespace
+
+const char* QmpErrorKindName(QmpErrorKind kind) {
+  switch (kind) {
+    case QmpErrorKind::kTimeout:
+      return "timeout";
+    case QmpErrorKind::kDisconnected:
+      return "disconnected";
+    case QmpErrorKind::kCommandError:
+      return "command-error";
+    case QmpErrorKind::kProtocol:
+      return "protocol";
+  }
+  return "unknown";
+}
+
+Result Result::Ok(JsonNodePtr value) {
+  Result r;
+  r.ok_ = true;
+  r.value_ = value ? std::move(value) : JsonNodePtr(json_node_new(JSON_NODE_NULL));
+  return r;
+}
+
+Result Result::Fail(QmpError error) {
+  Result r;
+  r.error_ = std::move(error);
+  return r;
+}
+
+QmpClient::QmpClient(GMainContext* context) : QmpClient(context, QmpClientOptions{}) {}
+
+QmpClient::QmpClient(GMainContext* context, QmpClientOptions options)
+    : context_(g_main_context_ref(context != nullptr ? context : g_main_context_default())),
+      options_(options) {}
+
+QmpClient::~QmpClient() {
+  alive_.reset();
+  DestroySource(io_source_);
+  DestroySource(out_source_);
+  DestroySource(connect_timer_);
+  DestroySource(retry_timer_);
+  for (auto& [id, pending] : pending_) DestroySource(pending.timer);
+  // Copy: destroying a posted source runs its destroy notify, which erases it from posted_.
+  const std::set<GSource*> posted = posted_;
+  for (GSource* source : posted) g_source_destroy(source);
+  if (fd_ >= 0) close(fd_);
+  g_main_context_unref(context_);
+}
+
+void QmpClient::SetListener(QmpListener listener) { listener_ = std::move(listener); }
+
+void QmpClient::Connect(const std::string& socket_path, ConnectCallback done) {
+  if (state_ != State::kIdle) {
+    Post([done = std::move(done)] {
+      done(QmpError{QmpErrorKind::kDisconnected, "QMP client already used; make a new one", {}, {}, 0});
+    });
+    return;
+  }
+  socket_path_ = socket_path;
+  connect_done_ = std::move(done);
+  state_ = State::kConnecting;
+
+  connect_timer_ = g_timeout_source_new(ClampMs(options_.connect_timeout));
+  g_source_set_callback(
+      connect_timer_,
+      [](gpointer data) -> gboolean {
+        auto* self = static_cast<QmpClient*>(data);
+        self->Teardown(QmpError{QmpErrorKind::kTimeout,
+                                "no QMP handshake with " + self->socket_path_ + " within " +
+                                    std::to_string(self->options_.connect_timeout.count()) + " ms",
+                                {}, {}, 0},
+                       Notify::kListener);
+        return G_SOURCE_REMOVE;
+      },
+      this, nullptr);
+  g_source_attach(connect_timer_, context_);
+
+  if (socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
+    Post([this] {
+      Teardown(QmpError{QmpErrorKind::kDisconnected,
+                        "QMP socket path too long for a unix socket: " + socket_path_, {}, {},
+                        ENAMETOOLONG},
+               Notify::kListener);
+    });
+    return;
+  }
+  StartConnect(socket_path);
+}
+
+void QmpClient::StartConnect(const std::string& socket_path) {
+  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    const int err = errno;
+    Post([this, err] {
+      Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("socket(AF_UNIX)", err), {}, {}, err},
+               Notify::kListener);
+    });
+    return;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
+  int rc;
+  do {
+    rc = connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0) {
+    StartReading();
+    return;
+  }
+  const int err = errno;
+  if (err == EINPROGRESS) {
+    out_source_ = AttachFdSource(G_IO_OUT, [](gint, GIOCondition, gpointer data) -> gboolean {
+      static_cast<QmpClient*>(data)->OnConnectWritable();
+      return G_SOURCE_REMOVE;
+    });
+    return;
+  }
+  close(fd_);
+  fd_ = -1;
+  if (err == EAGAIN) {
+    retry_timer_ = g_timeout_source_new(kConnectRetryMs);
+    g_source_set_callback(
+        retry_timer_,
+        [](gpointer data) -> gboolean {
+          auto* self = static_cast<QmpClient*>(data);
+          DestroySource(self->retry_timer_);
+          self->StartConnect(self->socket_path_);
+          return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(retry_timer_, context_);
+    return;
+  }
+  Post([this, err] {
+    Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), {}, {},
+                      err},
+             Notify::kListener);
+  });
+}
+
+void QmpClient::OnConnectWritable() {
+  DestroySource(out_source_);
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  if (err != 0) {
+    Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), {}, {},
+                      err},
+             Notify::kListener);
+    return;
+  }
+  StartReading();
+}
+
+void QmpClient::Adopt(int fd, ConnectCallback done) {
+  if (state_ != State::kIdle) {
+    close(fd);
+    Post([done = std::move(done)] {
+      done(QmpError{QmpErrorKind::kDisconnected, "QMP client already used; make a new one", {}, {}, 0});
+    });
+    return;
+  }
+  socket_path_ = "fd " + std::to_string(fd);
+  connect_done_ = std::move(done);
+  fd_ = fd;
+  state_ = State::kConnecting;
+
+  connect_timer_ = g_timeout_source_new(ClampMs(options_.connect_timeout));
+  g_source_set_callback(
+      connect_timer_,
+      [](gpointer data) -> gboolean {
+        auto* self = static_cast<QmpClient*>(data);
+        self->Teardown(QmpError{QmpErrorKind::kTimeout,
+                                "no QMP handshake on " + self->socket_path_ + " within " +
+                                    std::to_string(self->options_.connect_timeout.count()) + " ms",
+                                {}, {}, 0},
+                       Notify::kListener);
+        return G_SOURCE_REMOVE;
+      },
+      this, nullptr);
+  g_source_attach(connect_timer_, context_);
+
+  const int flags = fcntl(fd_, F_GETFL);
+  const int fd_flags = flags < 0 ? -1 : fcntl(fd_, F_GETFD);
+  if (flags < 0 || fd_flags < 0 || fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0 ||
+      fcntl(fd_, F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
+    const int err = errno;
+    Post([this, err] {
+      Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("fcntl " + socket_path_, err), {}, {},
+                        err},
+               Notify::kListener);
+    });
+    return;
+  }
+  StartReading();
+}
+
+void QmpClient::StartReading() {
+  state_ = State::kAwaitingGreeting;
+  io_source_ = AttachFdSource(static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                              [](gint, GIOCondition, gpointer data) -> gboolean {
+                                static_cast<QmpClient*>(data)->OnReadable();
+                                return G_SOURCE_CONTINUE;
+                              });
+}
+
+void QmpClient::Execute(std::string_view command, JsonNodePtr arguments,
+                        std::chrono::milliseconds timeout, ResultCallback done) {
+  if (state_ != State::kReady) {
+    Post([done = std::move(done), command = std::string(command)] {
+      done(Result::Fail(QmpError{QmpErrorKind::kDisconnected,
+                                 "QMP not connected: cannot run " + command, {}, {}, 0}));
+    });
+    return;
+  }
+  SendCommand(command, arguments.get(), timeout, std::move(done));
+}
+
+void QmpClient::SendCommand(std::string_view command, const JsonNode* arguments,
+                            std::chrono::milliseconds timeout, ResultCallback done) {
+  const int64_t id = next_id_++;
+  const JsonNodePtr message = BuildCommand(command, arguments, id);
+  out_ += ToJson(message.get());
+  out_ += '\n';
+
+  Pending pending{std::string(command), std::move(done), nullptr};
+  if (timeout.count() > 0) {
+    pending.timer = g_timeout_source_new(ClampMs(timeout));
+    g_source_set_callback(
+        pending.timer,
+        [](gpointer data) -> gboolean {
+          const auto* timer = static_cast<CommandTimer*>(data);
+          timer->client->OnCommandTimeout(timer->id);
+          return G_SOURCE_REMOVE;
+        },
+        new CommandTimer{this, id}, [](gpointer data) { delete static_cast<CommandTimer*>(data); });
+    g_source_attach(pending.timer, context_);
+  }
+  pending_.emplace(id, std::move(pending));
+  Flush();
+}
+
+void QmpClient::Flush() {
+  while (!out_.empty() && fd_ >= 0) {
+    const ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      out_.erase(0, static_cast<std::size_t>(n));
+      continue;
+    }
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      if (out_source_ == nullptr) {
+        out_source_ = AttachFdSource(G_IO_OUT, [](gint, GIOCondition, gpointer data) -> gboolean {
+          static_cast<QmpClient*>(data)->Flush();
+          return G_SOURCE_CONTINUE;
+        });
+      }
+      return;
+    }
+    // Flush runs inside Execute too; tell the owner from the context, not from its own call.
+    out_.clear();
+    Post([this, err] {
+      Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("write to QMP", err), {}, {}, err},
+               Notify::kListener);
+    });
+    return;
+  }
+  DestroySource(out_source_);
+}
+
+void QmpClient::OnReadable() {
+  char chunk[kReadChunk];
+  const ssize_t n = read(fd_, chunk, sizeof(chunk));
+  if (n < 0) {
+    const int err = errno;
+    if (err == EINTR || err == EAGAIN || err == EWOULDBLOCK) return;
+    Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("read from QMP", err), {}, {}, err},
+             Notify::kListener);
+    return;
+  }
+  if (n == 0) {
+    Teardown(QmpError{QmpErrorKind::kDisconnected, "QEMU closed the QMP connection", {}, {}, 0},
+             Notify::kListener);
+    return;
+  }
+  in_.append(chunk, static_cast<std::size_t>(n));
+
+  const auto too_long = [this] {
+    Teardown(QmpError{QmpErrorKind::kProtocol,
+                      "QMP protocol error: a line over the " +
+                          std::to_string(options_.max_line_bytes) + "-byte bound",
+                      {}, {}, 0},
+             Notify::kListener);
+  };
+
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t newline = in_.find('\n', scanned_);
+    if (newline == std::string::npos) break;
+    std::string_view line(in_.data() + start, newline - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    scanned_ = start = newline + 1;
+    if (line.size() > options_.max_line_bytes) {
+      too_long();
+      return;
+    }
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (!HandleLine(line)) return;
+  }
+  in_.erase(0, start);
+  scanned_ = in_.size();
+  // A partial line may end in the '\r' of its "\r\n".
+  if (in_.size() > options_.max_line_bytes + 1) too_long();
+}
+
+bool QmpClient::HandleLine(std::string_view line) {
+  const std::weak_ptr<int> alive = alive_;
+  Message message = ClassifyLine(line);
+
+  if (auto* greeting = std::get_if<Greeting>(&message)) {
+    if (state_ != State::kAwaitingGreeting) {
+      Teardown(QmpError{QmpErrorKind::kProtocol, "QMP protocol error: a second greeting", {}, {}, 0},
+               Notify::kListener);
+    } else {
+      HandleGreeting(std::move(*greeting));
+    }
+  } else if (auto* malformed = std::get_if<Malformed>(&message)) {
+    Teardown(QmpError{QmpErrorKind::kProtocol,
+                      "QMP protocol error: " + malformed->reason, {}, {}, 0},
+             Notify::kListener);
+  } else if (state_ == State::kAwaitingGreeting) {
+    Teardown(QmpError{QmpErrorKind::kProtocol,
+                      "QMP protocol error: a message before the greeting", {}, {}, 0},
+             Notify::kListener);
+  } else if (auto* ret = std::get_if<Return>(&message)) {
+    HandleReply(ret->id, Result::Ok(std::move(ret->value)));
+  } else if (auto* error = std::get_if<Error>(&message)) {
+    if (!error->id) {
+      // QEMU answers a command it could not parse with an error that has no id; ours are
+      // always well formed, so this cannot be matched to one of them.
+      g_warning("QMP error without an id: %s: %s", error->error_class.c_str(), error->desc.c_str());
+    } else {
+      QmpError e{QmpErrorKind::kCommandError, error->error_class + ": " + error->desc,
+                 error->error_class, error->desc, 0};
+      HandleReply(error->id, Result::Fail(std::move(e)));
+    }
+  } else if (auto* event = std::get_if<Event>(&message)) {
+    if (listener_.on_event) {
+      const auto on_event = listener_.on_event;  // the listener may be replaced from inside
+      on_event(event->name, *event->data, event->timestamp);
+    }
+  }
+  return !alive.expired() && state_ != State::kClosed;
+}
+
+void QmpClient::HandleGreeting(Greeting greeting) {
+  greeting_ = std::move(greeting);
+  state_ = State::kNegotiating;
+  // No "enable": memhp does not use out-of-band execution.
+  SendCommand("qmp_capabilities", nullptr, std::chrono::milliseconds(0),
+              [this](Result result) { OnNegotiated(std::move(result)); });
+}
+
+void QmpClient::OnNegotiated(Result result) {
+  if (state_ == State::kClosed) return;  // Teardown is failing us; it tells connect_done_
+  if (!result.ok()) {
+    QmpError e = result.error();
+    e.message = "qmp_capabilities failed: " + e.message;
+    Teardown(std::move(e), Notify::kListener);
+    return;
+  }
+  state_ = State::kReady;
+  DestroySource(connect_timer_);
+  ConnectCallback done = std::move(connect_done_);
+  connect_done_ = nullptr;
+  if (done) done(std::nullopt);
+}
+
+void QmpClient::HandleReply(std::optional<int64_t> id, Result result) {
+  auto it = id ? pending_.find(*id) : pending_.end();
+  if (it == pending_.end()) {
+    g_debug("dropping a QMP reply to unknown id %s",
+            id ? std::to_string(*id).c_str() : "(none or not an integer)");
+    return;
+  }
+  Pending pending = std::move(it->second);
+  pending_.erase(it);
+  DestroySource(pending.timer);
+  pending.done(std::move(result));
+}
+
+void QmpClient::OnCommandTimeout(int64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending pending = std::move(it->second);
+  pending_.erase(it);
+  // This runs from the timer's own dispatch: drop our reference, GLib removes the source.
+  g_source_unref(pending.timer);
+  pending.timer = nullptr;
+  pending.done(Result::Fail(QmpError{QmpErrorKind::kTimeout,
+                                     "no QMP reply to " + pending.command + " (id " +
+                                         std::to_string(id) + ")",
+                                     {}, {}, 0}));
+}
+
+void QmpClient::Close() {
+  Teardown(QmpError{QmpErrorKind::kDisconnected, "QMP connection closed by its owner", {}, {}, 0},
+           Notify::kQuiet);
+}
+
+void QmpClient::Teardown(QmpError why, Notify notify) {
+  if (state_ == State::kClosed) return;
+  const bool was_ready = state_ == State::kReady;
+  state_ = State::kClosed;
+  DestroySource(io_source_);
+  DestroySource(out_source_);
+  DestroySource(connect_timer_);
+  DestroySource(retry_timer_);
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+  in_.clear();
+  scanned_ = 0;
+  out_.clear();
+  if (was_ready) g_debug("QMP disconnected: %s", why.message.c_str());
+
+  std::map<int64_t, Pending> pending;
+  pending.swap(pending_);
+  ConnectCallback connect_done = std::move(connect_done_);
+  connect_done_ = nullptr;
+  for (auto& [id, p] : pending) DestroySource(p.timer);
+
+  const std::weak_ptr<int> alive = alive_;
+  for (auto& [id, p] : pending) {
+    p.done(Result::Fail(QmpError{QmpErrorKind::kDisconnected,
+                                 "no QMP reply to " + p.command + ": " + why.message, {}, {},
+                                 why.errno_value}));
+    if (alive.expired()) return;
+  }
+  if (connect_done) {
+    connect_done(std::move(why));
+    return;
+  }
+  if (was_ready && notify == Notify::kListener && listener_.on_disconnected) {
+    const auto on_disconnected = listener_.on_disconnected;
+    on_disconnected(why.message);
+  }
+}
+
+void QmpClient::Post(std::function<void()> task) {
+  GSource* source = g_idle_source_new();
+  auto* posted = new PostedTask{&posted_, source, std::move(task)};
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        auto* p = static_cast<PostedTask*>(data);
+        // Unregister first: the task may destroy the client, and with it the registry.
+        p->registry->erase(p->source);
+        p->registry = nullptr;
+        p->task();
+        return G_SOURCE_REMOVE;
+      },
+      posted,
+      [](gpointer data) {
+        auto* p = static_cast<PostedTask*>(data);
+        if (p->registry != nullptr) p->registry->erase(p->source);
+        delete p;
+      });
+  posted_.insert(source);
+  g_source_attach(source, context_);
+  g_source_unref(source);  // the context owns it; posted_ only names it until it runs
+}
+
+GSource* QmpClient::AttachFdSource(GIOCondition condition,
+                                   gboolean (*callback)(gint, GIOCondition, gpointer)) {
+  GSource* source = g_unix_fd_source_new(fd_, condition);
+  g_source_set_callback(source, G_SOURCE_FUNC(callback), this, nullptr);
+  g_source_attach(source, context_);
+  return source;
+}
+
+void QmpClient::DestroySource(GSource*& source) {
+  if (source == nullptr) return;
+  g_source_destroy(source);
+  g_source_unref(source);
+  source = nullptr;
+}
+
+}  // namespace memhp::qmp

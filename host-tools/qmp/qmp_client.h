@@ -1,0 +1,191 @@
+// qmp_client — an asynchronous QMP client on a GMainContext.
+//
+// QEMU's QMP monitor takes one client per socket; memhpd owns it and multiplexes. The client
+// connects to a unix socket (non-blocking, bounded by a connect timeout), reads the greeting,
+// leaves capabilities negotiation with a plain {"execute": "qmp_capabilities"} (no OOB), and
+// then runs any number of commands at once. Each command carries a client-chosen increasing
+// integer id; QEMU echoes it in the reply, which is how replies find their callback. A reply
+// whose id is unknown (a command that already timed out, or one we never sent) is dropped with
+// a g_debug. Events go to the listener.
+//
+// Every callback runs from the GMainContext given at construction, never from inside the call
+// that registered it. On a disconnect — EOF, a socket error, a protocol error such as a line
+// over the length bound — every pending command fails with kDisconnected exactly once, then
+// the listener's on_disconnected runs once. A command that times out fails with kTimeout and
+// is forgotten (its late reply is then an unknown id).
+//
+// Callbacks may call Execute or Close; they may also destroy the client (no callback runs
+// after that).
+#pragma once
+
+#include <glib.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "qmp/qmp_json.h"
+#include "qmp/qmp_protocol.h"
+
+namespace memhp::qmp {
+
+enum class QmpErrorKind {
+  kTimeout,       // no reply (or no handshake) within the time allowed
+  kDisconnected,  // not connected, the connection was lost, or connecting failed
+  kCommandError,  // QEMU answered {"error": {"class", "desc"}}
+  kProtocol,      // QEMU sent something QMP does not allow (handshake only; later: disconnect)
+};
+
+[[nodiscard]] const char* QmpErrorKindName(QmpErrorKind kind);
+
+struct QmpError {
+  QmpErrorKind kind = QmpErrorKind::kDisconnected;
+  // For people. kCommandError: "<class>: <desc>", both verbatim from QEMU.
+  std::string message;
+  std::string error_class;  // kCommandError only
+  std::string desc;         // kCommandError only
+  int errno_value = 0;      // when a system call failed (connect, read, write)
+};
+
+// What a command produced: its "return" value, or why there is none.
+class [[nodiscard]] Result {
+ public:
+  static Result Ok(JsonNodePtr value);
+  static Result Fail(QmpError error);
+
+  bool ok() const { return ok_; }
+  // The "return" value (never null when ok()); nullptr otherwise.
+  const JsonNode* value() const { return value_.get(); }
+  JsonNodePtr TakeValue() { return std::move(value_); }
+  // Meaningful only when !ok().
+  const QmpError& error() const { return error_; }
+
+ private:
+  bool ok_ = false;
+  JsonNodePtr value_;
+  QmpError error_;
+};
+
+using ResultCallback = std::function<void(Result)>;
+// nullopt: connected and capabilities negotiated.
+using ConnectCallback = std::function<void(std::optional<QmpError>)>;
+
+struct QmpListener {
+  // An asynchronous event; `data` is an object ({} when QEMU sent none).
+  std::function<void(std::string_view name, const JsonNode& data, const Timestamp& timestamp)>
+      on_event;
+  // The connection was lost after Connect succeeded. Not called for Close().
+  std::function<void(std::string_view reason)> on_disconnected;
+};
+
+struct QmpClientOptions {
+  // From connect() to the end of capabilities negotiation.
+  std::chrono::milliseconds connect_timeout{5000};
+  // Longest line accepted from QEMU, "\r\n" excluded; a longer one is a protocol error.
+  std::size_t max_line_bytes = std::size_t{16} << 20;
+};
+
+class QmpClient {
+ public:
+  // `context` is referenced for the client's lifetime; every source is attached to it.
+  explicit QmpClient(GMainContext* context);
+  QmpClient(GMainContext* context, QmpClientOptions options);
+  // Closes the socket and removes every source; pending callbacks are dropped without being
+  // called.
+  ~QmpClient();
+  QmpClient(const QmpClient&) = delete;
+  QmpClient& operator=(const QmpClient&) = delete;
+
+  void SetListener(QmpListener listener);
+
+  // Connects to QEMU's QMP unix socket and negotiates capabilities; `done` runs once. Only
+  // from the idle state (a client connects once; make a new one to reconnect).
+  void Connect(const std::string& socket_path, ConnectCallback done);
+
+  // As Connect, over an already connected stream socket (e.g. one end of a socketpair, or an
+  // fd passed by a launcher). Takes ownership of `fd` and makes it non-blocking.
+  void Adopt(int fd, ConnectCallback done);
+
+  // Sends {"execute": command, "arguments": arguments, "id": N}. `arguments` may be null (no
+  // arguments). `timeout` of zero means no timeout. `done` runs exactly once. Before the
+  // client is connected, or after it disconnected, `done` gets kDisconnected.
+  void Execute(std::string_view command, JsonNodePtr arguments, std::chrono::milliseconds timeout,
+               ResultCallback done);
+
+  // Disconnects: pending commands (and a connect in progress) fail with kDisconnected;
+  // on_disconnected is not called. Idempotent.
+  void Close();
+
+  // Capabilities were negotiated and the connection is up.
+  [[nodiscard]] bool connected() const { return state_ == State::kReady; }
+  // QEMU's greeting, once received; nullptr before.
+  [[nodiscard]] const Greeting* greeting() const { return greeting_ ? &*greeting_ : nullptr; }
+  [[nodiscard]] GMainContext* context() const { return context_; }
+  [[nodiscard]] const QmpClientOptions& options() const { return options_; }
+  [[nodiscard]] std::size_t pending_count() const { return pending_.size(); }
+
+ private:
+  enum class State { kIdle, kConnecting, kAwaitingGreeting, kNegotiating, kReady, kClosed };
+  enum class Notify { kListener, kQuiet };
+
+  struct Pending {
+    std::string command;
+    ResultCallback done;
+    GSource* timer = nullptr;
+  };
+
+  void StartConnect(const std::string& socket_path);
+  void OnConnectWritable();
+  void StartReading();
+  void SendCommand(std::string_view command, const JsonNode* arguments,
+                   std::chrono::milliseconds timeout, ResultCallback done);
+  void Flush();
+  void OnReadable();
+  // Returns false when the client was torn down or destroyed while handling the line.
+  bool HandleLine(std::string_view line);
+  void HandleGreeting(Greeting greeting);
+  void HandleReply(std::optional<int64_t> id, Result result);
+  void OnCommandTimeout(int64_t id);
+  void OnNegotiated(Result result);
+  // Ends the connection; see the top of the file for who is told what.
+  void Teardown(QmpError why, Notify notify);
+  // Runs `task` from the context, later; dropped if the client is destroyed first.
+  void Post(std::function<void()> task);
+
+  GSource* AttachFdSource(GIOCondition condition, gboolean (*callback)(gint, GIOCondition, gpointer));
+  static void DestroySource(GSource*& source);
+
+  GMainContext* context_;
+  QmpClientOptions options_;
+  State state_ = State::kIdle;
+  int fd_ = -1;
+  std::string socket_path_;
+  ConnectCallback connect_done_;
+  QmpListener listener_;
+  std::optional<Greeting> greeting_;
+
+  GSource* io_source_ = nullptr;       // G_IO_IN while connected
+  GSource* out_source_ = nullptr;      // G_IO_OUT while a write is pending or connect() is
+  GSource* connect_timer_ = nullptr;   // the connect timeout
+  GSource* retry_timer_ = nullptr;     // connect() again after EAGAIN (listen backlog full)
+  std::set<GSource*> posted_;
+
+  std::string in_;
+  std::size_t scanned_ = 0;  // bytes of in_ known to hold no '\n'
+  std::string out_;
+
+  int64_t next_id_ = 1;
+  std::map<int64_t, Pending> pending_;
+
+  // Expires when the client is destroyed; lets loops that call user code stop in time.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace memhp::qmp

@@ -1,0 +1,164 @@
+// qmp_json — owning, tolerant helpers over json-glib (see qmp_json.h).
+//
+// json-glib's getters take non-const pointers although they do not modify anything; the
+// const_casts below only bridge that C API.
+#include "qmp/qmp_json.h"
+
+#include <glib-object.h>
+
+namespace memhp::qmp {
+namespace {
+
+JsonNode* Mutable(const JsonNode* node) { return const_cast<JsonNode*>(node); }
+JsonObject* Mutable(const JsonObject* object) { return const_cast<JsonObject*>(object); }
+
+// A member that holds a JSON scalar of GType `type`, or nullptr.
+const JsonNode* ScalarMember(const JsonObject* object, const char* key, GType type) {
+  const JsonNode* node = GetMember(object, key);
+  if (node == nullptr || !JSON_NODE_HOLDS_VALUE(Mutable(node))) return nullptr;
+  if (json_node_get_value_type(Mutable(node)) != type) return nullptr;
+  return node;
+}
+
+}  // namespace
+
+JsonNodePtr RefNode(const JsonNode* node) {
+  if (node == nullptr) return nullptr;
+  return JsonNodePtr(json_node_ref(Mutable(node)));
+}
+
+JsonNodePtr CopyNode(const JsonNode* node) {
+  if (node == nullptr) return nullptr;
+  return JsonNodePtr(json_node_copy(Mutable(node)));
+}
+
+ParseResult<JsonNodePtr> ParseJson(std::string_view text) {
+  JsonParser* parser = json_parser_new();
+  GError* error = nullptr;
+  const gboolean loaded = json_parser_load_from_data(
+      parser, text.data(), static_cast<gssize>(text.size()), &error);
+  if (!loaded) {
+    std::string why = error != nullptr ? error->message : "unknown json-glib error";
+    g_clear_error(&error);
+    g_object_unref(parser);
+    return ParseResult<JsonNodePtr>::Fail("invalid JSON: " + why);
+  }
+  // json-glib accepts empty input and reports no root for it.
+  JsonNode* root = json_parser_get_root(parser);
+  JsonNodePtr owned = root != nullptr ? JsonNodePtr(json_node_ref(root)) : nullptr;
+  g_object_unref(parser);
+  if (!owned) return ParseResult<JsonNodePtr>::Fail("empty JSON text");
+  return ParseResult<JsonNodePtr>::Ok(std::move(owned));
+}
+
+std::string ToJson(const JsonNode* node) {
+  if (node == nullptr) return "null";
+  gchar* text = json_to_string(Mutable(node), FALSE);
+  std::string out = text != nullptr ? text : "null";
+  g_free(text);
+  return out;
+}
+
+JsonObject* AsObject(const JsonNode* node) {
+  if (node == nullptr || !JSON_NODE_HOLDS_OBJECT(Mutable(node))) return nullptr;
+  return json_node_get_object(Mutable(node));
+}
+
+JsonArray* AsArray(const JsonNode* node) {
+  if (node == nullptr || !JSON_NODE_HOLDS_ARRAY(Mutable(node))) return nullptr;
+  return json_node_get_array(Mutable(node));
+}
+
+const JsonNode* GetMember(const JsonObject* object, const char* key) {
+  if (object == nullptr) return nullptr;
+  return json_object_get_member(Mutable(object), key);
+}
+
+JsonObject* GetObject(const JsonObject* object, const char* key) {
+  return AsObject(GetMember(object, key));
+}
+
+JsonArray* GetArray(const JsonObject* object, const char* key) {
+  return AsArray(GetMember(object, key));
+}
+
+std::optional<std::string> GetString(const JsonObject* object, const char* key) {
+  const JsonNode* node = ScalarMember(object, key, G_TYPE_STRING);
+  if (node == nullptr) return std::nullopt;
+  const char* s = json_node_get_string(Mutable(node));
+  return std::string(s != nullptr ? s : "");
+}
+
+std::optional<int64_t> NodeInt(const JsonNode* node) {
+  if (node == nullptr || !JSON_NODE_HOLDS_VALUE(Mutable(node))) return std::nullopt;
+  if (json_node_get_value_type(Mutable(node)) != G_TYPE_INT64) return std::nullopt;
+  return json_node_get_int(Mutable(node));
+}
+
+std::optional<int64_t> GetInt(const JsonObject* object, const char* key) {
+  return NodeInt(GetMember(object, key));
+}
+
+std::optional<uint64_t> GetUint(const JsonObject* object, const char* key) {
+  const std::optional<int64_t> v = GetInt(object, key);
+  if (!v) return std::nullopt;
+  return static_cast<uint64_t>(*v);
+}
+
+std::optional<bool> GetBool(const JsonObject* object, const char* key) {
+  const JsonNode* node = ScalarMember(object, key, G_TYPE_BOOLEAN);
+  if (node == nullptr) return std::nullopt;
+  return json_node_get_boolean(Mutable(node)) != FALSE;
+}
+
+JsonObjectBuilder::JsonObjectBuilder() : object_(json_object_new()) {}
+
+JsonObjectBuilder::~JsonObjectBuilder() {
+  if (object_ != nullptr) json_object_unref(object_);
+}
+
+JsonObjectBuilder& JsonObjectBuilder::SetString(const char* key, std::string_view value) {
+  json_object_set_string_member(object_, key, std::string(value).c_str());
+  return *this;
+}
+
+JsonObjectBuilder& JsonObjectBuilder::SetInt(const char* key, int64_t value) {
+  json_object_set_int_member(object_, key, value);
+  return *this;
+}
+
+JsonObjectBuilder& JsonObjectBuilder::SetUint(const char* key, uint64_t value) {
+  json_object_set_int_member(object_, key, static_cast<int64_t>(value));
+  return *this;
+}
+
+JsonObjectBuilder& JsonObjectBuilder::SetBool(const char* key, bool value) {
+  json_object_set_boolean_member(object_, key, value ? TRUE : FALSE);
+  return *this;
+}
+
+JsonObjectBuilder& JsonObjectBuilder::SetNode(const char* key, JsonNodePtr value) {
+  if (value) {
+    json_object_set_member(object_, key, value.release());  // the object takes the reference
+  } else {
+    json_object_set_null_member(object_, key);
+  }
+  return *this;
+}
+
+JsonNodePtr JsonObjectBuilder::Build() {
+  JsonNode* node = json_node_new(JSON_NODE_OBJECT);
+  json_node_take_object(node, object_);  // the node takes our reference
+  object_ = json_object_new();
+  return JsonNodePtr(node);
+}
+
+JsonNodePtr BuildCommand(std::string_view command, const JsonNode* arguments, int64_t id) {
+  JsonObjectBuilder builder;
+  builder.SetString("execute", command);
+  if (arguments != nullptr) builder.SetNode("arguments", CopyNode(arguments));
+  builder.SetInt("id", id);
+  return builder.Build();
+}
+
+}  // namespace memhp::qmp

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# bootstrap.sh — everything memhp needs on a fresh Debian 12 machine (as root), then the build.
+#
+# Both README quick-start commands start here, so each does its own set-up and is safe to run
+# again: packages are installed only when missing, the Meson build directory is configured once
+# and rebuilt incrementally, the guest kernel is fetched into the cache only once.
+#
+# Environment: MEMHP_BUILD (build directory, default <source>/build), MEMHP_CACHE (kernel and
+# image cache, default /var/cache/memhp). Prints the build directory on its last line.
+set -euo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${MEMHP_BUILD:-$src/build}
+cache=${MEMHP_CACHE:-/var/cache/memhp}
+
+say() { printf 'memhp-setup: %s\n' "$*" >&2; }
+
+# Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header).
+packages=(
+  qemu-system-x86 qemu-utils
+  g++ meson ninja-build pkg-config
+  libglib2.0-dev libjson-glib-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev
+  busybox-static cpio kmod
+  python3 dpkg-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    say "missing packages (${missing[*]}) and not root: run as root, or install them first"
+    exit 1
+  fi
+  say "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$build/build.ninja" ]; then
+  say "configuring $build"
+  meson setup "$build" "$src" >/dev/null
+fi
+say "building"
+ninja -C "$build" >/dev/null || { ninja -C "$build"; exit 1; }
+
+# The guest kernel: Debian's package, unpacked into the cache, never installed on the host.
+mkdir -p "$cache"
+"$src/host-tools/image/fetch-kernel.sh" "$cache" >/dev/null
+
+echo "$build"

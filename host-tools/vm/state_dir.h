@@ -1,0 +1,52 @@
+// memhp host tools — the state folder of one VM, shared by memhpctl, memhpd and the tests.
+//
+// Every VM memhp serves has a folder holding its sockets, logs and pid files, so that any
+// process on the host finds the VM by name alone. The layout is fixed here, once:
+//   qmp.sock      QEMU's QMP socket (one client at a time: memhpd)
+//   agent.sock    QEMU's chardev socket behind the agent's virtio-serial port (memhpd)
+//   console.sock  the guest's serial console (a shell; test harnesses drive it)
+//   console.log   everything the guest printed on its console
+//   control.sock  memhpd's control socket: any number of memhpctl clients
+//   qemu.pid      QEMU's pid (only when memhp launched it)
+//   memhpd.pid    memhpd's pid;  memhpd.log  what memhpd logged
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace memhp::vm {
+
+// Where VMs live unless told otherwise: $MEMHP_STATE if set, else /var/lib/memhp.
+[[nodiscard]] std::string DefaultStateRoot();
+
+// A VM name is a folder name and part of socket paths: [A-Za-z0-9._-]{1,32}, not "." or "..".
+[[nodiscard]] bool IsValidVmName(std::string_view name);
+
+class StateDir {
+ public:
+  explicit StateDir(std::string path) : path_(std::move(path)) {}
+  // <root>/<name>
+  static StateDir ForVm(std::string_view root, std::string_view name);
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] std::string qmp_socket() const { return File("qmp.sock"); }
+  [[nodiscard]] std::string agent_socket() const { return File("agent.sock"); }
+  [[nodiscard]] std::string console_socket() const { return File("console.sock"); }
+  [[nodiscard]] std::string console_log() const { return File("console.log"); }
+  [[nodiscard]] std::string control_socket() const { return File("control.sock"); }
+  [[nodiscard]] std::string qemu_pidfile() const { return File("qemu.pid"); }
+  [[nodiscard]] std::string memhpd_pidfile() const { return File("memhpd.pid"); }
+  [[nodiscard]] std::string memhpd_log() const { return File("memhpd.log"); }
+
+ private:
+  [[nodiscard]] std::string File(std::string_view name) const;
+  std::string path_;
+};
+
+// The pid in `pidfile`, or 0 when it is missing, unreadable, or names no living process.
+[[nodiscard]] long ReadLivePid(const std::string& pidfile);
+
+// The last `lines` lines of a text file ("" when it cannot be read); for error messages.
+[[nodiscard]] std::string TailFile(const std::string& path, int lines);
+
+}  // namespace memhp::vm

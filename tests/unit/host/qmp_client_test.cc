@@ -1,0 +1,605 @@
+// Tests for qmp/qmp_client against a fake QMP server driven in-process: the test holds the
+// server end of a socketpair (or of a temp unix socket) and writes what QEMU would write.
+#include "qmp/qmp_client.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qmp/qmp_sync.h"
+
+namespace memhp::qmp {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+// captured from QEMU 7.2.22
+constexpr char kGreeting[] =
+    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, \"package\": "
+    "\"Debian 1:7.2+dfsg-7+deb12u18+b3\"}, \"capabilities\": [\"oob\"]}}";
+
+// The server end: writes raw bytes, reads the client's lines while iterating the context.
+class FakeServer {
+ public:
+  FakeServer(GMainContext* context, int fd) : context_(context), fd_(fd) {}
+  ~FakeServer() { Close(); }
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  void Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = write(fd_, bytes.data(), bytes.size());
+      ASSERT_GT(n, 0) << g_strerror(errno);
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  void SendLine(std::string_view json) { Send(std::string(json) + "\r\n"); }
+
+  // The next line the client wrote, or nullopt on EOF or timeout.
+  std::optional<std::string> ReadLine(std::chrono::milliseconds timeout = 2000ms) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto newline = buffer_.find('\n');
+      if (newline != std::string::npos) {
+        std::string line = buffer_.substr(0, newline);
+        buffer_.erase(0, newline + 1);
+        return line;
+      }
+      if (std::chrono::steady_clock::now() > deadline || fd_ < 0) return std::nullopt;
+      while (g_main_context_iteration(context_, FALSE)) {
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 10) > 0) {
+        char chunk[4096];
+        const ssize_t n = read(fd_, chunk, sizeof(chunk));
+        if (n <= 0) return std::nullopt;
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
+  }
+
+  // Reads a command, checks its name, returns its id.
+  int64_t ExpectCommand(std::string_view execute, std::string* arguments_json = nullptr) {
+    std::optional<std::string> line = ReadLine();
+    EXPECT_TRUE(line.has_value()) << "no command " << execute;
+    if (!line) return -1;
+    ParseResult<JsonNodePtr> json = ParseJson(*line);
+    EXPECT_TRUE(json) << *line;
+    if (!json) return -1;
+    const JsonObject* o = AsObject(json.value->get());
+    EXPECT_EQ(GetString(o, "execute"), std::string(execute)) << *line;
+    if (arguments_json != nullptr) *arguments_json = ToJson(GetMember(o, "arguments"));
+    const auto id = GetInt(o, "id");
+    EXPECT_TRUE(id.has_value()) << *line;
+    return id.value_or(-1);
+  }
+
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  GMainContext* context_;
+  int fd_;
+  std::string buffer_;
+};
+
+std::string Reply(int64_t id, std::string_view value) {
+  return R"({"return": )" + std::string(value) + R"(, "id": )" + std::to_string(id) + "}";
+}
+
+// Collects a command's outcomes; more than one is a bug the tests look for.
+struct Outcome {
+  int calls = 0;
+  std::optional<Result> result;
+  ResultCallback Callback() {
+    return [this](Result r) {
+      ++calls;
+      result = std::move(r);
+    };
+  }
+};
+
+class QmpClientTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    g_main_context_unref(context_);
+  }
+
+  // A client adopting one end of a socketpair; connect_result_ gets the handshake outcome.
+  void StartPair(QmpClientOptions options = {}) {
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    server_ = std::make_unique<FakeServer>(context_, fds[1]);
+    client_ = std::make_unique<QmpClient>(context_, options);
+    client_->SetListener(QmpListener{
+        [this](std::string_view name, const JsonNode& data, const Timestamp& ts) {
+          events_.push_back(std::string(name) + " " + ToJson(&data) + " " +
+                            std::to_string(ts.seconds) + "." + std::to_string(ts.microseconds));
+        },
+        [this](std::string_view reason) { disconnects_.emplace_back(reason); }});
+    client_->Adopt(fds[0], [this](std::optional<QmpError> error) {
+      ++connect_calls_;
+      connect_error_ = std::move(error);
+    });
+  }
+
+  void Handshake() {
+    server_->SendLine(kGreeting);
+    const int64_t id = server_->ExpectCommand("qmp_capabilities");
+    server_->SendLine(Reply(id, "{}"));
+    ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
+    ASSERT_FALSE(connect_error_.has_value()) << connect_error_->message;
+    ASSERT_TRUE(client_->connected());
+  }
+
+  bool Run(const std::function<bool()>& done, std::chrono::milliseconds timeout = 2000ms) {
+    return RunUntil(context_, done, timeout);
+  }
+  // Lets queued I/O and idle callbacks run.
+  void Settle() { (void)Run([] { return false; }, 50ms); }
+
+  GMainContext* context_ = g_main_context_new();
+  std::unique_ptr<QmpClient> client_;
+  std::unique_ptr<FakeServer> server_;
+  int connect_calls_ = 0;
+  std::optional<QmpError> connect_error_;
+  std::vector<std::string> events_;
+  std::vector<std::string> disconnects_;
+};
+
+TEST_F(QmpClientTest, HandshakeReadsGreetingAndNegotiatesCapabilities) {
+  StartPair();
+  EXPECT_FALSE(client_->connected());
+  server_->SendLine(kGreeting);
+  const std::optional<std::string> line = server_->ReadLine();
+  ASSERT_TRUE(line);
+  EXPECT_EQ(*line, R"({"execute":"qmp_capabilities","id":1})");
+  EXPECT_FALSE(client_->connected());  // not before QEMU answered
+  server_->SendLine(Reply(1, "{}"));
+  ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
+  EXPECT_FALSE(connect_error_.has_value());
+  EXPECT_TRUE(client_->connected());
+  ASSERT_NE(client_->greeting(), nullptr);
+  EXPECT_EQ(FormatVersion(client_->greeting()->version), "7.2.22");
+  EXPECT_THAT(client_->greeting()->capabilities, ::testing::ElementsAre("oob"));
+  Settle();
+  EXPECT_EQ(connect_calls_, 1);
+}
+
+TEST_F(QmpClientTest, CommandReturnsItsValue) {
+  StartPair();
+  Handshake();
+  Outcome outcome;
+  client_->Execute("query-status", nullptr, 1000ms, outcome.Callback());
+  const int64_t id = server_->ExpectCommand("query-status");
+  EXPECT_EQ(id, 2);  // ids increase from the capabilities command's
+  server_->SendLine(Reply(id, R"({"status": "prelaunch", "singlestep": false, "running": false})"));
+  ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
+  ASSERT_TRUE(outcome.result->ok());
+  EXPECT_EQ(GetString(AsObject(outcome.result->value()), "status"), "prelaunch");
+  EXPECT_EQ(client_->pending_count(), 0u);
+}
+
+TEST_F(QmpClientTest, CommandCarriesItsArguments) {
+  StartPair();
+  Handshake();
+  Outcome outcome;
+  client_->Execute("device_add",
+                   JsonObjectBuilder()
+                       .SetString("driver", "pc-dimm")
+                       .SetString("id", "dimm0")
+                       .SetString("memdev", "dimm0mem")
+                       .SetInt("node", 1)
+                       .Build(),
+                   1000ms, outcome.Callback());
+  std::string arguments;
+  const int64_t id = server_->ExpectCommand("device_add", &arguments);
+  EXPECT_EQ(arguments, R"({"driver":"pc-dimm","id":"dimm0","memdev":"dimm0mem","node":1})");
+  server_->SendLine(Reply(id, "{}"));
+  ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
+  EXPECT_TRUE(outcome.result->ok());
+}
+
+TEST_F(QmpClientTest, ErrorReplyCarriesClassAndDescVerbatim) {
+  StartPair();
+  Handshake();
+  Outcome outcome;
+  client_->Execute("object-add", nullptr, 1000ms, outcome.Callback());
+  const int64_t id = server_->ExpectCommand("object-add");
+  server_->SendLine(R"({"id": )" + std::to_string(id) +
+                    R"(, "error": {"class": "GenericError", "desc": "Duplicate ID 'm0' for object"}})");
+  ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
+  ASSERT_FALSE(outcome.result->ok());
+  const QmpError& e = outcome.result->error();
+  EXPECT_EQ(e.kind, QmpErrorKind::kCommandError);
+  EXPECT_EQ(e.message, "GenericError: Duplicate ID 'm0' for object");
+  EXPECT_EQ(e.error_class, "GenericError");
+  EXPECT_EQ(e.desc, "Duplicate ID 'm0' for object");
+  EXPECT_TRUE(client_->connected());
+}
+
+TEST_F(QmpClientTest, EventsReachTheListener) {
+  StartPair();
+  Handshake();
+  // captured, two in one write as QEMU does for quit
+  server_->Send(
+      "{\"timestamp\": {\"seconds\": 1795619344, \"microseconds\": 406891}, \"event\": \"SHUTDOWN\", "
+      "\"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n"
+      "{\"timestamp\": {\"seconds\": 1795619355, \"microseconds\": 911740}, \"event\": \"RESUME\"}\r\n");
+  ASSERT_TRUE(Run([&] { return events_.size() == 2; }));
+  EXPECT_EQ(events_[0], R"(SHUTDOWN {"guest":false,"reason":"host-qmp-quit"} 1795619344.406891)");
+  EXPECT_EQ(events_[1], "RESUME {} 1795619355.911740");
+}
+
+TEST_F(QmpClientTest, ReplyWithUnknownIdIsDropped) {
+  StartPair();
+  Handshake();
+  Outcome outcome;
+  client_->Execute("query-status", nullptr, 1000ms, outcome.Callback());
+  const int64_t id = server_->ExpectCommand("query-status");
+  server_->SendLine(Reply(id + 100, R"("not yours")"));
+  server_->SendLine(R"({"return": {}, "id": "str"})");
+  server_->SendLine(R"({"return": {}})");
+  server_->SendLine(R"({"error": {"class": "GenericError", "desc": "JSON parse error"}})");
+  Settle();
+  EXPECT_EQ(outcome.calls, 0);
+  EXPECT_EQ(client_->pending_count(), 1u);
+  server_->SendLine(Reply(id, R"("yours")"));
+  ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
+  ASSERT_TRUE(outcome.result->ok());
+  EXPECT_EQ(ToJson(outcome.result->value()), R"("yours")");
+  Settle();
+  EXPECT_EQ(outcome.calls, 1);
+  EXPECT_TRUE(client_->connected());
+}
+
+TEST_F(QmpClientTest, CommandTimesOutAndItsLateReplyIsDropped) {
+  StartPair();
+  Handshake();
+  Outcome slow;
+  Outcome fast;
+  client_->Execute("query-memory-devices", nullptr, 50ms, slow.Callback());
+  client_->Execute("query-status", nullptr, 5000ms, fast.Callback());
+  const int64_t slow_id = server_->ExpectCommand("query-memory-devices");
+  const int64_t fast_id = server_->ExpectCommand("query-status");
+  ASSERT_TRUE(Run([&] { return slow.calls > 0; }));
+  ASSERT_FALSE(slow.result->ok());
+  EXPECT_EQ(slow.result->error().kind, QmpErrorKind::kTimeout);
+  EXPECT_THAT(slow.result->error().message, HasSubstr("query-memory-devices"));
+  EXPECT_EQ(fast.calls, 0);
+
+  server_->SendLine(Reply(slow_id, "[]"));
+  server_->SendLine(Reply(fast_id, "{}"));
+  ASSERT_TRUE(Run([&] { return fast.calls > 0; }));
+  EXPECT_TRUE(fast.result->ok());
+  Settle();
+  EXPECT_EQ(slow.calls, 1);
+  EXPECT_TRUE(client_->connected());
+}
+
+TEST_F(QmpClientTest, DisconnectFailsEveryPendingCommandOnce) {
+  StartPair();
+  Handshake();
+  Outcome a;
+  Outcome b;
+  Outcome c;
+  client_->Execute("device_del", nullptr, 0ms, a.Callback());
+  client_->Execute("query-status", nullptr, 5000ms, b.Callback());
+  (void)server_->ExpectCommand("device_del");  // read, so closing is an EOF and not a reset
+  (void)server_->ExpectCommand("query-status");
+  server_->Close();
+  ASSERT_TRUE(Run([&] { return !disconnects_.empty(); }));
+  for (Outcome* o : {&a, &b}) {
+    EXPECT_EQ(o->calls, 1);
+    ASSERT_TRUE(o->result.has_value());
+    EXPECT_EQ(o->result->error().kind, QmpErrorKind::kDisconnected);
+    EXPECT_THAT(o->result->error().message, HasSubstr("QEMU closed the QMP connection"));
+  }
+  EXPECT_FALSE(client_->connected());
+  EXPECT_EQ(client_->pending_count(), 0u);
+
+  // Later commands fail too, from the context rather than inside Execute.
+  client_->Execute("query-status", nullptr, 1000ms, c.Callback());
+  EXPECT_EQ(c.calls, 0);
+  ASSERT_TRUE(Run([&] { return c.calls > 0; }));
+  EXPECT_EQ(c.result->error().kind, QmpErrorKind::kDisconnected);
+
+  client_->Close();
+  Settle();
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_EQ(disconnects_.size(), 1u);
+}
+
+TEST_F(QmpClientTest, OverlongPartialLineIsAProtocolErrorAndDisconnects) {
+  QmpClientOptions options;
+  options.max_line_bytes = 1024;
+  StartPair(options);
+  Handshake();
+  Outcome pending;
+  client_->Execute("query-memory-devices", nullptr, 5000ms, pending.Callback());
+  server_->Send(std::string(2000, 'x'));  // no newline yet
+  ASSERT_TRUE(Run([&] { return !disconnects_.empty(); }));
+  EXPECT_THAT(disconnects_[0], HasSubstr("1024-byte bound"));
+  EXPECT_EQ(pending.calls, 1);
+  EXPECT_EQ(pending.result->error().kind, QmpErrorKind::kDisconnected);
+  EXPECT_THAT(pending.result->error().message, HasSubstr("protocol error"));
+  Settle();
+  EXPECT_EQ(disconnects_.size(), 1u);
+}
+
+TEST_F(QmpClientTest, OverlongCompleteLineIsAProtocolError) {
+  QmpClientOptions options;
+  options.max_line_bytes = 1024;
+  StartPair(options);
+  Handshake();
+  server_->SendLine(R"({"return": ")" + std::string(1100, 'y') + R"(", "id": 99})");
+  ASSERT_TRUE(Run([&] { return !disconnects_.empty(); }));
+  EXPECT_THAT(disconnects_[0], HasSubstr("protocol error"));
+}
+
+TEST_F(QmpClientTest, LineAtTheBoundIsAccepted) {
+  QmpClientOptions options;
+  options.max_line_bytes = 1024;
+  StartPair(options);
+  Handshake();
+  Outcome outcome;
+  client_->Execute("echo", nullptr, 1000ms, outcome.Callback());
+  const int64_t id = server_->ExpectCommand("echo");
+  std::string line = Reply(id, R"(")" + std::string(0, 'z') + R"(")");
+  line = Reply(id, R"(")" + std::string(1024 - line.size(), 'z') + R"(")");
+  ASSERT_EQ(line.size(), 1024u);
+  // Sent in pieces, as a slow writer would.
+  server_->Send(line.substr(0, 500));
+  Settle();
+  server_->Send(line.substr(500) + "\r");
+  Settle();
+  server_->Send("\n");
+  ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
+  EXPECT_TRUE(outcome.result->ok());
+  EXPECT_TRUE(client_->connected());
+}
+
+TEST_F(QmpClientTest, MalformedLineDisconnects) {
+  StartPair();
+  Handshake();
+  server_->SendLine("this is not QMP");
+  ASSERT_TRUE(Run([&] { return !disconnects_.empty(); }));
+  EXPECT_THAT(disconnects_[0], HasSubstr("invalid JSON"));
+}
+
+TEST_F(QmpClientTest, CloseFailsPendingButDoesNotCallOnDisconnected) {
+  StartPair();
+  Handshake();
+  Outcome outcome;
+  client_->Execute("query-status", nullptr, 1000ms, outcome.Callback());
+  client_->Close();
+  EXPECT_EQ(outcome.calls, 1);
+  EXPECT_EQ(outcome.result->error().kind, QmpErrorKind::kDisconnected);
+  Settle();
+  EXPECT_TRUE(disconnects_.empty());
+  EXPECT_FALSE(client_->connected());
+}
+
+TEST_F(QmpClientTest, ExecuteBeforeConnectingFailsLater) {
+  StartPair();
+  Outcome outcome;
+  client_->Execute("query-status", nullptr, 1000ms, outcome.Callback());
+  EXPECT_EQ(outcome.calls, 0);
+  ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
+  EXPECT_EQ(outcome.result->error().kind, QmpErrorKind::kDisconnected);
+}
+
+TEST_F(QmpClientTest, HandshakeTimesOutWithoutAGreeting) {
+  QmpClientOptions options;
+  options.connect_timeout = 100ms;
+  StartPair(options);
+  ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
+  ASSERT_TRUE(connect_error_.has_value());
+  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kTimeout);
+  EXPECT_TRUE(disconnects_.empty());  // it never was connected
+}
+
+TEST_F(QmpClientTest, HandshakeTimesOutWithoutACapabilitiesReply) {
+  QmpClientOptions options;
+  options.connect_timeout = 100ms;
+  StartPair(options);
+  server_->SendLine(kGreeting);
+  (void)server_->ExpectCommand("qmp_capabilities");
+  ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
+  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kTimeout);
+  Settle();
+  EXPECT_EQ(connect_calls_, 1);
+}
+
+TEST_F(QmpClientTest, MessageBeforeTheGreetingIsAProtocolError) {
+  StartPair();
+  server_->SendLine(R"({"return": {}, "id": 1})");
+  ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
+  ASSERT_TRUE(connect_error_.has_value());
+  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kProtocol);
+  EXPECT_THAT(connect_error_->message, HasSubstr("before the greeting"));
+}
+
+TEST_F(QmpClientTest, RefusedCapabilitiesFailTheConnect) {
+  StartPair();
+  server_->SendLine(kGreeting);
+  const int64_t id = server_->ExpectCommand("qmp_capabilities");
+  server_->SendLine(R"({"id": )" + std::to_string(id) +
+                    R"(, "error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}})");
+  ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
+  ASSERT_TRUE(connect_error_.has_value());
+  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kCommandError);
+  EXPECT_EQ(connect_error_->error_class, "CommandNotFound");
+  EXPECT_FALSE(client_->connected());
+}
+
+TEST_F(QmpClientTest, EofDuringHandshakeFailsTheConnectOnce) {
+  StartPair();
+  server_->Close();
+  ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
+  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kDisconnected);
+  Settle();
+  EXPECT_EQ(connect_calls_, 1);
+  EXPECT_TRUE(disconnects_.empty());
+}
+
+TEST_F(QmpClientTest, ClientMayBeDestroyedFromACallback) {
+  StartPair();
+  Handshake();
+  Outcome second;
+  int first_calls = 0;
+  client_->Execute("a", nullptr, 0ms, [&](Result) {
+    ++first_calls;
+    client_.reset();
+  });
+  client_->Execute("b", nullptr, 0ms, second.Callback());
+  server_->Close();
+  ASSERT_TRUE(Run([&] { return first_calls > 0; }));
+  Settle();
+  EXPECT_EQ(first_calls, 1);
+  EXPECT_EQ(second.calls, 0);  // dropped with the client
+  EXPECT_TRUE(disconnects_.empty());
+}
+
+TEST_F(QmpClientTest, ListenerMayRunCommands) {
+  StartPair();
+  Handshake();
+  Outcome outcome;
+  client_->SetListener(QmpListener{
+      [&](std::string_view name, const JsonNode&, const Timestamp&) {
+        if (name == "DEVICE_DELETED") client_->Execute("object-del", nullptr, 1000ms, outcome.Callback());
+      },
+      nullptr});
+  server_->SendLine(
+      R"({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED", "data": {"device": "dimm0", "path": "/machine/peripheral/dimm0"}})");
+  const int64_t id = server_->ExpectCommand("object-del");
+  server_->SendLine(Reply(id, "{}"));
+  ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
+  EXPECT_TRUE(outcome.result->ok());
+}
+
+// The real Connect path: a unix socket in a temp folder, accepted by the test.
+class QmpClientSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    GError* error = nullptr;
+    char* dir = g_dir_make_tmp("memhp-qmp-test-XXXXXX", &error);
+    ASSERT_NE(dir, nullptr) << error->message;
+    dir_ = dir;
+    g_free(dir);
+    path_ = dir_ + "/qmp.sock";
+  }
+  void TearDown() override {
+    if (listen_fd_ >= 0) close(listen_fd_);
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+    g_main_context_unref(context_);
+  }
+  void Listen() {
+    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listen_fd_, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    ASSERT_LT(path_.size(), sizeof(addr.sun_path));
+    path_.copy(addr.sun_path, path_.size());
+    ASSERT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(listen(listen_fd_, 1), 0);
+  }
+
+  GMainContext* context_ = g_main_context_new();
+  std::string dir_;
+  std::string path_;
+  int listen_fd_ = -1;
+};
+
+TEST_F(QmpClientSocketTest, ConnectsAndNegotiates) {
+  Listen();
+  QmpClient client(context_);
+  int calls = 0;
+  std::optional<QmpError> result;
+  client.Connect(path_, [&](std::optional<QmpError> e) {
+    ++calls;
+    result = std::move(e);
+  });
+  EXPECT_EQ(calls, 0);
+  const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  FakeServer server(context_, fd);
+  server.SendLine(kGreeting);
+  const int64_t id = server.ExpectCommand("qmp_capabilities");
+  server.SendLine(Reply(id, "{}"));
+  ASSERT_TRUE(RunUntil(context_, [&] { return calls > 0; }, 2000ms));
+  EXPECT_FALSE(result.has_value()) << result->message;
+  EXPECT_TRUE(client.connected());
+
+  // ExecuteSync against the same fake.
+  Outcome unused;
+  client.Execute("query-status", nullptr, 1000ms, unused.Callback());
+  const int64_t status_id = server.ExpectCommand("query-status");
+  server.SendLine(Reply(status_id, R"({"status": "running", "running": true})"));
+  ASSERT_TRUE(RunUntil(context_, [&] { return unused.calls > 0; }, 2000ms));
+  EXPECT_TRUE(unused.result->ok());
+}
+
+TEST_F(QmpClientSocketTest, MissingSocketFailsWithErrno) {
+  QmpClient client(context_);
+  const std::optional<QmpError> error = ConnectSync(client, path_);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->kind, QmpErrorKind::kDisconnected);
+  EXPECT_EQ(error->errno_value, ENOENT);
+  EXPECT_THAT(error->message, HasSubstr(path_));
+}
+
+TEST_F(QmpClientSocketTest, ListenerThatNeverGreetsTimesOut) {
+  Listen();
+  QmpClientOptions options;
+  options.connect_timeout = 100ms;
+  QmpClient client(context_, options);
+  const auto start = std::chrono::steady_clock::now();
+  const std::optional<QmpError> error = ConnectSync(client, path_);
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->kind, QmpErrorKind::kTimeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+}
+
+TEST_F(QmpClientSocketTest, OverlongPathIsRefused) {
+  QmpClient client(context_);
+  const std::optional<QmpError> error = ConnectSync(client, "/" + std::string(200, 'p'));
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->errno_value, ENAMETOOLONG);
+}
+
+TEST_F(QmpClientSocketTest, ExecuteSyncTimesOut) {
+  Listen();
+  QmpClient client(context_);
+  client.Connect(path_, [](std::optional<QmpError>) {});
+  const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  FakeServer server(context_, fd);
+  server.SendLine(kGreeting);
+  server.SendLine(Reply(server.ExpectCommand("qmp_capabilities"), "{}"));
+  ASSERT_TRUE(RunUntil(context_, [&] { return client.connected(); }, 2000ms));
+  const Result result = ExecuteSync(client, "query-status", nullptr, 50ms);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, QmpErrorKind::kTimeout);
+}
+
+}  // namespace
+}  // namespace memhp::qmp

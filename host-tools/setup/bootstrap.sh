@@ -42,10 +42,10 @@ fi
 
 if [ ! -f "$build/build.ninja" ]; then
   say "configuring $build"
-  meson setup "$build" "$src" >/dev/null
+  meson setup "$build" "$src" >&2
 fi
 say "building"
-ninja -C "$build" >/dev/null || { ninja -C "$build"; exit 1; }
+ninja -C "$build" >/dev/null || { ninja -C "$build" >&2; exit 1; }
 
 # The guest kernel: Debian's package, unpacked into the cache, never installed on the host.
 mkdir -p "$cache"

@@ -88,7 +88,8 @@ ParseResult<std::vector<MemoryDevice>> ParseMemoryDevices(const JsonNode& value)
 ParseResult<MemorySizeSummary> ParseMemorySizeSummary(const JsonNode& value) {
   using R = ParseResult<MemorySizeSummary>;
   const JsonObject* object = AsObject(&value);
-  if (object == nullptr) return R::Fail("query-memory-size-summary: the return value is not an object");
+  if (object == nullptr)
+    return R::Fail("query-memory-size-summary: the return value is not an object");
   const auto base = GetUint(object, "base-memory");
   if (!base) return R::Fail("query-memory-size-summary: no integer \"base-memory\"");
   return R::Ok(MemorySizeSummary{*base, GetUint(object, "plugged-memory").value_or(0)});
@@ -100,7 +101,8 @@ ParseResult<RunStatus> ParseStatus(const JsonNode& value) {
   if (object == nullptr) return R::Fail("query-status: the return value is not an object");
   auto status = GetString(object, "status");
   const auto running = GetBool(object, "running");
-  if (!status || !running) return R::Fail("query-status: needs string \"status\" and bool \"running\"");
+  if (!status || !running)
+    return R::Fail("query-status: needs string \"status\" and bool \"running\"");
   return R::Ok(RunStatus{std::move(*status), *running});
 }
 

@@ -26,6 +26,14 @@ namespace {
 constexpr guint kConnectRetryMs = 10;
 constexpr std::size_t kReadChunk = 64 * 1024;
 
+QmpError MakeError(QmpErrorKind kind, std::string message, int err = 0) {
+  QmpError e;
+  e.kind = kind;
+  e.message = std::move(message);
+  e.errno_value = err;
+  return e;
+}
+
 std::string Errno(std::string_view what, int err) {
   return std::string(what) + ": " + g_strerror(err);
 }
@@ -98,38 +106,41 @@ QmpClient::~QmpClient() {
 
 void QmpClient::SetListener(QmpListener listener) { listener_ = std::move(listener); }
 
-void QmpClient::Connect(const std::string& socket_path, ConnectCallback done) {
+bool QmpClient::BeginHandshake(std::string peer, ConnectCallback& done) {
   if (state_ != State::kIdle) {
     Post([done = std::move(done)] {
-      done(QmpError{QmpErrorKind::kDisconnected, "QMP client already used; make a new one", {}, {}, 0});
+      done(MakeError(QmpErrorKind::kDisconnected, "QMP client already used; make a new one"));
     });
-    return;
+    return false;
   }
-  socket_path_ = socket_path;
+  socket_path_ = std::move(peer);
   connect_done_ = std::move(done);
   state_ = State::kConnecting;
-
   connect_timer_ = g_timeout_source_new(ClampMs(options_.connect_timeout));
   g_source_set_callback(
       connect_timer_,
       [](gpointer data) -> gboolean {
         auto* self = static_cast<QmpClient*>(data);
-        self->Teardown(QmpError{QmpErrorKind::kTimeout,
-                                "no QMP handshake with " + self->socket_path_ + " within " +
-                                    std::to_string(self->options_.connect_timeout.count()) + " ms",
-                                {}, {}, 0},
-                       Notify::kListener);
+        self->Teardown(
+            MakeError(QmpErrorKind::kTimeout,
+                      "no QMP handshake with " + self->socket_path_ + " within " +
+                          std::to_string(self->options_.connect_timeout.count()) + " ms"),
+            Notify::kListener);
         return G_SOURCE_REMOVE;
       },
       this, nullptr);
   g_source_attach(connect_timer_, context_);
+  return true;
+}
 
+void QmpClient::Connect(const std::string& socket_path, ConnectCallback done) {
+  if (!BeginHandshake(socket_path, done)) return;
   if (socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
     Post([this] {
-      Teardown(QmpError{QmpErrorKind::kDisconnected,
-                        "QMP socket path too long for a unix socket: " + socket_path_, {}, {},
-                        ENAMETOOLONG},
-               Notify::kListener);
+      Teardown(
+          MakeError(QmpErrorKind::kDisconnected,
+                    "QMP socket path too long for a unix socket: " + socket_path_, ENAMETOOLONG),
+          Notify::kListener);
     });
     return;
   }
@@ -141,7 +152,7 @@ void QmpClient::StartConnect(const std::string& socket_path) {
   if (fd_ < 0) {
     const int err = errno;
     Post([this, err] {
-      Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("socket(AF_UNIX)", err), {}, {}, err},
+      Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("socket(AF_UNIX)", err), err),
                Notify::kListener);
     });
     return;
@@ -182,8 +193,7 @@ void QmpClient::StartConnect(const std::string& socket_path) {
     return;
   }
   Post([this, err] {
-    Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), {}, {},
-                      err},
+    Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), err),
              Notify::kListener);
   });
 }
@@ -194,8 +204,7 @@ void QmpClient::OnConnectWritable() {
   socklen_t len = sizeof(err);
   if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
   if (err != 0) {
-    Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), {}, {},
-                      err},
+    Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), err),
              Notify::kListener);
     return;
   }
@@ -203,41 +212,18 @@ void QmpClient::OnConnectWritable() {
 }
 
 void QmpClient::Adopt(int fd, ConnectCallback done) {
-  if (state_ != State::kIdle) {
+  if (!BeginHandshake("fd " + std::to_string(fd), done)) {
     close(fd);
-    Post([done = std::move(done)] {
-      done(QmpError{QmpErrorKind::kDisconnected, "QMP client already used; make a new one", {}, {}, 0});
-    });
     return;
   }
-  socket_path_ = "fd " + std::to_string(fd);
-  connect_done_ = std::move(done);
   fd_ = fd;
-  state_ = State::kConnecting;
-
-  connect_timer_ = g_timeout_source_new(ClampMs(options_.connect_timeout));
-  g_source_set_callback(
-      connect_timer_,
-      [](gpointer data) -> gboolean {
-        auto* self = static_cast<QmpClient*>(data);
-        self->Teardown(QmpError{QmpErrorKind::kTimeout,
-                                "no QMP handshake on " + self->socket_path_ + " within " +
-                                    std::to_string(self->options_.connect_timeout.count()) + " ms",
-                                {}, {}, 0},
-                       Notify::kListener);
-        return G_SOURCE_REMOVE;
-      },
-      this, nullptr);
-  g_source_attach(connect_timer_, context_);
-
   const int flags = fcntl(fd_, F_GETFL);
   const int fd_flags = flags < 0 ? -1 : fcntl(fd_, F_GETFD);
   if (flags < 0 || fd_flags < 0 || fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0 ||
       fcntl(fd_, F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
     const int err = errno;
     Post([this, err] {
-      Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("fcntl " + socket_path_, err), {}, {},
-                        err},
+      Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("fcntl " + socket_path_, err), err),
                Notify::kListener);
     });
     return;
@@ -258,8 +244,8 @@ void QmpClient::Execute(std::string_view command, JsonNodePtr arguments,
                         std::chrono::milliseconds timeout, ResultCallback done) {
   if (state_ != State::kReady) {
     Post([done = std::move(done), command = std::string(command)] {
-      done(Result::Fail(QmpError{QmpErrorKind::kDisconnected,
-                                 "QMP not connected: cannot run " + command, {}, {}, 0}));
+      done(Result::Fail(
+          MakeError(QmpErrorKind::kDisconnected, "QMP not connected: cannot run " + command)));
     });
     return;
   }
@@ -311,7 +297,7 @@ void QmpClient::Flush() {
     // Flush runs inside Execute too; tell the owner from the context, not from its own call.
     out_.clear();
     Post([this, err] {
-      Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("write to QMP", err), {}, {}, err},
+      Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("write to QMP", err), err),
                Notify::kListener);
     });
     return;
@@ -325,22 +311,21 @@ void QmpClient::OnReadable() {
   if (n < 0) {
     const int err = errno;
     if (err == EINTR || err == EAGAIN || err == EWOULDBLOCK) return;
-    Teardown(QmpError{QmpErrorKind::kDisconnected, Errno("read from QMP", err), {}, {}, err},
+    Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("read from QMP", err), err),
              Notify::kListener);
     return;
   }
   if (n == 0) {
-    Teardown(QmpError{QmpErrorKind::kDisconnected, "QEMU closed the QMP connection", {}, {}, 0},
+    Teardown(MakeError(QmpErrorKind::kDisconnected, "QEMU closed the QMP connection"),
              Notify::kListener);
     return;
   }
   in_.append(chunk, static_cast<std::size_t>(n));
 
   const auto too_long = [this] {
-    Teardown(QmpError{QmpErrorKind::kProtocol,
-                      "QMP protocol error: a line over the " +
-                          std::to_string(options_.max_line_bytes) + "-byte bound",
-                      {}, {}, 0},
+    Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a line over the " +
+                                                    std::to_string(options_.max_line_bytes) +
+                                                    "-byte bound"),
              Notify::kListener);
   };
 
@@ -370,19 +355,18 @@ bool QmpClient::HandleLine(std::string_view line) {
 
   if (auto* greeting = std::get_if<Greeting>(&message)) {
     if (state_ != State::kAwaitingGreeting) {
-      Teardown(QmpError{QmpErrorKind::kProtocol, "QMP protocol error: a second greeting", {}, {}, 0},
+      Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a second greeting"),
                Notify::kListener);
     } else {
       HandleGreeting(std::move(*greeting));
     }
   } else if (auto* malformed = std::get_if<Malformed>(&message)) {
-    Teardown(QmpError{QmpErrorKind::kProtocol,
-                      "QMP protocol error: " + malformed->reason, {}, {}, 0},
+    Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: " + malformed->reason),
              Notify::kListener);
   } else if (state_ == State::kAwaitingGreeting) {
-    Teardown(QmpError{QmpErrorKind::kProtocol,
-                      "QMP protocol error: a message before the greeting", {}, {}, 0},
-             Notify::kListener);
+    Teardown(
+        MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a message before the greeting"),
+        Notify::kListener);
   } else if (auto* ret = std::get_if<Return>(&message)) {
     HandleReply(ret->id, Result::Ok(std::move(ret->value)));
   } else if (auto* error = std::get_if<Error>(&message)) {
@@ -448,14 +432,13 @@ void QmpClient::OnCommandTimeout(int64_t id) {
   // This runs from the timer's own dispatch: drop our reference, GLib removes the source.
   g_source_unref(pending.timer);
   pending.timer = nullptr;
-  pending.done(Result::Fail(QmpError{QmpErrorKind::kTimeout,
-                                     "no QMP reply to " + pending.command + " (id " +
-                                         std::to_string(id) + ")",
-                                     {}, {}, 0}));
+  pending.done(
+      Result::Fail(MakeError(QmpErrorKind::kTimeout, "no QMP reply to " + pending.command +
+                                                         " (id " + std::to_string(id) + ")")));
 }
 
 void QmpClient::Close() {
-  Teardown(QmpError{QmpErrorKind::kDisconnected, "QMP connection closed by its owner", {}, {}, 0},
+  Teardown(MakeError(QmpErrorKind::kDisconnected, "QMP connection closed by its owner"),
            Notify::kQuiet);
 }
 
@@ -484,9 +467,9 @@ void QmpClient::Teardown(QmpError why, Notify notify) {
 
   const std::weak_ptr<int> alive = alive_;
   for (auto& [id, p] : pending) {
-    p.done(Result::Fail(QmpError{QmpErrorKind::kDisconnected,
-                                 "no QMP reply to " + p.command + ": " + why.message, {}, {},
-                                 why.errno_value}));
+    p.done(Result::Fail(MakeError(QmpErrorKind::kDisconnected,
+                                  "no QMP reply to " + p.command + ": " + why.message,
+                                  why.errno_value)));
     if (alive.expired()) return;
   }
   if (connect_done) {

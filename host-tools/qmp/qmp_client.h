@@ -141,6 +141,9 @@ class QmpClient {
     GSource* timer = nullptr;
   };
 
+  // From kIdle: records the peer and `done`, starts the connect timer. Otherwise fails `done`
+  // (later) and returns false.
+  bool BeginHandshake(std::string peer, ConnectCallback& done);
   void StartConnect(const std::string& socket_path);
   void OnConnectWritable();
   void StartReading();
@@ -159,7 +162,8 @@ class QmpClient {
   // Runs `task` from the context, later; dropped if the client is destroyed first.
   void Post(std::function<void()> task);
 
-  GSource* AttachFdSource(GIOCondition condition, gboolean (*callback)(gint, GIOCondition, gpointer));
+  GSource* AttachFdSource(GIOCondition condition,
+                          gboolean (*callback)(gint, GIOCondition, gpointer));
   static void DestroySource(GSource*& source);
 
   GMainContext* context_;
@@ -171,10 +175,10 @@ class QmpClient {
   QmpListener listener_;
   std::optional<Greeting> greeting_;
 
-  GSource* io_source_ = nullptr;       // G_IO_IN while connected
-  GSource* out_source_ = nullptr;      // G_IO_OUT while a write is pending or connect() is
-  GSource* connect_timer_ = nullptr;   // the connect timeout
-  GSource* retry_timer_ = nullptr;     // connect() again after EAGAIN (listen backlog full)
+  GSource* io_source_ = nullptr;      // G_IO_IN while connected
+  GSource* out_source_ = nullptr;     // G_IO_OUT while a write is pending or connect() is
+  GSource* connect_timer_ = nullptr;  // the connect timeout
+  GSource* retry_timer_ = nullptr;    // connect() again after EAGAIN (listen backlog full)
   std::set<GSource*> posted_;
 
   std::string in_;

@@ -35,8 +35,8 @@ JsonNodePtr CopyNode(const JsonNode* node) {
 ParseResult<JsonNodePtr> ParseJson(std::string_view text) {
   JsonParser* parser = json_parser_new();
   GError* error = nullptr;
-  const gboolean loaded = json_parser_load_from_data(
-      parser, text.data(), static_cast<gssize>(text.size()), &error);
+  const gboolean loaded =
+      json_parser_load_from_data(parser, text.data(), static_cast<gssize>(text.size()), &error);
   if (!loaded) {
     std::string why = error != nullptr ? error->message : "unknown json-glib error";
     g_clear_error(&error);

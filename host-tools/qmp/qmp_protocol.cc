@@ -22,7 +22,8 @@ Message ClassifyGreeting(const JsonObject* root) {
   const auto major = GetInt(qemu, "major");
   const auto minor = GetInt(qemu, "minor");
   const auto micro = GetInt(qemu, "micro");
-  if (!major || !minor || !micro) return Bad("greeting: version.qemu needs integer major/minor/micro");
+  if (!major || !minor || !micro)
+    return Bad("greeting: version.qemu needs integer major/minor/micro");
   greeting.version.major = *major;
   greeting.version.minor = *minor;
   greeting.version.micro = *micro;

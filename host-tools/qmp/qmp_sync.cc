@@ -47,8 +47,9 @@ std::optional<QmpError> ConnectSync(QmpClient& client, const std::string& socket
     slot->done = true;
     slot->error = std::move(error);
   });
-  if (!RunUntil(client.context(), [&] { return slot->done; },
-                client.options().connect_timeout + kMargin)) {
+  if (!RunUntil(
+          client.context(), [&] { return slot->done; },
+          client.options().connect_timeout + kMargin)) {
     return QmpError{QmpErrorKind::kTimeout, "QMP connect did not finish", {}, {}, 0};
   }
   return slot->error;
@@ -64,9 +65,10 @@ Result ExecuteSync(QmpClient& client, std::string_view command, JsonNodePtr argu
                  [slot](Result result) { slot->result = std::move(result); });
   const std::chrono::milliseconds wait =
       timeout.count() > 0 ? timeout + kMargin : std::chrono::milliseconds(G_MAXINT);
-  if (!RunUntil(client.context(), [&] { return slot->result.has_value(); }, wait)) {
-    return Result::Fail(QmpError{QmpErrorKind::kTimeout,
-                                 "no QMP reply to " + std::string(command), {}, {}, 0});
+  if (!RunUntil(
+          client.context(), [&] { return slot->result.has_value(); }, wait)) {
+    return Result::Fail(
+        QmpError{QmpErrorKind::kTimeout, "no QMP reply to " + std::string(command), {}, {}, 0});
   }
   return std::move(*slot->result);
 }

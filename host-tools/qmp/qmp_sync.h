@@ -22,7 +22,8 @@ namespace memhp::qmp {
                             std::chrono::milliseconds timeout);
 
 // Connect(), waited for. nullopt on success.
-[[nodiscard]] std::optional<QmpError> ConnectSync(QmpClient& client, const std::string& socket_path);
+[[nodiscard]] std::optional<QmpError> ConnectSync(QmpClient& client,
+                                                  const std::string& socket_path);
 
 // Execute(), waited for.
 [[nodiscard]] Result ExecuteSync(QmpClient& client, std::string_view command, JsonNodePtr arguments,

@@ -52,17 +52,16 @@ void DieWithParent(gpointer) {
 std::vector<std::string> BaseQemuArgs() {
   return {
       "-machine", "q35",
-      "-accel", "tcg",
-      "-S",
-      "-display", "none",
-      "-nodefaults",
-      "-m", "512M,slots=4,maxmem=8G",
-      "-object", "memory-backend-ram,id=m0,size=256M",
-      "-object", "memory-backend-ram,id=m1,size=256M",
-      "-numa", "node,nodeid=0,memdev=m0",
-      "-numa", "node,nodeid=1,memdev=m1",
-      "-object", "memory-backend-ram,id=vmem0,size=2G,reserve=off",
-      "-device", "virtio-mem-pci,id=vm0,memdev=vmem0,node=1,requested-size=0,block-size=2M",
+      "-accel",   "tcg",
+      "-S",       "-display",
+      "none",     "-nodefaults",
+      "-m",       "512M,slots=4,maxmem=8G",
+      "-object",  "memory-backend-ram,id=m0,size=256M",
+      "-object",  "memory-backend-ram,id=m1,size=256M",
+      "-numa",    "node,nodeid=0,memdev=m0",
+      "-numa",    "node,nodeid=1,memdev=m1",
+      "-object",  "memory-backend-ram,id=vmem0,size=2G,reserve=off",
+      "-device",  "virtio-mem-pci,id=vm0,memdev=vmem0,node=1,requested-size=0,block-size=2M",
   };
 }
 
@@ -82,15 +81,16 @@ std::unique_ptr<QemuProcess> QemuProcess::Start(const std::vector<std::string>& 
   process->qmp_path_ = process->dir_ + "/qmp.sock";
   process->log_path_ = process->dir_ + "/qemu.log";
 
-  const int log_fd = open(process->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int log_fd =
+      open(process->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log_fd < 0) {
     *error = "open " + process->log_path_ + ": " + g_strerror(errno);
     return nullptr;
   }
 
   const char* binary = g_getenv("MEMHP_QEMU");
-  std::vector<std::string> argv_strings{binary != nullptr && *binary != '\0' ? binary
-                                                                             : "qemu-system-x86_64"};
+  std::vector<std::string> argv_strings{
+      binary != nullptr && *binary != '\0' ? binary : "qemu-system-x86_64"};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   argv_strings.push_back("-qmp");
   argv_strings.push_back("unix:" + process->qmp_path_ + ",server=on,wait=off");

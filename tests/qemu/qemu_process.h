@@ -28,8 +28,7 @@ class QemuProcess {
   // binary; "-qmp unix:<dir>/qmp.sock,server=on,wait=off" is appended. nullptr and `error`
   // set when QEMU did not start or its QMP socket was not listening within `timeout`.
   static std::unique_ptr<QemuProcess> Start(const std::vector<std::string>& args,
-                                            std::chrono::milliseconds timeout,
-                                            std::string* error);
+                                            std::chrono::milliseconds timeout, std::string* error);
 
   ~QemuProcess();
   QemuProcess(const QemuProcess&) = delete;

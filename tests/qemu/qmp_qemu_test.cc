@@ -32,11 +32,11 @@ class QmpQemuTest : public ::testing::Test {
     QmpClientOptions options;
     options.connect_timeout = 10000ms;
     client_ = std::make_unique<QmpClient>(context_, options);
-    client_->SetListener(QmpListener{
-        [this](std::string_view name, const JsonNode&, const Timestamp&) {
-          events_.emplace_back(name);
-        },
-        [this](std::string_view reason) { disconnects_.emplace_back(reason); }});
+    client_->SetListener(
+        QmpListener{[this](std::string_view name, const JsonNode&, const Timestamp&) {
+                      events_.emplace_back(name);
+                    },
+                    [this](std::string_view reason) { disconnects_.emplace_back(reason); }});
     const std::optional<QmpError> connect_error = ConnectSync(*client_, qemu_->qmp_socket_path());
     ASSERT_FALSE(connect_error.has_value()) << connect_error->message << "\n" << qemu_->Log();
   }
@@ -223,7 +223,8 @@ TEST_F(QmpQemuTest, DimmUnplugWaitsForTheGuest) {
   ASSERT_TRUE(AddDimm("dimm0", "dimm0mem", 0).ok());
   Result del = Run("device_del", JsonObjectBuilder().SetString("id", "dimm0").Build());
   EXPECT_TRUE(del.ok()) << del.error().message;
-  EXPECT_FALSE(RunUntil(context_, [&] { return !events_.empty(); }, 500ms));
+  EXPECT_FALSE(RunUntil(
+      context_, [&] { return !events_.empty(); }, 500ms));
   EXPECT_EQ(MemoryDevices().size(), 2u);
 }
 
@@ -234,7 +235,8 @@ TEST_F(QmpQemuTest, QuitEndsQemuCleanly) {
   if (!quit.ok()) {
     EXPECT_EQ(quit.error().kind, QmpErrorKind::kDisconnected);
   }
-  ASSERT_TRUE(RunUntil(context_, [&] { return !disconnects_.empty(); }, 10000ms));
+  ASSERT_TRUE(RunUntil(
+      context_, [&] { return !disconnects_.empty(); }, 10000ms));
   EXPECT_FALSE(client_->connected());
   EXPECT_THAT(events_, Contains("SHUTDOWN"));
 

@@ -3,13 +3,12 @@
 #include "qmp/qmp_client.h"
 
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <memory>
@@ -152,7 +151,9 @@ class QmpClientTest : public ::testing::Test {
     return RunUntil(context_, done, timeout);
   }
   // Lets queued I/O and idle callbacks run.
-  void Settle() { (void)Run([] { return false; }, 50ms); }
+  void Settle() {
+    (void)Run([] { return false; }, 50ms);
+  }
 
   GMainContext* context_ = g_main_context_new();
   std::unique_ptr<QmpClient> client_;
@@ -222,8 +223,9 @@ TEST_F(QmpClientTest, ErrorReplyCarriesClassAndDescVerbatim) {
   Outcome outcome;
   client_->Execute("object-add", nullptr, 1000ms, outcome.Callback());
   const int64_t id = server_->ExpectCommand("object-add");
-  server_->SendLine(R"({"id": )" + std::to_string(id) +
-                    R"(, "error": {"class": "GenericError", "desc": "Duplicate ID 'm0' for object"}})");
+  server_->SendLine(
+      R"({"id": )" + std::to_string(id) +
+      R"(, "error": {"class": "GenericError", "desc": "Duplicate ID 'm0' for object"}})");
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
   ASSERT_FALSE(outcome.result->ok());
   const QmpError& e = outcome.result->error();
@@ -239,9 +241,11 @@ TEST_F(QmpClientTest, EventsReachTheListener) {
   Handshake();
   // captured, two in one write as QEMU does for quit
   server_->Send(
-      "{\"timestamp\": {\"seconds\": 1795619344, \"microseconds\": 406891}, \"event\": \"SHUTDOWN\", "
+      "{\"timestamp\": {\"seconds\": 1795619344, \"microseconds\": 406891}, \"event\": "
+      "\"SHUTDOWN\", "
       "\"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}}\r\n"
-      "{\"timestamp\": {\"seconds\": 1795619355, \"microseconds\": 911740}, \"event\": \"RESUME\"}\r\n");
+      "{\"timestamp\": {\"seconds\": 1795619355, \"microseconds\": 911740}, \"event\": "
+      "\"RESUME\"}\r\n");
   ASSERT_TRUE(Run([&] { return events_.size() == 2; }));
   EXPECT_EQ(events_[0], R"(SHUTDOWN {"guest":false,"reason":"host-qmp-quit"} 1795619344.406891)");
   EXPECT_EQ(events_[1], "RESUME {} 1795619355.911740");
@@ -441,8 +445,9 @@ TEST_F(QmpClientTest, RefusedCapabilitiesFailTheConnect) {
   StartPair();
   server_->SendLine(kGreeting);
   const int64_t id = server_->ExpectCommand("qmp_capabilities");
-  server_->SendLine(R"({"id": )" + std::to_string(id) +
-                    R"(, "error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}})");
+  server_->SendLine(
+      R"({"id": )" + std::to_string(id) +
+      R"(, "error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}})");
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
   EXPECT_EQ(connect_error_->kind, QmpErrorKind::kCommandError);
@@ -482,11 +487,12 @@ TEST_F(QmpClientTest, ListenerMayRunCommands) {
   StartPair();
   Handshake();
   Outcome outcome;
-  client_->SetListener(QmpListener{
-      [&](std::string_view name, const JsonNode&, const Timestamp&) {
-        if (name == "DEVICE_DELETED") client_->Execute("object-del", nullptr, 1000ms, outcome.Callback());
-      },
-      nullptr});
+  client_->SetListener(QmpListener{[&](std::string_view name, const JsonNode&, const Timestamp&) {
+                                     if (name == "DEVICE_DELETED")
+                                       client_->Execute("object-del", nullptr, 1000ms,
+                                                        outcome.Callback());
+                                   },
+                                   nullptr});
   server_->SendLine(
       R"({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "DEVICE_DELETED", "data": {"device": "dimm0", "path": "/machine/peripheral/dimm0"}})");
   const int64_t id = server_->ExpectCommand("object-del");
@@ -545,7 +551,8 @@ TEST_F(QmpClientSocketTest, ConnectsAndNegotiates) {
   server.SendLine(kGreeting);
   const int64_t id = server.ExpectCommand("qmp_capabilities");
   server.SendLine(Reply(id, "{}"));
-  ASSERT_TRUE(RunUntil(context_, [&] { return calls > 0; }, 2000ms));
+  ASSERT_TRUE(RunUntil(
+      context_, [&] { return calls > 0; }, 2000ms));
   EXPECT_FALSE(result.has_value()) << result->message;
   EXPECT_TRUE(client.connected());
 
@@ -554,7 +561,8 @@ TEST_F(QmpClientSocketTest, ConnectsAndNegotiates) {
   client.Execute("query-status", nullptr, 1000ms, unused.Callback());
   const int64_t status_id = server.ExpectCommand("query-status");
   server.SendLine(Reply(status_id, R"({"status": "running", "running": true})"));
-  ASSERT_TRUE(RunUntil(context_, [&] { return unused.calls > 0; }, 2000ms));
+  ASSERT_TRUE(RunUntil(
+      context_, [&] { return unused.calls > 0; }, 2000ms));
   EXPECT_TRUE(unused.result->ok());
 }
 
@@ -595,7 +603,8 @@ TEST_F(QmpClientSocketTest, ExecuteSyncTimesOut) {
   FakeServer server(context_, fd);
   server.SendLine(kGreeting);
   server.SendLine(Reply(server.ExpectCommand("qmp_capabilities"), "{}"));
-  ASSERT_TRUE(RunUntil(context_, [&] { return client.connected(); }, 2000ms));
+  ASSERT_TRUE(RunUntil(
+      context_, [&] { return client.connected(); }, 2000ms));
   const Result result = ExecuteSync(client, "query-status", nullptr, 50ms);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().kind, QmpErrorKind::kTimeout);

@@ -31,7 +31,8 @@ TEST(QmpJson, RejectsInvalidAndEmptyText) {
 }
 
 TEST(QmpJson, GettersTolerateMissingMembersAndWrongTypes) {
-  JsonNodePtr node = Parse(R"({"s": "x", "i": 7, "d": 1.5, "b": true, "n": null, "o": {}, "a": []})");
+  JsonNodePtr node =
+      Parse(R"({"s": "x", "i": 7, "d": 1.5, "b": true, "n": null, "o": {}, "a": []})");
   const JsonObject* o = AsObject(node.get());
   EXPECT_EQ(GetString(o, "missing"), std::nullopt);
   EXPECT_EQ(GetString(o, "i"), std::nullopt);

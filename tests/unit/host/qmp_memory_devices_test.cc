@@ -5,16 +5,16 @@
 //   -object memory-backend-ram,id=vmem0,size=2G,reserve=off
 //   -device virtio-mem-pci,id=vm0,memdev=vmem0,node=1,requested-size=0,block-size=2M
 // then object-add memory-backend-ram dimm0mem 256M + device_add pc-dimm dimm0 node 1.
-#include "qmp/memory_devices.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "qmp/memory_devices.h"
 
 namespace memhp::qmp {
 namespace {
 
-using ::testing::HasSubstr;
 using memhp::v1::MemoryDevice;
+using ::testing::HasSubstr;
 
 // captured: at start
 constexpr char kVirtioMemOnly[] =
@@ -146,9 +146,9 @@ TEST(QmpMemoryDevices, RejectsWhatIsNotAList) {
 
 TEST(QmpMemorySizeSummary, Parses) {
   // captured, before and after a 256 MiB DIMM was plugged
-  for (auto [text, plugged] : {std::pair{R"({"base-memory": 536870912, "plugged-memory": 0})", 0ull},
-                               std::pair{R"({"base-memory": 536870912, "plugged-memory": 268435456})",
-                                         268435456ull}}) {
+  for (auto [text, plugged] :
+       {std::pair{R"({"base-memory": 536870912, "plugged-memory": 0})", 0ull},
+        std::pair{R"({"base-memory": 536870912, "plugged-memory": 268435456})", 268435456ull}}) {
     ParseResult<JsonNodePtr> json = ParseJson(text);
     ASSERT_TRUE(json);
     auto summary = ParseMemorySizeSummary(**json.value);
@@ -187,9 +187,10 @@ TEST(QmpStatus, Parses) {
     const char* text;
     const char* status;
   };
-  for (const Case& c : {Case{R"({"status": "prelaunch", "singlestep": false, "running": false})", "prelaunch"},
-                        Case{R"({"status": "paused", "singlestep": false, "running": false})", "paused"},
-                        Case{R"({"status": "running", "singlestep": false, "running": true})", "running"}}) {
+  for (const Case& c :
+       {Case{R"({"status": "prelaunch", "singlestep": false, "running": false})", "prelaunch"},
+        Case{R"({"status": "paused", "singlestep": false, "running": false})", "paused"},
+        Case{R"({"status": "running", "singlestep": false, "running": true})", "running"}}) {
     ParseResult<JsonNodePtr> json = ParseJson(c.text);
     ASSERT_TRUE(json);
     auto status = ParseStatus(**json.value);

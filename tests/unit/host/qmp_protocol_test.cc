@@ -25,14 +25,16 @@ constexpr char kGreeting[] =
 constexpr char kEmptyReturn[] = "{\"return\": {}, \"id\": 1}\r\n";
 // captured: query-memory-size-summary
 constexpr char kSummaryReturn[] =
-    R"({"return": {"base-memory": 536870912, "plugged-memory": 0}, "id": 3})" "\r\n";
+    R"({"return": {"base-memory": 536870912, "plugged-memory": 0}, "id": 3})"
+    "\r\n";
 // captured: object-add of an id that exists
 constexpr char kDuplicateObject[] =
     R"q({"id": 8, "error": {"class": "GenericError", "desc": "attempt to add duplicate property 'dimm0mem' to object (type 'container')"}})q"
     "\r\n";
 // captured: device_add pc-dimm with a memdev that does not exist
 constexpr char kUnknownMemdev[] =
-    R"({"id": 9, "error": {"class": "DeviceNotFound", "desc": "Device 'nosuch' not found"}})" "\r\n";
+    R"({"id": 9, "error": {"class": "DeviceNotFound", "desc": "Device 'nosuch' not found"}})"
+    "\r\n";
 // captured: a command QEMU could not parse gets an error without an id
 constexpr char kParseError[] =
     R"({"error": {"class": "GenericError", "desc": "JSON parse error, invalid keyword 'garbage'"}})"
@@ -42,7 +44,8 @@ constexpr char kStringIdReturn[] =
     R"({"return": {"status": "prelaunch", "singlestep": false, "running": false}, "id": "str"})"
     "\r\n";
 constexpr char kNoIdReturn[] =
-    R"({"return": {"status": "prelaunch", "singlestep": false, "running": false}})" "\r\n";
+    R"({"return": {"status": "prelaunch", "singlestep": false, "running": false}})"
+    "\r\n";
 // captured: events
 constexpr char kShutdown[] =
     R"({"timestamp": {"seconds": 1795619344, "microseconds": 406891}, "event": "SHUTDOWN", "data": {"guest": false, "reason": "host-qmp-quit"}})"
@@ -51,7 +54,8 @@ constexpr char kDeviceDeleted[] =
     R"({"timestamp": {"seconds": 1795619355, "microseconds": 410693}, "event": "DEVICE_DELETED", "data": {"device": "kbd0", "path": "/machine/peripheral/kbd0"}})"
     "\r\n";
 constexpr char kResume[] =
-    R"({"timestamp": {"seconds": 1795619355, "microseconds": 911740}, "event": "RESUME"})" "\r\n";
+    R"({"timestamp": {"seconds": 1795619355, "microseconds": 911740}, "event": "RESUME"})"
+    "\r\n";
 // Shapes from QEMU 7.2's qapi/acpi.json and qapi/machine.json (they need a running guest).
 constexpr char kAcpiOst[] =
     R"({"timestamp": {"seconds": 1, "microseconds": 2}, "event": "ACPI_DEVICE_OST", "data": {"info": {"device": "d1", "slot": "0", "slot-type": "DIMM", "source": 1, "status": 0}}})";

@@ -1,0 +1,617 @@
+// memhp tests — the agent's core (guest-agent/agent/): finding the port, answering requests, and
+// the Agent and HostLink on a real socket, driven by a private GMainContext.
+//
+// The "host" in these tests is a bare fd with a FrameDecoder: it writes frames (or garbage) with
+// send() and reads what the agent wrote, so nothing on the host side shares code with the agent's
+// FramedStream beyond the frame format. Each wait iterates the context until a condition holds or
+// a deadline passes, so a hang is a failed expectation, not a stuck binary. Timers use a small
+// BackoffPolicy (10 ms doubling to 40 ms); tests count attempts and check delays only as lower
+// bounds, never exact wall time.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/agent.h"
+#include "agent/host_link.h"
+#include "agent/port_locator.h"
+#include "agent/request_handler.h"
+#include "fake_sysfs.h"
+#include "memhp/v1/agent.pb.h"
+#include "sysfs/linux_abi.h"
+#include "sysfs/sysfs_reader.h"
+#include "wire/frame_codec.h"
+
+namespace memhp::agent {
+namespace {
+
+using memhp::agent::testing::FakeNodes;
+using memhp::agent::testing::FakeSysfs;
+using memhp::v1::AgentEnvelope;
+using memhp::v1::AgentRequest;
+using memhp::v1::AgentResponse;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr uint64_t kBlockSize = 134217728;  // 128 MiB, FakeSysfs's default
+constexpr uint64_t kFixedNs = 1'700'000'000'000'000'000ULL;
+const AgentIdentity kIdentity{.kernel_release = "6.1.0-memhp-test", .page_size = 4096, .pid = 4242};
+constexpr BackoffPolicy kFastBackoff{.initial_ms = 10, .max_ms = 40};
+
+// Iterates `context` until `done` holds; false after a 5 s deadline.
+bool RunUntil(GMainContext* context, const std::function<bool()>& done) {
+  const gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+  while (!done()) {
+    if (g_get_monotonic_time() > deadline) return false;
+    if (!g_main_context_iteration(context, FALSE)) g_usleep(200);
+  }
+  return true;
+}
+
+// The host's end of the channel: raw frames in and out of one socket fd (owned).
+class HostEnd {
+ public:
+  explicit HostEnd(int fd) : fd_(fd) {
+    const int flags = fcntl(fd_, F_GETFL);
+    EXPECT_EQ(fcntl(fd_, F_SETFL, flags | O_NONBLOCK), 0);
+  }
+  ~HostEnd() { Close(); }
+  HostEnd(const HostEnd&) = delete;
+  HostEnd& operator=(const HostEnd&) = delete;
+
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  void SendRaw(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        ADD_FAILURE() << "host send: " << g_strerror(errno);
+        return;
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  void Send(const AgentEnvelope& envelope) { SendRaw(wire::EncodeMessage(envelope)); }
+
+  // Reads whatever arrived and decodes it; every frame from the agent must be an envelope.
+  void Pump() {
+    char buf[4096];
+    ssize_t n;
+    while ((n = recv(fd_, buf, sizeof buf, 0)) > 0) decoder_.Feed({buf, static_cast<size_t>(n)});
+    while (std::optional<std::string> payload = decoder_.Next()) {
+      AgentEnvelope envelope;
+      EXPECT_TRUE(envelope.ParseFromString(*payload)) << "the agent sent a non-envelope";
+      received_.push_back(std::move(envelope));
+    }
+  }
+
+  // The next envelope from the agent, waiting for it on `context`.
+  [[nodiscard]] std::optional<AgentEnvelope> Next(GMainContext* context) {
+    if (!RunUntil(context, [&] {
+          Pump();
+          return !received_.empty();
+        })) {
+      return std::nullopt;
+    }
+    AgentEnvelope envelope = std::move(received_.front());
+    received_.pop_front();
+    return envelope;
+  }
+
+  [[nodiscard]] size_t pending() {
+    Pump();
+    return received_.size();
+  }
+
+ private:
+  int fd_;
+  wire::FrameDecoder decoder_;
+  std::deque<AgentEnvelope> received_;
+};
+
+AgentEnvelope PingRequest(uint64_t id, std::string payload) {
+  AgentEnvelope envelope;
+  envelope.mutable_request()->set_id(id);
+  envelope.mutable_request()->mutable_ping()->set_payload(std::move(payload));
+  return envelope;
+}
+
+AgentEnvelope Ack(uint64_t seq) {
+  AgentEnvelope envelope;
+  envelope.mutable_ack()->set_seq(seq);
+  return envelope;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FindVirtioPort
+
+TEST(FindVirtioPortTest, FindsThePortByItsNameAmongConsolePorts) {
+  FakeSysfs tree;
+  const std::string ports(abi::kVirtioPortsDir);
+  // vport0p0 is the console port: the kernel gives it no name attribute.
+  tree.WriteFile(ports + "/vport0p0/dev", "252:0\n");
+  tree.WriteFile(ports + "/vport1p0/name", "org.qemu.guest_agent.0\n");
+  tree.WriteFile(ports + "/vport1p1/name", "org.memhp.agent.0\n");
+
+  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent.0");
+  ASSERT_TRUE(path.ok()) << path.error().message;
+  EXPECT_EQ(*path, tree.root() + "/dev/vport1p1");
+}
+
+TEST(FindVirtioPortTest, NameMustMatchExactly) {
+  FakeSysfs tree;
+  tree.WriteFile(std::string(abi::kVirtioPortsDir) + "/vport1p1/name", "org.memhp.agent.0\n");
+  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent");
+  ASSERT_FALSE(path.ok());
+  EXPECT_EQ(path.error().errno_value, ENOENT);
+}
+
+TEST(FindVirtioPortTest, NoPortWithThatNameIsEnoent) {
+  FakeSysfs tree;
+  tree.WriteFile(std::string(abi::kVirtioPortsDir) + "/vport0p0/dev", "252:0\n");  // console only
+  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent.0");
+  ASSERT_FALSE(path.ok());
+  EXPECT_EQ(path.error().errno_value, ENOENT);
+  EXPECT_THAT(path.error().message, HasSubstr("org.memhp.agent.0"));
+}
+
+TEST(FindVirtioPortTest, NoVirtioPortsDirectoryIsEnoent) {
+  // virtio_console not loaded (yet): the class directory does not exist.
+  FakeSysfs tree;
+  tree.Remove(abi::kVirtioPortsDir);
+  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent.0");
+  ASSERT_FALSE(path.ok());
+  EXPECT_EQ(path.error().errno_value, ENOENT);
+  EXPECT_THAT(path.error().message, HasSubstr("virtio-ports"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// RequestHandler
+
+class RequestHandlerTest : public ::testing::Test {
+ protected:
+  RequestHandlerTest() : reader_(fake_.root(), [] { return kFixedNs; }), handler_(reader_, kIdentity) {
+    fake_.SetNodes(FakeNodes{"0-1", "0-1", "0-1", "0-1"});
+    fake_.AddBlock(0, "online", "Normal", 0);
+    fake_.AddBlock(1, "online", "Normal", 1);
+    fake_.AddBlock(8, "offline", "Normal Movable", 1);
+  }
+
+  FakeSysfs fake_;
+  SysfsReader reader_;
+  RequestHandler handler_;
+};
+
+TEST_F(RequestHandlerTest, HelloCarriesTheGuestFacts) {
+  AgentRequest request;
+  request.set_id(7);
+  request.mutable_hello()->set_role(memhp::v1::PEER_ROLE_HOST);
+  request.mutable_hello()->set_protocol(memhp::v1::AGENT_PROTOCOL_V1);
+
+  const AgentResponse response = handler_.Handle(request);
+  EXPECT_EQ(response.id(), 7u);
+  ASSERT_FALSE(response.has_error()) << response.error().message();
+  ASSERT_TRUE(response.has_hello());
+  const memhp::v1::Hello& hello = response.hello();
+  EXPECT_EQ(hello.role(), memhp::v1::PEER_ROLE_AGENT);
+  EXPECT_EQ(hello.protocol(), memhp::v1::AGENT_PROTOCOL_V1);
+  EXPECT_THAT(hello.capabilities(), ::testing::IsSupersetOf({"ping", "inventory"}));
+  EXPECT_EQ(hello.agent_pid(), 4242u);
+  EXPECT_EQ(hello.guest().kernel_release(), "6.1.0-memhp-test");
+  EXPECT_EQ(hello.guest().page_size(), 4096u);
+  EXPECT_EQ(hello.guest().block_size_bytes(), kBlockSize);
+  EXPECT_THAT(hello.guest().nodes(), ElementsAre(0u, 1u));
+  EXPECT_EQ(hello.guest().auto_online_blocks(), "offline");
+  EXPECT_NE(hello.guest().boot_id_hash(), 0u);
+}
+
+TEST_F(RequestHandlerTest, PingEchoesItsPayloadUpToTheLimit) {
+  for (size_t size : {size_t{0}, size_t{5}, kMaxPingPayload}) {
+    SCOPED_TRACE(size);
+    const std::string payload(size, 'p');
+    const AgentResponse response = handler_.Handle(PingRequest(11, payload).request());
+    EXPECT_EQ(response.id(), 11u);
+    EXPECT_FALSE(response.has_error());
+    ASSERT_TRUE(response.has_pong());
+    EXPECT_EQ(response.pong().payload(), payload);
+  }
+}
+
+TEST_F(RequestHandlerTest, InventoryIsTheSysfsInventory) {
+  AgentRequest request;
+  request.set_id(3);
+  request.mutable_inventory();
+  const AgentResponse response = handler_.Handle(request);
+  EXPECT_EQ(response.id(), 3u);
+  ASSERT_FALSE(response.has_error()) << response.error().message();
+  ASSERT_TRUE(response.has_inventory());
+  const memhp::v1::Inventory& inv = response.inventory();
+  EXPECT_EQ(inv.block_size_bytes(), kBlockSize);
+  EXPECT_EQ(inv.read_at_unix_ns(), kFixedNs);
+  ASSERT_EQ(inv.blocks_size(), 3);
+  EXPECT_EQ(inv.blocks(2).id(), 8u);
+  EXPECT_EQ(inv.blocks(2).state(), memhp::v1::BLOCK_STATE_OFFLINE);
+  ASSERT_EQ(inv.nodes_size(), 2);
+  EXPECT_EQ(inv.nodes(1).online_blocks(), 1u);
+  EXPECT_EQ(inv.nodes(1).offline_blocks(), 1u);
+}
+
+TEST_F(RequestHandlerTest, InventoryReadFailureIsFailedWithErrno) {
+  fake_.ReplaceWithDirectory(FakeSysfs::BlockAttr(1, abi::kBlockState));  // read() -> EISDIR
+  AgentRequest request;
+  request.set_id(4);
+  request.mutable_inventory();
+  const AgentResponse response = handler_.Handle(request);
+  EXPECT_EQ(response.id(), 4u);
+  ASSERT_TRUE(response.has_error());
+  EXPECT_EQ(response.error().code(), memhp::v1::ERROR_CODE_FAILED);
+  EXPECT_EQ(response.error().errno_value(), EISDIR);
+  EXPECT_THAT(response.error().message(), HasSubstr("memory1/state"));
+  EXPECT_FALSE(response.has_inventory());
+}
+
+// Requests the agent answers with an error and no result.
+struct RefusedCase {
+  const char* name;
+  std::function<AgentRequest()> request;
+  uint64_t expected_id;
+  memhp::v1::ErrorCode expected_code;
+  const char* message_part;
+};
+
+class RequestHandlerRefusalTest : public RequestHandlerTest,
+                                  public ::testing::WithParamInterface<RefusedCase> {};
+
+TEST_P(RequestHandlerRefusalTest, AnswersWithAnErrorNamingTheRequest) {
+  const RefusedCase& c = GetParam();
+  const AgentResponse response = handler_.Handle(c.request());
+  EXPECT_EQ(response.id(), c.expected_id);
+  ASSERT_TRUE(response.has_error());
+  EXPECT_EQ(response.error().code(), c.expected_code);
+  EXPECT_THAT(response.error().message(), HasSubstr(c.message_part));
+  EXPECT_EQ(response.result_case(), AgentResponse::RESULT_NOT_SET);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, RequestHandlerRefusalTest,
+    ::testing::Values(
+        RefusedCase{"HelloOfAnotherProtocol",
+                    [] {
+                      AgentRequest r;
+                      r.set_id(5);
+                      r.mutable_hello()->set_protocol(static_cast<memhp::v1::AgentProtocol>(2));
+                      return r;
+                    },
+                    5, memhp::v1::ERROR_CODE_UNSUPPORTED, "protocol 2"},
+        RefusedCase{"HelloWithoutProtocol",
+                    [] {
+                      AgentRequest r;
+                      r.set_id(6);
+                      r.mutable_hello();
+                      return r;
+                    },
+                    6, memhp::v1::ERROR_CODE_UNSUPPORTED, "protocol 0"},
+        RefusedCase{"PingOverTheLimit",
+                    [] { return PingRequest(8, std::string(kMaxPingPayload + 1, 'x')).request(); },
+                    8, memhp::v1::ERROR_CODE_TOO_LARGE, "4097 bytes"},
+        RefusedCase{"OpUnset",  // what a newer host's unknown op parses as
+                    [] {
+                      AgentRequest r;
+                      r.set_id(9);
+                      return r;
+                    },
+                    9, memhp::v1::ERROR_CODE_UNSUPPORTED, "unknown request"},
+        RefusedCase{"IdZero",
+                    [] { return PingRequest(0, "hi").request(); },
+                    0, memhp::v1::ERROR_CODE_MALFORMED, "without an id"}),
+    [](const ::testing::TestParamInfo<RefusedCase>& info) { return std::string(info.param.name); });
+
+TEST_F(RequestHandlerTest, UnknownFieldOpParsesAsUnsetAndIsUnsupported) {
+  // A newer host's op (field 99, length-delimited) next to id 12.
+  const std::string wire = std::string("\x08\x0c", 2) + std::string("\x9a\x06\x00", 3);
+  AgentRequest request;
+  ASSERT_TRUE(request.ParseFromString(wire));
+  const AgentResponse response = handler_.Handle(request);
+  EXPECT_EQ(response.id(), 12u);
+  EXPECT_EQ(response.error().code(), memhp::v1::ERROR_CODE_UNSUPPORTED);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent: a socketpair, the agent on one end, a raw HostEnd on the other.
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest()
+      : context_(g_main_context_new()),
+        reader_(fake_.root(), [] { return kFixedNs; }),
+        handler_(reader_, kIdentity) {
+    fake_.SetNodes(FakeNodes{"0-1", "0-1", "0-1", "0-1"});
+    fake_.AddBlock(0, "online", "Normal", 0);
+    fake_.AddBlock(1, "online", "Normal", 1);
+    int fds[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    agent_fd_ = fds[0];
+    host_ = std::make_unique<HostEnd>(fds[1]);
+  }
+  ~AgentTest() override {
+    agent_.reset();  // the agent's stream goes before its context
+    if (agent_fd_ >= 0) close(agent_fd_);
+    host_.reset();
+    g_main_context_unref(context_);
+  }
+
+  // Starts an agent whose opener fails `failures` times, then hands over the socket once.
+  void StartAgent(int failures = 0) {
+    auto opener = [this, failures]() -> Result<OpenedChannel> {
+      ++open_attempts_;
+      if (open_attempts_ <= failures || agent_fd_ < 0) return Error{ENOENT, "no port yet"};
+      const int fd = agent_fd_;
+      agent_fd_ = -1;
+      return OpenedChannel{fd, wire::Transport::kSocket, "test socketpair"};
+    };
+    agent_ = std::make_unique<Agent>(handler_, opener, context_, kFastBackoff);
+    agent_->Start();
+  }
+
+  // Reads the greeting every connection starts with: hello request, inventory event.
+  void ExpectGreeting(uint64_t* hello_id = nullptr) {
+    std::optional<AgentEnvelope> hello = host_->Next(context_);
+    ASSERT_TRUE(hello.has_value());
+    ASSERT_TRUE(hello->has_request());
+    ASSERT_TRUE(hello->request().has_hello());
+    if (hello_id) *hello_id = hello->request().id();
+    std::optional<AgentEnvelope> event = host_->Next(context_);
+    ASSERT_TRUE(event.has_value());
+    ASSERT_TRUE(event->has_event());
+  }
+
+  // Pings and waits for the pong: proof the agent is still reading and answering.
+  void ExpectPingAnswered(uint64_t id) {
+    host_->Send(PingRequest(id, "still there?"));
+    std::optional<AgentEnvelope> reply = host_->Next(context_);
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_TRUE(reply->has_response());
+    EXPECT_EQ(reply->response().id(), id);
+    EXPECT_EQ(reply->response().pong().payload(), "still there?");
+  }
+
+  FakeSysfs fake_;
+  GMainContext* context_;
+  SysfsReader reader_;
+  RequestHandler handler_;
+  int agent_fd_ = -1;
+  int open_attempts_ = 0;
+  std::unique_ptr<HostEnd> host_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(AgentTest, OnConnectSendsHelloRequestThenInventoryEventSeq1) {
+  StartAgent();
+  ASSERT_TRUE(agent_->link().connected());
+
+  std::optional<AgentEnvelope> first = host_->Next(context_);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->has_request());
+  EXPECT_NE(first->request().id(), 0u);
+  ASSERT_TRUE(first->request().has_hello());
+  const memhp::v1::Hello& hello = first->request().hello();
+  EXPECT_EQ(hello.role(), memhp::v1::PEER_ROLE_AGENT);
+  EXPECT_EQ(hello.protocol(), memhp::v1::AGENT_PROTOCOL_V1);
+  EXPECT_EQ(hello.guest().block_size_bytes(), kBlockSize);
+  EXPECT_EQ(hello.agent_pid(), 4242u);
+
+  std::optional<AgentEnvelope> second = host_->Next(context_);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(second->has_event());
+  EXPECT_EQ(second->event().seq(), 1u);
+  EXPECT_GT(second->event().time_unix_ns(), 0u);
+  ASSERT_TRUE(second->event().has_inventory_changed());
+  EXPECT_EQ(second->event().inventory_changed().blocks_size(), 2);
+  EXPECT_EQ(second->event().inventory_changed().read_at_unix_ns(), kFixedNs);
+
+  EXPECT_EQ(agent_->stats().events_sent, 1u);
+  EXPECT_FALSE(agent_->host_said_hello());
+  EXPECT_EQ(host_->pending(), 0u);  // nothing else unprompted
+}
+
+TEST_F(AgentTest, PingGetsPongWithTheSameId) {
+  StartAgent();
+  ASSERT_NO_FATAL_FAILURE(ExpectGreeting());
+  ExpectPingAnswered(77);
+  ExpectPingAnswered(78);
+  EXPECT_EQ(agent_->stats().requests, 2u);
+}
+
+TEST_F(AgentTest, HostHelloRequestIsAnsweredAndMarksTheHostAlive) {
+  StartAgent();
+  ASSERT_NO_FATAL_FAILURE(ExpectGreeting());
+  AgentEnvelope hello;
+  hello.mutable_request()->set_id(500);
+  hello.mutable_request()->mutable_hello()->set_role(memhp::v1::PEER_ROLE_HOST);
+  hello.mutable_request()->mutable_hello()->set_protocol(memhp::v1::AGENT_PROTOCOL_V1);
+  host_->Send(hello);
+  std::optional<AgentEnvelope> reply = host_->Next(context_);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->response().id(), 500u);
+  EXPECT_EQ(reply->response().hello().role(), memhp::v1::PEER_ROLE_AGENT);
+  EXPECT_TRUE(agent_->host_said_hello());
+}
+
+TEST_F(AgentTest, GarbageAndNonEnvelopesAreSurvived) {
+  StartAgent();
+  ASSERT_NO_FATAL_FAILURE(ExpectGreeting());
+
+  host_->SendRaw("this is not a frame at all\n");
+  std::string corrupt = wire::EncodeMessage(PingRequest(90, "corrupted on the way"));
+  corrupt.back() ^= 0x01;  // payload_crc no longer matches: the decoder drops the frame
+  host_->SendRaw(corrupt);
+  host_->SendRaw(wire::EncodeFrame("\xff\xff\xff"));  // a frame, but not an AgentEnvelope
+  host_->SendRaw(wire::EncodeFrame(""));              // an envelope with no kind set
+
+  ExpectPingAnswered(91);
+  EXPECT_EQ(agent_->link().stats().malformed_messages, 2u);
+  EXPECT_EQ(agent_->stats().requests, 1u);  // the corrupted ping never reached the handler
+  EXPECT_TRUE(agent_->link().connected());
+}
+
+TEST_F(AgentTest, AckUpdatesAckedSeqOnlyForEventsSent) {
+  StartAgent();
+  ASSERT_NO_FATAL_FAILURE(ExpectGreeting());
+  ASSERT_EQ(agent_->stats().acked_seq, 0u);
+
+  host_->Send(Ack(1));
+  ASSERT_TRUE(RunUntil(context_, [&] { return agent_->stats().acked_seq == 1; }));
+
+  // Seq 9 was never sent (only seq 1 was): ignored. The pong proves the ack was processed.
+  host_->Send(Ack(9));
+  ExpectPingAnswered(2);
+  EXPECT_EQ(agent_->stats().acked_seq, 1u);
+}
+
+TEST_F(AgentTest, ResponsesToUnknownIdsAreDroppedAndTheHelloAnswerCounts) {
+  StartAgent();
+  uint64_t hello_id = 0;
+  ASSERT_NO_FATAL_FAILURE(ExpectGreeting(&hello_id));
+  ASSERT_NE(hello_id, 0u);
+
+  AgentEnvelope stray;
+  stray.mutable_response()->set_id(hello_id + 100);
+  stray.mutable_response()->mutable_pong();
+  host_->Send(stray);
+  ExpectPingAnswered(3);
+  EXPECT_EQ(agent_->stats().dropped_responses, 1u);
+  EXPECT_FALSE(agent_->host_said_hello());
+
+  AgentEnvelope answer;
+  answer.mutable_response()->set_id(hello_id);
+  answer.mutable_response()->mutable_hello()->set_role(memhp::v1::PEER_ROLE_HOST);
+  answer.mutable_response()->mutable_hello()->set_protocol(memhp::v1::AGENT_PROTOCOL_V1);
+  host_->Send(answer);
+  ASSERT_TRUE(RunUntil(context_, [&] { return agent_->host_said_hello(); }));
+
+  host_->Send(answer);  // the same answer twice: the second is a stray
+  ExpectPingAnswered(4);
+  EXPECT_EQ(agent_->stats().dropped_responses, 2u);
+}
+
+TEST_F(AgentTest, HostHelloResetsTheBackoff) {
+  StartAgent(/*failures=*/3);
+  ASSERT_TRUE(RunUntil(context_, [&] { return agent_->link().connected(); }));
+  EXPECT_EQ(open_attempts_, 4);
+  EXPECT_EQ(agent_->link().next_delay_ms(), kFastBackoff.max_ms);
+  uint64_t hello_id = 0;
+  ASSERT_NO_FATAL_FAILURE(ExpectGreeting(&hello_id));
+
+  AgentEnvelope answer;
+  answer.mutable_response()->set_id(hello_id);
+  answer.mutable_response()->mutable_hello()->set_role(memhp::v1::PEER_ROLE_HOST);
+  host_->Send(answer);
+  ASSERT_TRUE(RunUntil(context_, [&] { return agent_->host_said_hello(); }));
+  EXPECT_EQ(agent_->link().next_delay_ms(), kFastBackoff.initial_ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// HostLink: backoff and reopening.
+
+class HostLinkTest : public ::testing::Test {
+ protected:
+  HostLinkTest() : context_(g_main_context_new()) {}
+  ~HostLinkTest() override {
+    link_.reset();
+    g_main_context_unref(context_);
+  }
+
+  GMainContext* context_;
+  std::unique_ptr<HostLink> link_;
+};
+
+TEST_F(HostLinkTest, FailedOpensAreRetriedWithDelaysDoublingUpToMax) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  HostEnd host(fds[1]);
+  std::vector<uint32_t> delay_after;  // the retry delay each attempt would schedule
+  std::vector<gint64> attempt_at;
+  int connects = 0;
+  auto opener = [&]() -> Result<OpenedChannel> {
+    attempt_at.push_back(g_get_monotonic_time());
+    delay_after.push_back(link_->next_delay_ms());
+    if (attempt_at.size() <= 5) return Error{ENOENT, "no virtio-serial port named x"};
+    return OpenedChannel{fds[0], wire::Transport::kSocket, "test"};
+  };
+  link_ = std::make_unique<HostLink>(
+      opener, context_, HostLinkCallbacks{.on_connected = [&] { ++connects; }}, kFastBackoff);
+  link_->Start();
+  EXPECT_FALSE(link_->connected());
+  ASSERT_TRUE(RunUntil(context_, [&] { return connects == 1; }));
+
+  EXPECT_EQ(link_->stats().open_failures, 5u);
+  EXPECT_EQ(link_->stats().opens, 1u);
+  EXPECT_TRUE(link_->connected());
+  ASSERT_EQ(attempt_at.size(), 6u);
+  EXPECT_THAT(delay_after, ElementsAre(10u, 20u, 40u, 40u, 40u, 40u));
+  // Never sooner than the delay: no busy loop. (Lower bounds only; the machine may be slow.)
+  for (size_t i = 1; i < attempt_at.size(); ++i) {
+    EXPECT_GE(attempt_at[i] - attempt_at[i - 1], gint64{delay_after[i - 1]} * 1000) << "attempt " << i;
+  }
+}
+
+TEST_F(HostLinkTest, PeerAbsentOnVirtioPortLeadsToAReopen) {
+  int first[2];
+  int second[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, first), 0);
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, second), 0);
+  auto host_first = std::make_unique<HostEnd>(first[1]);
+  HostEnd host_second(second[1]);
+  std::vector<int> ports = {first[0], second[0]};
+  int opened = 0;
+  int connects = 0;
+  int disconnects = 0;
+  wire::SendStatus send_while_down = wire::SendStatus::kQueued;
+  std::vector<AgentEnvelope> messages;
+  auto opener = [&]() -> Result<OpenedChannel> {
+    if (opened == static_cast<int>(ports.size())) return Error{ENOENT, "no more ports"};
+    return OpenedChannel{ports[opened++], wire::Transport::kVirtioSerialPort, "fake port"};
+  };
+  link_ = std::make_unique<HostLink>(
+      opener, context_,
+      HostLinkCallbacks{
+          .on_connected = [&] { ++connects; },
+          .on_message = [&](AgentEnvelope e) { messages.push_back(std::move(e)); },
+          .on_disconnected =
+              [&] {
+                ++disconnects;
+                send_while_down = link_->Send(Ack(1));
+              },
+      },
+      kFastBackoff);
+  link_->Start();
+  ASSERT_TRUE(link_->connected());
+
+  host_first->Close();  // nobody on the host side: EOF/HUP on the port, i.e. kPeerAbsent
+  ASSERT_TRUE(RunUntil(context_, [&] { return connects == 2; }));
+  EXPECT_EQ(disconnects, 1);
+  EXPECT_EQ(send_while_down, wire::SendStatus::kClosed);
+  EXPECT_EQ(link_->stats().send_failures, 1u);
+  EXPECT_EQ(link_->stats().opens, 2u);
+  EXPECT_TRUE(link_->connected());
+
+  // The reopened port carries messages.
+  host_second.Send(Ack(3));
+  ASSERT_TRUE(RunUntil(context_, [&] { return messages.size() == 1; }));
+  EXPECT_EQ(messages[0].ack().seq(), 3u);
+  EXPECT_EQ(link_->Send(Ack(4)), wire::SendStatus::kQueued);
+}
+
+}  // namespace
+}  // namespace memhp::agent

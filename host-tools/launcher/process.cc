@@ -10,8 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <thread>
+
+#include "vm/state_dir.h"
 
 namespace memhp::launcher {
 namespace {
@@ -116,16 +117,7 @@ bool ProcessAlive(long pid) {
   // Reap it if it is our child and has exited; otherwise this is a no-op.
   int status = 0;
   if (waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == pid) return false;
-  if (kill(static_cast<pid_t>(pid), 0) == 0) {
-    // A zombie that is not our child still answers kill(0); check its state.
-    // The state follows the ")" that closes the command name (which may hold spaces).
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    const size_t close_paren = line.rfind(')');
-    return close_paren == std::string::npos || line.compare(close_paren, 3, ") Z") != 0;
-  }
-  return errno == EPERM;
+  return vm::PidAlive(pid);
 }
 
 bool TerminateProcess(long pid, std::chrono::milliseconds grace) {

@@ -216,6 +216,9 @@ int RunAttach(const Command& command) {
   std::vector<std::string> argv = MemhpdArgv(installation, command, state);
   argv.insert(argv.end(), {"--qmp", command.attach.qmp});
   if (!command.attach.agent.empty()) argv.insert(argv.end(), {"--agent", command.attach.agent});
+  // Re-attaching to a VM memhp launched (memhpd died or was restarted): keep its QEMU pid, so
+  // stop can still fall back to signalling it.
+  if (vm::ReadLivePid(state.qemu_pidfile())) argv.insert(argv.end(), {"--qemu-pidfile", state.qemu_pidfile()});
   const launcher::DaemonStart daemon = launcher::StartDaemon(argv, state.memhpd_log(), 20s);
   if (!daemon.ready) {
     if (daemon.pid) launcher::TerminateProcess(daemon.pid, 2s);

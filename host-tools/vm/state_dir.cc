@@ -39,13 +39,24 @@ std::string StateDir::File(std::string_view name) const {
   return file;
 }
 
+bool PidAlive(long pid) {
+  if (pid <= 0) return false;
+  // Signal 0 checks existence; EPERM still means the process exists.
+  if (kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+  // A zombie (exited, not yet reaped by its parent — for a daemon, init) answers kill(0) too.
+  // Its state letter follows the ")" that closes the command name, which may hold spaces.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t close_paren = line.rfind(')');
+  return close_paren == std::string::npos || line.compare(close_paren, 3, ") Z") != 0;
+}
+
 long ReadLivePid(const std::string& pidfile) {
   std::ifstream in(pidfile);
   long pid = 0;
   if (!(in >> pid) || pid <= 0) return 0;
-  // Signal 0 checks existence; EPERM still means the process exists.
-  if (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return pid;
-  return 0;
+  return PidAlive(pid) ? pid : 0;
 }
 
 std::string TailFile(const std::string& path, int lines) {

@@ -43,6 +43,9 @@ class StateDir {
   std::string path_;
 };
 
+// Whether `pid` names a living process; a zombie counts as gone.
+[[nodiscard]] bool PidAlive(long pid);
+
 // The pid in `pidfile`, or 0 when it is missing, unreadable, or names no living process.
 [[nodiscard]] long ReadLivePid(const std::string& pidfile);
 

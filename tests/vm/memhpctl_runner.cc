@@ -1,13 +1,12 @@
 // memhp vm tests — running memhpctl and reading its JSON (see memhpctl_runner.h).
 #include "memhpctl_runner.h"
 
+#include "vm/state_dir.h"
+
 #include <glib.h>
-#include <signal.h>
 #include <sys/wait.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <fstream>
 
 namespace memhp::vmtest {
 
@@ -98,14 +97,6 @@ std::string MakeStateRoot() {
   return dir ? dir : "";
 }
 
-bool PidAlive(long pid) {
-  if (pid <= 0) return false;
-  if (kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const size_t close_paren = line.rfind(')');
-  return close_paren == std::string::npos || line.compare(close_paren, 3, ") Z") != 0;
-}
+bool PidAlive(long pid) { return vm::PidAlive(pid); }
 
 }  // namespace memhp::vmtest

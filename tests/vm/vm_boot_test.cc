@@ -3,7 +3,9 @@
 //
 // One VM serves the whole Booted fixture (a TCG boot costs ~20 s on two cores); the failure
 // cases each start (and must remove) their own QEMU.
+#include <glib.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <set>
 #include <string>
@@ -107,12 +109,45 @@ TEST_F(Booted, SecondLaunchOfTheSameVmIsRefused) {
   EXPECT_NE(again.err.find("already served by memhpd"), std::string::npos) << again.err;
 }
 
+// The host side goes away and comes back: the agent, which kept its port open and backed off,
+// says hello to the new memhpd by itself. Same agent process, same guest boot.
+TEST_F(Booted, AgentGreetsARestartedMemhpd) {
+  ASSERT_EQ(launch_->exit_code, 0) << launch_->err;
+  Json before(ctl_->Run({"--json", "status"}).out);
+  const long memhpd_pid = before.Int("memhpd_pid");
+  const std::string agent_pid = before.String("agent.hello.agent_pid");
+  const std::string boot = before.String("agent.hello.guest.boot_id_hash");
+  ASSERT_TRUE(PidAlive(memhpd_pid));
+  ASSERT_EQ(kill(static_cast<pid_t>(memhpd_pid), SIGKILL), 0);
+  for (int i = 0; i < 50 && PidAlive(memhpd_pid); ++i) g_usleep(100 * 1000);
+  ASSERT_FALSE(PidAlive(memhpd_pid));
+
+  const std::string dir = *root_ + "/default";
+  CliRun attach = ctl_->Run({"attach", "--qmp", dir + "/qmp.sock", "--agent", dir + "/agent.sock"});
+  ASSERT_EQ(attach.exit_code, 0) << attach.out << attach.err;
+  bool connected = false;
+  Json after("");
+  for (int i = 0; i < 100 && !connected; ++i) {
+    after = Json(ctl_->Run({"--json", "status"}).out);
+    connected = after.Bool("agent.connected");
+    if (!connected) g_usleep(200 * 1000);
+  }
+  ASSERT_TRUE(connected) << "the agent did not greet the new memhpd within 20 s";
+  EXPECT_NE(after.Int("memhpd_pid"), memhpd_pid);
+  EXPECT_EQ(after.String("agent.hello.agent_pid"), agent_pid);
+  EXPECT_EQ(after.String("agent.hello.guest.boot_id_hash"), boot);
+  EXPECT_EQ(after.Length("agent.inventory.blocks"), 4u);
+}
+
 // Runs last in the fixture (gtest keeps declaration order within a suite).
 TEST_F(Booted, StopLeavesNoQemuOrMemhpdBehind) {
   ASSERT_EQ(launch_->exit_code, 0) << launch_->err;
-  Json launched(launch_->out);
-  const long qemu_pid = launched.Int("qemu_pid");
-  const long memhpd_pid = launched.Int("memhpd_pid");
+  // The pids serving the VM now (an earlier test restarted memhpd).
+  Json now(ctl_->Run({"--json", "status"}).out);
+  const long qemu_pid = now.Int("qemu.pid");
+  const long memhpd_pid = now.Int("memhpd_pid");
+  ASSERT_TRUE(PidAlive(qemu_pid));
+  ASSERT_TRUE(PidAlive(memhpd_pid));
   CliRun stop = ctl_->Run({"--json", "stop"});
   ASSERT_EQ(stop.exit_code, 0) << stop.err;
   EXPECT_TRUE(Json(stop.out).Bool("clean_shutdown")) << stop.out;

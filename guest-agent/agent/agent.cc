@@ -4,22 +4,21 @@
 #include <utility>
 
 namespace memhp::agent {
-namespace {
-
-uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
-
-}  // namespace
-
-Agent::Agent(const RequestHandler& handler, ChannelOpener opener, GMainContext* context,
-             BackoffPolicy backoff)
+Agent::Agent(RequestHandler& handler, EventReporter& reporter, ChannelOpener opener,
+             GMainContext* context, BackoffPolicy backoff)
     : handler_(handler),
+      reporter_(reporter),
       link_(std::move(opener), context,
             HostLinkCallbacks{
                 .on_connected = [this] { OnConnected(); },
                 .on_message = [this](memhp::v1::AgentEnvelope e) { OnMessage(std::move(e)); },
                 .on_disconnected = [this] { host_said_hello_ = false; },
             },
-            backoff) {}
+            backoff) {
+  reporter_.SetTransport([this](const memhp::v1::AgentEnvelope& envelope) {
+    return link_.connected() ? link_.Send(envelope) : wire::SendStatus::kClosed;
+  });
+}
 
 void Agent::SendOrLog(const memhp::v1::AgentEnvelope& envelope, const char* what) {
   const wire::SendStatus status = link_.Send(envelope);
@@ -35,6 +34,8 @@ void Agent::OnConnected() {
   request->set_id(pending_hello_id_);
   *request->mutable_hello() = handler_.MakeHello();
   SendOrLog(envelope, "hello");
+  // What the previous host did not acknowledge first, then where things stand now.
+  reporter_.ReplayUnacknowledged();
   SendInventoryEvent();
 }
 
@@ -44,12 +45,9 @@ void Agent::SendInventoryEvent() {
     g_warning("inventory not sent: %s", inventory.error().message.c_str());
     return;
   }
-  memhp::v1::AgentEnvelope envelope;
-  auto* event = envelope.mutable_event();
-  event->set_seq(next_seq_++);
-  event->set_time_unix_ns(NowUnixNs());
-  *event->mutable_inventory_changed() = std::move(inventory).value();
-  SendOrLog(envelope, "inventory event");
+  memhp::v1::AgentEvent event;
+  *event.mutable_inventory_changed() = std::move(inventory).value();
+  reporter_.Report(std::move(event));
   ++stats_.events_sent;
 }
 
@@ -85,9 +83,8 @@ void Agent::OnMessage(memhp::v1::AgentEnvelope envelope) {
       return;
     }
     case memhp::v1::AgentEnvelope::kAck:
-      if (envelope.ack().seq() > stats_.acked_seq && envelope.ack().seq() < next_seq_) {
-        stats_.acked_seq = envelope.ack().seq();
-      }
+      reporter_.Ack(envelope.ack().seq());
+      stats_.acked_seq = reporter_.log().stats().acked_seq;
       return;
     case memhp::v1::AgentEnvelope::kEvent:
     case memhp::v1::AgentEnvelope::KIND_NOT_SET:

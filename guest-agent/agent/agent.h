@@ -12,6 +12,7 @@
 
 #include <cstdint>
 
+#include "agent/event_reporter.h"
 #include "agent/host_link.h"
 #include "agent/request_handler.h"
 
@@ -26,8 +27,9 @@ struct AgentStats {
 
 class Agent {
  public:
-  Agent(const RequestHandler& handler, ChannelOpener opener, GMainContext* context,
-        BackoffPolicy backoff = {});
+  // Events reach the host through `reporter`, whose transport the Agent installs.
+  Agent(RequestHandler& handler, EventReporter& reporter, ChannelOpener opener,
+        GMainContext* context, BackoffPolicy backoff = {});
 
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -43,11 +45,11 @@ class Agent {
   void SendInventoryEvent();
   void SendOrLog(const memhp::v1::AgentEnvelope& envelope, const char* what);
 
-  const RequestHandler& handler_;
+  RequestHandler& handler_;
+  EventReporter& reporter_;
   HostLink link_;
   uint64_t next_request_id_ = 1;
   uint64_t pending_hello_id_ = 0;
-  uint64_t next_seq_ = 1;
   bool host_said_hello_ = false;
   AgentStats stats_;
 };

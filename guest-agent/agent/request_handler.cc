@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include <cerrno>
 #include <utility>
 
 #include "memhp_config.h"
@@ -25,8 +26,9 @@ AgentResponse Fail(uint64_t id, ErrorCode code, std::string message, int errno_v
 
 }  // namespace
 
-RequestHandler::RequestHandler(const SysfsReader& sysfs, AgentIdentity identity)
-    : sysfs_(sysfs), identity_(std::move(identity)) {}
+RequestHandler::RequestHandler(const SysfsReader& sysfs, AgentIdentity identity,
+                               BlockOperator* operations)
+    : sysfs_(sysfs), identity_(std::move(identity)), operations_(operations) {}
 
 memhp::v1::Hello RequestHandler::MakeHello() const {
   memhp::v1::Hello hello;
@@ -35,6 +37,11 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
   hello.set_software_version(MEMHP_VERSION);
   hello.add_capabilities("ping");
   hello.add_capabilities("inventory");
+  if (operations_) {
+    hello.add_capabilities("online");
+    hello.add_capabilities("offline");
+    hello.add_capabilities("events");
+  }
   hello.set_agent_pid(identity_.pid);
   Result<memhp::v1::GuestInfo> guest =
       sysfs_.ReadGuestInfo(identity_.kernel_release, identity_.page_size);
@@ -46,7 +53,7 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
   return hello;
 }
 
-AgentResponse RequestHandler::Handle(const AgentRequest& request) const {
+AgentResponse RequestHandler::Handle(const AgentRequest& request) {
   const uint64_t id = request.id();
   if (id == 0) return Fail(0, memhp::v1::ERROR_CODE_MALFORMED, "request without an id");
 
@@ -82,6 +89,24 @@ AgentResponse RequestHandler::Handle(const AgentRequest& request) const {
       AgentResponse response;
       response.set_id(id);
       *response.mutable_inventory() = std::move(inventory).value();
+      return response;
+    }
+    case AgentRequest::kOnline:
+    case AgentRequest::kOffline: {
+      if (!operations_) return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "this agent does not change memory");
+      Result<memhp::v1::BlockOpResult> result =
+          request.has_online() ? operations_->Online(request.online(), id)
+                               : operations_->Offline(request.offline(), id);
+      if (!result.ok()) {
+        const int err = result.error().errno_value;
+        return Fail(id, err == E2BIG ? memhp::v1::ERROR_CODE_TOO_LARGE
+                        : err == EINVAL ? memhp::v1::ERROR_CODE_INVALID_ARGUMENT
+                                        : memhp::v1::ERROR_CODE_FAILED,
+                    result.error().message, err == EINVAL || err == E2BIG ? 0 : err);
+      }
+      AgentResponse response;
+      response.set_id(id);
+      *response.mutable_block_op() = std::move(result).value();
       return response;
     }
     case AgentRequest::OP_NOT_SET:

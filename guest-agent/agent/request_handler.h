@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/block_operator.h"
 #include "memhp/v1/agent.pb.h"
 #include "sysfs/sysfs_reader.h"
 
@@ -27,9 +28,12 @@ inline constexpr size_t kMaxPingPayload = 4096;
 
 class RequestHandler {
  public:
-  RequestHandler(const SysfsReader& sysfs, AgentIdentity identity);
+  // `operations` serves online/offline; without it (tests of the read-only requests) those are
+  // answered UNSUPPORTED.
+  RequestHandler(const SysfsReader& sysfs, AgentIdentity identity,
+                 BlockOperator* operations = nullptr);
 
-  [[nodiscard]] memhp::v1::AgentResponse Handle(const memhp::v1::AgentRequest& request) const;
+  [[nodiscard]] memhp::v1::AgentResponse Handle(const memhp::v1::AgentRequest& request);
 
   // The agent's own hello (also sent unprompted when the channel opens). Fails only if sysfs
   // cannot be read; the hello then carries no guest facts and the error is logged.
@@ -39,6 +43,7 @@ class RequestHandler {
  private:
   const SysfsReader& sysfs_;
   AgentIdentity identity_;
+  BlockOperator* operations_;
 };
 
 }  // namespace memhp::agent

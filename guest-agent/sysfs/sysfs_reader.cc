@@ -213,7 +213,20 @@ Result<memhp::v1::MemoryBlock> SysfsReader::ReadBlock(uint32_t id,
   if (!state_text.ok()) return std::move(state_text).error();
   block.set_state(ParseBlockState(*state_text));
 
-  Result<std::optional<std::string>> zones_text = ReadOptionalBlockAttr(id, abi::kBlockValidZones);
+  Result<int32_t> node = FindBlockNode(id);
+  if (!node.ok()) return std::move(node).error();
+  block.set_node(*node);
+
+  // A block whose add is not complete must not have valid_zones read (S18). The kernel emits the
+  // "add" uevent from add_memory_block() with mem->nid = NUMA_NO_NODE, and sets the nid (and
+  // makes the memoryN/nodeM link) only later, in register_memory_blocks_under_node(). Reading
+  // valid_zones in that window makes Linux 6.1 dereference NODE_DATA(-1) in
+  // zone_for_pfn_range() and oops (seen with virtio-mem growth: the guest then hangs). So an
+  // offline block without a node link is reported with no valid_zones; its add is still going on.
+  const bool add_complete = *node >= 0 || block.state() == memhp::v1::BLOCK_STATE_ONLINE;
+  Result<std::optional<std::string>> zones_text =
+      add_complete ? ReadOptionalBlockAttr(id, abi::kBlockValidZones)
+                   : Result<std::optional<std::string>>(std::optional<std::string>());
   if (!zones_text.ok()) return std::move(zones_text).error();
   if (zones_text->has_value()) {
     const std::optional<std::vector<memhp::v1::Zone>> zones = ParseValidZones(**zones_text);
@@ -240,9 +253,6 @@ Result<memhp::v1::MemoryBlock> SysfsReader::ReadBlock(uint32_t id,
     block.set_removable(*removable);
   }
 
-  Result<int32_t> node = FindBlockNode(id);
-  if (!node.ok()) return std::move(node).error();
-  block.set_node(*node);
   return block;
 }
 

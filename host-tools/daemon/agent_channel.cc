@@ -173,6 +173,10 @@ void AgentChannel::FailAll(const std::string& why) {
 
 void AgentChannel::OnAgentHello(const memhp::v1::Hello& hello) {
   hello_ = hello;
+  if (hello.agent_pid() != agent_pid_) {
+    agent_pid_ = hello.agent_pid();
+    last_seq_ = 0;  // a new agent process numbers its events from 1
+  }
   g_message("agent said hello: memhp %s, kernel %s, pid %llu", hello.software_version().c_str(),
             hello.guest().kernel_release().c_str(),
             static_cast<unsigned long long>(hello.agent_pid()));
@@ -229,9 +233,26 @@ void AgentChannel::OnFrame(std::string payload) {
     case memhp::v1::AgentEnvelope::kEvent: {
       const auto& event = envelope.event();
       ++stats_.events;
-      if (event.has_inventory_changed()) inventory_ = event.inventory_changed();
       memhp::v1::AgentEnvelope ack;
       ack.mutable_ack()->set_seq(event.seq());
+      if (event.seq() != 0 && event.seq() <= last_seq_) {
+        ++stats_.duplicates;  // replayed after a reconnect, but we had it: acknowledge again
+        Send(ack);
+        return;
+      }
+      last_seq_ = event.seq();
+      if (event.has_inventory_changed()) inventory_ = event.inventory_changed();
+      if (event.has_gap()) {
+        ++stats_.gaps;
+        g_warning("the agent dropped %llu events from seq %llu",
+                  static_cast<unsigned long long>(event.gap().count()),
+                  static_cast<unsigned long long>(event.gap().first_seq()));
+      }
+      if (event.has_memory() || event.has_gap()) {
+        ++stats_.memory_events;
+        recent_.push_back(event);
+        if (recent_.size() > kRecentEvents) recent_.pop_front();
+      }
       Send(ack);
       if (listener_.on_event) listener_.on_event(event);
       return;

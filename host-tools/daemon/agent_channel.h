@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,7 +49,13 @@ struct AgentChannelStats {
   uint64_t malformed = 0;
   uint64_t dropped_replies = 0;
   uint64_t events = 0;
+  uint64_t memory_events = 0;   // recorded (not counting duplicates)
+  uint64_t duplicates = 0;      // replayed events already recorded
+  uint64_t gaps = 0;            // EventGap events: the agent had to drop events
 };
+
+// How many memory events memhpd keeps for status (the journal of issue 4 keeps them all).
+inline constexpr size_t kRecentEvents = 256;
 
 class AgentChannel {
  public:
@@ -70,6 +77,8 @@ class AgentChannel {
   [[nodiscard]] const std::optional<memhp::v1::Inventory>& inventory() const { return inventory_; }
   [[nodiscard]] uint64_t last_seen_unix_ns() const { return last_seen_unix_ns_; }
   [[nodiscard]] const AgentChannelStats& stats() const { return stats_; }
+  // The last memory events recorded (at most kRecentEvents), oldest first.
+  [[nodiscard]] const std::deque<memhp::v1::AgentEvent>& recent_events() const { return recent_; }
 
  private:
   struct Pending {
@@ -98,6 +107,10 @@ class AgentChannel {
   std::map<uint64_t, Pending> pending_;
   std::optional<memhp::v1::Hello> hello_;
   std::optional<memhp::v1::Inventory> inventory_;
+  std::deque<memhp::v1::AgentEvent> recent_;
+  // Events are numbered per agent process: a new agent pid starts a new sequence.
+  uint64_t agent_pid_ = 0;
+  uint64_t last_seq_ = 0;
   uint64_t last_seen_unix_ns_ = 0;
   std::string last_connect_error_;
   AgentChannelStats stats_;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "qmp/memory_devices.h"
+#include "qmp/qmp_json.h"
 #include "qmp/qmp_sync.h"
 #include "vm/state_dir.h"
 
@@ -100,6 +101,12 @@ void Supervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply r
     case memhp::v1::ControlRequest::kStop:
       HandleStop(request.stop(), std::move(reply));
       return;
+    case memhp::v1::ControlRequest::kQmp:
+      HandleQmp(request.qmp(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kBlockOp:
+      HandleBlockOp(request.block_op(), std::move(reply));
+      return;
     case memhp::v1::ControlRequest::OP_NOT_SET:
       break;
   }
@@ -124,6 +131,9 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
   if (agent_.hello()) *agent->mutable_hello() = *agent_.hello();
   if (agent_.inventory()) *agent->mutable_inventory() = *agent_.inventory();
   agent->set_last_seen_unix_ns(agent_.last_seen_unix_ns());
+  for (const auto& event : agent_.recent_events()) *agent->add_recent_events() = event;
+  agent->set_events_recorded(agent_.stats().memory_events);
+  agent->set_duplicate_events(agent_.stats().duplicates);
 
   gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
   qmp_.Execute("query-memory-devices", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {
@@ -194,6 +204,68 @@ void Supervisor::HandleStop(const memhp::v1::StopRequest& request, ControlReply 
       }
       stop_waiters_.clear();
     }
+  });
+}
+
+}  // namespace memhp::daemon
+
+namespace memhp::daemon {
+
+void Supervisor::HandleQmp(const memhp::v1::QmpCommand& request, ControlReply reply) {
+  if (request.command().empty()) {
+    reply(ErrorResponse(memhp::v1::ERROR_CODE_INVALID_ARGUMENT, "no QMP command given"));
+    return;
+  }
+  qmp::JsonNodePtr arguments;
+  if (!request.arguments_json().empty()) {
+    qmp::ParseResult<qmp::JsonNodePtr> parsed = qmp::ParseJson(request.arguments_json());
+    if (!parsed || !qmp::AsObject(parsed.value->get())) {
+      reply(ErrorResponse(memhp::v1::ERROR_CODE_INVALID_ARGUMENT,
+                          "QMP arguments must be a JSON object" + (parsed ? std::string() : ": " + parsed.error)));
+      return;
+    }
+    arguments = std::move(*parsed.value);
+  }
+  const auto timeout = request.timeout_ms() ? std::chrono::milliseconds(request.timeout_ms()) : config_.qmp_timeout;
+  qmp_.Execute(request.command(), std::move(arguments), timeout, [reply](qmp::Result r) {
+    if (!r.ok()) {
+      reply(ErrorResponse(r.error().kind == qmp::QmpErrorKind::kTimeout ? memhp::v1::ERROR_CODE_TIMEOUT
+                          : r.error().kind == qmp::QmpErrorKind::kCommandError ? memhp::v1::ERROR_CODE_QMP
+                                                                                : memhp::v1::ERROR_CODE_UNAVAILABLE,
+                          r.error().message));
+      return;
+    }
+    memhp::v1::ControlResponse response;
+    response.mutable_qmp()->set_return_json(qmp::ToJson(r.value()));
+    reply(std::move(response));
+  });
+}
+
+void Supervisor::HandleBlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply) {
+  memhp::v1::AgentRequest agent_request;
+  if (request.has_online()) {
+    *agent_request.mutable_online() = request.online();
+  } else if (request.has_offline()) {
+    *agent_request.mutable_offline() = request.offline();
+  } else {
+    reply(ErrorResponse(memhp::v1::ERROR_CODE_INVALID_ARGUMENT, "neither online nor offline"));
+    return;
+  }
+  const auto timeout = std::chrono::milliseconds(request.timeout_ms() ? request.timeout_ms() : 120000);
+  agent_.Request(std::move(agent_request), timeout, [reply](AgentReply r) {
+    if (!r.response) {
+      reply(ErrorResponse(r.error_code, r.error));
+      return;
+    }
+    if (r.response->has_error()) {
+      memhp::v1::ControlResponse response;
+      *response.mutable_error() = r.response->error();
+      reply(std::move(response));
+      return;
+    }
+    memhp::v1::ControlResponse response;
+    *response.mutable_block_op() = r.response->block_op();
+    reply(std::move(response));
   });
 }
 

@@ -49,6 +49,8 @@ class Supervisor {
   void Handle(const memhp::v1::ControlRequest& request, ControlReply reply);
   void HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply);
   void HandleStop(const memhp::v1::StopRequest& request, ControlReply reply);
+  void HandleQmp(const memhp::v1::QmpCommand& request, ControlReply reply);
+  void HandleBlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply);
   void OnQemuGone(std::string_view reason);
   [[nodiscard]] long QemuPid() const;
 

@@ -19,6 +19,7 @@ std::string ValidateLayout(const VmLayout& layout) {
     return "maxmem " + std::to_string(layout.maxmem_mib) + " MiB is less than boot memory plus " +
            "the virtio-mem devices (" + std::to_string(needed) + " MiB)";
   }
+  if (layout.virtio_mem_block_mib == 0) return "the virtio-mem block size must not be 0";
   if (layout.virtio_mem_max_mib % layout.virtio_mem_block_mib != 0) {
     return "the virtio-mem size must be a multiple of its block size";
   }

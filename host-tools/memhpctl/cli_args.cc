@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include <glib.h>
+
 #include "vm/state_dir.h"
 
 namespace memhp::cli {
@@ -92,8 +94,59 @@ std::map<std::string, OptionSpec> VerbSpecs(Verb verb) {
       return {
           {"timeout", Number([](Command& c, uint64_t n) { c.stop.timeout_s = static_cast<uint32_t>(n); }, "timeout", 1, 3600)},
       };
+    case Verb::kQmp:
+      return {
+          {"timeout", Number([](Command& c, uint64_t n) { c.qmp.timeout_s = static_cast<uint32_t>(n); }, "timeout", 1, 3600)},
+      };
+    case Verb::kOnline:
+    case Verb::kOffline: {
+      std::map<std::string, OptionSpec> specs = {
+          {"blocks", {true, [](Command& c, const std::string& v) -> std::string {
+                        gchar** parts = g_strsplit(v.c_str(), ",", -1);
+                        std::string error;
+                        for (gchar** p = parts; *p && error.empty(); ++p) {
+                          auto n = ParseNumber(*p, 0, UINT32_MAX);
+                          if (!n) error = "--blocks takes block ids like 40,41, not '" + v + "'";
+                          else c.block_op.selection.blocks.push_back(static_cast<uint32_t>(*n));
+                        }
+                        g_strfreev(parts);
+                        return error;
+                      }}},
+          {"range", {true, [](Command& c, const std::string& v) -> std::string {
+                       const size_t colon = v.find(':');
+                       auto start = colon == std::string::npos ? std::nullopt : ParseSize(v.substr(0, colon));
+                       auto size = colon == std::string::npos ? std::nullopt : ParseSize(v.substr(colon + 1));
+                       if (!start || !size || *size == 0) return "--range takes START:SIZE (bytes; K/M/G), not '" + v + "'";
+                       c.block_op.selection.range_start = *start;
+                       c.block_op.selection.range_size = *size;
+                       return "";
+                     }}},
+          {"node", Number([](Command& c, uint64_t n) { c.block_op.selection.node = static_cast<int32_t>(n); }, "node", 0, 4095)},
+          {"size", {true, [](Command& c, const std::string& v) -> std::string {
+                      auto n = ParseSize(v);
+                      if (!n || *n == 0) return "--size takes a size like 256M, not '" + v + "'";
+                      c.block_op.selection.size = *n;
+                      return "";
+                    }}},
+      };
+      if (verb == Verb::kOnline) {
+        specs["zone"] = {true, [](Command& c, const std::string& v) -> std::string {
+                           if (v == "policy") c.block_op.zone = ZoneChoice::kPolicy;
+                           else if (v == "default") c.block_op.zone = ZoneChoice::kDefault;
+                           else if (v == "kernel") c.block_op.zone = ZoneChoice::kKernel;
+                           else if (v == "movable") c.block_op.zone = ZoneChoice::kMovable;
+                           else return "--zone takes policy, default, kernel or movable, not '" + v + "'";
+                           return "";
+                         }};
+      } else {
+        specs["timeout-ms"] = Number([](Command& c, uint64_t n) { c.block_op.timeout_ms = static_cast<uint32_t>(n); }, "timeout-ms", 1, 3600000);
+        specs["all-or-nothing"] = {false, [](Command& c, const std::string&) { c.block_op.all_or_nothing = true; return std::string(); }};
+      }
+      return specs;
+    }
     case Verb::kHelp:
     case Verb::kVersion:
+    case Verb::kEvents:
       return {};
   }
   return {};
@@ -103,6 +156,8 @@ std::optional<Verb> ParseVerb(const std::string& word) {
   static const std::map<std::string, Verb> verbs = {
       {"help", Verb::kHelp},     {"version", Verb::kVersion}, {"launch", Verb::kLaunch},
       {"attach", Verb::kAttach}, {"status", Verb::kStatus},   {"stop", Verb::kStop},
+      {"qmp", Verb::kQmp},       {"online", Verb::kOnline},   {"offline", Verb::kOffline},
+      {"events", Verb::kEvents},
   };
   auto it = verbs.find(word);
   if (it == verbs.end()) return std::nullopt;
@@ -117,6 +172,10 @@ const char* VerbName(Verb verb) {
     case Verb::kAttach: return "attach";
     case Verb::kStatus: return "status";
     case Verb::kStop: return "stop";
+    case Verb::kQmp: return "qmp";
+    case Verb::kOnline: return "online";
+    case Verb::kOffline: return "offline";
+    case Verb::kEvents: return "events";
   }
   return "?";
 }
@@ -136,6 +195,15 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
       return {command, ""};
     }
     if (arg.rfind("--", 0) != 0) {
+      // qmp takes its command and its JSON arguments as words.
+      if (verb == Verb::kQmp && command.qmp.command.empty()) {
+        command.qmp.command = arg;
+        continue;
+      }
+      if (verb == Verb::kQmp && command.qmp.arguments_json.empty()) {
+        command.qmp.arguments_json = arg;
+        continue;
+      }
       if (verb) return {std::nullopt, std::string("unexpected argument '") + arg + "' after '" + VerbName(*verb) + "'"};
       verb = ParseVerb(arg);
       if (!verb) return {std::nullopt, "unknown command '" + arg + "' (see memhpctl help)"};
@@ -174,10 +242,36 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
   if (command.verb == Verb::kAttach && command.attach.qmp.empty()) {
     return {std::nullopt, "attach needs --qmp PATH (QEMU's QMP socket)"};
   }
+  if (command.verb == Verb::kQmp && command.qmp.command.empty()) {
+    return {std::nullopt, "qmp needs a command, e.g. memhpctl qmp query-memory-devices"};
+  }
+  if (command.verb == Verb::kOnline || command.verb == Verb::kOffline) {
+    const BlockSelectionOptions& sel = command.block_op.selection;
+    const int chosen = (!sel.blocks.empty()) + (sel.range_size > 0) + (sel.node >= 0 || sel.size > 0);
+    if (chosen != 1) return {std::nullopt, "choose blocks with exactly one of --blocks, --range, or --node with --size"};
+    if ((sel.node >= 0) != (sel.size > 0)) return {std::nullopt, "--node and --size go together"};
+  }
   if (command.verb == Verb::kLaunch && command.launch.memory_mib % (128ull * command.launch.nodes) != 0) {
     return {std::nullopt, "--memory must split into whole 128 MiB blocks per node"};
   }
   return {command, ""};
+}
+
+std::optional<uint64_t> ParseSize(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t shift = 0;
+  std::string digits = text;
+  switch (text.back()) {
+    case 'K': case 'k': shift = 10; break;
+    case 'M': case 'm': shift = 20; break;
+    case 'G': case 'g': shift = 30; break;
+    case 'T': case 't': shift = 40; break;
+    default: break;
+  }
+  if (shift) digits.pop_back();
+  auto n = ParseNumber(digits, 0, UINT64_MAX >> shift);
+  if (!n) return std::nullopt;
+  return *n << shift;
 }
 
 std::string UsageText() {
@@ -190,6 +284,12 @@ commands:
   attach   serve an existing QEMU: --qmp PATH [--agent PATH]
   status   QEMU's memory devices beside the agent's inventory [--no-refresh]
   stop     shut the VM down and end its memhpd [--timeout S]
+  online   online guest memory through the agent, block by block
+             (--blocks 40,41 | --range START:SIZE | --node N --size SIZE)
+             [--zone policy|default|kernel|movable]
+  offline  offline guest memory (same selection) [--timeout-ms MS] [--all-or-nothing]
+  events   the memory events memhpd recorded from the agent (most recent last)
+  qmp      pass one QMP command to QEMU: memhpctl qmp COMMAND ['{"arg": ...}'] [--timeout S]
   version  print the version
   help     this text
 

@@ -20,7 +20,7 @@ inline constexpr int kExitFailed = 1;   // the operation failed or was refused
 inline constexpr int kExitUsage = 2;    // bad command line: nothing was done
 inline constexpr int kExitTimeout = 3;  // gave up waiting (or only part was done)
 
-enum class Verb { kHelp, kVersion, kLaunch, kAttach, kStatus, kStop };
+enum class Verb { kHelp, kVersion, kLaunch, kAttach, kStatus, kStop, kQmp, kOnline, kOffline, kEvents };
 
 enum class Accel { kAuto, kKvm, kTcg };
 
@@ -56,6 +56,30 @@ struct StopOptions {
   uint32_t timeout_s = 30;
 };
 
+struct QmpOptions {
+  std::string command;         // the first word after `qmp`
+  std::string arguments_json;  // the second, optional
+  uint32_t timeout_s = 10;
+};
+
+// Which blocks `online`/`offline` mean: exactly one of the three.
+struct BlockSelectionOptions {
+  std::vector<uint32_t> blocks;  // --blocks 40,41
+  uint64_t range_start = 0;      // --range START:SIZE (bytes, K/M/G suffixes)
+  uint64_t range_size = 0;
+  int32_t node = -1;             // --node N --size BYTES
+  uint64_t size = 0;
+};
+
+enum class ZoneChoice { kPolicy, kDefault, kKernel, kMovable };
+
+struct BlockOpOptions {
+  BlockSelectionOptions selection;
+  ZoneChoice zone = ZoneChoice::kPolicy;  // online only
+  uint32_t timeout_ms = 0;                // offline: per block; 0 = the agent's default
+  bool all_or_nothing = false;            // offline only
+};
+
 struct Command {
   Verb verb = Verb::kHelp;
   GlobalOptions global;
@@ -63,7 +87,12 @@ struct Command {
   AttachOptions attach;
   StatusOptions status;
   StopOptions stop;
+  QmpOptions qmp;
+  BlockOpOptions block_op;
 };
+
+// "256M" -> 268435456; K, M, G, T binary suffixes; nullopt for anything else.
+[[nodiscard]] std::optional<uint64_t> ParseSize(const std::string& text);
 
 struct ParseOutcome {
   std::optional<Command> command;

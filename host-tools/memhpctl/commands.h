@@ -12,3 +12,12 @@ namespace memhp::cli {
 [[nodiscard]] int RunStop(const Command& command);
 
 }  // namespace memhp::cli
+
+namespace memhp::cli {
+
+// memory_commands.cc: verbs that change or inspect guest memory through memhpd.
+[[nodiscard]] int RunQmp(const Command& command);
+[[nodiscard]] int RunBlockOp(const Command& command);
+[[nodiscard]] int RunEvents(const Command& command);
+
+}  // namespace memhp::cli

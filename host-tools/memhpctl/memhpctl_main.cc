@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
       return memhp::cli::RunStatus(command);
     case memhp::cli::Verb::kStop:
       return memhp::cli::RunStop(command);
+    case memhp::cli::Verb::kQmp:
+      return memhp::cli::RunQmp(command);
+    case memhp::cli::Verb::kOnline:
+    case memhp::cli::Verb::kOffline:
+      return memhp::cli::RunBlockOp(command);
+    case memhp::cli::Verb::kEvents:
+      return memhp::cli::RunEvents(command);
   }
   return memhp::cli::kExitUsage;
 }

@@ -17,10 +17,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "agent/agent.h"
+#include "agent/event_log.h"
+#include "agent/event_reporter.h"
 #include "agent/host_link.h"
 #include "agent/port_locator.h"
 #include "agent/request_handler.h"
@@ -136,41 +139,46 @@ AgentEnvelope Ack(uint64_t seq) {
 // ---------------------------------------------------------------------------------------------
 // FindVirtioPort
 
-TEST(FindVirtioPortTest, FindsThePortByItsNameAmongConsolePorts) {
+// One tree for every lookup: a console port (the kernel gives it no name attribute), QEMU's
+// guest agent port, and memhp's port.
+struct PortTree {
+  PortTree() {
+    const std::string ports(abi::kVirtioPortsDir);
+    tree.WriteFile(ports + "/vport0p0/dev", "252:0\n");
+    tree.WriteFile(ports + "/vport1p0/name", "org.qemu.guest_agent.0\n");
+    tree.WriteFile(ports + "/vport1p1/name", "org.memhp.agent.0\n");
+  }
   FakeSysfs tree;
-  const std::string ports(abi::kVirtioPortsDir);
-  // vport0p0 is the console port: the kernel gives it no name attribute.
-  tree.WriteFile(ports + "/vport0p0/dev", "252:0\n");
-  tree.WriteFile(ports + "/vport1p0/name", "org.qemu.guest_agent.0\n");
-  tree.WriteFile(ports + "/vport1p1/name", "org.memhp.agent.0\n");
+};
 
-  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent.0");
-  ASSERT_TRUE(path.ok()) << path.error().message;
-  EXPECT_EQ(*path, tree.root() + "/dev/vport1p1");
+const std::string& PortRoot() {
+  static const PortTree ports;  // removed at exit by ~FakeSysfs
+  return ports.tree.root();
 }
 
-TEST(FindVirtioPortTest, NameMustMatchExactly) {
-  FakeSysfs tree;
-  tree.WriteFile(std::string(abi::kVirtioPortsDir) + "/vport1p1/name", "org.memhp.agent.0\n");
-  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent");
-  ASSERT_FALSE(path.ok());
-  EXPECT_EQ(path.error().errno_value, ENOENT);
+TEST(FindVirtioPortTest, FindsThePortByItsNameAmongConsolePorts) {
+  Result<std::string> path = FindVirtioPort(PortRoot(), "org.memhp.agent.0");
+  ASSERT_TRUE(path.ok()) << path.error().message;
+  EXPECT_EQ(*path, PortRoot() + "/dev/vport1p1");
+
+  Result<std::string> other = FindVirtioPort(PortRoot(), "org.qemu.guest_agent.0");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_EQ(*other, PortRoot() + "/dev/vport1p0");
 }
 
 TEST(FindVirtioPortTest, NoPortWithThatNameIsEnoent) {
-  FakeSysfs tree;
-  tree.WriteFile(std::string(abi::kVirtioPortsDir) + "/vport0p0/dev", "252:0\n");  // console only
-  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent.0");
-  ASSERT_FALSE(path.ok());
-  EXPECT_EQ(path.error().errno_value, ENOENT);
-  EXPECT_THAT(path.error().message, HasSubstr("org.memhp.agent.0"));
+  for (const char* name : {"org.memhp.agent.1", "org.memhp.agent", ""}) {
+    SCOPED_TRACE(name);
+    Result<std::string> path = FindVirtioPort(PortRoot(), name);
+    ASSERT_FALSE(path.ok());
+    EXPECT_EQ(path.error().errno_value, ENOENT);
+    EXPECT_THAT(path.error().message, HasSubstr("'" + std::string(name) + "'"));
+  }
 }
 
 TEST(FindVirtioPortTest, NoVirtioPortsDirectoryIsEnoent) {
   // virtio_console not loaded (yet): the class directory does not exist.
-  FakeSysfs tree;
-  tree.Remove(abi::kVirtioPortsDir);
-  Result<std::string> path = FindVirtioPort(tree.root(), "org.memhp.agent.0");
+  Result<std::string> path = FindVirtioPort(PortRoot() + "/no-such-root", "org.memhp.agent.0");
   ASSERT_FALSE(path.ok());
   EXPECT_EQ(path.error().errno_value, ENOENT);
   EXPECT_THAT(path.error().message, HasSubstr("virtio-ports"));
@@ -179,16 +187,29 @@ TEST(FindVirtioPortTest, NoVirtioPortsDirectoryIsEnoent) {
 // ---------------------------------------------------------------------------------------------
 // RequestHandler
 
+// Two nodes with 128 MiB blocks: memory0 online on node 0, memory1 online and memory8 offline
+// on node 1. Built once; only read.
+void BuildTwoNodeGuest(FakeSysfs& guest) {
+  guest.SetNodes(FakeNodes{"0-1", "0-1", "0-1", "0-1"});
+  guest.AddBlock(0, "online", "Normal", 0);
+  guest.AddBlock(1, "online", "Normal", 1);
+  guest.AddBlock(8, "offline", "Normal Movable", 1);
+}
+
+const std::string& TwoNodeGuestRoot() {
+  struct Guest {
+    Guest() { BuildTwoNodeGuest(tree); }
+    FakeSysfs tree;
+  };
+  static const Guest guest;  // removed at exit by ~FakeSysfs
+  return guest.tree.root();
+}
+
 class RequestHandlerTest : public ::testing::Test {
  protected:
-  RequestHandlerTest() : reader_(fake_.root(), [] { return kFixedNs; }), handler_(reader_, kIdentity) {
-    fake_.SetNodes(FakeNodes{"0-1", "0-1", "0-1", "0-1"});
-    fake_.AddBlock(0, "online", "Normal", 0);
-    fake_.AddBlock(1, "online", "Normal", 1);
-    fake_.AddBlock(8, "offline", "Normal Movable", 1);
-  }
+  RequestHandlerTest()
+      : reader_(TwoNodeGuestRoot(), [] { return kFixedNs; }), handler_(reader_, kIdentity) {}
 
-  FakeSysfs fake_;
   SysfsReader reader_;
   RequestHandler handler_;
 };
@@ -247,12 +268,16 @@ TEST_F(RequestHandlerTest, InventoryIsTheSysfsInventory) {
   EXPECT_EQ(inv.nodes(1).offline_blocks(), 1u);
 }
 
-TEST_F(RequestHandlerTest, InventoryReadFailureIsFailedWithErrno) {
-  fake_.ReplaceWithDirectory(FakeSysfs::BlockAttr(1, abi::kBlockState));  // read() -> EISDIR
+TEST(RequestHandlerFailureTest, InventoryReadFailureIsFailedWithErrno) {
+  FakeSysfs guest;
+  BuildTwoNodeGuest(guest);
+  guest.ReplaceWithDirectory(FakeSysfs::BlockAttr(1, abi::kBlockState));  // read() -> EISDIR
+  SysfsReader reader(guest.root());
+  RequestHandler handler(reader, kIdentity);
   AgentRequest request;
   request.set_id(4);
   request.mutable_inventory();
-  const AgentResponse response = handler_.Handle(request);
+  const AgentResponse response = handler.Handle(request);
   EXPECT_EQ(response.id(), 4u);
   ASSERT_TRUE(response.has_error());
   EXPECT_EQ(response.error().code(), memhp::v1::ERROR_CODE_FAILED);
@@ -269,6 +294,7 @@ struct RefusedCase {
   memhp::v1::ErrorCode expected_code;
   const char* message_part;
 };
+void PrintTo(const RefusedCase& c, std::ostream* os) { *os << c.name; }
 
 class RequestHandlerRefusalTest : public RequestHandlerTest,
                                   public ::testing::WithParamInterface<RefusedCase> {};
@@ -315,7 +341,9 @@ INSTANTIATE_TEST_SUITE_P(
         RefusedCase{"IdZero",
                     [] { return PingRequest(0, "hi").request(); },
                     0, memhp::v1::ERROR_CODE_MALFORMED, "without an id"}),
-    [](const ::testing::TestParamInfo<RefusedCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<RefusedCase>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST_F(RequestHandlerTest, UnknownFieldOpParsesAsUnsetAndIsUnsupported) {
   // A newer host's op (field 99, length-delimited) next to id 12.
@@ -334,11 +362,8 @@ class AgentTest : public ::testing::Test {
  protected:
   AgentTest()
       : context_(g_main_context_new()),
-        reader_(fake_.root(), [] { return kFixedNs; }),
+        reader_(TwoNodeGuestRoot(), [] { return kFixedNs; }),
         handler_(reader_, kIdentity) {
-    fake_.SetNodes(FakeNodes{"0-1", "0-1", "0-1", "0-1"});
-    fake_.AddBlock(0, "online", "Normal", 0);
-    fake_.AddBlock(1, "online", "Normal", 1);
     int fds[2];
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
     agent_fd_ = fds[0];
@@ -360,7 +385,7 @@ class AgentTest : public ::testing::Test {
       agent_fd_ = -1;
       return OpenedChannel{fd, wire::Transport::kSocket, "test socketpair"};
     };
-    agent_ = std::make_unique<Agent>(handler_, opener, context_, kFastBackoff);
+    agent_ = std::make_unique<Agent>(handler_, reporter_, opener, context_, kFastBackoff);
     agent_->Start();
   }
 
@@ -386,10 +411,11 @@ class AgentTest : public ::testing::Test {
     EXPECT_EQ(reply->response().pong().payload(), "still there?");
   }
 
-  FakeSysfs fake_;
   GMainContext* context_;
   SysfsReader reader_;
   RequestHandler handler_;
+  EventLog log_;
+  EventReporter reporter_{log_};
   int agent_fd_ = -1;
   int open_attempts_ = 0;
   std::unique_ptr<HostEnd> host_;
@@ -417,7 +443,7 @@ TEST_F(AgentTest, OnConnectSendsHelloRequestThenInventoryEventSeq1) {
   EXPECT_EQ(second->event().seq(), 1u);
   EXPECT_GT(second->event().time_unix_ns(), 0u);
   ASSERT_TRUE(second->event().has_inventory_changed());
-  EXPECT_EQ(second->event().inventory_changed().blocks_size(), 2);
+  EXPECT_EQ(second->event().inventory_changed().blocks_size(), 3);
   EXPECT_EQ(second->event().inventory_changed().read_at_unix_ns(), kFixedNs);
 
   EXPECT_EQ(agent_->stats().events_sent, 1u);
@@ -550,7 +576,7 @@ TEST_F(HostLinkTest, FailedOpensAreRetriedWithDelaysDoublingUpToMax) {
     return OpenedChannel{fds[0], wire::Transport::kSocket, "test"};
   };
   link_ = std::make_unique<HostLink>(
-      opener, context_, HostLinkCallbacks{.on_connected = [&] { ++connects; }}, kFastBackoff);
+      opener, context_, HostLinkCallbacks{.on_connected = [&] { ++connects; }, .on_message = nullptr, .on_disconnected = nullptr}, kFastBackoff);
   link_->Start();
   EXPECT_FALSE(link_->connected());
   ASSERT_TRUE(RunUntil(context_, [&] { return connects == 1; }));

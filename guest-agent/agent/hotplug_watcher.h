@@ -1,0 +1,70 @@
+// memhp-agent — HotplugWatcher: what the kernel's uevents say happened, turned into reports
+// and into onlining by policy.
+//
+// - memory "add" (a DIMM plugged, the virtio-mem driver adding memory): reported as
+//   BLOCK_ADDED, then onlined by the policy once the burst has settled, so a DIMM's blocks are
+//   decided together and land in one zone. The uevent comes after the kernel finished adding
+//   the block (add_memory_resource() registers the device under device_hotplug_lock, S18/S19),
+//   so nothing is ever onlined before its add is complete.
+// - memory "online"/"offline": our own writes cause them too; those were reported already by
+//   the notifier model, so they are matched against what we expect and not reported twice.
+//   Any other is someone else's transition (the kernel's auto-online right after an add, chmem,
+//   a udev rule) and is reported as observed with its zone and node.
+// - memory "remove": BLOCK_REMOVED. node uevents: the node masks changed.
+// - overflow (uevents lost): the inventory is re-read and sent whole.
+// After any change, one inventory_changed event follows, coalesced over a short delay.
+#pragma once
+
+#include <glib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "agent/block_operator.h"
+#include "agent/event_reporter.h"
+#include "sysfs/sysfs_reader.h"
+#include "sysfs/uevent_parse.h"
+
+namespace memhp::agent {
+
+struct HotplugWatcherOptions {
+  std::chrono::milliseconds settle{50};              // quiet time before policy onlining
+  std::chrono::milliseconds inventory_coalesce{200};  // quiet time before inventory_changed
+};
+
+class HotplugWatcher {
+ public:
+  HotplugWatcher(const SysfsReader& sysfs, BlockOperator& operations, EventReporter& reporter,
+                 GMainContext* context, HotplugWatcherOptions options = {});
+  ~HotplugWatcher();
+  HotplugWatcher(const HotplugWatcher&) = delete;
+  HotplugWatcher& operator=(const HotplugWatcher&) = delete;
+
+  void OnUevent(const Uevent& uevent);
+  void OnOverflow();
+  // Every memory event the agent reported itself: its ONLINE/OFFLINE will come back as a uevent.
+  void OnOwnEvent(const memhp::v1::MemoryEvent& event);
+
+ private:
+  void ScheduleTimer(GSource*& source, std::chrono::milliseconds delay, void (HotplugWatcher::*fire)());
+  void OnlineAddedBlocks();
+  void SendInventory();
+  void Observed(uint32_t block, memhp::v1::MemoryEventKind kind, memhp::v1::EventOrigin origin);
+
+  const SysfsReader& sysfs_;
+  BlockOperator& operations_;
+  EventReporter& reporter_;
+  GMainContext* context_;
+  HotplugWatcherOptions options_;
+  std::vector<uint32_t> added_;             // added, waiting for the policy
+  std::set<uint32_t> just_added_;           // added in this burst (an online now = auto-online)
+  std::multiset<std::pair<uint32_t, bool>> expected_;  // (block, online?) from our own writes
+  GSource* settle_timer_ = nullptr;
+  GSource* inventory_timer_ = nullptr;
+};
+
+}  // namespace memhp::agent

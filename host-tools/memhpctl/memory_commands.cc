@@ -1,0 +1,149 @@
+// memhpctl — the verbs that reach QEMU or the guest agent through memhpd: qmp, online,
+// offline, events. Each sends one ControlRequest and prints the answer: a table for people,
+// the proto3 JSON mapping with --json (one object; events: one object per line).
+#include <glib.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "memhpctl/commands.h"
+#include "memhpctl/control_client.h"
+#include "vm/state_dir.h"
+
+namespace memhp::cli {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
+  return out;
+}
+
+// Sends `request` to the VM's memhpd; prints a failure and returns its exit code, or returns
+// kExitOk and fills `response`.
+int Call(const Command& command, memhp::v1::ControlRequest request, std::chrono::milliseconds timeout,
+         memhp::v1::ControlResponse* response) {
+  const std::string root = command.global.state_root.empty() ? vm::DefaultStateRoot() : command.global.state_root;
+  ControlClient client(vm::StateDir::ForVm(root, command.global.vm).control_socket());
+  CallResult result = client.Call(std::move(request), timeout);
+  std::string error;
+  int code = kExitOk;
+  if (!result.response) {
+    error = "VM '" + command.global.vm + "': " + result.message;
+    code = result.error == CallError::kTimeout ? kExitTimeout : kExitFailed;
+  } else if (result.response->has_error()) {
+    error = result.response->error().message();
+    code = result.response->error().code() == memhp::v1::ERROR_CODE_TIMEOUT ? kExitTimeout
+           : result.response->error().code() == memhp::v1::ERROR_CODE_INVALID_ARGUMENT ? kExitUsage
+                                                                                        : kExitFailed;
+  }
+  if (code != kExitOk) {
+    if (command.global.json) {
+      g_autofree gchar* escaped = g_strescape(error.c_str(), nullptr);
+      std::printf("{\"ok\": false, \"exit_code\": %d, \"error\": \"%s\"}\n", code, escaped);
+    } else {
+      std::fprintf(stderr, "memhpctl: %s\n", error.c_str());
+    }
+    return code;
+  }
+  *response = *result.response;
+  return kExitOk;
+}
+
+const char* OutcomeName(memhp::v1::BlockOutcome outcome) {
+  const std::string& name = memhp::v1::BlockOutcome_Name(outcome);
+  return name.c_str() + std::string("BLOCK_OUTCOME_").size();
+}
+
+}  // namespace
+
+int RunQmp(const Command& command) {
+  memhp::v1::ControlRequest request;
+  request.mutable_qmp()->set_command(command.qmp.command);
+  request.mutable_qmp()->set_arguments_json(command.qmp.arguments_json);
+  request.mutable_qmp()->set_timeout_ms(command.qmp.timeout_s * 1000);
+  memhp::v1::ControlResponse response;
+  if (int code = Call(command, request, std::chrono::seconds(command.qmp.timeout_s + 5), &response)) return code;
+  std::printf("%s\n", response.qmp().return_json().c_str());
+  return kExitOk;
+}
+
+int RunBlockOp(const Command& command) {
+  const BlockOpOptions& opt = command.block_op;
+  memhp::v1::BlockSelection selection;
+  if (!opt.selection.blocks.empty()) {
+    for (uint32_t id : opt.selection.blocks) selection.mutable_blocks()->add_ids(id);
+  } else if (opt.selection.range_size > 0) {
+    selection.mutable_range()->set_start(opt.selection.range_start);
+    selection.mutable_range()->set_size(opt.selection.range_size);
+  } else {
+    selection.mutable_amount()->set_node(opt.selection.node);
+    selection.mutable_amount()->set_bytes(opt.selection.size);
+  }
+  memhp::v1::ControlRequest request;
+  auto* op = request.mutable_block_op();
+  if (command.verb == Verb::kOnline) {
+    *op->mutable_online()->mutable_selection() = selection;
+    op->mutable_online()->set_target(opt.zone == ZoneChoice::kDefault   ? memhp::v1::ONLINE_TARGET_DEFAULT
+                                     : opt.zone == ZoneChoice::kKernel  ? memhp::v1::ONLINE_TARGET_KERNEL
+                                     : opt.zone == ZoneChoice::kMovable ? memhp::v1::ONLINE_TARGET_MOVABLE
+                                                                        : memhp::v1::ONLINE_TARGET_UNSPECIFIED);
+  } else {
+    *op->mutable_offline()->mutable_selection() = selection;
+    op->mutable_offline()->set_timeout_ms(opt.timeout_ms);
+    op->mutable_offline()->set_all_or_nothing(opt.all_or_nothing);
+  }
+  memhp::v1::ControlResponse response;
+  if (int code = Call(command, request, 300s, &response)) return code;
+  const memhp::v1::BlockOpResult& result = response.block_op();
+  if (command.global.json) {
+    std::printf("%s\n", ToJson(result).c_str());
+  } else {
+    std::printf("  BLOCK  OUTCOME       ZONE     NODE  ERRNO  TIME     DETAIL\n");
+    for (const auto& b : result.blocks()) {
+      const std::string zone = memhp::v1::Zone_Name(b.zone()).substr(5);
+      std::printf("  %-5u  %-12s  %-7s  %-4d  %-5d  %5.1f ms  %s%s%s\n", b.block(), OutcomeName(b.outcome()),
+                  zone.c_str(), b.node(), b.errno_value(), static_cast<double>(b.duration_us()) / 1000.0,
+                  b.vetoed_by().empty() ? "" : ("vetoed by " + b.vetoed_by() + ": ").c_str(), b.detail().c_str(), "");
+    }
+  }
+  return result.all_done() ? kExitOk : kExitFailed;
+}
+
+int RunEvents(const Command& command) {
+  memhp::v1::ControlRequest request;
+  request.mutable_status()->set_refresh_inventory(false);
+  memhp::v1::ControlResponse response;
+  if (int code = Call(command, request, 15s, &response)) return code;
+  for (const auto& event : response.status().agent().recent_events()) {
+    if (command.global.json) {
+      std::printf("%s\n", ToJson(event).c_str());
+      continue;
+    }
+    if (event.has_gap()) {
+      std::printf("%6llu  GAP: %llu events lost from seq %llu\n", static_cast<unsigned long long>(event.seq()),
+                  static_cast<unsigned long long>(event.gap().count()),
+                  static_cast<unsigned long long>(event.gap().first_seq()));
+      continue;
+    }
+    const auto& m = event.memory();
+    std::printf("%6llu  %-16s block %-4u node %-2d %-13s %-14s pfn %llu+%llu nid_normal %d nid %d%s%s\n",
+                static_cast<unsigned long long>(event.seq()),
+                memhp::v1::MemoryEventKind_Name(m.kind()).substr(18).c_str(), m.block(), m.node(),
+                memhp::v1::Zone_Name(m.zone()).c_str(), memhp::v1::EventOrigin_Name(m.origin()).substr(13).c_str(),
+                static_cast<unsigned long long>(m.notify().start_pfn()),
+                static_cast<unsigned long long>(m.notify().nr_pages()), m.notify().status_change_nid_normal(),
+                m.notify().status_change_nid(), m.vetoed_by().empty() ? "" : (" vetoed by " + m.vetoed_by()).c_str(),
+                m.errno_value() ? (" errno " + std::to_string(m.errno_value())).c_str() : "");
+  }
+  return kExitOk;
+}
+
+}  // namespace memhp::cli

@@ -1,0 +1,349 @@
+// memhp tests — memhpctl's command line (memhpctl/cli_args.h) and the QEMU command line of a
+// memhp VM (launcher/qemu_command.h). Both are pure functions, so the tests are tables: the words
+// a user types and the Command they mean, or the usage error naming what is wrong; a layout and
+// whether it boots; the default layout and the QEMU arguments DESIGN.md promises for it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "launcher/qemu_command.h"
+#include "memhpctl/cli_args.h"
+
+namespace memhp {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// ---------------------------------------------------------------------------------------------
+// ParseCommandLine
+
+// Every field of a Command, one per line, so a mismatch shows which field differs.
+std::string Describe(const cli::Command& c) {
+  std::ostringstream o;
+  o << "verb=" << static_cast<int>(c.verb) << "\n"
+    << "vm=" << c.global.vm << "\nstate_root=" << c.global.state_root << "\njson=" << c.global.json
+    << "\nkernel=" << c.launch.kernel << "\ninitrd=" << c.launch.initrd
+    << "\naccel=" << static_cast<int>(c.launch.accel) << "\nboot_timeout_s=" << c.launch.boot_timeout_s
+    << "\nmemory_mib=" << c.launch.memory_mib << "\nnodes=" << c.launch.nodes
+    << "\nslots=" << c.launch.slots << "\nmaxmem_mib=" << c.launch.maxmem_mib
+    << "\nvirtio_mem_max_mib=" << c.launch.virtio_mem_max_mib << "\nagent_args=" << c.launch.agent_args
+    << "\nqmp=" << c.attach.qmp << "\nagent=" << c.attach.agent << "\nrefresh=" << c.status.refresh
+    << "\ntimeout_s=" << c.stop.timeout_s << "\n";
+  return o.str();
+}
+
+struct ValidCase {
+  const char* name;
+  std::vector<std::string> args;
+  // The default Command, changed into what `args` mean.
+  void (*expect)(cli::Command&);
+};
+void PrintTo(const ValidCase& c, std::ostream* os) { *os << c.name; }
+
+class ParseValidTest : public ::testing::TestWithParam<ValidCase> {};
+
+TEST_P(ParseValidTest, MeansTheExpectedCommand) {
+  const ValidCase& c = GetParam();
+  const cli::ParseOutcome outcome = cli::ParseCommandLine(c.args);
+  ASSERT_TRUE(outcome.command.has_value()) << outcome.error;
+  EXPECT_EQ(outcome.error, "");
+  cli::Command expected;
+  c.expect(expected);
+  EXPECT_EQ(Describe(*outcome.command), Describe(expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ParseValidTest,
+    ::testing::Values(
+        ValidCase{"StatusWithDefaults", {"status"}, [](cli::Command& c) { c.verb = cli::Verb::kStatus; }},
+        ValidCase{"LaunchWithOptions",
+                  {"launch", "--accel", "tcg", "--memory", "1024", "--nodes", "4", "--slots", "16",
+                   "--maxmem", "32768", "--virtio-mem-max", "0", "--boot-timeout", "90", "--kernel",
+                   "/k/bzImage", "--initrd", "/k/initrd.img", "--agent-args", "--verbose --x=1"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kLaunch;
+                    c.launch.accel = cli::Accel::kTcg;
+                    c.launch.memory_mib = 1024;
+                    c.launch.nodes = 4;
+                    c.launch.slots = 16;
+                    c.launch.maxmem_mib = 32768;
+                    c.launch.virtio_mem_max_mib = 0;
+                    c.launch.boot_timeout_s = 90;
+                    c.launch.kernel = "/k/bzImage";
+                    c.launch.initrd = "/k/initrd.img";
+                    c.launch.agent_args = "--verbose --x=1";
+                  }},
+        ValidCase{"OptEqualsValue",
+                  {"launch", "--accel=kvm", "--memory=768", "--nodes=3", "--agent-args=--a=b"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kLaunch;
+                    c.launch.accel = cli::Accel::kKvm;
+                    c.launch.memory_mib = 768;
+                    c.launch.nodes = 3;
+                    c.launch.agent_args = "--a=b";  // only the first '=' splits
+                  }},
+        ValidCase{"GlobalsBeforeTheVerb",
+                  {"--vm", "web-1", "--state-root", "/srv/memhp", "--json", "stop", "--timeout", "5"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kStop;
+                    c.global.vm = "web-1";
+                    c.global.state_root = "/srv/memhp";
+                    c.global.json = true;
+                    c.stop.timeout_s = 5;
+                  }},
+        ValidCase{"GlobalsAfterTheVerb",
+                  {"status", "--no-refresh", "--json", "--vm=db.2", "--state-root=/run/m"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kStatus;
+                    c.status.refresh = false;
+                    c.global.json = true;
+                    c.global.vm = "db.2";
+                    c.global.state_root = "/run/m";
+                  }},
+        ValidCase{"AttachWithQmp",
+                  {"attach", "--qmp", "/tmp/q.sock", "--agent", "/tmp/a.sock"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kAttach;
+                    c.attach.qmp = "/tmp/q.sock";
+                    c.attach.agent = "/tmp/a.sock";
+                  }},
+        ValidCase{"NumbersAtTheirBounds",
+                  {"launch", "--memory", "256", "--nodes", "1", "--slots", "256", "--maxmem", "16777216"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kLaunch;
+                    c.launch.memory_mib = 256;
+                    c.launch.nodes = 1;
+                    c.launch.slots = 256;
+                    c.launch.maxmem_mib = 16777216;
+                  }},
+        ValidCase{"HelpWinsOverTheRest", {"launch", "--help"}, [](cli::Command& c) { c.verb = cli::Verb::kHelp; }},
+        ValidCase{"Version", {"version"}, [](cli::Command& c) { c.verb = cli::Verb::kVersion; }}),
+    [](const ::testing::TestParamInfo<ValidCase>& param_info) { return std::string(param_info.param.name); });
+
+struct ErrorCase {
+  const char* name;
+  std::vector<std::string> args;
+  std::vector<std::string> message_parts;
+};
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class ParseErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ParseErrorTest, IsAUsageErrorNamingTheProblem) {
+  const ErrorCase& c = GetParam();
+  const cli::ParseOutcome outcome = cli::ParseCommandLine(c.args);
+  EXPECT_FALSE(outcome.command.has_value());
+  for (const std::string& part : c.message_parts) EXPECT_THAT(outcome.error, HasSubstr(part));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ParseErrorTest,
+    ::testing::Values(
+        ErrorCase{"NoVerb", {}, {"no command"}},
+        ErrorCase{"OnlyGlobals", {"--json"}, {"no command"}},
+        ErrorCase{"UnknownVerb", {"plug"}, {"unknown command 'plug'"}},
+        ErrorCase{"UnknownOption", {"status", "--refresh"}, {"unknown option --refresh", "'status'"}},
+        ErrorCase{"OptionOfAnotherVerb", {"stop", "--qmp", "/q"}, {"unknown option --qmp", "'stop'"}},
+        ErrorCase{"UnknownOptionBeforeVerb", {"--memory", "512", "launch"}, {"unknown option --memory"}},
+        ErrorCase{"MissingValue", {"launch", "--memory"}, {"--memory needs a value"}},
+        ErrorCase{"MissingGlobalValue", {"status", "--vm"}, {"--vm needs a value"}},
+        ErrorCase{"BadNumber", {"launch", "--memory", "12x"}, {"--memory", "whole number", "'12x'"}},
+        ErrorCase{"NegativeNumber", {"stop", "--timeout", "-1"}, {"--timeout", "'-1'"}},
+        ErrorCase{"EmptyNumber", {"launch", "--nodes="}, {"--nodes", "from 1 to 8"}},
+        ErrorCase{"BelowRange", {"launch", "--memory", "128"}, {"--memory", "from 256 to 1048576", "'128'"}},
+        ErrorCase{"AboveRange", {"launch", "--nodes", "9"}, {"--nodes", "from 1 to 8", "'9'"}},
+        ErrorCase{"Overflow", {"launch", "--maxmem", "99999999999999999999999"}, {"--maxmem"}},
+        ErrorCase{"MemoryNotWholeBlocksPerNode", {"launch", "--memory", "640", "--nodes", "2"},
+                  {"128 MiB blocks per node"}},
+        ErrorCase{"BadAccel", {"launch", "--accel", "hvf"}, {"--accel", "'hvf'"}},
+        ErrorCase{"VmNameWithSlash", {"--vm", "../x", "status"}, {"--vm", "'../x'"}},
+        ErrorCase{"VmNameDotDot", {"status", "--vm", ".."}, {"--vm", "'..'"}},
+        ErrorCase{"VmNameTooLong", {"status", "--vm", std::string(33, 'a')}, {"--vm", "1 to 32"}},
+        ErrorCase{"RelativeStateRoot", {"--state-root", "state", "status"}, {"--state-root", "absolute"}},
+        ErrorCase{"AttachWithoutQmp", {"attach", "--agent", "/a.sock"}, {"attach needs --qmp"}},
+        ErrorCase{"FlagGivenAValue", {"--json=1", "status"}, {"--json takes no value"}},
+        ErrorCase{"VerbFlagGivenAValue", {"status", "--no-refresh=yes"}, {"--no-refresh takes no value"}},
+        ErrorCase{"TwoVerbs", {"status", "stop"}, {"unexpected argument 'stop'", "'status'"}}),
+    [](const ::testing::TestParamInfo<ErrorCase>& param_info) { return std::string(param_info.param.name); });
+
+TEST(CliExitCodesTest, AreTheDocumentedOnes) {
+  // README ("memhpctl") and the usage text promise these numbers to scripts.
+  EXPECT_EQ(cli::kExitOk, 0);
+  EXPECT_EQ(cli::kExitFailed, 1);
+  EXPECT_EQ(cli::kExitUsage, 2);
+  EXPECT_EQ(cli::kExitTimeout, 3);
+  EXPECT_THAT(cli::UsageText(), HasSubstr("0 done, 1 failed or refused, 2 usage error, 3 timed out"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ValidateLayout
+
+struct LayoutCase {
+  const char* name;
+  void (*change)(launcher::VmLayout&);
+  const char* problem;  // "" = bootable; else a part of the message
+};
+void PrintTo(const LayoutCase& c, std::ostream* os) { *os << c.name; }
+
+class ValidateLayoutTest : public ::testing::TestWithParam<LayoutCase> {};
+
+TEST_P(ValidateLayoutTest, SaysWhetherTheLayoutBoots) {
+  const LayoutCase& c = GetParam();
+  launcher::VmLayout layout;
+  c.change(layout);
+  const std::string problem = launcher::ValidateLayout(layout);
+  if (std::string(c.problem).empty()) {
+    EXPECT_EQ(problem, "");
+  } else {
+    EXPECT_THAT(problem, HasSubstr(c.problem));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ValidateLayoutTest,
+    ::testing::Values(
+        LayoutCase{"Default", [](launcher::VmLayout&) {}, ""},
+        LayoutCase{"OneNodeNoVirtioMem",
+                   [](launcher::VmLayout& l) {
+                     l.nodes = 1;
+                     l.memory_mib = 128;
+                     l.virtio_mem_max_mib = 0;
+                     l.maxmem_mib = 128;
+                   },
+                   ""},
+        LayoutCase{"MaxmemExactlyEnough",  // 512 + 2 * 2048
+                   [](launcher::VmLayout& l) { l.maxmem_mib = 4608; }, ""},
+        LayoutCase{"MaxmemOneShort", [](launcher::VmLayout& l) { l.maxmem_mib = 4607; },
+                   "maxmem 4607 MiB is less than boot memory plus the virtio-mem devices (4608 MiB)"},
+        LayoutCase{"NoNodes", [](launcher::VmLayout& l) { l.nodes = 0; }, "at least one node"},
+        LayoutCase{"NoCpus", [](launcher::VmLayout& l) { l.cpus = 0; }, "one vCPU"},
+        LayoutCase{"MemoryNotWholeBlocksPerNode", [](launcher::VmLayout& l) { l.memory_mib = 384; },
+                   "128 MiB blocks on each of the 2 nodes"},
+        LayoutCase{"VirtioMemNotMultipleOfBlock",
+                   [](launcher::VmLayout& l) {
+                     l.virtio_mem_max_mib = 1025;
+                   },
+                   "multiple of its block size"},
+        LayoutCase{"VirtioMemBlockSizeZero",
+                   [](launcher::VmLayout& l) { l.virtio_mem_block_mib = 0; }, "block size"}),
+    [](const ::testing::TestParamInfo<LayoutCase>& param_info) { return std::string(param_info.param.name); });
+
+// ---------------------------------------------------------------------------------------------
+// BuildQemuArgv
+
+// The word after each occurrence of `flag`, in order.
+std::vector<std::string> ValuesOf(const std::vector<std::string>& argv, const std::string& flag) {
+  std::vector<std::string> values;
+  for (size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] == flag) values.push_back(argv[i + 1]);
+  }
+  return values;
+}
+
+launcher::QemuLaunchSpec DefaultSpec() {
+  launcher::QemuLaunchSpec spec;
+  spec.accel = "tcg";
+  spec.kernel = "/cache/vmlinuz";
+  spec.initrd = "/cache/initrd.img";
+  spec.state = vm::StateDir::ForVm("/var/lib/memhp", "default");
+  return spec;
+}
+
+TEST(BuildQemuArgvTest, DefaultLayout) {
+  const std::vector<std::string> argv = launcher::BuildQemuArgv(DefaultSpec());
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(argv[0], "qemu-system-x86_64");
+  EXPECT_THAT(ValuesOf(argv, "-accel"), ElementsAre("tcg"));
+  EXPECT_THAT(ValuesOf(argv, "-machine"), ElementsAre("q35"));
+  EXPECT_THAT(ValuesOf(argv, "-smp"), ElementsAre("2"));
+  EXPECT_THAT(ValuesOf(argv, "-m"), ElementsAre("512M,slots=8,maxmem=16384M"));
+  EXPECT_THAT(ValuesOf(argv, "-numa"), ElementsAre("node,nodeid=0,memdev=boot0,cpus=0",
+                                                   "node,nodeid=1,memdev=boot1,cpus=1"));
+  EXPECT_THAT(ValuesOf(argv, "-object"),
+              ElementsAre("memory-backend-ram,id=boot0,size=256M",
+                          "memory-backend-ram,id=boot1,size=256M",
+                          "memory-backend-ram,id=vmem0-mem,size=2048M,reserve=off",
+                          "memory-backend-ram,id=vmem1-mem,size=2048M,reserve=off"));
+  EXPECT_THAT(ValuesOf(argv, "-device"),
+              ElementsAre(
+                  "virtio-mem-pci,id=vmem0,memdev=vmem0-mem,node=0,requested-size=0,block-size=2M",
+                  "virtio-mem-pci,id=vmem1,memdev=vmem1-mem,node=1,requested-size=0,block-size=2M",
+                  "virtio-serial-pci,id=vser0",
+                  "virtserialport,bus=vser0.0,chardev=agent,name=org.memhp.agent.0"));
+  // Sockets, log and pid file in the VM's state folder.
+  EXPECT_THAT(ValuesOf(argv, "-chardev"),
+              ElementsAre("socket,id=agent,path=/var/lib/memhp/default/agent.sock,server=on,wait=off",
+                          "socket,id=console,path=/var/lib/memhp/default/console.sock,server=on,"
+                          "wait=off,logfile=/var/lib/memhp/default/console.log"));
+  EXPECT_THAT(ValuesOf(argv, "-serial"), ElementsAre("chardev:console"));
+  EXPECT_THAT(ValuesOf(argv, "-qmp"),
+              ElementsAre("unix:/var/lib/memhp/default/qmp.sock,server=on,wait=off"));
+  EXPECT_THAT(ValuesOf(argv, "-pidfile"), ElementsAre("/var/lib/memhp/default/qemu.pid"));
+  EXPECT_THAT(ValuesOf(argv, "-kernel"), ElementsAre("/cache/vmlinuz"));
+  EXPECT_THAT(ValuesOf(argv, "-initrd"), ElementsAre("/cache/initrd.img"));
+  EXPECT_THAT(ValuesOf(argv, "-append"), ElementsAre("console=ttyS0 memhp_default_state=offline"));
+  EXPECT_THAT(argv, Contains("-daemonize"));
+  EXPECT_THAT(argv, Contains("-nodefaults"));
+}
+
+TEST(BuildQemuArgvTest, AgentArgsAreQuotedIntoAppend) {
+  launcher::QemuLaunchSpec spec = DefaultSpec();
+  spec.agent_args = "--verbose --port-name org.x";
+  EXPECT_THAT(ValuesOf(launcher::BuildQemuArgv(spec), "-append"),
+              ElementsAre("console=ttyS0 memhp_default_state=offline "
+                          "memhp.agent_args=\"--verbose --port-name org.x\""));
+}
+
+TEST(BuildQemuArgvTest, NoVirtioMemDevicesWhenSizeIsZero) {
+  launcher::QemuLaunchSpec spec = DefaultSpec();
+  spec.layout.virtio_mem_max_mib = 0;
+  const std::vector<std::string> argv = launcher::BuildQemuArgv(spec);
+  EXPECT_THAT(ValuesOf(argv, "-device"),
+              Not(Contains(HasSubstr("virtio-mem-pci"))));
+  EXPECT_THAT(ValuesOf(argv, "-object"), Not(Contains(HasSubstr("vmem"))));
+}
+
+struct NumaCase {
+  const char* name;
+  uint32_t nodes;
+  uint32_t cpus;
+  std::vector<std::string> numa;
+};
+void PrintTo(const NumaCase& c, std::ostream* os) { *os << c.name; }
+
+class NumaCpusTest : public ::testing::TestWithParam<NumaCase> {};
+
+TEST_P(NumaCpusTest, OneVcpuPerNodeWhileThereAreVcpusTheRestOnTheLastNode) {
+  const NumaCase& c = GetParam();
+  launcher::QemuLaunchSpec spec = DefaultSpec();
+  spec.layout.nodes = c.nodes;
+  spec.layout.cpus = c.cpus;
+  spec.layout.memory_mib = 128 * c.nodes;
+  ASSERT_EQ(launcher::ValidateLayout(spec.layout), "");
+  const std::vector<std::string> argv = launcher::BuildQemuArgv(spec);
+  EXPECT_EQ(ValuesOf(argv, "-numa"), c.numa);
+  EXPECT_THAT(ValuesOf(argv, "-smp"), ElementsAre(std::to_string(c.cpus)));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, NumaCpusTest,
+    ::testing::Values(
+        NumaCase{"OneNodeOneCpu", 1, 1, {"node,nodeid=0,memdev=boot0,cpus=0"}},
+        NumaCase{"OneNodeTwoCpus", 1, 2, {"node,nodeid=0,memdev=boot0,cpus=0-1"}},
+        NumaCase{"TwoNodesFourCpus", 2, 4,
+                 {"node,nodeid=0,memdev=boot0,cpus=0", "node,nodeid=1,memdev=boot1,cpus=1-3"}},
+        NumaCase{"ThreeNodesTwoCpus", 3, 2,  // the third node has memory but no vCPU
+                 {"node,nodeid=0,memdev=boot0,cpus=0", "node,nodeid=1,memdev=boot1,cpus=1",
+                  "node,nodeid=2,memdev=boot2"}}),
+    [](const ::testing::TestParamInfo<NumaCase>& param_info) { return std::string(param_info.param.name); });
+
+}  // namespace
+}  // namespace memhp

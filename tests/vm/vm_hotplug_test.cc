@@ -1,0 +1,208 @@
+// memhp vm suite — the agent reacting to real memory hotplug in a booted guest (issue 3):
+// a DIMM plugged through QMP is onlined by the policy and reported with the kernel's
+// memory_notify fields (S1-S6, S10-S13); a 1 GiB virtio-mem growth ends with every block
+// online; the kernel's own memory-notifier-error-inject on MEM_GOING_OFFLINE yields
+// CANCEL_OFFLINE with the errno and leaves the blocks as they were (all-or-nothing).
+//
+// One VM for the suite; the tests build on each other in declaration order (the DIMM of the
+// first is offlined by the later ones).
+#include <glib.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "guest_console.h"
+#include "memhpctl_runner.h"
+
+namespace memhp::vmtest {
+namespace {
+
+constexpr int64_t kBlock = 128ll << 20;
+constexpr int64_t kPagesPerBlock = kBlock / 4096;
+
+struct MemoryEventView {
+  int64_t seq;
+  std::string kind;
+  int64_t block;
+  std::string origin;
+  std::string zone;
+  int64_t node;
+  int64_t start_pfn;
+  int64_t nr_pages;
+  int64_t errno_value;
+};
+
+class Hotplug : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = new std::string(MakeStateRoot());
+    ctl_ = new Memhpctl(*root_);
+    launch_ = new CliRun(ctl_->Run({"--vm", "hp", "launch"}));
+  }
+  static void TearDownTestSuite() {
+    CliRun stop = ctl_->Run({"--vm", "hp", "stop"});
+    EXPECT_EQ(stop.exit_code, 0) << stop.err;
+    delete launch_;
+    delete ctl_;
+    delete root_;
+  }
+  void SetUp() override { ASSERT_EQ(launch_->exit_code, 0) << launch_->out << launch_->err; }
+
+  static CliRun Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--vm", "hp"});
+    return ctl_->Run(args);
+  }
+  static std::string Console() { return *root_ + "/hp/console.sock"; }
+
+  static std::vector<MemoryEventView> Events() {
+    std::vector<MemoryEventView> events;
+    CliRun run = Ctl({"--json", "events"});
+    gchar** lines = g_strsplit(run.out.c_str(), "\n", -1);
+    for (gchar** l = lines; *l; ++l) {
+      if (!**l) continue;
+      Json e(*l);
+      if (!e.At("memory")) continue;
+      events.push_back(MemoryEventView{e.Int("seq"), e.String("memory.kind"), e.Int("memory.block"),
+                                       e.String("memory.origin"), e.String("memory.zone"), e.Int("memory.node"),
+                                       e.Int("memory.notify.start_pfn"), e.Int("memory.notify.nr_pages"),
+                                       e.Int("memory.errno_value")});
+    }
+    g_strfreev(lines);
+    return events;
+  }
+
+  // Polls status until every block in [start, start + size) is online, or the time is up.
+  static bool WaitOnline(int64_t start, int64_t size, int seconds) {
+    for (int i = 0; i < seconds * 4; ++i) {
+      Json s(Ctl({"--json", "status"}).out);
+      int online = 0;
+      for (size_t b = 0; b < s.Length("agent.inventory.blocks"); ++b) {
+        const std::string p = "agent.inventory.blocks." + std::to_string(b);
+        const int64_t addr = s.Int(p + ".start_address");
+        if (addr >= start && addr < start + size && s.String(p + ".state") == "BLOCK_STATE_ONLINE") ++online;
+      }
+      if (online == size / kBlock) return true;
+      g_usleep(250 * 1000);
+    }
+    return false;
+  }
+
+  static std::string* root_;
+  static Memhpctl* ctl_;
+  static CliRun* launch_;
+  static int64_t dimm_first_block_;
+};
+std::string* Hotplug::root_ = nullptr;
+Memhpctl* Hotplug::ctl_ = nullptr;
+CliRun* Hotplug::launch_ = nullptr;
+int64_t Hotplug::dimm_first_block_ = -1;
+
+TEST_F(Hotplug, DimmPlugIsOnlinedByPolicyAndReportedWithMemoryNotify) {
+  ASSERT_EQ(Ctl({"qmp", "object-add", R"({"qom-type":"memory-backend-ram","id":"mem-d1","size":268435456})"}).exit_code, 0);
+  CliRun add = Ctl({"qmp", "device_add", R"({"driver":"pc-dimm","id":"d1","memdev":"mem-d1","node":1})"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  Json status(Ctl({"--json", "status"}).out);
+  int64_t address = -1;
+  for (size_t d = 0; d < status.Length("devices"); ++d) {
+    if (status.String("devices." + std::to_string(d) + ".id") == "d1") address = status.Int("devices." + std::to_string(d) + ".address");
+  }
+  ASSERT_GT(address, 0);
+  dimm_first_block_ = address / kBlock;
+  ASSERT_TRUE(WaitOnline(address, 256ll << 20, 30)) << "the DIMM's blocks did not come online";
+
+  // Per block: BLOCK_ADDED (observed), then GOING_ONLINE and ONLINE by the agent's policy,
+  // each carrying the same memory_notify the kernel computes for the block.
+  for (int64_t block = dimm_first_block_; block < dimm_first_block_ + 2; ++block) {
+    std::vector<std::string> kinds;
+    for (const MemoryEventView& e : Events()) {
+      if (e.block != block) continue;
+      kinds.push_back(e.kind);
+      if (e.kind == "MEMORY_EVENT_KIND_GOING_ONLINE" || e.kind == "MEMORY_EVENT_KIND_ONLINE") {
+        EXPECT_EQ(e.origin, "EVENT_ORIGIN_AGENT_POLICY");
+        EXPECT_EQ(e.start_pfn, block * kPagesPerBlock) << "S10";
+        EXPECT_EQ(e.nr_pages, kPagesPerBlock) << "S11";
+        EXPECT_EQ(e.node, 1);
+        EXPECT_EQ(e.zone, "ZONE_MOVABLE") << "auto-movable: 256 MiB is within 301% of node 1's kernel memory";
+      }
+    }
+    EXPECT_EQ(kinds, (std::vector<std::string>{"MEMORY_EVENT_KIND_BLOCK_ADDED", "MEMORY_EVENT_KIND_GOING_ONLINE",
+                                               "MEMORY_EVENT_KIND_ONLINE"}))
+        << "block " << block;
+  }
+  // The guest agrees (sysfs read through the console, not through the agent).
+  const std::string state = GuestRun(Console(), "cat /sys/devices/system/memory/memory" + std::to_string(dimm_first_block_) + "/valid_zones");
+  EXPECT_NE(state.find("Movable"), std::string::npos) << state;
+}
+
+TEST_F(Hotplug, VirtioMemGrowthOfOneGibEndsWithEveryBlockOnline) {
+  Json before(Ctl({"--json", "status"}).out);
+  const int64_t vmem0 = before.Int("devices.0.address");
+  ASSERT_EQ(before.String("devices.0.id"), "vmem0");
+  ASSERT_EQ(Ctl({"qmp", "qom-set", R"({"path":"vmem0","property":"requested-size","value":1073741824})"}).exit_code, 0);
+  ASSERT_TRUE(WaitOnline(vmem0, 1ll << 30, 90)) << "not every virtio-mem block came online";
+  Json after(Ctl({"--json", "status"}).out);
+  EXPECT_EQ(after.Int("devices.0.size"), 1ll << 30);
+  // The guest kernel survived (reading valid_zones mid-add oopses 6.1; the agent must not).
+  EXPECT_EQ(GuestRun(Console(), "dmesg | grep -c 'BUG:'").find("\n1"), std::string::npos);
+}
+
+TEST_F(Hotplug, InjectedGoingOfflineErrorYieldsCancelOfflineAndNothingChanges) {
+  ASSERT_GE(dimm_first_block_, 0) << "needs the DIMM of the first test";
+  const std::string inject = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error";
+  ASSERT_NE(GuestRun(Console(), "echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
+
+  const std::string blocks = std::to_string(dimm_first_block_) + "," + std::to_string(dimm_first_block_ + 1);
+  CliRun refused = Ctl({"--json", "offline", "--blocks", blocks, "--all-or-nothing", "--timeout-ms", "5000"});
+  GuestRun(Console(), "echo 0 > " + inject);
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  Json result(refused.out);
+  EXPECT_FALSE(result.Bool("all_done"));
+  EXPECT_EQ(result.String("blocks.0.outcome"), "BLOCK_OUTCOME_FAILED");
+  EXPECT_EQ(result.Int("blocks.0.errno_value"), 16) << "EBUSY, as injected";
+  EXPECT_EQ(result.String("blocks.1.outcome"), "BLOCK_OUTCOME_SKIPPED");
+
+  bool cancelled = false;
+  for (const MemoryEventView& e : Events()) {
+    if (e.block == dimm_first_block_ && e.kind == "MEMORY_EVENT_KIND_CANCEL_OFFLINE") {
+      cancelled = true;
+      EXPECT_EQ(e.errno_value, 16);
+      EXPECT_EQ(e.origin, "EVENT_ORIGIN_AGENT_REQUEST");
+    }
+  }
+  EXPECT_TRUE(cancelled) << "no CANCEL_OFFLINE (S5) was reported";
+  EXPECT_TRUE(WaitOnline(dimm_first_block_ * kBlock, 256ll << 20, 5)) << "the refused offline changed state";
+}
+
+TEST_F(Hotplug, OfflineThenOnlineIntoTheKernelZoneByRequest) {
+  ASSERT_GE(dimm_first_block_, 0);
+  const std::string blocks = std::to_string(dimm_first_block_) + "," + std::to_string(dimm_first_block_ + 1);
+  CliRun off = Ctl({"--json", "offline", "--blocks", blocks, "--all-or-nothing"});
+  ASSERT_EQ(off.exit_code, 0) << off.out << off.err;
+  EXPECT_EQ(Json(off.out).String("blocks.1.outcome"), "BLOCK_OUTCOME_DONE");
+  const std::string state = GuestRun(Console(), "cat /sys/devices/system/memory/memory" + std::to_string(dimm_first_block_) + "/state");
+  EXPECT_NE(state.find("offline"), std::string::npos) << state;
+
+  CliRun on = Ctl({"--json", "online", "--blocks", blocks, "--zone", "kernel"});
+  ASSERT_EQ(on.exit_code, 0) << on.out << on.err;
+  Json onlined(on.out);
+  EXPECT_EQ(onlined.String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE");
+  EXPECT_EQ(onlined.String("blocks.0.zone"), "ZONE_NORMAL");
+  // Offline again of an offline block is answered per block, not as a failure of the call.
+  CliRun again = Ctl({"--json", "online", "--blocks", blocks});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(Json(again.out).String("blocks.1.outcome"), "BLOCK_OUTCOME_ALREADY");
+}
+
+TEST_F(Hotplug, BadSelectionsAreUsageErrorsAndChangeNothing) {
+  CliRun range = Ctl({"online", "--range", "1000:4096"});
+  EXPECT_EQ(range.exit_code, 2) << range.err;
+  EXPECT_NE(range.err.find("whole memory blocks"), std::string::npos) << range.err;
+  CliRun unknown = Ctl({"--json", "offline", "--blocks", "99999"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(Json(unknown.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_NOT_FOUND");
+}
+
+}  // namespace
+}  // namespace memhp::vmtest

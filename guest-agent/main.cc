@@ -6,7 +6,11 @@
 
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <memory>
+#include <string_view>
+#include <tuple>
+#include <vector>
 #include <cstdio>
 #include <string>
 
@@ -17,14 +21,45 @@
 #include "agent/event_reporter.h"
 #include "agent/hotplug_watcher.h"
 #include "agent/request_handler.h"
+#include "handlers/hook_scripts.h"
+#include "handlers/reserve_guard.h"
 #include "io/interrupt_signal.h"
 #include "io/sysfs_block_writer.h"
 #include "io/uevent_monitor.h"
 #include "notifier/notifier_chain.h"
 #include "notifier/transition_driver.h"
+#include "policy/competing_onliners.h"
 #include "policy/online_policy.h"
 #include "memhp_config.h"
 #include "sysfs/sysfs_reader.h"
+
+namespace {
+
+// What else onlines memory here: the kernel's auto_online_blocks, its command line, and udev
+// rules in the usual folders (a distribution rule that writes "online" to memory blocks).
+std::vector<memhp::agent::CompetingOnliner> FindCompetitors(const memhp::agent::SysfsReader& sysfs) {
+  const memhp::agent::Result<std::string> auto_online = sysfs.ReadAutoOnlineBlocks();
+  g_autofree gchar* cmdline = nullptr;
+  g_file_get_contents(sysfs.Path("proc/cmdline").c_str(), &cmdline, nullptr, nullptr);
+  std::map<std::string, std::string> rules;
+  // udev's precedence: /etc over /run over /lib; the folders are read lowest first.
+  for (const char* dir : {"usr/lib/udev/rules.d", "lib/udev/rules.d", "run/udev/rules.d", "etc/udev/rules.d"}) {
+    g_autoptr(GDir) d = g_dir_open(sysfs.Path(dir).c_str(), 0, nullptr);
+    if (!d) continue;
+    while (const gchar* name = g_dir_read_name(d)) {
+      if (!g_str_has_suffix(name, ".rules")) continue;
+      g_autofree gchar* text = nullptr;
+      gsize length = 0;
+      const std::string path = sysfs.Path(std::string(dir) + "/" + name);
+      if (g_file_get_contents(path.c_str(), &text, &length, nullptr) && length < (1u << 20)) {
+        rules[name] = text;  // a same-named file in a later folder overrides
+      }
+    }
+  }
+  return memhp::agent::FindCompetingOnliners(auto_online.ok() ? *auto_online : "", cmdline ? cmdline : "", rules);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   g_autofree gchar* port_name = g_strdup("org.memhp.agent.0");
@@ -33,6 +68,8 @@ int main(int argc, char** argv) {
   g_autofree gchar* policy_name = g_strdup("auto-movable");
   gint movable_ratio = 301;
   gint backlog = 4096;
+  gint reserve_mib = 128;
+  g_autofree gchar* hooks_dir = g_strdup(std::string(memhp::agent::kDefaultHookFolder).c_str());
   gboolean version = FALSE;
   GOptionEntry entries[] = {
       {"port-name", 'p', 0, G_OPTION_ARG_STRING, &port_name,
@@ -47,6 +84,10 @@ int main(int argc, char** argv) {
        "auto-movable: MOVABLE may be at most this % of KERNEL memory (default 301)", "PERCENT"},
       {"event-backlog", 0, 0, G_OPTION_ARG_INT, &backlog,
        "unacknowledged events kept for replay (default 4096)", "N"},
+      {"reserve-mib", 0, 0, G_OPTION_ARG_INT, &reserve_mib,
+       "veto an offline that would leave less MemAvailable than this (default 128; 0: off)", "MIB"},
+      {"hooks-dir", 0, 0, G_OPTION_ARG_FILENAME, &hooks_dir,
+       "hook scripts run for every memory event; non-zero at GOING_* vetoes (default /etc/memhp/hooks.d)", "DIR"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version and exit", nullptr},
       {},
   };
@@ -69,9 +110,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   memhp::agent::Result<memhp::agent::PolicyKind> policy_kind = memhp::agent::ParsePolicyKind(policy_name);
-  if (!policy_kind.ok() || movable_ratio < 0 || backlog <= 0) {
+  if (!policy_kind.ok() || movable_ratio < 0 || backlog <= 0 || reserve_mib < 0) {
     std::fprintf(stderr, "memhp-agent: %s\n",
-                 policy_kind.ok() ? "--movable-ratio and --event-backlog must be positive"
+                 policy_kind.ok() ? "--movable-ratio, --event-backlog and --reserve-mib must be positive"
                                   : policy_kind.error().message.c_str());
     return 2;
   }
@@ -91,18 +132,41 @@ int main(int argc, char** argv) {
   memhp::agent::EventLog log(static_cast<size_t>(backlog));
   memhp::agent::EventReporter reporter(log);
   memhp::agent::NotifierChain chain;
+  // The built-in handlers (DESIGN.md, "The chain"): the reserve guard first (priority 100, S8),
+  // then the operator's hook scripts (50). The host reporter is the driver's event sink.
+  auto guard = std::make_shared<memhp::agent::ReserveGuard>(
+      memhp::agent::ReserveGuardOptions{.reserve_bytes = static_cast<uint64_t>(reserve_mib) << 20,
+                                        .page_size_bytes = page_size},
+      memhp::agent::MemInfoFromReader(sysfs));
+  auto hooks = std::make_shared<memhp::agent::HookScripts>(memhp::agent::HookScriptsOptions{.folder = hooks_dir});
+  for (auto& [name, priority, block] :
+       std::vector<std::tuple<std::string_view, int, std::shared_ptr<memhp::agent::NotifierBlock>>>{
+           {memhp::agent::kReserveGuardName, memhp::agent::kReserveGuardPriority, guard},
+           {memhp::agent::kHookScriptsName, memhp::agent::kHookScriptsPriority, hooks}}) {
+    if (auto handle = chain.Register(std::string(name), priority, block); !handle.ok()) {
+      std::fprintf(stderr, "memhp-agent: %s\n", handle.error().message.c_str());
+      return 1;
+    }
+  }
   memhp::agent::TransitionDriver driver(
       chain, writer, [&reporter](const memhp::agent::EmittedEvent& e, const memhp::agent::NotifyContext& c) {
         reporter.OnEmitted(e, c);
       });
   memhp::agent::BlockOperator operations(
       sysfs, driver, [&writer](std::chrono::milliseconds d) { writer.set_deadline(d); }, page_size, policy);
+  std::vector<std::string> competitors;
+  for (const auto& c : FindCompetitors(sysfs)) {
+    g_warning("another onliner competes with memhp's policy: %s: %s", c.where.c_str(), c.message.c_str());
+    competitors.push_back(c.where + ": " + c.message);
+  }
   memhp::agent::RequestHandler handler(
       sysfs,
       memhp::agent::AgentIdentity{
           .kernel_release = uts.release,
           .page_size = page_size,
           .pid = static_cast<uint64_t>(getpid()),
+          .policy = std::string(memhp::agent::FormatPolicyKind(policy.kind)),
+          .competing_onliners = std::move(competitors),
       },
       &operations);
   memhp::agent::ChannelOpener opener =

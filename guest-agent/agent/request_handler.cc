@@ -43,6 +43,8 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
     hello.add_capabilities("events");
   }
   hello.set_agent_pid(identity_.pid);
+  hello.set_policy(identity_.policy);
+  for (const std::string& w : identity_.competing_onliners) hello.add_competing_onliners(w);
   Result<memhp::v1::GuestInfo> guest =
       sysfs_.ReadGuestInfo(identity_.kernel_release, identity_.page_size);
   if (guest.ok()) {

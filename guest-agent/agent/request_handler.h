@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "agent/block_operator.h"
 #include "memhp/v1/agent.pb.h"
@@ -21,6 +22,8 @@ struct AgentIdentity {
   std::string kernel_release;
   uint64_t page_size = 4096;
   uint64_t pid = 0;
+  std::string policy;                          // the onlining policy's name
+  std::vector<std::string> competing_onliners;  // found at start (competing_onliners.h)
 };
 
 // The largest ping payload echoed; a bigger one is answered TOO_LARGE.

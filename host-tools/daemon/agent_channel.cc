@@ -216,7 +216,8 @@ void AgentChannel::OnFrame(std::string payload) {
       const auto& response = envelope.response();
       if (response.id() != 0 && response.id() == hello_request_id_) {
         hello_request_id_ = 0;
-        if (response.has_hello() && response.hello().role() == memhp::v1::PEER_ROLE_AGENT) {
+        if (response.has_hello() && response.hello().role() == memhp::v1::PEER_ROLE_AGENT &&
+            response.hello().protocol() == memhp::v1::AGENT_PROTOCOL_V1) {
           OnAgentHello(response.hello());
         } else {
           g_warning("agent refused our hello: %s", response.error().message().c_str());

@@ -5,9 +5,9 @@
 // beside a `plug` beside a `status`. Each client is a framed stream of ControlEnvelopes. The
 // server parses, checks the id, and hands each request to the handler with a Reply function
 // that stays safe to call after the client has gone (the answer is then dropped). A client that
-// sends something that is not a ControlEnvelope is answered MALFORMED when an id can be found,
-// and is otherwise only counted; it is never allowed to grow memhpd's memory past the frame
-// and queue bounds.
+// sends something that is not a ControlEnvelope request is answered MALFORMED with id 0 (no id
+// can be trusted from it) and counted; it is never allowed to grow memhpd's memory past the
+// frame and queue bounds.
 #pragma once
 
 #include <glib.h>

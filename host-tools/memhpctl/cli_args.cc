@@ -79,7 +79,13 @@ std::map<std::string, OptionSpec> VerbSpecs(Verb verb) {
           {"slots", Number([](Command& c, uint64_t n) { c.launch.slots = static_cast<uint32_t>(n); }, "slots", 1, 256)},
           {"maxmem", Number([](Command& c, uint64_t n) { c.launch.maxmem_mib = n; }, "maxmem", 256, 1 << 24)},
           {"virtio-mem-max", Number([](Command& c, uint64_t n) { c.launch.virtio_mem_max_mib = n; }, "virtio-mem-max", 0, 1 << 24)},
-          {"agent-args", {true, [](Command& c, const std::string& v) { c.launch.agent_args = v; return std::string(); }}},
+          {"agent-args", {true, [](Command& c, const std::string& v) -> std::string {
+                            // It travels as memhp.agent_args="..." on the kernel command line,
+                            // which has no escape for a double quote.
+                            if (v.find('"') != std::string::npos) return "--agent-args cannot contain a double quote";
+                            c.launch.agent_args = v;
+                            return "";
+                          }}},
       };
     case Verb::kAttach:
       return {

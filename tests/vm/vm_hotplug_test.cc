@@ -204,5 +204,39 @@ TEST_F(Hotplug, BadSelectionsAreUsageErrorsAndChangeNothing) {
   EXPECT_EQ(Json(unknown.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_NOT_FOUND");
 }
 
+// The agent is killed in the guest; /init's respawn loop starts a new one, which introduces
+// itself (a new pid), re-reads the truth from sysfs, and replays nothing the host had
+// acknowledged: memhpd records no duplicate and no new memory event.
+TEST_F(Hotplug, RestartedAgentMatchesSysfsAndReplaysNothingAcknowledged) {
+  Json before(Ctl({"--json", "status"}).out);
+  const std::string old_pid = before.String("agent.hello.agent_pid");
+  const int64_t recorded = before.Int("agent.events_recorded");
+  ASSERT_FALSE(old_pid.empty());
+  GuestRun(Console(), "kill -9 " + old_pid);
+  Json after("");
+  bool restarted = false;
+  for (int i = 0; i < 80 && !restarted; ++i) {
+    g_usleep(250 * 1000);
+    after = Json(Ctl({"--json", "status"}).out);
+    restarted = after.Bool("agent.connected") && after.String("agent.hello.agent_pid") != old_pid &&
+                !after.String("agent.hello.agent_pid").empty();
+  }
+  ASSERT_TRUE(restarted) << "no new agent said hello within 20 s";
+  EXPECT_EQ(after.Int("agent.duplicate_events"), 0);
+  EXPECT_EQ(after.Int("agent.events_recorded"), recorded) << "the new agent replayed or invented events";
+
+  // The inventory the new agent sent equals what the guest's sysfs says now.
+  const std::string listing = GuestRun(Console(), "cat /sys/devices/system/memory/memory*/state | sort | uniq -c | tr '\\n' ' '");
+  int online = 0;
+  int offline = 0;
+  for (size_t b = 0; b < after.Length("agent.inventory.blocks"); ++b) {
+    const std::string state = after.String("agent.inventory.blocks." + std::to_string(b) + ".state");
+    online += state == "BLOCK_STATE_ONLINE";
+    offline += state == "BLOCK_STATE_OFFLINE";
+  }
+  EXPECT_NE(listing.find(std::to_string(online) + " online"), std::string::npos) << listing;
+  if (offline > 0) EXPECT_NE(listing.find(std::to_string(offline) + " offline"), std::string::npos) << listing;
+}
+
 }  // namespace
 }  // namespace memhp::vmtest

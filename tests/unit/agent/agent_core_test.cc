@@ -46,7 +46,13 @@ using ::testing::HasSubstr;
 
 constexpr uint64_t kBlockSize = 134217728;  // 128 MiB, FakeSysfs's default
 constexpr uint64_t kFixedNs = 1'700'000'000'000'000'000ULL;
-const AgentIdentity kIdentity{.kernel_release = "6.1.0-memhp-test", .page_size = 4096, .pid = 4242};
+const AgentIdentity kIdentity = [] {
+  AgentIdentity identity;
+  identity.kernel_release = "6.1.0-memhp-test";
+  identity.page_size = 4096;
+  identity.pid = 4242;
+  return identity;
+}();
 constexpr BackoffPolicy kFastBackoff{.initial_ms = 10, .max_ms = 40};
 
 // Iterates `context` until `done` holds; false after a 5 s deadline.

@@ -134,6 +134,14 @@ int RunEvents(const Command& command) {
       continue;
     }
     const auto& m = event.memory();
+    // Only the six notifier events carry memory_notify (S10-S13); block add/remove do not.
+    if (!m.has_notify()) {
+      std::printf("%6llu  %-16s block %-4u node %-2d %-13s %-14s%s\n", static_cast<unsigned long long>(event.seq()),
+                  memhp::v1::MemoryEventKind_Name(m.kind()).substr(18).c_str(), m.block(), m.node(),
+                  memhp::v1::Zone_Name(m.zone()).c_str(), memhp::v1::EventOrigin_Name(m.origin()).substr(13).c_str(),
+                  m.detail().empty() ? "" : ("  " + m.detail()).c_str());
+      continue;
+    }
     std::printf("%6llu  %-16s block %-4u node %-2d %-13s %-14s pfn %llu+%llu nid_normal %d nid %d%s%s\n",
                 static_cast<unsigned long long>(event.seq()),
                 memhp::v1::MemoryEventKind_Name(m.kind()).substr(18).c_str(), m.block(), m.node(),

@@ -171,10 +171,11 @@ BlockResult BlockOperator::OnlineOne(const MemoryBlock& block, TargetState targe
       }
     }
   }
+  const Result<uint64_t> block_size = sysfs_.ReadBlockSize();
   Result<MemoryNotify> notify = ComputeMemoryNotify(BlockTransition{
       .action = BlockAction::kOnline,
       .start_address = block.start_address(),
-      .block_size_bytes = sysfs_.ReadBlockSize().ok() ? *sysfs_.ReadBlockSize() : 0,
+      .block_size_bytes = block_size.ok() ? *block_size : 0,
       .page_size_bytes = page_size_,
       .node = static_cast<uint32_t>(std::max(block.node(), 0)),
       .zone = zone,
@@ -208,10 +209,11 @@ BlockResult BlockOperator::OfflineOne(const MemoryBlock& block, uint64_t request
   // A block spanning zones (valid_zones "none": block 0 with DMA and DMA32) has no single zone;
   // it is kernel memory either way, which is all S12 needs to know.
   const memhp::v1::Zone zone = block.zone() == memhp::v1::ZONE_UNSPECIFIED ? memhp::v1::ZONE_NORMAL : block.zone();
+  const Result<uint64_t> block_size = sysfs_.ReadBlockSize();
   Result<MemoryNotify> notify = ComputeMemoryNotify(BlockTransition{
       .action = BlockAction::kOffline,
       .start_address = block.start_address(),
-      .block_size_bytes = sysfs_.ReadBlockSize().ok() ? *sysfs_.ReadBlockSize() : 0,
+      .block_size_bytes = block_size.ok() ? *block_size : 0,
       .page_size_bytes = page_size_,
       .node = static_cast<uint32_t>(std::max(block.node(), 0)),
       .zone = zone,

@@ -32,6 +32,7 @@
 #include "sysfs/linux_abi.h"
 #include "sysfs/sysfs_reader.h"
 #include "wire/frame_codec.h"
+#include "../support/framed_peer.h"
 
 namespace memhp::agent {
 namespace {
@@ -39,6 +40,7 @@ namespace {
 using memhp::agent::testing::FakeNodes;
 using memhp::agent::testing::FakeSysfs;
 using memhp::v1::AgentEnvelope;
+using test_support::RunUntil;
 using memhp::v1::AgentRequest;
 using memhp::v1::AgentResponse;
 using ::testing::ElementsAre;
@@ -55,79 +57,9 @@ const AgentIdentity kIdentity = [] {
 }();
 constexpr BackoffPolicy kFastBackoff{.initial_ms = 10, .max_ms = 40};
 
-// Iterates `context` until `done` holds; false after a 5 s deadline.
-bool RunUntil(GMainContext* context, const std::function<bool()>& done) {
-  const gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-  while (!done()) {
-    if (g_get_monotonic_time() > deadline) return false;
-    if (!g_main_context_iteration(context, FALSE)) g_usleep(200);
-  }
-  return true;
-}
 
 // The host's end of the channel: raw frames in and out of one socket fd (owned).
-class HostEnd {
- public:
-  explicit HostEnd(int fd) : fd_(fd) {
-    const int flags = fcntl(fd_, F_GETFL);
-    EXPECT_EQ(fcntl(fd_, F_SETFL, flags | O_NONBLOCK), 0);
-  }
-  ~HostEnd() { Close(); }
-  HostEnd(const HostEnd&) = delete;
-  HostEnd& operator=(const HostEnd&) = delete;
-
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  void SendRaw(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        ADD_FAILURE() << "host send: " << g_strerror(errno);
-        return;
-      }
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  void Send(const AgentEnvelope& envelope) { SendRaw(wire::EncodeMessage(envelope)); }
-
-  // Reads whatever arrived and decodes it; every frame from the agent must be an envelope.
-  void Pump() {
-    char buf[4096];
-    ssize_t n;
-    while ((n = recv(fd_, buf, sizeof buf, 0)) > 0) decoder_.Feed({buf, static_cast<size_t>(n)});
-    while (std::optional<std::string> payload = decoder_.Next()) {
-      AgentEnvelope envelope;
-      EXPECT_TRUE(envelope.ParseFromString(*payload)) << "the agent sent a non-envelope";
-      received_.push_back(std::move(envelope));
-    }
-  }
-
-  // The next envelope from the agent, waiting for it on `context`.
-  [[nodiscard]] std::optional<AgentEnvelope> Next(GMainContext* context) {
-    if (!RunUntil(context, [&] {
-          Pump();
-          return !received_.empty();
-        })) {
-      return std::nullopt;
-    }
-    AgentEnvelope envelope = std::move(received_.front());
-    received_.pop_front();
-    return envelope;
-  }
-
-  [[nodiscard]] size_t pending() {
-    Pump();
-    return received_.size();
-  }
-
- private:
-  int fd_;
-  wire::FrameDecoder decoder_;
-  std::deque<AgentEnvelope> received_;
-};
+using HostEnd = test_support::Peer<AgentEnvelope>;
 
 AgentEnvelope PingRequest(uint64_t id, std::string payload) {
   AgentEnvelope envelope;

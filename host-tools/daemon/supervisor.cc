@@ -49,7 +49,12 @@ Supervisor::Supervisor(SupervisorConfig config, GMainLoop* loop)
       loop_(loop),
       context_(g_main_loop_get_context(loop)),
       qmp_(context_),
-      agent_(config_.agent_socket, context_, AgentChannelListener{}),
+      agent_(config_.agent_socket, context_,
+             AgentChannelListener{
+                 .on_hello = [this](const memhp::v1::Hello& hello) { OnAgentHello(hello); },
+                 .on_event = [this](const memhp::v1::AgentEvent& event) { OnAgentEvent(event); },
+                 .on_lost = [this] { OnAgentLost(); },
+             }),
       control_(context_, [this](const memhp::v1::ControlRequest& request, ControlReply reply) {
         Handle(request, std::move(reply));
       }) {}
@@ -62,8 +67,8 @@ long Supervisor::QemuPid() const {
 
 std::string Supervisor::Start() {
   qmp_.SetListener(qmp::QmpListener{
-      .on_event = [](std::string_view name, const JsonNode&, const qmp::Timestamp&) {
-        g_message("QMP event %.*s", static_cast<int>(name.size()), name.data());
+      .on_event = [this](std::string_view name, const JsonNode& data, const qmp::Timestamp& timestamp) {
+        OnQmpEvent(name, data, timestamp);
       },
       .on_disconnected = [this](std::string_view reason) { OnQemuGone(reason); },
   });
@@ -106,6 +111,27 @@ void Supervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply r
       return;
     case memhp::v1::ControlRequest::kBlockOp:
       HandleBlockOp(request.block_op(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kPlug:
+      HandlePlug(request.plug(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kUnplug:
+      HandleUnplug(request.unplug(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kResize:
+      HandleResize(request.resize(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kPolicy:
+      HandlePolicy(request.policy(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kZones:
+      HandleZones(request.zones(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kWatch:
+      HandleWatch(request.watch(), std::move(reply));
+      return;
+    case memhp::v1::ControlRequest::kAudit:
+      HandleAudit(request.audit(), std::move(reply));
       return;
     case memhp::v1::ControlRequest::OP_NOT_SET:
       break;
@@ -267,6 +293,50 @@ void Supervisor::HandleBlockOp(const memhp::v1::BlockOpCommand& request, Control
     *response.mutable_block_op() = r.response->block_op();
     reply(std::move(response));
   });
+}
+
+}  // namespace memhp::daemon
+
+// --- Taps and the requests later issues fill in. Each part replaces its own stub. ---
+namespace memhp::daemon {
+
+void Supervisor::OnQmpEvent(std::string_view name, const JsonNode& /*data*/,
+                            const qmp::Timestamp& /*timestamp*/) {
+  g_message("QMP event %.*s", static_cast<int>(name.size()), name.data());
+}
+
+void Supervisor::OnAgentHello(const memhp::v1::Hello& /*hello*/) {}
+
+void Supervisor::OnAgentEvent(const memhp::v1::AgentEvent& /*event*/) {}
+
+void Supervisor::OnAgentLost() {}
+
+void Supervisor::HandlePlug(const memhp::v1::PlugRequest&, ControlReply reply) {
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "plug: not implemented yet"));
+}
+
+void Supervisor::HandleUnplug(const memhp::v1::UnplugRequest&, ControlReply reply) {
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "unplug: not implemented yet"));
+}
+
+void Supervisor::HandleResize(const memhp::v1::ResizeRequest&, ControlReply reply) {
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "resize: not implemented yet"));
+}
+
+void Supervisor::HandlePolicy(const memhp::v1::PolicyCommand&, ControlReply reply) {
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "policy: not implemented yet"));
+}
+
+void Supervisor::HandleZones(const memhp::v1::ZoneReportCommand&, ControlReply reply) {
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "zones: not implemented yet"));
+}
+
+void Supervisor::HandleWatch(const memhp::v1::WatchRequest&, ControlReply reply) {
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "watch: not implemented yet"));
+}
+
+void Supervisor::HandleAudit(const memhp::v1::AuditCommand&, ControlReply reply) {
+  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "audit: not implemented yet"));
 }
 
 }  // namespace memhp::daemon

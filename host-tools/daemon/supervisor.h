@@ -51,6 +51,21 @@ class Supervisor {
   void HandleStop(const memhp::v1::StopRequest& request, ControlReply reply);
   void HandleQmp(const memhp::v1::QmpCommand& request, ControlReply reply);
   void HandleBlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply);
+  // Operations (issue 4): plug, unplug, resize, policy and zone reports.
+  void HandlePlug(const memhp::v1::PlugRequest& request, ControlReply reply);
+  void HandleUnplug(const memhp::v1::UnplugRequest& request, ControlReply reply);
+  void HandleResize(const memhp::v1::ResizeRequest& request, ControlReply reply);
+  void HandlePolicy(const memhp::v1::PolicyCommand& request, ControlReply reply);
+  void HandleZones(const memhp::v1::ZoneReportCommand& request, ControlReply reply);
+  // The event stream (issue 4: memhpctl watch).
+  void HandleWatch(const memhp::v1::WatchRequest& request, ControlReply reply);
+  // The memhp-audit plugin (issue 5).
+  void HandleAudit(const memhp::v1::AuditCommand& request, ControlReply reply);
+  // Every QMP event and every agent notice passes here; each part that needs them taps in.
+  void OnQmpEvent(std::string_view name, const JsonNode& data, const qmp::Timestamp& timestamp);
+  void OnAgentHello(const memhp::v1::Hello& hello);
+  void OnAgentEvent(const memhp::v1::AgentEvent& event);
+  void OnAgentLost();
   void OnQemuGone(std::string_view reason);
   [[nodiscard]] long QemuPid() const;
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <map>
 #include <memory>
@@ -15,13 +16,16 @@
 #include <string>
 
 #include "agent/agent.h"
+#include "agent/agent_settings.h"
 #include "agent/block_operator.h"
 #include "agent/channel_openers.h"
 #include "agent/event_log.h"
 #include "agent/event_reporter.h"
 #include "agent/hotplug_watcher.h"
 #include "agent/request_handler.h"
+#include "agent/zone_report.h"
 #include "handlers/hook_scripts.h"
+#include "handlers/pin_guard.h"
 #include "handlers/reserve_guard.h"
 #include "io/interrupt_signal.h"
 #include "io/sysfs_block_writer.h"
@@ -31,6 +35,7 @@
 #include "policy/competing_onliners.h"
 #include "policy/online_policy.h"
 #include "memhp_config.h"
+#include "pin_command.h"
 #include "sysfs/sysfs_reader.h"
 
 namespace {
@@ -62,6 +67,8 @@ std::vector<memhp::agent::CompetingOnliner> FindCompetitors(const memhp::agent::
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `memhp-agent pin ...`: take a pin from a shell (S22) instead of running the agent.
+  if (argc > 1 && std::string_view(argv[1]) == "pin") return memhp::agent::RunPinCommand(argc - 1, argv + 1);
   g_autofree gchar* port_name = g_strdup("org.memhp.agent.0");
   g_autofree gchar* socket_path = nullptr;
   g_autofree gchar* sysfs_root = g_strdup("/");
@@ -70,6 +77,7 @@ int main(int argc, char** argv) {
   gint backlog = 4096;
   gint reserve_mib = 128;
   g_autofree gchar* hooks_dir = g_strdup(std::string(memhp::agent::kDefaultHookFolder).c_str());
+  g_autofree gchar* pins_dir = g_strdup(std::string(memhp::agent::kDefaultPinFolder).c_str());
   gboolean version = FALSE;
   GOptionEntry entries[] = {
       {"port-name", 'p', 0, G_OPTION_ARG_STRING, &port_name,
@@ -88,11 +96,17 @@ int main(int argc, char** argv) {
        "veto an offline that would leave less MemAvailable than this (default 128; 0: off)", "MIB"},
       {"hooks-dir", 0, 0, G_OPTION_ARG_FILENAME, &hooks_dir,
        "hook scripts run for every memory event; non-zero at GOING_* vetoes (default /etc/memhp/hooks.d)", "DIR"},
+      {"pins-dir", 0, 0, G_OPTION_ARG_FILENAME, &pins_dir,
+       "pin files (a held flock on \"START-END\" or \"memoryN\") veto offlining their range, S22 "
+       "(default /run/memhp/pins)", "DIR"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version and exit", nullptr},
       {},
   };
   g_autoptr(GOptionContext) options = g_option_context_new("- memhp guest agent");
   g_option_context_add_main_entries(options, entries, nullptr);
+  g_option_context_set_summary(options,
+                               "Also: memhp-agent pin [--pins-dir DIR] START-END|memoryN [-- CMD...]\n"
+                               "  holds a pin that vetoes offlining that range while it runs (S22).");
   g_autoptr(GError) error = nullptr;
   if (!g_option_context_parse(options, &argc, &argv, &error)) {
     std::fprintf(stderr, "memhp-agent: %s\n", error->message);
@@ -116,9 +130,12 @@ int main(int argc, char** argv) {
                                   : policy_kind.error().message.c_str());
     return 2;
   }
-  const memhp::agent::PolicyConfig policy{.kind = *policy_kind,
-                                          .movable_ratio_percent = static_cast<uint32_t>(movable_ratio),
-                                          .numa_aware = true};
+  // What the host may change at run time (SetPolicyRequest, DeviceMap).
+  memhp::agent::AgentSettings settings{
+      .policy = {.kind = *policy_kind,
+                 .movable_ratio_percent = static_cast<uint32_t>(movable_ratio),
+                 .numa_aware = true},
+      .devices = {}};
   // The loop's context is made explicit so every part attaches to the same one.
   GMainContext* context = g_main_context_default();
 
@@ -133,15 +150,22 @@ int main(int argc, char** argv) {
   memhp::agent::EventReporter reporter(log);
   memhp::agent::NotifierChain chain;
   // The built-in handlers (DESIGN.md, "The chain"): the reserve guard first (priority 100, S8),
-  // then the operator's hook scripts (50). The host reporter is the driver's event sink.
+  // the pin guard (90, S22), then the operator's hook scripts (50). The host reporter is the
+  // driver's event sink.
   auto guard = std::make_shared<memhp::agent::ReserveGuard>(
       memhp::agent::ReserveGuardOptions{.reserve_bytes = static_cast<uint64_t>(reserve_mib) << 20,
                                         .page_size_bytes = page_size},
       memhp::agent::MemInfoFromReader(sysfs));
   auto hooks = std::make_shared<memhp::agent::HookScripts>(memhp::agent::HookScriptsOptions{.folder = hooks_dir});
+  // The pins folder is made (root-only writable) so guest software finds it; an operator who
+  // wants unprivileged pins changes its mode.
+  if (g_mkdir_with_parents(pins_dir, 0755) != 0) g_warning("cannot create %s: %s", pins_dir, g_strerror(errno));
+  auto pins = std::make_shared<memhp::agent::PinGuard>(
+      memhp::agent::PinGuardOptions{.folder = pins_dir, .page_size_bytes = page_size, .max_files = 1024});
   for (auto& [name, priority, block] :
        std::vector<std::tuple<std::string_view, int, std::shared_ptr<memhp::agent::NotifierBlock>>>{
            {memhp::agent::kReserveGuardName, memhp::agent::kReserveGuardPriority, guard},
+           {memhp::agent::kPinGuardName, memhp::agent::kPinGuardPriority, pins},
            {memhp::agent::kHookScriptsName, memhp::agent::kHookScriptsPriority, hooks}}) {
     if (auto handle = chain.Register(std::string(name), priority, block); !handle.ok()) {
       std::fprintf(stderr, "memhp-agent: %s\n", handle.error().message.c_str());
@@ -153,7 +177,8 @@ int main(int argc, char** argv) {
         reporter.OnEmitted(e, c);
       });
   memhp::agent::BlockOperator operations(
-      sysfs, driver, [&writer](std::chrono::milliseconds d) { writer.set_deadline(d); }, page_size, policy);
+      sysfs, driver, [&writer](std::chrono::milliseconds d) { writer.set_deadline(d); }, page_size, settings.policy,
+      &settings.devices);
   std::vector<std::string> competitors;
   for (const auto& c : FindCompetitors(sysfs)) {
     g_warning("another onliner competes with memhp's policy: %s: %s", c.where.c_str(), c.message.c_str());
@@ -165,17 +190,20 @@ int main(int argc, char** argv) {
           .kernel_release = uts.release,
           .page_size = page_size,
           .pid = static_cast<uint64_t>(getpid()),
-          .policy = std::string(memhp::agent::FormatPolicyKind(policy.kind)),
+          .policy = std::string(memhp::agent::FormatPolicyKind(settings.policy.kind)),
           .competing_onliners = std::move(competitors),
       },
-      &operations);
+      &operations, &settings);
   memhp::agent::ChannelOpener opener =
       socket_path ? memhp::agent::UnixSocketOpener(socket_path)
                   : memhp::agent::VirtioPortOpener(sysfs_root, port_name);
 
   g_autoptr(GMainLoop) loop = g_main_loop_new(context, FALSE);
   memhp::agent::Agent agent(handler, reporter, std::move(opener), context);
-  memhp::agent::HotplugWatcher watcher(sysfs, operations, reporter, context);
+  memhp::agent::HotplugWatcher watcher(
+      sysfs, operations, reporter, context, memhp::agent::HotplugWatcherOptions{},
+      [&sysfs, page_size] { return memhp::agent::ReadZoneReport(sysfs, page_size); });
+  reporter.SetDeviceNamer([&settings](uint32_t block) { return settings.devices.DeviceIdOf(block); });
   reporter.SetObserver([&watcher](const memhp::v1::MemoryEvent& e) { watcher.OnOwnEvent(e); });
 
   std::unique_ptr<memhp::agent::UeventMonitor> uevents;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "notifier/memory_notify.h"
+#include "policy/device_groups.h"
 #include "policy/offline_choice.h"
 
 namespace memhp::agent {
@@ -89,12 +90,18 @@ void Describe(const TransitionOutcome& outcome, BlockResult& r) {
 
 BlockOperator::BlockOperator(const SysfsReader& sysfs, TransitionDriver& driver,
                              DeadlineSetter set_deadline, uint64_t page_size,
-                             const PolicyConfig& policy)
+                             const PolicyConfig& policy, const DeviceMapTable* devices)
     : sysfs_(sysfs),
       driver_(driver),
       set_deadline_(std::move(set_deadline)),
       page_size_(page_size),
-      policy_(policy) {}
+      policy_(policy),
+      devices_(devices) {}
+
+void BlockOperator::NameDevices(BlockOpResult& op) const {
+  if (!devices_ || devices_->empty()) return;
+  for (BlockResult& r : *op.mutable_blocks()) r.set_device_id(devices_->DeviceIdOf(r.block()));
+}
 
 Result<std::vector<uint32_t>> BlockOperator::Resolve(const memhp::v1::BlockSelection& selection,
                                                      const memhp::v1::Inventory& inventory,
@@ -238,8 +245,9 @@ Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& i
   Result<memhp::v1::Inventory> inventory = sysfs_.ReadInventory();
   if (!inventory.ok()) return std::move(inventory).error();
   BlockOpResult op;
-  // Blocks the policy decides for, grouped by node so a device's blocks land in one zone.
-  std::map<int32_t, std::vector<const MemoryBlock*>> by_policy;
+  // Blocks the policy decides for; grouped by device below (device_groups.h).
+  std::vector<AddedBlock> by_policy;
+  std::map<uint32_t, const MemoryBlock*> by_id;
   for (uint32_t id : ids) {
     const MemoryBlock* block = FindBlock(*inventory, id);
     if (!block) {
@@ -270,30 +278,43 @@ Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& i
       case memhp::v1::ONLINE_TARGET_MOVABLE:
         *op.add_blocks() = OnlineOne(*block, TargetState::kOnlineMovable, memhp::v1::ZONE_MOVABLE, origin, request_id);
         break;
-      default:
-        by_policy[block->node()].push_back(block);
+      default: {
+        if (!by_id.emplace(id, block).second) break;  // named twice: decided once
+        std::vector<memhp::v1::Zone> zones;
+        for (int z : block->valid_zones()) zones.push_back(static_cast<memhp::v1::Zone>(z));
+        by_policy.push_back(AddedBlock{.id = id, .node = block->node(), .valid_zones = zones});
         break;
+      }
     }
   }
   if (!by_policy.empty()) {
-    Result<std::vector<ZoneInfoEntry>> zoneinfo = sysfs_.ReadZoneInfo();
-    for (const auto& [node, blocks] : by_policy) {
+    const bool mapped = devices_ && !devices_->empty();
+    // What each mapped device already has online: the kernel's per-group accounting.
+    std::vector<DeviceUsage> usage;
+    if (mapped) {
+      std::vector<OnlineBlock> online;
+      for (const MemoryBlock& b : inventory->blocks()) {
+        if (b.state() == memhp::v1::BLOCK_STATE_ONLINE) online.push_back({b.id(), b.node(), b.zone()});
+      }
+      usage = AccountDevices(online, *devices_);
+    }
+    for (const DeviceGroup& group : GroupByDevice(by_policy, mapped ? devices_ : nullptr)) {
       PolicyInput input;
       input.config = policy_;
       input.block_size_bytes = inventory->block_size_bytes();
       input.page_size_bytes = page_size_;
-      input.node = static_cast<uint32_t>(std::max(node, 0));
-      input.device_kind = DeviceKind::kDimm;  // no device map yet: hot-added memory
-      if (zoneinfo.ok()) input.zoneinfo = *zoneinfo;
-      for (const MemoryBlock* b : blocks) {
-        std::vector<memhp::v1::Zone> zones;
-        for (int z : b->valid_zones()) zones.push_back(static_cast<memhp::v1::Zone>(z));
-        input.blocks.push_back(GroupBlock{.id = b->id(), .valid_zones = zones});
+      // Read for every group: the groups before it changed the zones' sizes.
+      if (Result<std::vector<ZoneInfoEntry>> zoneinfo = sysfs_.ReadZoneInfo(); zoneinfo.ok()) {
+        input.zoneinfo = std::move(zoneinfo).value();
       }
+      FillGroupInput(group, usage, input);
       const OnlineDecision decision = Decide(input);
-      for (const MemoryBlock* b : blocks) {
+      const std::string reason =
+          group.device_id.empty() ? decision.reason : group.device_id + ": " + decision.reason;
+      for (const AddedBlock& added : group.blocks) {
+        const MemoryBlock* b = by_id.at(added.id);
         if (decision.action == OnlineAction::kLeaveOffline) {
-          BlockResult r = MakeResult(b->id(), memhp::v1::BLOCK_OUTCOME_LEFT_OFFLINE, decision.reason);
+          BlockResult r = MakeResult(b->id(), memhp::v1::BLOCK_OUTCOME_LEFT_OFFLINE, reason);
           r.set_node(b->node());
           *op.add_blocks() = r;
           continue;
@@ -303,11 +324,15 @@ Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& i
                                                                                    : TargetState::kOnline;
         const memhp::v1::Zone zone = decision.zone != memhp::v1::ZONE_UNSPECIFIED ? decision.zone : DefaultZoneOf(*b);
         BlockResult r = OnlineOne(*b, state, zone, origin, request_id);
-        if (r.detail().empty()) r.set_detail(decision.reason);
+        if (r.detail().empty()) r.set_detail(reason);
+        if (r.outcome() == memhp::v1::BLOCK_OUTCOME_DONE) {
+          AddToUsage(usage, group.device_id, group.kind, b->node(), r.zone(), inventory->block_size_bytes());
+        }
         *op.add_blocks() = r;
       }
     }
   }
+  NameDevices(op);
   Finish(op);
   return op;
 }
@@ -376,6 +401,7 @@ Result<BlockOpResult> BlockOperator::Offline(const memhp::v1::OfflineRequest& re
       }
     }
   }
+  NameDevices(op);
   Finish(op);
   return op;
 }

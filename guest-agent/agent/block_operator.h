@@ -23,6 +23,7 @@
 
 #include "memhp/v1/agent.pb.h"
 #include "notifier/transition_driver.h"
+#include "policy/device_map.h"
 #include "policy/online_policy.h"
 #include "sysfs/result.h"
 #include "sysfs/sysfs_reader.h"
@@ -38,8 +39,11 @@ using DeadlineSetter = std::function<void(std::chrono::milliseconds)>;
 
 class BlockOperator {
  public:
+  // `policy` and `devices` are read at every decision, so the host's SetPolicyRequest and
+  // DeviceMap (AgentSettings) take effect at the next block; `devices` may be null (no map).
   BlockOperator(const SysfsReader& sysfs, TransitionDriver& driver, DeadlineSetter set_deadline,
-                uint64_t page_size, const PolicyConfig& policy);
+                uint64_t page_size, const PolicyConfig& policy,
+                const DeviceMapTable* devices = nullptr);
 
   // A malformed selection (bad range, too many blocks, unknown node) is an Error with EINVAL /
   // E2BIG: nothing was tried. Otherwise one result per block.
@@ -48,7 +52,9 @@ class BlockOperator {
   [[nodiscard]] Result<memhp::v1::BlockOpResult> Offline(const memhp::v1::OfflineRequest& request,
                                                          uint64_t request_id);
 
-  // Onlines `blocks` (freshly added, offline) as the policy says; origin kPolicy.
+  // Onlines `blocks` (freshly added, offline) as the policy says; origin kPolicy. With a device
+  // map, the policy decides per device (device_groups.h): a DIMM's blocks together, a
+  // virtio-mem device's block by block, a device's DeviceRange.target before the policy.
   [[nodiscard]] Result<memhp::v1::BlockOpResult> OnlineByPolicy(const std::vector<uint32_t>& blocks);
 
  private:
@@ -69,7 +75,11 @@ class BlockOperator {
   TransitionDriver& driver_;
   DeadlineSetter set_deadline_;
   uint64_t page_size_;
+  // Sets every result's device_id from the map.
+  void NameDevices(memhp::v1::BlockOpResult& op) const;
+
   const PolicyConfig& policy_;
+  const DeviceMapTable* devices_;
 };
 
 }  // namespace memhp::agent

@@ -41,6 +41,9 @@ void EventReporter::Send(const memhp::v1::AgentEvent& event) {
 }
 
 void EventReporter::Report(memhp::v1::AgentEvent event) {
+  if (event.has_memory() && namer_ && event.memory().device_id().empty()) {
+    event.mutable_memory()->set_device_id(namer_(event.memory().block()));
+  }
   const memhp::v1::AgentEvent stamped = log_.Append(std::move(event));
   Send(stamped);
   if (stamped.has_memory() && observer_) observer_(stamped.memory());
@@ -60,7 +63,12 @@ void EventReporter::OnEmitted(const EmittedEvent& emitted, const NotifyContext& 
   m->set_origin(ToWireOrigin(ctx.origin));
   m->set_request_id(ctx.request_id);
   m->set_errno_value(emitted.errno_value);
-  if (emitted.chain.final == NotifyResult::kBad) m->set_vetoed_by(emitted.chain.stopped_by);
+  if (!emitted.detail.empty()) m->set_detail(emitted.detail);
+  if (!emitted.vetoed_by.empty()) {
+    m->set_vetoed_by(emitted.vetoed_by);  // CANCEL_*: who caused it
+  } else if (emitted.chain.final == NotifyResult::kBad) {
+    m->set_vetoed_by(emitted.chain.stopped_by);  // the GOING_* that was vetoed
+  }
   Report(std::move(event));
 }
 

@@ -40,6 +40,9 @@ class EventReporter {
   void Ack(uint64_t seq) { log_.Ack(seq); }
 
   [[nodiscard]] const EventLog& log() const { return log_; }
+  // Names the device whose range holds a block (the host's DeviceMap), "" for none; every
+  // memory event gets its device_id from it. Unset: device_id stays "".
+  void SetDeviceNamer(std::function<std::string(uint32_t block)> namer) { namer_ = std::move(namer); }
   // Sinks a caller wants told too (tests, the watcher's expectations); called after logging.
   void SetObserver(std::function<void(const memhp::v1::MemoryEvent&)> observer) {
     observer_ = std::move(observer);
@@ -51,6 +54,7 @@ class EventReporter {
   EventLog& log_;
   Transport transport_;
   std::function<void(const memhp::v1::MemoryEvent&)> observer_;
+  std::function<std::string(uint32_t)> namer_;
 };
 
 // The wire's name of a kernel notifier event (S1-S6).

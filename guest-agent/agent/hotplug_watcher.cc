@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 namespace memhp::agent {
 namespace {
@@ -17,11 +18,16 @@ struct TimerCall {
 
 HotplugWatcher::HotplugWatcher(const SysfsReader& sysfs, BlockOperator& operations,
                                EventReporter& reporter, GMainContext* context,
-                               HotplugWatcherOptions options)
-    : sysfs_(sysfs), operations_(operations), reporter_(reporter), context_(context), options_(options) {}
+                               HotplugWatcherOptions options, ZoneReportSource zone_reports)
+    : sysfs_(sysfs),
+      operations_(operations),
+      reporter_(reporter),
+      context_(context),
+      options_(options),
+      zone_reports_(std::move(zone_reports)) {}
 
 HotplugWatcher::~HotplugWatcher() {
-  for (GSource* s : {settle_timer_, inventory_timer_}) {
+  for (GSource* s : {settle_timer_, inventory_timer_, zone_report_timer_}) {
     if (s) {
       g_source_destroy(s);
       g_source_unref(s);
@@ -30,7 +36,8 @@ HotplugWatcher::~HotplugWatcher() {
 }
 
 void HotplugWatcher::ScheduleTimer(GSource*& source, std::chrono::milliseconds delay,
-                                   void (HotplugWatcher::*fire)()) {
+                                   void (HotplugWatcher::*fire)(), bool restart) {
+  if (source && !restart) return;  // the period already running covers this change
   if (source) {  // restart: the burst is still going on
     g_source_destroy(source);
     g_source_unref(source);
@@ -52,6 +59,10 @@ void HotplugWatcher::ScheduleTimer(GSource*& source, std::chrono::milliseconds d
 void HotplugWatcher::OnOwnEvent(const memhp::v1::MemoryEvent& event) {
   if (event.kind() == memhp::v1::MEMORY_EVENT_KIND_ONLINE) expected_.insert({event.block(), true});
   if (event.kind() == memhp::v1::MEMORY_EVENT_KIND_OFFLINE) expected_.insert({event.block(), false});
+  if (event.kind() == memhp::v1::MEMORY_EVENT_KIND_ONLINE ||
+      event.kind() == memhp::v1::MEMORY_EVENT_KIND_OFFLINE) {
+    BlocksChanged();
+  }
   ScheduleTimer(inventory_timer_, options_.inventory_coalesce, &HotplugWatcher::SendInventory);
 }
 
@@ -103,7 +114,25 @@ void HotplugWatcher::OnUevent(const Uevent& uevent) {
     default:
       return;
   }
+  BlocksChanged();
   ScheduleTimer(inventory_timer_, options_.inventory_coalesce, &HotplugWatcher::SendInventory);
+}
+
+void HotplugWatcher::BlocksChanged() {
+  if (!zone_reports_) return;
+  ScheduleTimer(zone_report_timer_, options_.zone_report_period, &HotplugWatcher::SendZoneReport,
+                /*restart=*/false);
+}
+
+void HotplugWatcher::SendZoneReport() {
+  Result<memhp::v1::ZoneReport> report = zone_reports_();
+  if (!report.ok()) {
+    g_warning("zone report not read: %s", report.error().message.c_str());
+    return;
+  }
+  memhp::v1::AgentEvent event;
+  *event.mutable_zone_report() = std::move(report).value();
+  reporter_.Report(std::move(event));
 }
 
 void HotplugWatcher::OnOverflow() {
@@ -111,6 +140,7 @@ void HotplugWatcher::OnOverflow() {
   // from sysfs, which is always true.
   expected_.clear();
   SendInventory();
+  BlocksChanged();
 }
 
 void HotplugWatcher::OnlineAddedBlocks() {

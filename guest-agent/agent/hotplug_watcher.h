@@ -12,7 +12,10 @@
 //   a udev rule) and is reported as observed with its zone and node.
 // - memory "remove": BLOCK_REMOVED. node uevents: the node masks changed.
 // - overflow (uevents lost): the inventory is re-read and sent whole.
-// After any change, one inventory_changed event follows, coalesced over a short delay.
+// After any change, one inventory_changed event follows, coalesced over a short delay. After a
+// block change (add, remove, online, offline — ours or observed) one zone_report event follows
+// too, at most one per zone_report_period: the first change starts the period and later ones
+// in it ride along, so a long virtio-mem growth yields a report per period, not per block.
 #pragma once
 
 #include <glib.h>
@@ -26,6 +29,7 @@
 
 #include "agent/block_operator.h"
 #include "agent/event_reporter.h"
+#include "agent/zone_report.h"
 #include "sysfs/sysfs_reader.h"
 #include "sysfs/uevent_parse.h"
 
@@ -34,12 +38,14 @@ namespace memhp::agent {
 struct HotplugWatcherOptions {
   std::chrono::milliseconds settle{50};              // quiet time before policy onlining
   std::chrono::milliseconds inventory_coalesce{200};  // quiet time before inventory_changed
+  std::chrono::milliseconds zone_report_period{500};  // at most one zone_report per period
 };
 
 class HotplugWatcher {
  public:
   HotplugWatcher(const SysfsReader& sysfs, BlockOperator& operations, EventReporter& reporter,
-                 GMainContext* context, HotplugWatcherOptions options = {});
+                 GMainContext* context, HotplugWatcherOptions options = {},
+                 ZoneReportSource zone_reports = {});
   ~HotplugWatcher();
   HotplugWatcher(const HotplugWatcher&) = delete;
   HotplugWatcher& operator=(const HotplugWatcher&) = delete;
@@ -50,7 +56,11 @@ class HotplugWatcher {
   void OnOwnEvent(const memhp::v1::MemoryEvent& event);
 
  private:
-  void ScheduleTimer(GSource*& source, std::chrono::milliseconds delay, void (HotplugWatcher::*fire)());
+  // restart: a pending timer starts over (quiet time); else a pending timer is kept (period).
+  void ScheduleTimer(GSource*& source, std::chrono::milliseconds delay, void (HotplugWatcher::*fire)(),
+                     bool restart = true);
+  void BlocksChanged();
+  void SendZoneReport();
   void OnlineAddedBlocks();
   void SendInventory();
   void Observed(uint32_t block, memhp::v1::MemoryEventKind kind, memhp::v1::EventOrigin origin);
@@ -65,6 +75,8 @@ class HotplugWatcher {
   std::multiset<std::pair<uint32_t, bool>> expected_;  // (block, online?) from our own writes
   GSource* settle_timer_ = nullptr;
   GSource* inventory_timer_ = nullptr;
+  ZoneReportSource zone_reports_;  // empty: no zone reports
+  GSource* zone_report_timer_ = nullptr;
 };
 
 }  // namespace memhp::agent

@@ -27,8 +27,13 @@ AgentResponse Fail(uint64_t id, ErrorCode code, std::string message, int errno_v
 }  // namespace
 
 RequestHandler::RequestHandler(const SysfsReader& sysfs, AgentIdentity identity,
-                               BlockOperator* operations)
-    : sysfs_(sysfs), identity_(std::move(identity)), operations_(operations) {}
+                               BlockOperator* operations, AgentSettings* settings,
+                               ZoneReportSource zone_reports)
+    : sysfs_(sysfs),
+      identity_(std::move(identity)),
+      operations_(operations),
+      settings_(settings),
+      zone_reports_(std::move(zone_reports)) {}
 
 memhp::v1::Hello RequestHandler::MakeHello() const {
   memhp::v1::Hello hello;
@@ -42,8 +47,13 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
     hello.add_capabilities("offline");
     hello.add_capabilities("events");
   }
+  hello.add_capabilities("zone_report");
+  if (settings_) {
+    hello.add_capabilities("set_policy");
+    hello.add_capabilities("device_map");
+  }
   hello.set_agent_pid(identity_.pid);
-  hello.set_policy(identity_.policy);
+  hello.set_policy(settings_ ? std::string(FormatPolicyKind(settings_->policy.kind)) : identity_.policy);
   for (const std::string& w : identity_.competing_onliners) hello.add_competing_onliners(w);
   Result<memhp::v1::GuestInfo> guest =
       sysfs_.ReadGuestInfo(identity_.kernel_release, identity_.page_size);
@@ -111,10 +121,80 @@ AgentResponse RequestHandler::Handle(const AgentRequest& request) {
       *response.mutable_block_op() = std::move(result).value();
       return response;
     }
+    case AgentRequest::kSetPolicy:
+      return SetPolicy(id, request.set_policy());
+    case AgentRequest::kDeviceMap:
+      return TakeDeviceMap(id, request.device_map());
+    case AgentRequest::kZoneReport:
+      return ZoneReport(id);
     case AgentRequest::OP_NOT_SET:
       break;
   }
   return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "unknown request kind");
+}
+
+AgentResponse RequestHandler::SetPolicy(uint64_t id, const memhp::v1::SetPolicyRequest& request) {
+  if (!settings_) return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "this agent's policy is fixed");
+  // Check everything first, then change: a refused request leaves the policy as it was.
+  PolicyConfig next = settings_->policy;
+  if (!request.policy().empty()) {
+    Result<PolicyKind> kind = ParsePolicyKind(request.policy());
+    if (!kind.ok()) return Fail(id, memhp::v1::ERROR_CODE_INVALID_ARGUMENT, kind.error().message);
+    next.kind = *kind;
+  }
+  if (request.movable_ratio_percent() > kMaxMovableRatioPercent) {
+    return Fail(id, memhp::v1::ERROR_CODE_INVALID_ARGUMENT,
+                "movable ratio " + std::to_string(request.movable_ratio_percent()) +
+                    "% is above the limit of " + std::to_string(kMaxMovableRatioPercent) + "%");
+  }
+  if (request.movable_ratio_percent() != 0) next.movable_ratio_percent = request.movable_ratio_percent();
+  if (next.kind != settings_->policy.kind ||
+      next.movable_ratio_percent != settings_->policy.movable_ratio_percent) {
+    g_message("onlining policy %s (ratio %u%%) -> %s (ratio %u%%), asked by the host",
+              std::string(FormatPolicyKind(settings_->policy.kind)).c_str(),
+              settings_->policy.movable_ratio_percent, std::string(FormatPolicyKind(next.kind)).c_str(),
+              next.movable_ratio_percent);
+  }
+  settings_->policy = next;
+  AgentResponse response;
+  response.set_id(id);
+  response.mutable_policy()->set_policy(std::string(FormatPolicyKind(next.kind)));
+  response.mutable_policy()->set_movable_ratio_percent(next.movable_ratio_percent);
+  return response;
+}
+
+AgentResponse RequestHandler::TakeDeviceMap(uint64_t id, const memhp::v1::DeviceMap& map) {
+  if (!settings_) return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "this agent keeps no device map");
+  Result<uint64_t> block_size = sysfs_.ReadBlockSize();
+  if (!block_size.ok()) {
+    return Fail(id, memhp::v1::ERROR_CODE_FAILED, block_size.error().message, block_size.error().errno_value);
+  }
+  Result<DeviceMapTable> table = DeviceMapTable::Validate(map, *block_size);
+  if (!table.ok()) {
+    const int err = table.error().errno_value;
+    return Fail(id, err == E2BIG ? memhp::v1::ERROR_CODE_TOO_LARGE
+                    : err == EINVAL ? memhp::v1::ERROR_CODE_INVALID_ARGUMENT
+                                    : memhp::v1::ERROR_CODE_FAILED,
+                "device map refused, the previous one is kept: " + table.error().message,
+                err == EINVAL || err == E2BIG ? 0 : err);
+  }
+  settings_->devices = std::move(table).value();
+  AgentResponse response;
+  response.set_id(id);
+  response.mutable_device_map()->set_devices(static_cast<uint32_t>(settings_->devices.size()));
+  return response;
+}
+
+AgentResponse RequestHandler::ZoneReport(uint64_t id) const {
+  Result<memhp::v1::ZoneReport> report =
+      zone_reports_ ? zone_reports_() : ReadZoneReport(sysfs_, identity_.page_size);
+  if (!report.ok()) {
+    return Fail(id, memhp::v1::ERROR_CODE_FAILED, report.error().message, report.error().errno_value);
+  }
+  AgentResponse response;
+  response.set_id(id);
+  *response.mutable_zone_report() = std::move(report).value();
+  return response;
 }
 
 }  // namespace memhp::agent

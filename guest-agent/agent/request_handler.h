@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_settings.h"
 #include "agent/block_operator.h"
+#include "agent/zone_report.h"
 #include "memhp/v1/agent.pb.h"
 #include "sysfs/sysfs_reader.h"
 
@@ -22,19 +24,24 @@ struct AgentIdentity {
   std::string kernel_release;
   uint64_t page_size = 4096;
   uint64_t pid = 0;
-  std::string policy;                          // the onlining policy's name
+  std::string policy;  // the onlining policy's name (when no AgentSettings is given)
   std::vector<std::string> competing_onliners;  // found at start (competing_onliners.h)
 };
 
 // The largest ping payload echoed; a bigger one is answered TOO_LARGE.
 inline constexpr size_t kMaxPingPayload = 4096;
+// The largest movable ratio a SetPolicyRequest may set (the kernel's auto_movable_ratio is an
+// unsigned int percent; anything past this is a typo, not a policy).
+inline constexpr uint32_t kMaxMovableRatioPercent = 100000;
 
 class RequestHandler {
  public:
   // `operations` serves online/offline; without it (tests of the read-only requests) those are
-  // answered UNSUPPORTED.
+  // answered UNSUPPORTED. `settings` serves set_policy and device_map (UNSUPPORTED without);
+  // zone_report is read through `zone_reports` (ReadZoneReport over `sysfs` when empty).
   RequestHandler(const SysfsReader& sysfs, AgentIdentity identity,
-                 BlockOperator* operations = nullptr);
+                 BlockOperator* operations = nullptr, AgentSettings* settings = nullptr,
+                 ZoneReportSource zone_reports = {});
 
   [[nodiscard]] memhp::v1::AgentResponse Handle(const memhp::v1::AgentRequest& request);
 
@@ -44,9 +51,15 @@ class RequestHandler {
   [[nodiscard]] Result<memhp::v1::Inventory> ReadInventory() const { return sysfs_.ReadInventory(); }
 
  private:
+  [[nodiscard]] memhp::v1::AgentResponse SetPolicy(uint64_t id, const memhp::v1::SetPolicyRequest& request);
+  [[nodiscard]] memhp::v1::AgentResponse TakeDeviceMap(uint64_t id, const memhp::v1::DeviceMap& map);
+  [[nodiscard]] memhp::v1::AgentResponse ZoneReport(uint64_t id) const;
+
   const SysfsReader& sysfs_;
   AgentIdentity identity_;
   BlockOperator* operations_;
+  AgentSettings* settings_;
+  ZoneReportSource zone_reports_;
 };
 
 }  // namespace memhp::agent

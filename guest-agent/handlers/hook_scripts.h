@@ -78,6 +78,7 @@ class HookScripts final : public NotifierBlock {
 
   [[nodiscard]] NotifyResult Call(abi::MemoryEvent action, const MemoryNotify& arg,
                                   const NotifyContext& ctx) override;
+  [[nodiscard]] std::string VetoReason() const override { return last_veto_reason_; }
 
   // The executable regular files of the folder (hidden names skipped), in name order; empty
   // for a missing folder; other errors (EACCES, ...) as an Error with the path.

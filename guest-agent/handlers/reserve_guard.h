@@ -52,6 +52,7 @@ class ReserveGuard final : public NotifierBlock {
 
   [[nodiscard]] NotifyResult Call(abi::MemoryEvent action, const MemoryNotify& arg,
                                   const NotifyContext& ctx) override;
+  [[nodiscard]] std::string VetoReason() const override { return last_veto_reason_; }
 
   // Why the last veto happened ("" before any); for status output and tests.
   [[nodiscard]] const std::string& last_veto_reason() const { return last_veto_reason_; }

@@ -71,6 +71,7 @@ ChainOutcome NotifierChain::CallChain(abi::MemoryEvent action, const MemoryNotif
     out.trace.emplace_back(e.name, r);
     if (StopsChain(r)) {  // NOTIFY_STOP_MASK: BAD (S16) or STOP (S17)
       out.stopped_by = e.name;
+      if (r == NotifyResult::kBad) out.veto_reason = e.block->VetoReason();
       break;
     }
   }

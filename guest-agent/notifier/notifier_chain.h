@@ -98,6 +98,9 @@ class NotifierBlock {
   virtual ~NotifierBlock() = default;
   [[nodiscard]] virtual NotifyResult Call(abi::MemoryEvent action, const MemoryNotify& arg,
                                           const NotifyContext& ctx) = 0;
+  // Why this handler's last NOTIFY_BAD was answered, for people ("hooks.d/10-db exited with
+  // status 1"); read by the chain right after a BAD. "" when it has nothing to say.
+  [[nodiscard]] virtual std::string VetoReason() const { return {}; }
 };
 
 using NotifierFunction =
@@ -127,6 +130,7 @@ struct NotifierHandle {
 struct ChainOutcome {
   NotifyResult final = NotifyResult::kDone;  // the last handler's answer (DONE if none ran)
   std::string stopped_by;                    // the handler that answered BAD/STOP; "" if none
+  std::string veto_reason;                   // its VetoReason() after a BAD; "" otherwise
   int calls = 0;                             // handlers called (the kernel's nr_calls)
   std::vector<std::pair<std::string, NotifyResult>> trace;  // (name, answer) in call order
 };

@@ -107,6 +107,10 @@ ChainOutcome TransitionDriver::Emit(TransitionOutcome& out, abi::MemoryEvent eve
   e.notify = notify;
   e.chain = chain_.CallChain(event, notify, ctx);
   e.errno_value = errno_value;
+  if (event == abi::MemoryEvent::kCancelOnline || event == abi::MemoryEvent::kCancelOffline) {
+    e.vetoed_by = out.vetoed_by;
+    e.detail = out.message;  // the veto's or the failed write's story
+  }
   out.events.push_back(std::move(e));
   if (sink_) sink_(out.events.back(), ctx);
   return out.events.back().chain;
@@ -132,7 +136,8 @@ TransitionOutcome TransitionDriver::Run(const Plan& plan, const NotifyContext& c
     out.vetoed_at = plan.going;
     out.errno_value = -err;  // EPERM, what the kernel returns to the writer of `state`
     out.message = block + ": vetoed by " + going.stopped_by + " at " +
-                  std::string(abi::MemoryEventName(plan.going));
+                  std::string(abi::MemoryEventName(plan.going)) +
+                  (going.veto_reason.empty() ? "" : ": " + going.veto_reason);
     Emit(out, plan.cancel, notify, ctx, out.errno_value);  // S2/S5; the block is untouched
     return out;
   }
@@ -156,7 +161,8 @@ TransitionOutcome TransitionDriver::Run(const Plan& plan, const NotifyContext& c
   out.vetoed_by = done.stopped_by;
   out.vetoed_at = plan.done;
   const std::string veto = block + ": vetoed by " + done.stopped_by + " at " +
-                           std::string(abi::MemoryEventName(plan.done));
+                           std::string(abi::MemoryEventName(plan.done)) +
+                           (done.veto_reason.empty() ? "" : ": " + done.veto_reason);
 
   switch (options_.post_event_veto) {
     case PostEventVeto::kReportOnly:

@@ -83,6 +83,12 @@ struct EmittedEvent {
   // For CANCEL_*: why — EPERM for a veto (notifier_to_errno(NOTIFY_BAD)), else the write's
   // errno. 0 for every other event.
   int errno_value = 0;
+  // For CANCEL_* after a veto: the handler that answered NOTIFY_BAD (at GOING_*, or at
+  // ONLINE/OFFLINE under kRevert), so the report of the cancel names it (agent.proto
+  // MemoryEvent.vetoed_by). "" for a failed write and for every other event.
+  std::string vetoed_by;
+  // For CANCEL_*: why, for people (the handler's VetoReason() or the write error).
+  std::string detail;
 };
 
 // Receives every emitted event, in order. May be empty (nothing is called).

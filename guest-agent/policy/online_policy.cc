@@ -18,9 +18,10 @@
 //     ZONE_MOVABLE memory within *the same* virtio-mem device"), and every OTHER virtio-mem
 //     device is taken out of the sums: its MOVABLE memory, and the boot KERNEL memory it still
 //     needs for its own ratio (auto_movable_stats_account_group()'s req_kernel_early_pages).
-// Where memhp differs: the kernel decides per memory block, looking at a virtio-mem device's
-// unit (its device block size) as a whole; memhp decides per batch of added blocks, which is
-// at least one unit, so a batch never mixes zones. CMA pages (counted MOVABLE by the kernel)
+// Groups (device_groups.h): with the host's device map, a DIMM's new blocks are one group
+// (the kernel's static memory group) and a virtio-mem device's are decided block by block with
+// the device's accounting updated in between (its dynamic group), as the kernel does; without
+// a map, the blocks added in one burst on one node are one group treated as a DIMM. CMA pages (counted MOVABLE by the kernel)
 // are not visible in the fields ParseZoneInfo keeps and are counted as KERNEL.
 #include "policy/online_policy.h"
 
@@ -161,6 +162,7 @@ Choice ChooseByPolicy(const PolicyInput& in, uint64_t group_bytes) {
   switch (in.requested_zone) {
     case ZoneRequest::kKernel: return {Want::kKernel, "host requested KERNEL"};
     case ZoneRequest::kMovable: return {Want::kMovable, "host requested MOVABLE"};
+    case ZoneRequest::kDefault: return {Want::kDefault, "host requested the default zone"};
     case ZoneRequest::kNone: break;
   }
   switch (in.config.kind) {

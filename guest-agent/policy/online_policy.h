@@ -59,7 +59,7 @@ enum class DeviceKind { kBootMemory, kDimm, kVirtioMem };
 
 // A zone the host asked for with the plug; it overrides the policy (even kManual: the host
 // asked for the memory to be usable).
-enum class ZoneRequest { kNone, kKernel, kMovable };
+enum class ZoneRequest { kNone, kDefault, kKernel, kMovable };  // kDefault: "online"
 
 // One offline block of the group. valid_zones is nullopt when it could not be read (kernels
 // without CONFIG_MEMORY_HOTREMOVE have no such file): then nothing is ruled out.

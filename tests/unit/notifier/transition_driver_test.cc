@@ -182,6 +182,12 @@ TEST_F(TransitionDriverTest, BadAtGoingOfflineNoWrite) {
   EXPECT_THAT(sink.events, ElementsAre(MemoryEvent::kGoingOffline, MemoryEvent::kCancelOffline));
   EXPECT_EQ(out.vetoed_by, "db-hook");
   EXPECT_EQ(out.final_state, v1::BLOCK_STATE_ONLINE);
+  // The CANCEL_OFFLINE itself names who caused it (its own chain walk vetoed nothing), so the
+  // host's report of the cancel says "vetoed by db-hook" (agent.proto MemoryEvent.vetoed_by).
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[1].vetoed_by, "db-hook");
+  EXPECT_NE(out.events[1].chain.final, NotifyResult::kBad);
+  EXPECT_TRUE(out.events[0].vetoed_by.empty());
 }
 
 TEST_F(TransitionDriverTest, BadAtOfflineReportOnlyKeepsOffline) {
@@ -310,6 +316,28 @@ TEST(TransitionNamesTest, TargetStateNamesAreTheKernels) {
   EXPECT_EQ(TargetStateName(TargetState::kOnlineMovable), "online_movable");
   EXPECT_EQ(TargetStateName(TargetState::kOffline), "offline");
   EXPECT_EQ(TransitionResultName(TransitionResult::kVetoed), "vetoed");
+}
+
+// A handler that says why it vetoes (as the hook scripts, reserve guard and pin guard do).
+class ExplainingVeto final : public NotifierBlock {
+ public:
+  NotifyResult Call(MemoryEvent action, const MemoryNotify&, const NotifyContext&) override {
+    return action == MemoryEvent::kGoingOffline ? NotifyResult::kBad : NotifyResult::kDone;
+  }
+  std::string VetoReason() const override { return "the database still uses it"; }
+};
+
+TEST_F(TransitionDriverTest, TheVetoingHandlersReasonReachesTheMessageAndTheCancel) {
+  ASSERT_TRUE(chain.Register("db", 0, std::make_shared<ExplainingVeto>()).ok());
+  TransitionDriver d = Driver();
+  TransitionOutcome out = d.Offline(kCtx, kNotify);
+  EXPECT_EQ(out.result, TransitionResult::kVetoed);
+  EXPECT_THAT(out.message, HasSubstr("vetoed by db at MEM_GOING_OFFLINE: the database still uses it"));
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[0].chain.veto_reason, "the database still uses it");
+  EXPECT_EQ(out.events[1].event, MemoryEvent::kCancelOffline);
+  EXPECT_EQ(out.events[1].vetoed_by, "db");
+  EXPECT_THAT(out.events[1].detail, HasSubstr("the database still uses it"));
 }
 
 }  // namespace

@@ -9,11 +9,14 @@
 #include <array>
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ctl/audit_view.h"
 #include "ctl/status_summary.h"
+#include "ctl/text_table.h"
 
 namespace memhp::ctl {
 
@@ -95,33 +98,6 @@ std::string RenderError(const std::string& why, JsonNode* summary) {
 
 // ---------------------------------------------------------------- text
 
-// Rows of cells printed in columns two spaces apart, each line indented by two spaces. The last
-// column is not padded, so no line ends in blanks. Widths count bytes: every cell is ASCII.
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-
-  void AppendTo(std::string& out) const {
-    std::vector<size_t> widths;
-    for (const auto& row : rows_) {
-      widths.resize(std::max(widths.size(), row.size()), 0);
-      for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-    }
-    for (const auto& row : rows_) {
-      std::string line = "  ";
-      for (size_t i = 0; i < row.size(); ++i) {
-        line += row[i];
-        if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
-      }
-      out += line + "\n";
-    }
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
-
 std::string Hex(uint64_t value) {
   char buffer[24];
   std::snprintf(buffer, sizeof buffer, "0x%" PRIx64, value);
@@ -182,18 +158,21 @@ std::string AgentLine(const memhp::v1::AgentStatus& agent, const StatusSummary& 
   return "agent: connected \xE2\x80\x94 " + Join(facts, ", ") + "\n";  // U+2014 em dash
 }
 
-void AppendDevices(const memhp::v1::VmStatus& status, std::string& out) {
+void AppendDevices(const memhp::v1::VmStatus& status, const memhp::v1::AuditReport* audit,
+                   std::string& out) {
   out += "QEMU memory devices\n";
   if (status.devices_size() == 0) {
     out += status.qemu().connected() ? "  none\n" : "  unknown (QEMU not connected)\n";
     return;
   }
-  Table table({"ID", "KIND", "NODE", "SLOT", "ADDRESS", "SIZE", "REQUESTED", "MAX"});
+  std::vector<std::string> header = {"ID", "KIND", "NODE", "SLOT", "ADDRESS", "SIZE", "REQUESTED", "MAX"};
+  if (audit) header.push_back("HEAT");
+  Table table(std::move(header));
   for (const memhp::v1::MemoryDevice& device : status.devices()) {
     const bool has_slot = device.kind() == memhp::v1::MEMORY_DEVICE_KIND_DIMM ||
                           device.kind() == memhp::v1::MEMORY_DEVICE_KIND_NVDIMM;
     const bool is_virtio_mem = device.kind() == memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM;
-    table.Add({
+    std::vector<std::string> row = {
         device.id().empty() ? "-" : device.id(),
         FormatDeviceKind(device),
         device.node() < 0 ? "-" : std::to_string(device.node()),
@@ -202,7 +181,12 @@ void AppendDevices(const memhp::v1::VmStatus& status, std::string& out) {
         FormatBytes(device.size()),
         is_virtio_mem ? FormatBytes(device.requested_size()) : "-",
         is_virtio_mem ? FormatBytes(device.max_size()) : "-",
-    });
+    };
+    if (audit) {
+      const std::optional<uint64_t> heat = device.id().empty() ? std::nullopt : LabelHeat(*audit, device.id());
+      row.push_back(heat ? FormatCount(*heat) : "-");
+    }
+    table.Add(std::move(row));
   }
   table.AppendTo(out);
 }
@@ -258,6 +242,10 @@ void AppendBlocks(const StatusSummary& summary, std::string& out) {
 }  // namespace
 
 std::string RenderStatusJson(const memhp::v1::VmStatus& status) {
+  return RenderStatusJson(status, nullptr);
+}
+
+std::string RenderStatusJson(const memhp::v1::VmStatus& status, const memhp::v1::AuditReport* audit) {
   JsonNode* summary = BuildSummary(Summarize(status));  // owned until handed to an object
 
   google::protobuf::util::JsonPrintOptions options;
@@ -280,16 +268,33 @@ std::string RenderStatusJson(const memhp::v1::VmStatus& status) {
     return RenderError("protobuf JSON is not an object", summary);
   }
   json_object_set_member(json_node_get_object(root), "summary", summary);
+  if (audit) {
+    JsonObject* heat = json_object_new();
+    json_object_set_boolean_member(heat, "armed", audit->armed());
+    JsonObject* devices = json_object_new();
+    for (const memhp::v1::MemoryDevice& device : status.devices()) {
+      if (device.id().empty()) continue;
+      if (const std::optional<uint64_t> h = LabelHeat(*audit, device.id())) {
+        json_object_set_int_member(devices, device.id().c_str(), JsonInt(*h));
+      }
+    }
+    json_object_set_object_member(heat, "devices", devices);
+    json_object_set_object_member(json_node_get_object(root), "audit_heat", heat);
+  }
   return ToCompactJson(root);
 }
 
 std::string RenderStatusText(const memhp::v1::VmStatus& status) {
+  return RenderStatusText(status, nullptr);
+}
+
+std::string RenderStatusText(const memhp::v1::VmStatus& status, const memhp::v1::AuditReport* audit) {
   const StatusSummary summary = Summarize(status);
   std::string out = HeaderLine(status);
   out += MemoryLine(status.qemu());
   out += AgentLine(status.agent(), summary);
   out += "\n";
-  AppendDevices(status, out);
+  AppendDevices(status, audit, out);
   if (summary.has_inventory || summary.agent_connected) {
     out += "\n";
     AppendBlocks(summary, out);

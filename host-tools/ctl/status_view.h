@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "memhp/v1/audit.pb.h"
 #include "memhp/v1/control.pb.h"
 
 namespace memhp::ctl {
@@ -30,11 +31,20 @@ namespace memhp::ctl {
 // blocks of unknown zone and appears only when there are some. Nodes come from the last
 // inventory, stale when agent_connected is false; node -1 groups blocks no node links.
 [[nodiscard]] std::string RenderStatusJson(const memhp::v1::VmStatus& status);
+// With the memhp-audit plugin's report (a VM launched with --audit), also
+//   "audit_heat": {"armed": bool, "devices": {"<device id>": reads + writes, ...}}
+// (JSON numbers; only devices whose blocks the plugin watches).
+[[nodiscard]] std::string RenderStatusJson(const memhp::v1::VmStatus& status,
+                                           const memhp::v1::AuditReport* audit);
 
 // Aligned tables for people: a VM/QEMU/agent header, the QEMU memory devices, then the guest's
 // blocks per node from the agent's inventory (marked stale when the agent is not connected,
 // absent when it never sent one). Ends with "\n".
 [[nodiscard]] std::string RenderStatusText(const memhp::v1::VmStatus& status);
+// With the plugin's report, the devices table gains a HEAT column: reads + writes of the
+// device's blocks since the plugin was armed ("-" for a device it does not watch).
+[[nodiscard]] std::string RenderStatusText(const memhp::v1::VmStatus& status,
+                                           const memhp::v1::AuditReport* audit);
 
 // A size in binary units: "0 B", "1023 B", "1 KiB", "128 MiB", "1.5 GiB", up to TiB. Exact
 // when the value is a multiple of a quarter unit; otherwise rounded to two decimals.

@@ -118,11 +118,18 @@ void ControlServer::OnFrame(uint64_t client, std::string payload) {
   }
   std::weak_ptr<int> alive = alive_;
   const uint64_t id = request.id();
-  handler_(request, [this, alive, client, id](memhp::v1::ControlResponse response) {
-    if (alive.expired()) return;
-    response.set_id(id);
-    SendTo(client, response);
-  });
+  handler_(request, ControlReply(
+                        [this, alive, client, id](memhp::v1::ControlResponse response) {
+                          if (alive.expired()) return;
+                          response.set_id(id);
+                          SendTo(client, response);
+                        },
+                        [this, alive, client]() -> ControlPeer {
+                          if (alive.expired()) return {};
+                          auto it = clients_.find(client);
+                          if (it == clients_.end() || !it->second->is_open()) return {};
+                          return {true, it->second->queued_bytes()};
+                        }));
 }
 
 }  // namespace memhp::daemon

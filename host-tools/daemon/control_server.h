@@ -17,14 +17,45 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "memhp/v1/control.pb.h"
 #include "wire/framed_stream.h"
 
 namespace memhp::daemon {
 
-// Sends the answer to one request; a no-op once the client has disconnected.
-using ControlReply = std::function<void(memhp::v1::ControlResponse)>;
+// What a long-lived answer (a watch) may learn of the client it answers.
+struct ControlPeer {
+  bool connected = false;   // false once the client disconnected (or was disconnected)
+  size_t unsent_bytes = 0;  // answers queued for the client that it has not read yet
+};
+
+// Sends the answer to one request; a no-op once the client has disconnected. Replies made by
+// the ControlServer can also say whether their client is still there and how far behind it is
+// (peer()), so a watch can stop feeding a client that left or does not read. A reply made from
+// any other callable (tests, internal use) has no client to ask: peer() says connected, 0 unsent.
+class ControlReply {
+ public:
+  using SendFn = std::function<void(memhp::v1::ControlResponse)>;
+  using PeerFn = std::function<ControlPeer()>;
+
+  ControlReply() = default;
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, ControlReply> &&
+                                        std::is_invocable_v<F&, memhp::v1::ControlResponse>>>
+  ControlReply(F send) : send_(std::move(send)) {}  // NOLINT: implicit, as std::function was
+  ControlReply(SendFn send, PeerFn peer) : send_(std::move(send)), peer_(std::move(peer)) {}
+
+  void operator()(memhp::v1::ControlResponse response) const {
+    if (send_) send_(std::move(response));
+  }
+  [[nodiscard]] ControlPeer peer() const { return peer_ ? peer_() : ControlPeer{true, 0}; }
+  explicit operator bool() const { return static_cast<bool>(send_); }
+
+ private:
+  SendFn send_;
+  PeerFn peer_;
+};
 using ControlHandler = std::function<void(const memhp::v1::ControlRequest&, ControlReply)>;
 
 inline constexpr size_t kMaxControlClients = 64;

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   g_autofree gchar* agent = nullptr;
   g_autofree gchar* qemu_pidfile = nullptr;
   g_autofree gchar* accel = g_strdup("");
+  g_autofree gchar* audit_socket = nullptr;
+  g_autofree gchar* audit_arm = g_strdup("hello");
   GOptionEntry entries[] = {
       {"state-dir", 'd', 0, G_OPTION_ARG_FILENAME, &state_dir, "the VM's state folder (required)", "DIR"},
       {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "the VM's name", "NAME"},
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
       {"agent", 0, 0, G_OPTION_ARG_FILENAME, &agent, "the agent's chardev socket (default DIR/agent.sock)", "PATH"},
       {"qemu-pidfile", 0, 0, G_OPTION_ARG_FILENAME, &qemu_pidfile, "QEMU's pid file, when memhp launched it", "PATH"},
       {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "the accelerator QEMU runs with (for status)", "kvm|tcg"},
+      {"audit-socket", 0, 0, G_OPTION_ARG_FILENAME, &audit_socket, "the memhp-audit plugin's control socket, when QEMU runs it", "PATH"},
+      {"audit-arm", 0, 0, G_OPTION_ARG_STRING, &audit_arm, "arm the plugin when the agent says hello (boot done), or only on request (default hello)", "hello|request"},
       {},
   };
   g_autoptr(GOptionContext) options = g_option_context_new("- memhp per-VM supervisor");
@@ -42,6 +46,11 @@ int main(int argc, char** argv) {
   }
   if (!state_dir || argc > 1) {
     std::fprintf(stderr, "memhpd: --state-dir is required and no other arguments are taken\n");
+    return 2;
+  }
+  const std::string arm = audit_arm;
+  if (arm != "hello" && arm != "request") {
+    std::fprintf(stderr, "memhpd: --audit-arm takes hello or request, not '%s'\n", audit_arm);
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
@@ -62,6 +71,9 @@ int main(int argc, char** argv) {
           .control_socket = dir.control_socket(),
           .qemu_pidfile = qemu_pidfile ? qemu_pidfile : "",
           .accel = accel,
+          .audit_socket = audit_socket ? audit_socket : "",
+          .audit_arm = arm == "hello" ? memhp::daemon::ArmPolicy::kOnAgentHello
+                                      : memhp::daemon::ArmPolicy::kOnRequest,
       },
       loop);
   const std::string failure = supervisor.Start();

@@ -57,9 +57,24 @@ Supervisor::Supervisor(SupervisorConfig config, GMainLoop* loop)
              }),
       control_(context_, [this](const memhp::v1::ControlRequest& request, ControlReply reply) {
         Handle(request, std::move(reply));
-      }) {}
+      }),
+      operations_(OperationsConfig(config_), qmp_, agent_, context_) {}
 
 Supervisor::~Supervisor() = default;
+
+operations::OperationServiceConfig Supervisor::OperationsConfig(const SupervisorConfig& config) {
+  operations::OperationServiceConfig out;
+  out.journal_path = vm::StateDir(config.state_dir).journal();
+  out.timeouts.qmp = config.qmp_timeout;
+  out.timeouts.agent = config.agent_timeout;
+  // TEST ONLY: tests/vm kill memhpd at a known step of an operation (operation.h).
+  if (const char* pause = g_getenv("MEMHP_TEST_PAUSE_AFTER")) out.pause_after_step = pause;
+  // watch_ is constructed before operations_ (member order), so this is safe from the start.
+  out.publish = [this](std::string_view name, const google::protobuf::Message& data) {
+    watch_.PublishOperation(name, data);
+  };
+  return out;
+}
 
 long Supervisor::QemuPid() const {
   return config_.qemu_pidfile.empty() ? 0 : vm::ReadLivePid(config_.qemu_pidfile);
@@ -78,6 +93,14 @@ std::string Supervisor::Start() {
   std::string listen_error = control_.Listen(config_.control_socket);
   if (!listen_error.empty()) return listen_error;
   agent_.Start();
+  // The journal and the reconcile of what a previous memhpd left in flight (QMP is up now).
+  if (std::string journal_error = operations_.Start(); !journal_error.empty()) {
+    g_warning("%s: operations will fail until it is fixed", journal_error.c_str());
+  }
+  if (!config_.audit_socket.empty()) {
+    audit_ = std::make_unique<AuditLink>(config_.audit_socket, config_.audit_arm, context_, &qmp_);
+    audit_->Start();
+  }
   return "";
 }
 
@@ -85,6 +108,7 @@ void Supervisor::OnQemuGone(std::string_view reason) {
   if (qemu_gone_) return;
   qemu_gone_ = true;
   g_message("QEMU is gone (%.*s); memhpd ends", static_cast<int>(reason.size()), reason.data());
+  watch_.PublishNotice("qemu_gone", JsonStringObject({{"reason", reason}}));
   for (ControlReply& reply : stop_waiters_) {
     memhp::v1::ControlResponse response;
     response.mutable_stop()->set_qemu_exited(true);
@@ -113,13 +137,13 @@ void Supervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply r
       HandleBlockOp(request.block_op(), std::move(reply));
       return;
     case memhp::v1::ControlRequest::kPlug:
-      HandlePlug(request.plug(), std::move(reply));
+      HandlePlug(request.plug(), watch_.TapOperation(request, std::move(reply)));
       return;
     case memhp::v1::ControlRequest::kUnplug:
-      HandleUnplug(request.unplug(), std::move(reply));
+      HandleUnplug(request.unplug(), watch_.TapOperation(request, std::move(reply)));
       return;
     case memhp::v1::ControlRequest::kResize:
-      HandleResize(request.resize(), std::move(reply));
+      HandleResize(request.resize(), watch_.TapOperation(request, std::move(reply)));
       return;
     case memhp::v1::ControlRequest::kPolicy:
       HandlePolicy(request.policy(), std::move(reply));
@@ -300,43 +324,95 @@ void Supervisor::HandleBlockOp(const memhp::v1::BlockOpCommand& request, Control
 // --- Taps and the requests later issues fill in. Each part replaces its own stub. ---
 namespace memhp::daemon {
 
-void Supervisor::OnQmpEvent(std::string_view name, const JsonNode& /*data*/,
-                            const qmp::Timestamp& /*timestamp*/) {
+void Supervisor::OnQmpEvent(std::string_view name, const JsonNode& data,
+                            const qmp::Timestamp& timestamp) {
+  if (audit_) audit_->OnQmpEvent(name, data);
+  // QEMU stamps events with the host's wall clock; -1 when it could not read it (0 = now).
+  const uint64_t qemu_ns = timestamp.seconds < 0 ? 0
+                           : static_cast<uint64_t>(timestamp.seconds) * 1'000'000'000u +
+                                 static_cast<uint64_t>(timestamp.microseconds) * 1000u;
+  watch_.PublishQmp(name, qmp::ToJson(&data), qemu_ns);
+  operations_.OnQmpEvent(name, data);
   g_message("QMP event %.*s", static_cast<int>(name.size()), name.data());
 }
 
-void Supervisor::OnAgentHello(const memhp::v1::Hello& /*hello*/) {}
-
-void Supervisor::OnAgentEvent(const memhp::v1::AgentEvent& /*event*/) {}
-
-void Supervisor::OnAgentLost() {}
-
-void Supervisor::HandlePlug(const memhp::v1::PlugRequest&, ControlReply reply) {
-  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "plug: not implemented yet"));
+void Supervisor::OnAgentHello(const memhp::v1::Hello& hello) {
+  if (audit_) audit_->OnAgentHello(hello);
+  watch_.PublishNotice("agent_connected", hello);
+  operations_.OnAgentHello();
 }
 
-void Supervisor::HandleUnplug(const memhp::v1::UnplugRequest&, ControlReply reply) {
-  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "unplug: not implemented yet"));
+void Supervisor::OnAgentEvent(const memhp::v1::AgentEvent& event) {
+  if (audit_) audit_->OnAgentEvent(event);
+  watch_.PublishAgent(event);
+  operations_.OnAgentEvent(event);
 }
 
-void Supervisor::HandleResize(const memhp::v1::ResizeRequest&, ControlReply reply) {
-  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "resize: not implemented yet"));
+void Supervisor::OnAgentLost() {
+  // When QEMU quits, QMP and the agent's chardev close in either order; after qemu_gone the
+  // agent is gone with the VM, and "qemu_gone" stays a watch stream's last line.
+  if (!qemu_gone_) watch_.PublishNotice("agent_lost");
+  operations_.OnAgentLost();
 }
 
-void Supervisor::HandlePolicy(const memhp::v1::PolicyCommand&, ControlReply reply) {
-  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "policy: not implemented yet"));
+// Operations (issue 4): daemon/operations/ holds them; see operation_service.h.
+void Supervisor::HandlePlug(const memhp::v1::PlugRequest& request, ControlReply reply) {
+  operations_.Plug(request, std::move(reply));
+}
+
+void Supervisor::HandleUnplug(const memhp::v1::UnplugRequest& request, ControlReply reply) {
+  operations_.Unplug(request, std::move(reply));
+}
+
+void Supervisor::HandleResize(const memhp::v1::ResizeRequest& request, ControlReply reply) {
+  operations_.Resize(request, std::move(reply));
+}
+
+void Supervisor::HandlePolicy(const memhp::v1::PolicyCommand& request, ControlReply reply) {
+  operations_.Policy(request, std::move(reply));
 }
 
 void Supervisor::HandleZones(const memhp::v1::ZoneReportCommand&, ControlReply reply) {
-  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "zones: not implemented yet"));
+  operations_.Zones(std::move(reply));
 }
 
-void Supervisor::HandleWatch(const memhp::v1::WatchRequest&, ControlReply reply) {
-  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "watch: not implemented yet"));
+// The stream: the recent agent events first when asked, then everything from now on, until the
+// client leaves (watch_hub.h). No final answer is ever sent.
+void Supervisor::HandleWatch(const memhp::v1::WatchRequest& request, ControlReply reply) {
+  if (request.replay_recent()) {
+    watch_.Subscribe(std::move(reply), agent_.recent_events());
+  } else {
+    watch_.Subscribe(std::move(reply), {});
+  }
 }
 
-void Supervisor::HandleAudit(const memhp::v1::AuditCommand&, ControlReply reply) {
-  reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "audit: not implemented yet"));
+// The plugin's report, after an arm or disarm when asked; the plugin answers in order, so the
+// report already reflects the arm.
+void Supervisor::HandleAudit(const memhp::v1::AuditCommand& request, ControlReply reply) {
+  if (!audit_) {
+    reply(ErrorResponse(memhp::v1::ERROR_CODE_UNAVAILABLE, "VM launched without --audit"));
+    return;
+  }
+  if (request.arm() && request.disarm()) {
+    reply(ErrorResponse(memhp::v1::ERROR_CODE_INVALID_ARGUMENT, "arm or disarm, not both"));
+    return;
+  }
+  if (request.arm() || request.disarm()) audit_->SetArmed(request.arm(), nullptr);
+  memhp::v1::AuditRequest report;
+  report.mutable_report()->set_include_json(request.include_json());
+  audit_->Request(std::move(report), std::chrono::seconds(10), [reply](AuditReply r) {
+    if (!r.response) {
+      reply(ErrorResponse(r.error_code, r.error));
+      return;
+    }
+    memhp::v1::ControlResponse response;
+    if (r.response->has_error()) {
+      *response.mutable_error() = r.response->error();
+    } else {
+      *response.mutable_audit() = r.response->report();
+    }
+    reply(std::move(response));
+  });
 }
 
 }  // namespace memhp::daemon

@@ -16,7 +16,10 @@
 #include <vector>
 
 #include "daemon/agent_channel.h"
+#include "daemon/audit_link.h"
 #include "daemon/control_server.h"
+#include "daemon/operations/operation_service.h"
+#include "daemon/watch_hub.h"
 #include "memhp/v1/control.pb.h"
 #include "qmp/qmp_client.h"
 
@@ -30,6 +33,8 @@ struct SupervisorConfig {
   std::string control_socket;
   std::string qemu_pidfile;  // "" when memhpd did not launch QEMU
   std::string accel;         // "kvm"/"tcg" when known
+  std::string audit_socket;  // the memhp-audit plugin's control socket; "" = no plugin
+  ArmPolicy audit_arm = ArmPolicy::kOnAgentHello;
   std::chrono::milliseconds qmp_timeout{10000};
   std::chrono::milliseconds agent_timeout{5000};
 };
@@ -68,6 +73,7 @@ class Supervisor {
   void OnAgentLost();
   void OnQemuGone(std::string_view reason);
   [[nodiscard]] long QemuPid() const;
+  [[nodiscard]] operations::OperationServiceConfig OperationsConfig(const SupervisorConfig& config);
 
   SupervisorConfig config_;
   GMainLoop* loop_;
@@ -75,6 +81,9 @@ class Supervisor {
   qmp::QmpClient qmp_;
   AgentChannel agent_;
   ControlServer control_;
+  WatchHub watch_;  // the `watch` stream (issue 4)
+  std::unique_ptr<AuditLink> audit_;  // set when QEMU runs the memhp-audit plugin
+  operations::OperationService operations_;  // plug, unplug, resize, policy, zones (issue 4)
   std::vector<ControlReply> stop_waiters_;
   bool qemu_gone_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -2,6 +2,7 @@
 #include "launcher/installation.h"
 
 #include <glob.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -29,6 +30,8 @@ Installation Installation::FromEnvironment() {
       .image_scripts_dir = EnvOr("MEMHP_IMAGE_SCRIPTS", std::string(MEMHP_SOURCE_ROOT) + "/host-tools/image"),
       .agent_binary = EnvOr("MEMHP_AGENT_BIN", std::string(MEMHP_BUILD_ROOT) + "/guest-agent/memhp-agent"),
       .memhpd_binary = EnvOr("MEMHP_MEMHPD_BIN", std::string(MEMHP_BUILD_ROOT) + "/host-tools/daemon/memhpd"),
+      .audit_plugin = EnvOr("MEMHP_AUDIT_PLUGIN", std::string(MEMHP_BUILD_ROOT) + "/qemu-plugin/libmemhp-audit.so"),
+      .workload_binary = EnvOr("MEMHP_WORKLOAD_BIN", std::string(MEMHP_BUILD_ROOT) + "/host-tools/image/memhp-touch"),
       .cache_dir = EnvOr("MEMHP_CACHE", "/var/cache/memhp"),
   };
 }
@@ -53,9 +56,13 @@ std::string PrepareDefaultImage(const Installation& installation, GuestImage* im
   if (image->kernel.empty()) return "no kernel image under " + kernel_dir + "/boot";
 
   const std::string initrd = installation.cache_dir + "/initrd-default.gz";
-  const RunResult built = RunCapture({installation.image_scripts_dir + "/build-initramfs.sh",
-                                      "--kernel-dir", kernel_dir, "--agent",
-                                      installation.agent_binary, "--out", initrd});
+  std::vector<std::string> build = {installation.image_scripts_dir + "/build-initramfs.sh",
+                                    "--kernel-dir", kernel_dir, "--agent",
+                                    installation.agent_binary, "--out", initrd};
+  if (access(installation.workload_binary.c_str(), X_OK) == 0) {
+    build.insert(build.end(), {"--extra", installation.workload_binary});
+  }
+  const RunResult built = RunCapture(build);
   if (built.exit_code != 0) return "building the guest initramfs failed: " + built.err;
   image->initrd = Trimmed(built.out);
   return "";

@@ -14,6 +14,12 @@ struct Installation {
   std::string image_scripts_dir;  // $MEMHP_IMAGE_SCRIPTS or <source>/host-tools/image
   std::string agent_binary;       // $MEMHP_AGENT_BIN or <build>/guest-agent/memhp-agent
   std::string memhpd_binary;      // $MEMHP_MEMHPD_BIN or <build>/host-tools/daemon/memhpd
+  // $MEMHP_AUDIT_PLUGIN or <build>/qemu-plugin/libmemhp-audit.so (built only when set-up
+  // fetched qemu-plugin.h; launch --audit checks that it exists)
+  std::string audit_plugin;
+  // $MEMHP_WORKLOAD_BIN or <build>/host-tools/image/memhp-touch: put in the default image's
+  // /usr/bin when it exists (the audit plugin's workload)
+  std::string workload_binary;
   std::string cache_dir;          // $MEMHP_CACHE or /var/cache/memhp
 
   [[nodiscard]] static Installation FromEnvironment();

@@ -68,6 +68,7 @@ std::vector<std::string> BuildQemuArgv(const QemuLaunchSpec& spec) {
   }
   std::string append = "console=ttyS0 memhp_default_state=offline";
   if (!spec.agent_args.empty()) append += " memhp.agent_args=\"" + spec.agent_args + "\"";
+  if (!spec.kernel_append.empty()) append += " " + spec.kernel_append;
   argv.insert(argv.end(), {
       "-device", "virtio-serial-pci,id=vser0",
       "-chardev", "socket,id=agent,path=" + s.agent_socket() + ",server=on,wait=off",
@@ -82,6 +83,10 @@ std::vector<std::string> BuildQemuArgv(const QemuLaunchSpec& spec) {
       "-pidfile", s.qemu_pidfile(),
       "-daemonize",
   });
+  if (!spec.audit_plugin.empty()) {
+    argv.insert(argv.end(), {"-plugin", "file=" + spec.audit_plugin + ",socket=" + s.audit_socket() +
+                                            ",report=" + s.audit_report()});
+  }
   return argv;
 }
 

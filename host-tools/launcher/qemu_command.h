@@ -42,6 +42,10 @@ struct QemuLaunchSpec {
   std::string kernel;
   std::string initrd;
   std::string agent_args;  // for the guest's /init (memhp.agent_args=...)
+  std::string kernel_append;  // appended last to -append (the kernel: a later option wins)
+  // The memhp-audit plugin (.so path; "" = none): loaded with its control socket and exit
+  // report in the state folder (qemu-plugin/audit_args.h), disarmed until memhpd arms it.
+  std::string audit_plugin;
   vm::StateDir state{""};
 };
 

@@ -7,12 +7,12 @@
 
 #include <glib.h>
 
+#include "memhpctl/cli_option_spec.h"
 #include "vm/state_dir.h"
 
 namespace memhp::cli {
-namespace {
+namespace args {
 
-// Parses a whole decimal number within [lo, hi]; nullopt for anything else ("12x", "", "-1").
 std::optional<uint64_t> ParseNumber(const std::string& text, uint64_t lo, uint64_t hi) {
   uint64_t value = 0;
   const char* end = text.data() + text.size();
@@ -21,25 +21,25 @@ std::optional<uint64_t> ParseNumber(const std::string& text, uint64_t lo, uint64
   return value;
 }
 
-struct OptionSpec {
-  bool takes_value;
-  // Applies the option; returns "" or an error message.
-  std::function<std::string(Command&, const std::string& value)> apply;
-};
-
-std::string NumberError(const std::string& name, uint64_t lo, uint64_t hi) {
-  return "--" + name + " takes a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
-}
-
-OptionSpec Number(std::function<void(Command&, uint64_t)> set, std::string name, uint64_t lo,
-                  uint64_t hi) {
+OptionSpec Number(std::function<void(Command&, uint64_t)> set, std::string name, uint64_t lo, uint64_t hi) {
   return OptionSpec{true, [set, name, lo, hi](Command& c, const std::string& v) -> std::string {
                       auto n = ParseNumber(v, lo, hi);
-                      if (!n) return NumberError(name, lo, hi) + ", not '" + v + "'";
-                      set(c, *n);
-                      return "";
+                      if (n) {
+                        set(c, *n);
+                        return "";
+                      }
+                      return "--" + name + " takes a whole number from " + std::to_string(lo) + " to " +
+                             std::to_string(hi) + ", not '" + v + "'";
                     }};
 }
+
+}  // namespace args
+
+namespace {
+
+using args::Number;
+using args::OptionSpec;
+using args::ParseNumber;
 
 std::map<std::string, OptionSpec> GlobalSpecs() {
   return {
@@ -86,6 +86,17 @@ std::map<std::string, OptionSpec> VerbSpecs(Verb verb) {
                             c.launch.agent_args = v;
                             return "";
                           }}},
+          {"kernel-append", {true, [](Command& c, const std::string& v) -> std::string {
+                               // After memhp's own options, so e.g. memhp_default_state=... wins.
+                               c.launch.kernel_append = v;
+                               return "";
+                             }}},
+          {"audit", {false, [](Command& c, const std::string&) { c.launch.audit = true; return std::string(); }}},
+          {"audit-arm", {true, [](Command& c, const std::string& v) -> std::string {
+                           if (v != "hello" && v != "request") return "--audit-arm takes hello or request, not '" + v + "'";
+                           c.launch.audit_arm_on_request = v == "request";
+                           return "";
+                         }}},
       };
     case Verb::kAttach:
       return {
@@ -150,9 +161,21 @@ std::map<std::string, OptionSpec> VerbSpecs(Verb verb) {
       }
       return specs;
     }
+    case Verb::kPlug:
+    case Verb::kUnplug:
+    case Verb::kResize:
+    case Verb::kPolicy:
+    case Verb::kWatch:
+      return args::OperationVerbSpecs(verb);
+    case Verb::kAudit:
+      return {
+          {"arm", {false, [](Command& c, const std::string&) { c.audit.arm = true; return std::string(); }}},
+          {"disarm", {false, [](Command& c, const std::string&) { c.audit.disarm = true; return std::string(); }}},
+      };
     case Verb::kHelp:
     case Verb::kVersion:
     case Verb::kEvents:
+    case Verb::kZones:
       return {};
   }
   return {};
@@ -164,6 +187,9 @@ std::optional<Verb> ParseVerb(const std::string& word) {
       {"attach", Verb::kAttach}, {"status", Verb::kStatus},   {"stop", Verb::kStop},
       {"qmp", Verb::kQmp},       {"online", Verb::kOnline},   {"offline", Verb::kOffline},
       {"events", Verb::kEvents},
+      {"plug", Verb::kPlug},     {"unplug", Verb::kUnplug},   {"resize", Verb::kResize},
+      {"policy", Verb::kPolicy}, {"zones", Verb::kZones},     {"watch", Verb::kWatch},
+      {"audit", Verb::kAudit},
   };
   auto it = verbs.find(word);
   if (it == verbs.end()) return std::nullopt;
@@ -182,6 +208,13 @@ const char* VerbName(Verb verb) {
     case Verb::kOnline: return "online";
     case Verb::kOffline: return "offline";
     case Verb::kEvents: return "events";
+    case Verb::kPlug: return "plug";
+    case Verb::kUnplug: return "unplug";
+    case Verb::kResize: return "resize";
+    case Verb::kPolicy: return "policy";
+    case Verb::kZones: return "zones";
+    case Verb::kWatch: return "watch";
+    case Verb::kAudit: return "audit";
   }
   return "?";
 }
@@ -208,6 +241,11 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
       }
       if (verb == Verb::kQmp && command.qmp.arguments_json.empty()) {
         command.qmp.arguments_json = arg;
+        continue;
+      }
+      // unplug and resize name their device as a word.
+      if (std::string error; verb && args::TakeOperationWord(*verb, arg, command, error)) {
+        if (!error.empty()) return {std::nullopt, error};
         continue;
       }
       if (verb) return {std::nullopt, std::string("unexpected argument '") + arg + "' after '" + VerbName(*verb) + "'"};
@@ -257,6 +295,13 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
     if (chosen != 1) return {std::nullopt, "choose blocks with exactly one of --blocks, --range, or --node with --size"};
     if ((sel.node >= 0) != (sel.size > 0)) return {std::nullopt, "--node and --size go together"};
   }
+  if (command.verb == Verb::kAudit && command.audit.arm && command.audit.disarm) {
+    return {std::nullopt, "audit takes --arm or --disarm, not both"};
+  }
+  if (command.verb == Verb::kLaunch && command.launch.audit_arm_on_request && !command.launch.audit) {
+    return {std::nullopt, "--audit-arm goes with --audit"};
+  }
+  if (std::string error = args::CheckOperationCommand(command); !error.empty()) return {std::nullopt, error};
   if (command.verb == Verb::kLaunch && command.launch.memory_mib % (128ull * command.launch.nodes) != 0) {
     return {std::nullopt, "--memory must split into whole 128 MiB blocks per node"};
   }
@@ -287,9 +332,22 @@ commands:
   launch   boot the default VM (or --kernel/--initrd) and start its memhpd
              [--accel auto|kvm|tcg] [--boot-timeout S] [--memory MiB] [--nodes N]
              [--slots N] [--maxmem MiB] [--virtio-mem-max MiB] [--agent-args "ARGS"]
+             [--kernel-append "OPTIONS"]
+             [--audit [--audit-arm hello|request]]
   attach   serve an existing QEMU: --qmp PATH [--agent PATH]
   status   QEMU's memory devices beside the agent's inventory [--no-refresh]
   stop     shut the VM down and end its memhpd [--timeout S]
+  plug     plug a DIMM: --size SIZE --node N [--id ID] [--zone policy|default|kernel|movable]
+             [--timeout S]
+  unplug   unplug a DIMM, its blocks offlined first: unplug ID [--force] [--timeout S]
+             [--block-timeout MS]
+  resize   resize a virtio-mem device: resize ID --size SIZE [--offline-first] [--timeout S]
+  policy   the agent's onlining policy: policy [--set manual|online|online_kernel|
+             online_movable|auto-movable] [--ratio PCT]
+  zones    the guest's memory per node and zone (present/managed/free, N_MEMORY, MemAvailable)
+  watch    QMP, agent, operation and memhpd events, one JSON object per line [--no-replay]
+  audit    the memhp-audit plugin's report: heat per block, time to first use, accesses to
+             offline or unplugged memory [--arm | --disarm] (VM launched with --audit)
   online   online guest memory through the agent, block by block
              (--blocks 40,41 | --range START:SIZE | --node N --size SIZE)
              [--zone policy|default|kernel|movable]

@@ -20,7 +20,12 @@ inline constexpr int kExitFailed = 1;   // the operation failed or was refused
 inline constexpr int kExitUsage = 2;    // bad command line: nothing was done
 inline constexpr int kExitTimeout = 3;  // gave up waiting (or only part was done)
 
-enum class Verb { kHelp, kVersion, kLaunch, kAttach, kStatus, kStop, kQmp, kOnline, kOffline, kEvents };
+enum class Verb {
+  kHelp, kVersion, kLaunch, kAttach, kStatus, kStop, kQmp, kOnline, kOffline, kEvents,
+  // Operations (issue 4, operation_commands.cc).
+  kPlug, kUnplug, kResize, kPolicy, kZones, kWatch,
+  kAudit,  // the memhp-audit plugin's report (issue 5, audit_command.cc)
+};
 
 enum class Accel { kAuto, kKvm, kTcg };
 
@@ -41,6 +46,11 @@ struct LaunchOptions {
   uint64_t maxmem_mib = 16384;
   uint64_t virtio_mem_max_mib = 2048;  // per node
   std::string agent_args;  // passed to the guest agent (kernel command line)
+  std::string kernel_append;  // more kernel command-line options, after memhp's own
+  // --audit: load the memhp-audit plugin; memhpd arms it once the agent says hello, or, with
+  // --audit-arm request, only on `memhpctl audit --arm`.
+  bool audit = false;
+  bool audit_arm_on_request = false;
 };
 
 struct AttachOptions {
@@ -80,6 +90,49 @@ struct BlockOpOptions {
   bool all_or_nothing = false;            // offline only
 };
 
+// plug --size SIZE --node N [--id ID] [--zone ...] [--timeout S]
+struct PlugOptions {
+  std::string device_id;  // "" = memhpd picks the first free dimmN
+  uint64_t size = 0;      // required
+  int32_t node = -1;      // required
+  ZoneChoice zone = ZoneChoice::kPolicy;
+  uint32_t timeout_s = 0;  // 0 = memhpd's default
+};
+
+// unplug ID [--force] [--timeout S] [--block-timeout MS]
+struct UnplugOptions {
+  std::string device_id;
+  bool force = false;
+  uint32_t timeout_s = 0;
+  uint32_t block_timeout_ms = 0;
+};
+
+// resize ID --size SIZE [--offline-first] [--timeout S]
+struct ResizeOptions {
+  std::string device_id;
+  uint64_t size = 0;  // the requested size; 0 is valid (shrink to nothing) once --size is given
+  bool size_given = false;
+  bool offline_first = false;
+  uint32_t timeout_s = 0;
+};
+
+// policy [--set NAME] [--ratio PCT]: without either, just read the policy.
+struct PolicyOptions {
+  std::string policy;          // "" = keep
+  uint32_t ratio_percent = 0;  // 0 = keep
+};
+
+// watch [--no-replay]
+struct WatchOptions {
+  bool replay_recent = true;
+};
+
+// audit [--arm | --disarm]
+struct AuditOptions {
+  bool arm = false;
+  bool disarm = false;
+};
+
 struct Command {
   Verb verb = Verb::kHelp;
   GlobalOptions global;
@@ -89,6 +142,12 @@ struct Command {
   StopOptions stop;
   QmpOptions qmp;
   BlockOpOptions block_op;
+  PlugOptions plug;
+  UnplugOptions unplug;
+  ResizeOptions resize;
+  PolicyOptions policy;
+  WatchOptions watch;
+  AuditOptions audit;
 };
 
 // "256M" -> 268435456; K, M, G, T binary suffixes; nullopt for anything else.

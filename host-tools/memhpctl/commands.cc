@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "launcher/installation.h"
 #include "launcher/process.h"
 #include "launcher/qemu_command.h"
+#include "memhpctl/cli_call.h"
 #include "memhpctl/control_client.h"
 #include "vm/state_dir.h"
 
@@ -24,27 +26,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-vm::StateDir StateOf(const Command& command) {
-  const std::string root =
-      command.global.state_root.empty() ? vm::DefaultStateRoot() : command.global.state_root;
-  return vm::StateDir::ForVm(root, command.global.vm);
-}
-
-std::string JsonString(const std::string& s) {
-  g_autofree gchar* escaped = g_strescape(s.c_str(), nullptr);
-  return std::string("\"") + escaped + "\"";
-}
-
-// Prints a failure (text or JSON) and returns `code`.
-int Fail(const Command& command, int code, const std::string& message) {
-  if (command.global.json) {
-    std::printf("{\"ok\": false, \"exit_code\": %d, \"error\": %s}\n", code, JsonString(message).c_str());
-  } else {
-    std::fprintf(stderr, "memhpctl: %s\n", message.c_str());
-  }
-  return code;
-}
 
 bool KvmUsable() {
   const int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -75,7 +56,7 @@ std::string PrepareStateDir(const vm::StateDir& state) {
   }
   for (const std::string& f : {state.qmp_socket(), state.agent_socket(), state.console_socket(),
                                state.control_socket(), state.console_log(), state.qemu_pidfile(),
-                               state.memhpd_pidfile()}) {
+                               state.memhpd_pidfile(), state.audit_report()}) {
     unlink(f.c_str());
   }
   return "";
@@ -150,7 +131,17 @@ int RunLaunch(const Command& command) {
     if (spec.initrd.empty()) spec.initrd = image.initrd;
   }
   spec.agent_args = opt.agent_args;
+  spec.kernel_append = opt.kernel_append;
   spec.state = state;
+  if (opt.audit) {
+    if (!g_file_test(installation.audit_plugin.c_str(), G_FILE_TEST_IS_REGULAR)) {
+      return Fail(command, kExitFailed,
+                  "--audit: the memhp-audit plugin was not built (no " + installation.audit_plugin +
+                      "); run host-tools/setup/fetch-plugin-header.sh and rebuild, or set "
+                      "MEMHP_AUDIT_PLUGIN");
+    }
+    spec.audit_plugin = installation.audit_plugin;
+  }
   if (std::string error = PrepareStateDir(state); !error.empty()) {
     return Fail(command, kExitFailed, error);
   }
@@ -164,6 +155,10 @@ int RunLaunch(const Command& command) {
 
   std::vector<std::string> memhpd_argv = MemhpdArgv(installation, command, state);
   memhpd_argv.insert(memhpd_argv.end(), {"--qemu-pidfile", state.qemu_pidfile(), "--accel", spec.accel});
+  if (opt.audit) {
+    memhpd_argv.insert(memhpd_argv.end(), {"--audit-socket", state.audit_socket(), "--audit-arm",
+                                           opt.audit_arm_on_request ? "request" : "hello"});
+  }
   const launcher::DaemonStart daemon = launcher::StartDaemon(memhpd_argv, state.memhpd_log(), 20s);
   if (!daemon.ready) {
     launcher::TerminateProcess(qemu_pid, 5s);
@@ -219,6 +214,11 @@ int RunAttach(const Command& command) {
   // Re-attaching to a VM memhp launched (memhpd died or was restarted): keep its QEMU pid, so
   // stop can still fall back to signalling it.
   if (vm::ReadLivePid(state.qemu_pidfile())) argv.insert(argv.end(), {"--qemu-pidfile", state.qemu_pidfile()});
+  // A QEMU launched with --audit keeps its plugin: the new memhpd drives it too (it was armed
+  // already, or is armed on request).
+  if (g_file_test(state.audit_socket().c_str(), G_FILE_TEST_EXISTS)) {
+    argv.insert(argv.end(), {"--audit-socket", state.audit_socket(), "--audit-arm", "request"});
+  }
   const launcher::DaemonStart daemon = launcher::StartDaemon(argv, state.memhpd_log(), 20s);
   if (!daemon.ready) {
     if (daemon.pid) launcher::TerminateProcess(daemon.pid, 2s);
@@ -249,7 +249,16 @@ int RunStatus(const Command& command) {
     return Fail(command, kExitFailed, result.response->error().message());
   }
   const memhp::v1::VmStatus& status = result.response->status();
-  std::fputs((command.global.json ? ctl::RenderStatusJson(status) : ctl::RenderStatusText(status)).c_str(),
+  // A VM launched with --audit: the plugin's heat per device too. Status works without it.
+  std::optional<memhp::v1::AuditReport> audit;
+  if (g_file_test(state.audit_socket().c_str(), G_FILE_TEST_EXISTS)) {
+    memhp::v1::ControlRequest audit_request;
+    audit_request.mutable_audit();
+    CallResult audit_result = client.Call(audit_request, 10s);
+    if (audit_result.response && audit_result.response->has_audit()) audit = audit_result.response->audit();
+  }
+  const memhp::v1::AuditReport* heat = audit ? &*audit : nullptr;
+  std::fputs((command.global.json ? ctl::RenderStatusJson(status, heat) : ctl::RenderStatusText(status, heat)).c_str(),
              stdout);
   return kExitOk;
 }

@@ -21,3 +21,22 @@ namespace memhp::cli {
 [[nodiscard]] int RunEvents(const Command& command);
 
 }  // namespace memhp::cli
+
+namespace memhp::cli {
+
+// operation_commands.cc: the operations (issue 4) and the event stream.
+[[nodiscard]] int RunPlug(const Command& command);
+[[nodiscard]] int RunUnplug(const Command& command);
+[[nodiscard]] int RunResize(const Command& command);
+[[nodiscard]] int RunPolicy(const Command& command);
+[[nodiscard]] int RunZones(const Command& command);
+[[nodiscard]] int RunWatch(const Command& command);
+
+}  // namespace memhp::cli
+
+namespace memhp::cli {
+
+// audit_command.cc: the memhp-audit plugin's report (issue 5).
+[[nodiscard]] int RunAudit(const Command& command);
+
+}  // namespace memhp::cli

@@ -43,11 +43,11 @@ std::string ControlClient::Connect() {
   return "";
 }
 
-CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
+uint64_t ControlClient::Send(memhp::v1::ControlRequest request, CallResult& error) {
   if (fd_ < 0) {
-    if (std::string error = Connect(); !error.empty()) {
-      return {std::nullopt, CallError::kNoDaemon, "memhpd is not running for this VM (" + error + ")"};
+    if (std::string message = Connect(); !message.empty()) {
+      error = {std::nullopt, CallError::kNoDaemon, "memhpd is not running for this VM (" + message + ")"};
+      return 0;
     }
   }
   const uint64_t id = next_id_++;
@@ -58,9 +58,21 @@ CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::m
   for (size_t sent = 0; sent < frame.size();) {
     const ssize_t n = send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return {std::nullopt, CallError::kIo, std::string("send: ") + std::strerror(errno)};
+    if (n < 0) {
+      error = {std::nullopt, CallError::kIo, std::string("send: ") + std::strerror(errno)};
+      return 0;
+    }
     sent += static_cast<size_t>(n);
   }
+  return id;
+}
+
+CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::milliseconds timeout,
+                               const ProgressFn& on_progress) {
+  auto deadline = Clock::now() + timeout;
+  CallResult failure;
+  const uint64_t id = Send(std::move(request), failure);
+  if (id == 0) return failure;
 
   wire::FrameDecoder decoder;
   char buffer[64 * 1024];
@@ -69,6 +81,11 @@ CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::m
       memhp::v1::ControlEnvelope reply;
       if (!reply.ParseFromString(*payload) || !reply.has_response()) continue;
       if (reply.response().id() != id && reply.response().id() != 0) continue;
+      if (reply.response().has_progress()) {
+        deadline = Clock::now() + timeout;
+        if (on_progress) on_progress(reply.response().progress());
+        continue;
+      }
       return {reply.response(), CallError::kNone, ""};
     }
     pollfd pfd{fd_, POLLIN, 0};
@@ -82,6 +99,41 @@ CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::m
       return {std::nullopt, CallError::kIo,
               n == 0 ? "memhpd closed the connection" : std::string("recv: ") + std::strerror(errno)};
     }
+    decoder.Feed(std::string_view(buffer, static_cast<size_t>(n)));
+  }
+}
+
+}  // namespace memhp::cli
+
+namespace memhp::cli {
+
+ControlClient::StreamResult ControlClient::Stream(
+    memhp::v1::ControlRequest request,
+    const std::function<bool(const memhp::v1::ControlResponse&)>& on_response,
+    const volatile std::sig_atomic_t* stop) {
+  CallResult failure;
+  const uint64_t id = Send(std::move(request), failure);
+  if (id == 0) return {StreamEnd::kError, failure.message};
+  wire::FrameDecoder decoder;
+  char buffer[64 * 1024];
+  for (;;) {
+    while (std::optional<std::string> payload = decoder.Next()) {
+      memhp::v1::ControlEnvelope reply;
+      if (!reply.ParseFromString(*payload) || !reply.has_response()) continue;
+      if (reply.response().id() != id && reply.response().id() != 0) continue;
+      if (!on_response(reply.response())) return {StreamEnd::kCallbackDone, ""};
+    }
+    if (stop && *stop) return {StreamEnd::kStopped, ""};
+    // A signal may land between the check above and poll(); the short timeout bounds that.
+    pollfd pfd{fd_, POLLIN, 0};
+    const int ready = poll(&pfd, 1, 200);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) continue;
+    if (ready < 0) return {StreamEnd::kError, std::string("poll: ") + std::strerror(errno)};
+    const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return {StreamEnd::kClosed, "memhpd closed the connection"};
+    if (n < 0) return {StreamEnd::kError, std::string("recv: ") + std::strerror(errno)};
     decoder.Feed(std::string_view(buffer, static_cast<size_t>(n)));
   }
 }

@@ -39,6 +39,20 @@ int main(int argc, char** argv) {
       return memhp::cli::RunBlockOp(command);
     case memhp::cli::Verb::kEvents:
       return memhp::cli::RunEvents(command);
+    case memhp::cli::Verb::kPlug:
+      return memhp::cli::RunPlug(command);
+    case memhp::cli::Verb::kUnplug:
+      return memhp::cli::RunUnplug(command);
+    case memhp::cli::Verb::kResize:
+      return memhp::cli::RunResize(command);
+    case memhp::cli::Verb::kPolicy:
+      return memhp::cli::RunPolicy(command);
+    case memhp::cli::Verb::kZones:
+      return memhp::cli::RunZones(command);
+    case memhp::cli::Verb::kWatch:
+      return memhp::cli::RunWatch(command);
+    case memhp::cli::Verb::kAudit:
+      return memhp::cli::RunAudit(command);
   }
   return memhp::cli::kExitUsage;
 }

@@ -2,59 +2,27 @@
 // offline, events. Each sends one ControlRequest and prints the answer: a table for people,
 // the proto3 JSON mapping with --json (one object; events: one object per line).
 #include <glib.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 
+#include "memhpctl/cli_call.h"
 #include "memhpctl/commands.h"
 #include "memhpctl/control_client.h"
 #include "vm/state_dir.h"
+#include "wire/proto_json.h"
 
 namespace memhp::cli {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "{}";
-  return out;
-}
-
 // Sends `request` to the VM's memhpd; prints a failure and returns its exit code, or returns
-// kExitOk and fills `response`.
+// kExitOk and fills `response` (cli_call.h).
 int Call(const Command& command, memhp::v1::ControlRequest request, std::chrono::milliseconds timeout,
          memhp::v1::ControlResponse* response) {
-  const std::string root = command.global.state_root.empty() ? vm::DefaultStateRoot() : command.global.state_root;
-  ControlClient client(vm::StateDir::ForVm(root, command.global.vm).control_socket());
-  CallResult result = client.Call(std::move(request), timeout);
-  std::string error;
-  int code = kExitOk;
-  if (!result.response) {
-    error = "VM '" + command.global.vm + "': " + result.message;
-    code = result.error == CallError::kTimeout ? kExitTimeout : kExitFailed;
-  } else if (result.response->has_error()) {
-    error = result.response->error().message();
-    code = result.response->error().code() == memhp::v1::ERROR_CODE_TIMEOUT ? kExitTimeout
-           : result.response->error().code() == memhp::v1::ERROR_CODE_INVALID_ARGUMENT ? kExitUsage
-                                                                                        : kExitFailed;
-  }
-  if (code != kExitOk) {
-    if (command.global.json) {
-      g_autofree gchar* escaped = g_strescape(error.c_str(), nullptr);
-      std::printf("{\"ok\": false, \"exit_code\": %d, \"error\": \"%s\"}\n", code, escaped);
-    } else {
-      std::fprintf(stderr, "memhpctl: %s\n", error.c_str());
-    }
-    return code;
-  }
-  *response = *result.response;
-  return kExitOk;
+  return CallMemhpd(command, std::move(request), timeout, response);
 }
 
 const char* OutcomeName(memhp::v1::BlockOutcome outcome) {
@@ -104,7 +72,7 @@ int RunBlockOp(const Command& command) {
   if (int code = Call(command, request, 300s, &response)) return code;
   const memhp::v1::BlockOpResult& result = response.block_op();
   if (command.global.json) {
-    std::printf("%s\n", ToJson(result).c_str());
+    std::printf("%s\n", wire::ProtoToJson(result).c_str());
   } else {
     std::printf("  BLOCK  OUTCOME       ZONE     NODE  ERRNO  TIME     DETAIL\n");
     for (const auto& b : result.blocks()) {
@@ -124,7 +92,7 @@ int RunEvents(const Command& command) {
   if (int code = Call(command, request, 15s, &response)) return code;
   for (const auto& event : response.status().agent().recent_events()) {
     if (command.global.json) {
-      std::printf("%s\n", ToJson(event).c_str());
+      std::printf("%s\n", wire::ProtoToJson(event).c_str());
       continue;
     }
     if (event.has_gap()) {

@@ -9,6 +9,9 @@
 //   control.sock  memhpd's control socket: any number of memhpctl clients
 //   qemu.pid      QEMU's pid (only when memhp launched it)
 //   memhpd.pid    memhpd's pid;  memhpd.log  what memhpd logged
+//   audit.sock    the memhp-audit plugin's control socket (launch --audit; memhpd)
+//   audit.json    the plugin's JSON report, written when QEMU exits
+//   journal.jsonl memhpd's operation journal, one JSON record per line (daemon/operations/journal.h)
 #pragma once
 
 #include <string>
@@ -37,6 +40,9 @@ class StateDir {
   [[nodiscard]] std::string qemu_pidfile() const { return File("qemu.pid"); }
   [[nodiscard]] std::string memhpd_pidfile() const { return File("memhpd.pid"); }
   [[nodiscard]] std::string memhpd_log() const { return File("memhpd.log"); }
+  [[nodiscard]] std::string audit_socket() const { return File("audit.sock"); }
+  [[nodiscard]] std::string audit_report() const { return File("audit.json"); }
+  [[nodiscard]] std::string journal() const { return File("journal.jsonl"); }
 
  private:
   [[nodiscard]] std::string File(std::string_view name) const;

@@ -35,8 +35,17 @@ std::string Describe(const cli::Command& c) {
     << "\nmemory_mib=" << c.launch.memory_mib << "\nnodes=" << c.launch.nodes
     << "\nslots=" << c.launch.slots << "\nmaxmem_mib=" << c.launch.maxmem_mib
     << "\nvirtio_mem_max_mib=" << c.launch.virtio_mem_max_mib << "\nagent_args=" << c.launch.agent_args
+    << "\nkernel_append=" << c.launch.kernel_append
     << "\nqmp=" << c.attach.qmp << "\nagent=" << c.attach.agent << "\nrefresh=" << c.status.refresh
-    << "\ntimeout_s=" << c.stop.timeout_s << "\n";
+    << "\ntimeout_s=" << c.stop.timeout_s
+    << "\nplug=" << c.plug.device_id << "," << c.plug.size << "," << c.plug.node << ","
+    << static_cast<int>(c.plug.zone) << "," << c.plug.timeout_s
+    << "\nunplug=" << c.unplug.device_id << "," << c.unplug.force << "," << c.unplug.timeout_s << ","
+    << c.unplug.block_timeout_ms
+    << "\nresize=" << c.resize.device_id << "," << c.resize.size << "," << c.resize.size_given << ","
+    << c.resize.offline_first << "," << c.resize.timeout_s
+    << "\npolicy=" << c.policy.policy << "," << c.policy.ratio_percent
+    << "\nwatch_replay=" << c.watch.replay_recent << "\n";
   return o.str();
 }
 
@@ -67,7 +76,8 @@ INSTANTIATE_TEST_SUITE_P(
         ValidCase{"LaunchWithOptions",
                   {"launch", "--accel", "tcg", "--memory", "1024", "--nodes", "4", "--slots", "16",
                    "--maxmem", "32768", "--virtio-mem-max", "0", "--boot-timeout", "90", "--kernel",
-                   "/k/bzImage", "--initrd", "/k/initrd.img", "--agent-args", "--verbose --x=1"},
+                   "/k/bzImage", "--initrd", "/k/initrd.img", "--agent-args", "--verbose --x=1",
+                   "--kernel-append", "memhp_default_state=online_movable quiet"},
                   [](cli::Command& c) {
                     c.verb = cli::Verb::kLaunch;
                     c.launch.accel = cli::Accel::kTcg;
@@ -80,6 +90,7 @@ INSTANTIATE_TEST_SUITE_P(
                     c.launch.kernel = "/k/bzImage";
                     c.launch.initrd = "/k/initrd.img";
                     c.launch.agent_args = "--verbose --x=1";
+                    c.launch.kernel_append = "memhp_default_state=online_movable quiet";
                   }},
         ValidCase{"OptEqualsValue",
                   {"launch", "--accel=kvm", "--memory=768", "--nodes=3", "--agent-args=--a=b"},
@@ -125,7 +136,84 @@ INSTANTIATE_TEST_SUITE_P(
                     c.launch.maxmem_mib = 16777216;
                   }},
         ValidCase{"HelpWinsOverTheRest", {"launch", "--help"}, [](cli::Command& c) { c.verb = cli::Verb::kHelp; }},
-        ValidCase{"Version", {"version"}, [](cli::Command& c) { c.verb = cli::Verb::kVersion; }}),
+        ValidCase{"Version", {"version"}, [](cli::Command& c) { c.verb = cli::Verb::kVersion; }},
+        // Operations (issue 4).
+        ValidCase{"PlugSizeAndNode", {"plug", "--size", "256M", "--node", "1"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kPlug;
+                    c.plug.size = 256ull << 20;
+                    c.plug.node = 1;
+                  }},
+        ValidCase{"PlugEveryOption",
+                  {"--json", "plug", "--size=1G", "--node=0", "--id", "dimm7", "--zone", "movable", "--timeout", "90"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kPlug;
+                    c.global.json = true;
+                    c.plug.size = 1ull << 30;
+                    c.plug.node = 0;
+                    c.plug.device_id = "dimm7";
+                    c.plug.zone = cli::ZoneChoice::kMovable;
+                    c.plug.timeout_s = 90;
+                  }},
+        ValidCase{"PlugZoneKernel", {"plug", "--size", "128M", "--node", "0", "--zone", "kernel"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kPlug;
+                    c.plug.size = 128ull << 20;
+                    c.plug.node = 0;
+                    c.plug.zone = cli::ZoneChoice::kKernel;
+                  }},
+        ValidCase{"UnplugId", {"unplug", "dimm1"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kUnplug;
+                    c.unplug.device_id = "dimm1";
+                  }},
+        ValidCase{"UnplugEveryOption", {"unplug", "--force", "dimm-2.a_b", "--timeout", "30", "--block-timeout", "500"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kUnplug;
+                    c.unplug.device_id = "dimm-2.a_b";
+                    c.unplug.force = true;
+                    c.unplug.timeout_s = 30;
+                    c.unplug.block_timeout_ms = 500;
+                  }},
+        ValidCase{"ResizeGrow", {"resize", "vmem1", "--size", "512M"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kResize;
+                    c.resize.device_id = "vmem1";
+                    c.resize.size = 512ull << 20;
+                    c.resize.size_given = true;
+                  }},
+        ValidCase{"ResizeToZeroOfflineFirst", {"resize", "--size", "0", "--offline-first", "vmem0", "--timeout", "5"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kResize;
+                    c.resize.device_id = "vmem0";
+                    c.resize.size = 0;
+                    c.resize.size_given = true;
+                    c.resize.offline_first = true;
+                    c.resize.timeout_s = 5;
+                  }},
+        ValidCase{"PolicyRead", {"policy"}, [](cli::Command& c) { c.verb = cli::Verb::kPolicy; }},
+        ValidCase{"PolicySetAndRatio", {"policy", "--set", "auto-movable", "--ratio", "150"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kPolicy;
+                    c.policy.policy = "auto-movable";
+                    c.policy.ratio_percent = 150;
+                  }},
+        ValidCase{"PolicySetOnlineKernel", {"policy", "--set=online_kernel"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kPolicy;
+                    c.policy.policy = "online_kernel";
+                  }},
+        ValidCase{"Zones", {"zones", "--json"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kZones;
+                    c.global.json = true;
+                  }},
+        ValidCase{"WatchReplays", {"watch"}, [](cli::Command& c) { c.verb = cli::Verb::kWatch; }},
+        ValidCase{"WatchNoReplay", {"watch", "--no-replay"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kWatch;
+                    c.watch.replay_recent = false;
+                  }}),
     [](const ::testing::TestParamInfo<ValidCase>& param_info) { return std::string(param_info.param.name); });
 
 struct ErrorCase {
@@ -149,7 +237,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorCase{"NoVerb", {}, {"no command"}},
         ErrorCase{"OnlyGlobals", {"--json"}, {"no command"}},
-        ErrorCase{"UnknownVerb", {"plug"}, {"unknown command 'plug'"}},
+        ErrorCase{"UnknownVerb", {"hotplug"}, {"unknown command 'hotplug'"}},
         ErrorCase{"UnknownOption", {"status", "--refresh"}, {"unknown option --refresh", "'status'"}},
         ErrorCase{"OptionOfAnotherVerb", {"stop", "--qmp", "/q"}, {"unknown option --qmp", "'stop'"}},
         ErrorCase{"UnknownOptionBeforeVerb", {"--memory", "512", "launch"}, {"unknown option --memory"}},
@@ -171,7 +259,36 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"AttachWithoutQmp", {"attach", "--agent", "/a.sock"}, {"attach needs --qmp"}},
         ErrorCase{"FlagGivenAValue", {"--json=1", "status"}, {"--json takes no value"}},
         ErrorCase{"VerbFlagGivenAValue", {"status", "--no-refresh=yes"}, {"--no-refresh takes no value"}},
-        ErrorCase{"TwoVerbs", {"status", "stop"}, {"unexpected argument 'stop'", "'status'"}}),
+        ErrorCase{"TwoVerbs", {"status", "stop"}, {"unexpected argument 'stop'", "'status'"}},
+        // Operations (issue 4).
+        ErrorCase{"PlugWithoutSize", {"plug", "--node", "1"}, {"plug needs --size"}},
+        ErrorCase{"PlugWithoutNode", {"plug", "--size", "256M"}, {"plug needs --node"}},
+        ErrorCase{"PlugSizeNotANumber", {"plug", "--size", "lots", "--node", "1"}, {"--size", "'lots'"}},
+        ErrorCase{"PlugSizeBadSuffix", {"plug", "--size", "256X", "--node", "1"}, {"--size", "'256X'"}},
+        ErrorCase{"PlugSizeZero", {"plug", "--size", "0", "--node", "1"}, {"--size", "'0'"}},
+        ErrorCase{"PlugNodeNotANumber", {"plug", "--size", "256M", "--node", "one"}, {"--node", "'one'"}},
+        ErrorCase{"PlugNodeNegative", {"plug", "--size", "256M", "--node", "-1"}, {"--node", "'-1'"}},
+        ErrorCase{"PlugBadZone", {"plug", "--size", "256M", "--node", "1", "--zone", "dma"},
+                  {"--zone", "policy, default, kernel or movable", "'dma'"}},
+        ErrorCase{"PlugBadId", {"plug", "--size", "256M", "--node", "1", "--id", "1dimm"}, {"--id", "'1dimm'"}},
+        ErrorCase{"PlugIdWithSpace", {"plug", "--size", "256M", "--node", "1", "--id", "a b"}, {"--id", "'a b'"}},
+        ErrorCase{"PlugTimeoutZero", {"plug", "--size", "256M", "--node", "1", "--timeout", "0"}, {"--timeout", "'0'"}},
+        ErrorCase{"PlugTakesNoWord", {"plug", "dimm1", "--size", "256M", "--node", "1"},
+                  {"unexpected argument 'dimm1'", "'plug'"}},
+        ErrorCase{"UnplugWithoutId", {"unplug", "--force"}, {"unplug needs a device id"}},
+        ErrorCase{"UnplugBadId", {"unplug", "dimm/1"}, {"'dimm/1'", "device id"}},
+        ErrorCase{"UnplugTwoIds", {"unplug", "dimm1", "dimm2"}, {"unexpected argument 'dimm2'", "'unplug'"}},
+        ErrorCase{"UnplugBadBlockTimeout", {"unplug", "dimm1", "--block-timeout", "5s"}, {"--block-timeout", "'5s'"}},
+        ErrorCase{"UnplugHasNoSize", {"unplug", "dimm1", "--size", "1G"}, {"unknown option --size", "'unplug'"}},
+        ErrorCase{"ResizeWithoutId", {"resize", "--size", "512M"}, {"resize needs a device id"}},
+        ErrorCase{"ResizeWithoutSize", {"resize", "vmem1"}, {"resize needs --size"}},
+        ErrorCase{"ResizeSizeNotANumber", {"resize", "vmem1", "--size", "big"}, {"--size", "'big'"}},
+        ErrorCase{"PolicyUnknown", {"policy", "--set", "online-movable"},
+                  {"--set", "manual, online, online_kernel, online_movable or auto-movable", "'online-movable'"}},
+        ErrorCase{"PolicyRatioZero", {"policy", "--ratio", "0"}, {"--ratio", "'0'"}},
+        ErrorCase{"PolicyRatioNotANumber", {"policy", "--ratio", "301%"}, {"--ratio", "'301%'"}},
+        ErrorCase{"ZonesTakesNoOptions", {"zones", "--node", "1"}, {"unknown option --node", "'zones'"}},
+        ErrorCase{"WatchReplayTakesNoValue", {"watch", "--no-replay=1"}, {"--no-replay takes no value"}}),
     [](const ::testing::TestParamInfo<ErrorCase>& param_info) { return std::string(param_info.param.name); });
 
 TEST(CliExitCodesTest, AreTheDocumentedOnes) {
@@ -181,6 +298,12 @@ TEST(CliExitCodesTest, AreTheDocumentedOnes) {
   EXPECT_EQ(cli::kExitUsage, 2);
   EXPECT_EQ(cli::kExitTimeout, 3);
   EXPECT_THAT(cli::UsageText(), HasSubstr("0 done, 1 failed or refused, 2 usage error, 3 timed out"));
+}
+
+TEST(CliUsageTest, NamesEveryOperationVerb) {
+  for (const char* verb : {"plug ", "unplug ", "resize ", "policy ", "zones ", "watch "}) {
+    EXPECT_THAT(cli::UsageText(), HasSubstr(std::string("\n  ") + verb)) << verb;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,6 +423,16 @@ TEST(BuildQemuArgvTest, AgentArgsAreQuotedIntoAppend) {
   EXPECT_THAT(ValuesOf(launcher::BuildQemuArgv(spec), "-append"),
               ElementsAre("console=ttyS0 memhp_default_state=offline "
                           "memhp.agent_args=\"--verbose --port-name org.x\""));
+}
+
+TEST(BuildQemuArgvTest, KernelAppendComesLastSoItsOptionsWin) {
+  launcher::QemuLaunchSpec spec = DefaultSpec();
+  spec.agent_args = "--policy manual";
+  spec.kernel_append = "memhp_default_state=online_movable";
+  // The kernel parses memhp_default_state= in order: the last one is in force.
+  EXPECT_THAT(ValuesOf(launcher::BuildQemuArgv(spec), "-append"),
+              ElementsAre("console=ttyS0 memhp_default_state=offline "
+                          "memhp.agent_args=\"--policy manual\" memhp_default_state=online_movable"));
 }
 
 TEST(BuildQemuArgvTest, NoVirtioMemDevicesWhenSizeIsZero) {

@@ -1,0 +1,311 @@
+// journal — see journal.h.
+#include "daemon/operations/journal.h"
+
+#include <fcntl.h>
+#include <glib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "qmp/qmp_json.h"
+
+namespace memhp::daemon::operations {
+namespace {
+
+using qmp::GetBool;
+using qmp::GetInt;
+using qmp::GetString;
+using qmp::GetUint;
+using qmp::JsonObjectBuilder;
+
+uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
+
+std::string Errno(const char* what, const std::string& path, int err) {
+  return std::string(what) + " " + path + ": " + std::strerror(err);
+}
+
+template <typename Enum>
+Enum ByName(const std::string& name, Enum first, Enum last, const char* (*namer)(Enum), Enum fallback) {
+  for (int v = first; v <= last; ++v) {
+    if (name == namer(static_cast<Enum>(v))) return static_cast<Enum>(v);
+  }
+  return fallback;
+}
+
+std::string BeginLine(const JournalOp& op) {
+  return qmp::ToJson(JsonObjectBuilder()
+                         .SetUint("op", op.id)
+                         .SetString("rec", "begin")
+                         .SetUint("t", op.begin_unix_ns)
+                         .SetString("kind", KindName(op.params.kind))
+                         .SetString("device", op.params.device_id)
+                         .SetString("memdev", op.params.memdev_id)
+                         .SetUint("size", op.params.size)
+                         .SetInt("node", op.params.node)
+                         .SetString("target", TargetName(op.params.target))
+                         .Build()
+                         .get());
+}
+
+std::string StepLine(uint64_t id, const JournalStep& step) {
+  return qmp::ToJson(JsonObjectBuilder()
+                         .SetUint("op", id)
+                         .SetString("rec", "step")
+                         .SetUint("t", NowUnixNs())
+                         .SetString("step", step.name)
+                         .SetString("detail", step.detail)
+                         .Build()
+                         .get());
+}
+
+std::string EndLine(const JournalOp& op) {
+  return qmp::ToJson(JsonObjectBuilder()
+                         .SetUint("op", op.id)
+                         .SetString("rec", "end")
+                         .SetUint("t", NowUnixNs())
+                         .SetString("outcome", OutcomeName(op.outcome))
+                         .SetString("detail", op.detail)
+                         .SetBool("recovered", op.recovered)
+                         .SetUint("size_reached", op.size_reached)
+                         .Build()
+                         .get());
+}
+
+}  // namespace
+
+bool JournalOp::HasStep(const std::string& name) const {
+  return std::any_of(steps.begin(), steps.end(), [&](const JournalStep& s) { return s.name == name; });
+}
+
+const char* KindName(memhp::v1::OperationKind kind) {
+  switch (kind) {
+    case memhp::v1::OPERATION_KIND_PLUG: return "plug";
+    case memhp::v1::OPERATION_KIND_UNPLUG: return "unplug";
+    case memhp::v1::OPERATION_KIND_RESIZE: return "resize";
+    default: return "unspecified";
+  }
+}
+
+const char* OutcomeName(memhp::v1::OperationOutcome outcome) {
+  switch (outcome) {
+    case memhp::v1::OPERATION_OUTCOME_DONE: return "done";
+    case memhp::v1::OPERATION_OUTCOME_REFUSED: return "refused";
+    case memhp::v1::OPERATION_OUTCOME_PARTIAL: return "partial";
+    case memhp::v1::OPERATION_OUTCOME_TIMED_OUT: return "timed_out";
+    case memhp::v1::OPERATION_OUTCOME_FAILED: return "failed";
+    default: return "unspecified";
+  }
+}
+
+const char* TargetName(memhp::v1::OnlineTarget target) {
+  switch (target) {
+    case memhp::v1::ONLINE_TARGET_DEFAULT: return "default";
+    case memhp::v1::ONLINE_TARGET_KERNEL: return "kernel";
+    case memhp::v1::ONLINE_TARGET_MOVABLE: return "movable";
+    default: return "policy";
+  }
+}
+
+Journal::Journal(std::string path, JournalLimits limits) : path_(std::move(path)), limits_(limits) {}
+
+Journal::~Journal() {
+  if (fd_ >= 0) close(fd_);
+}
+
+JournalOp* Journal::Find(uint64_t id) {
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+    if (it->id == id) return &*it;
+  }
+  return nullptr;
+}
+
+void Journal::Apply(const std::string& line) {
+  qmp::ParseResult<qmp::JsonNodePtr> parsed = qmp::ParseJson(line);
+  JsonObject* object = parsed ? qmp::AsObject(parsed.value->get()) : nullptr;
+  const auto id = object ? GetUint(object, "op") : std::nullopt;
+  const auto rec = object ? GetString(object, "rec") : std::nullopt;
+  if (!id || !rec || *id == 0) {
+    ++skipped_;
+    return;
+  }
+  ++records_;
+  next_id_ = std::max(next_id_, *id + 1);
+  if (*rec == "begin") {
+    JournalOp op;
+    op.id = *id;
+    op.begin_unix_ns = GetUint(object, "t").value_or(0);
+    op.params.kind = ByName(GetString(object, "kind").value_or(""), memhp::v1::OPERATION_KIND_UNSPECIFIED,
+                            memhp::v1::OPERATION_KIND_RESIZE, KindName, memhp::v1::OPERATION_KIND_UNSPECIFIED);
+    op.params.device_id = GetString(object, "device").value_or("");
+    op.params.memdev_id = GetString(object, "memdev").value_or("");
+    op.params.size = GetUint(object, "size").value_or(0);
+    op.params.node = static_cast<int32_t>(GetInt(object, "node").value_or(-1));
+    op.params.target = ByName(GetString(object, "target").value_or(""), memhp::v1::ONLINE_TARGET_UNSPECIFIED,
+                              memhp::v1::ONLINE_TARGET_MOVABLE, TargetName, memhp::v1::ONLINE_TARGET_UNSPECIFIED);
+    ops_.push_back(std::move(op));
+    Trim();
+    return;
+  }
+  JournalOp* op = Find(*id);
+  if (op == nullptr) return;  // its begin was compacted away or torn: nothing to attach to
+  if (*rec == "step") {
+    if (op->steps.size() < kMaxStepsPerOp) {
+      op->steps.push_back({GetString(object, "step").value_or(""), GetString(object, "detail").value_or("")});
+    }
+  } else if (*rec == "end") {
+    op->ended = true;
+    op->outcome = ByName(GetString(object, "outcome").value_or(""), memhp::v1::OPERATION_OUTCOME_UNSPECIFIED,
+                         memhp::v1::OPERATION_OUTCOME_FAILED, OutcomeName, memhp::v1::OPERATION_OUTCOME_UNSPECIFIED);
+    op->detail = GetString(object, "detail").value_or("");
+    op->recovered = GetBool(object, "recovered").value_or(false);
+    op->size_reached = GetUint(object, "size_reached").value_or(0);
+    Trim();
+  }
+}
+
+// Memory holds the unfinished operations and the last keep_finished finished ones.
+void Journal::Trim() {
+  size_t finished = 0;
+  for (const auto& op : ops_) finished += op.ended ? 1 : 0;
+  while (finished > limits_.keep_finished) {
+    auto it = std::find_if(ops_.begin(), ops_.end(), [](const JournalOp& op) { return op.ended; });
+    if (it == ops_.end()) break;
+    ops_.erase(it);
+    --finished;
+  }
+}
+
+std::string Journal::Open() {
+  if (fd_ >= 0) return "";
+  std::string content;
+  {
+    std::ifstream in(path_, std::ios::binary);
+    if (in) {
+      std::ostringstream buffer;
+      buffer << in.rdbuf();
+      content = buffer.str();
+    }
+  }
+  size_t start = 0;
+  size_t complete = 0;  // bytes up to the last newline
+  while (start < content.size()) {
+    const size_t end = content.find('\n', start);
+    if (end == std::string::npos) break;
+    if (end > start) Apply(content.substr(start, end - start));
+    start = end + 1;
+    complete = start;
+  }
+  const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("open", path_, errno);
+  if (complete < content.size()) {
+    // A torn last line: memhpd died inside a write. Cut it so the next record starts cleanly.
+    torn_tail_ = true;
+    if (ftruncate(fd, static_cast<off_t>(complete)) != 0) {
+      const int err = errno;
+      close(fd);
+      return Errno("truncate", path_, err);
+    }
+  }
+  fd_ = fd;
+  return CompactIfNeeded();
+}
+
+std::string Journal::Append(const std::string& json_line) {
+  if (fd_ < 0) return "journal " + path_ + " is not open";
+  const std::string line = json_line + "\n";
+  size_t written = 0;
+  while (written < line.size()) {
+    const ssize_t n = write(fd_, line.data() + written, line.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write", path_, errno);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (fdatasync(fd_) != 0) return Errno("fdatasync", path_, errno);
+  ++records_;
+  return CompactIfNeeded();
+}
+
+std::string Journal::CompactIfNeeded() {
+  if (records_ <= limits_.max_records) return "";
+  Trim();
+  const std::string temp = path_ + ".tmp";
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("open", temp, errno);
+  std::string text;
+  size_t records = 0;
+  for (const auto& op : ops_) {
+    text += BeginLine(op) + "\n";
+    ++records;
+    for (const auto& step : op.steps) {
+      text += StepLine(op.id, step) + "\n";
+      ++records;
+    }
+    if (op.ended) {
+      text += EndLine(op) + "\n";
+      ++records;
+    }
+  }
+  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  const int err = errno;
+  close(fd);
+  if (!ok) {
+    unlink(temp.c_str());
+    return Errno("write", temp, err);
+  }
+  if (rename(temp.c_str(), path_.c_str()) != 0) return Errno("rename", temp, errno);
+  const int new_fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (new_fd < 0) return Errno("open", path_, errno);
+  close(fd_);
+  fd_ = new_fd;
+  records_ = records;
+  return "";
+}
+
+std::string Journal::Begin(const JournalParams& params, uint64_t* id) {
+  JournalOp op;
+  op.id = next_id_++;
+  op.begin_unix_ns = NowUnixNs();
+  op.params = params;
+  *id = op.id;
+  const std::string line = BeginLine(op);
+  ops_.push_back(std::move(op));
+  return Append(line);
+}
+
+std::string Journal::Step(uint64_t id, const std::string& name, const std::string& detail) {
+  JournalOp* op = Find(id);
+  if (op == nullptr) return "journal: no operation " + std::to_string(id);
+  JournalStep step{name, detail};
+  if (op->steps.size() < kMaxStepsPerOp) op->steps.push_back(step);
+  return Append(StepLine(id, step));
+}
+
+std::string Journal::End(uint64_t id, memhp::v1::OperationOutcome outcome, const std::string& detail,
+                         bool recovered, uint64_t size_reached) {
+  JournalOp* op = Find(id);
+  if (op == nullptr) return "journal: no operation " + std::to_string(id);
+  op->ended = true;
+  op->outcome = outcome;
+  op->detail = detail;
+  op->recovered = recovered;
+  op->size_reached = size_reached;
+  const std::string line = EndLine(*op);
+  Trim();
+  return Append(line);
+}
+
+std::vector<JournalOp> Journal::Unfinished() const {
+  std::vector<JournalOp> out;
+  for (const auto& op : ops_) {
+    if (!op.ended) out.push_back(op);
+  }
+  return out;
+}
+
+}  // namespace memhp::daemon::operations

@@ -1,0 +1,129 @@
+// online_waiter — see online_waiter.h.
+#include "daemon/operations/online_waiter.h"
+
+#include <glib.h>
+
+namespace memhp::daemon::operations {
+
+OnlineWaiter::OnlineWaiter(OnlineWaitHooks hooks, OnlineWaitOptions options, std::function<void(OnlineWaitEnd)> done)
+    : hooks_(std::move(hooks)), options_(std::move(options)), done_(std::move(done)) {}
+
+void OnlineWaiter::Start() {
+  const gint64 now = g_get_monotonic_time();
+  deadline_us_ = now + options_.timeout.count() * 1000;
+  last_change_us_ = now;
+  Check();
+}
+
+void OnlineWaiter::OnAgentEvent(const memhp::v1::AgentEvent& event) {
+  if (ended_ || !event.has_memory()) return;
+  const auto& m = event.memory();
+  const uint64_t first = options_.range.first_block();
+  if (m.block() < first || m.block() >= first + options_.range.block_count()) return;
+  if (m.kind() == memhp::v1::MEMORY_EVENT_KIND_CANCEL_ONLINE) {
+    cancels_[m.block()] = CancelledOnline{m.errno_value(), m.vetoed_by(), m.detail()};
+  }
+  Check();
+}
+
+void OnlineWaiter::OnAgentLost() {
+  if (ended_) return;
+  End(OnlineWaitEndReason::kAgentLost, "the agent went away while memhpd waited for the blocks");
+}
+
+void OnlineWaiter::Check() {
+  if (ended_) return;
+  if (inflight_) {
+    recheck_ = true;
+    return;
+  }
+  inflight_ = true;
+  memhp::v1::AgentRequest request;
+  request.mutable_inventory();
+  hooks_.agent(std::move(request), options_.agent_timeout, [this](AgentReply reply) { OnInventory(std::move(reply)); });
+}
+
+void OnlineWaiter::OnInventory(AgentReply reply) {
+  inflight_ = false;
+  if (ended_) return;
+  const gint64 now = g_get_monotonic_time();
+  if (reply.response && reply.response->has_inventory()) {
+    BlockProgress p = EvaluateBlocks(options_.range, reply.response->inventory(), cancels_, options_.device_id);
+    if (p.present != last_.present || p.online != last_.online || p.failed != last_.failed) last_change_us_ = now;
+    last_ = std::move(p);
+    hooks_.progress(last_.online_bytes, options_.range.block_count() * options_.range.block_size);
+    if (last_.all_settled) {
+      End(OnlineWaitEndReason::kSettled, "");
+      return;
+    }
+    if (last_.all_present && now - last_change_us_ >= options_.settle.count() * 1000) {
+      if (options_.target != memhp::v1::ONLINE_TARGET_UNSPECIFIED && !online_asked_) {
+        AskOnline();
+        return;
+      }
+      End(OnlineWaitEndReason::kLeftOffline,
+          std::to_string(last_.offline) + " block(s) left offline by the agent's policy");
+      return;
+    }
+  } else if (reply.error_code == memhp::v1::ERROR_CODE_UNAVAILABLE && !reply.response) {
+    End(OnlineWaitEndReason::kAgentLost, "agent: " + reply.error);
+    return;
+  }
+  if (now >= deadline_us_) {
+    End(OnlineWaitEndReason::kTimedOut, "");
+    return;
+  }
+  if (recheck_) {
+    recheck_ = false;
+    Check();
+    return;
+  }
+  Schedule();
+}
+
+// The policy left blocks offline but the host asked for a zone: online the range into it.
+void OnlineWaiter::AskOnline() {
+  online_asked_ = true;
+  inflight_ = true;
+  memhp::v1::AgentRequest request;
+  auto* online = request.mutable_online();
+  online->mutable_selection()->mutable_range()->set_start(options_.range.first_block() * options_.range.block_size);
+  online->mutable_selection()->mutable_range()->set_size(options_.range.block_count() * options_.range.block_size);
+  online->set_target(options_.target);
+  hooks_.agent(std::move(request), options_.timeout, [this](AgentReply reply) {
+    inflight_ = false;
+    if (ended_) return;
+    if (reply.response && reply.response->has_block_op()) {
+      for (const auto& b : reply.response->block_op().blocks()) {
+        const bool failed = b.outcome() == memhp::v1::BLOCK_OUTCOME_FAILED ||
+                            b.outcome() == memhp::v1::BLOCK_OUTCOME_VETOED ||
+                            b.outcome() == memhp::v1::BLOCK_OUTCOME_TIMED_OUT;
+        const uint64_t first = options_.range.first_block();
+        if (failed && b.block() >= first && b.block() < first + options_.range.block_count()) {
+          cancels_[b.block()] = CancelledOnline{b.errno_value(), b.vetoed_by(), b.detail()};
+        }
+      }
+    }
+    last_change_us_ = g_get_monotonic_time();
+    Check();
+  });
+}
+
+void OnlineWaiter::Schedule() {
+  if (timer_pending_ || ended_) return;
+  timer_pending_ = true;
+  hooks_.after(options_.poll, [this] {
+    timer_pending_ = false;
+    Check();
+  });
+}
+
+void OnlineWaiter::End(OnlineWaitEndReason reason, std::string detail) {
+  if (ended_) return;
+  ended_ = true;
+  OnlineWaitEnd end{reason, last_, std::move(detail)};
+  auto done = std::move(done_);
+  done(std::move(end));
+}
+
+}  // namespace memhp::daemon::operations

@@ -1,0 +1,83 @@
+// online_waiter — waits until every block of a newly plugged range is online or failed.
+//
+// The agent onlines new blocks by its policy (or the DeviceMap's target) as they appear; memhpd
+// watches its memory events (BLOCK_ADDED, ONLINE, CANCEL_ONLINE) and confirms each change with
+// an inventory request (the events say something happened; the inventory says where things
+// are). A poll tick covers a lost or coalesced event. When every block is present but some stay
+// offline for a settle period, the agent's policy left them so (e.g. "manual"): if the host
+// asked for a zone, the waiter asks the agent to online the range into it once; otherwise the
+// blocks are reported LEFT_OFFLINE. One inventory request in flight at a time; state bounded by
+// the range's block count.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "daemon/agent_channel.h"
+#include "daemon/operations/block_progress.h"
+#include "memhp/v1/agent.pb.h"
+
+namespace memhp::daemon::operations {
+
+struct OnlineWaitOptions {
+  BlockRange range;
+  std::string device_id;
+  memhp::v1::OnlineTarget target = memhp::v1::ONLINE_TARGET_UNSPECIFIED;
+  std::chrono::milliseconds timeout{60000};
+  std::chrono::milliseconds poll{500};
+  std::chrono::milliseconds settle{2000};
+  std::chrono::milliseconds agent_timeout{5000};
+};
+
+enum class OnlineWaitEndReason {
+  kSettled,       // every block online or failed
+  kLeftOffline,   // every block present; some stay offline (the policy's choice)
+  kTimedOut,      // the deadline passed first
+  kAgentLost,     // the agent went away
+};
+
+struct OnlineWaitEnd {
+  OnlineWaitEndReason reason = OnlineWaitEndReason::kSettled;
+  BlockProgress progress;
+  std::string detail;
+};
+
+// How the waiter reaches the world; the operation binds these weakly to itself.
+struct OnlineWaitHooks {
+  std::function<void(memhp::v1::AgentRequest, std::chrono::milliseconds, std::function<void(AgentReply)>)> agent;
+  std::function<void(std::chrono::milliseconds, std::function<void()>)> after;
+  std::function<void(uint64_t done_bytes, uint64_t total_bytes)> progress;
+};
+
+class OnlineWaiter {
+ public:
+  OnlineWaiter(OnlineWaitHooks hooks, OnlineWaitOptions options, std::function<void(OnlineWaitEnd)> done);
+
+  void Start();
+  void OnAgentEvent(const memhp::v1::AgentEvent& event);
+  void OnAgentLost();
+
+ private:
+  void Check();
+  void OnInventory(AgentReply reply);
+  void AskOnline();
+  void Schedule();
+  void End(OnlineWaitEndReason reason, std::string detail);
+
+  OnlineWaitHooks hooks_;
+  OnlineWaitOptions options_;
+  std::function<void(OnlineWaitEnd)> done_;
+  std::map<uint32_t, CancelledOnline> cancels_;
+  BlockProgress last_;
+  gint64 deadline_us_ = 0;
+  gint64 last_change_us_ = 0;
+  bool inflight_ = false;
+  bool recheck_ = false;
+  bool timer_pending_ = false;
+  bool online_asked_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace memhp::daemon::operations

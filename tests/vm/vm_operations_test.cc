@@ -1,0 +1,276 @@
+// memhp vm suite — memhpd's operations end to end (issue 4): memhpctl plug / unplug / resize
+// against a booted guest with the agent. A DIMM plugged into node 1 ends DONE with every block
+// online (zone and node per block); its unplug ends DONE with the device and its backend gone;
+// an unplug the guest refuses (the kernel's memory-notifier-error-inject on MEM_GOING_OFFLINE)
+// ends REFUSED with the block and errno, the blocks online and the DIMM present; virtio-mem
+// grows and shrinks; and a memhpd killed right after device_add is journaled finishes the
+// operation "recovered" when `memhpctl attach` starts a new one.
+//
+// One VM for the suite; the tests run in declaration order and each leaves the VM as it found
+// it (no DIMM plugged, vmem1 at its size). The durations the operations report are printed
+// (RecordProperty and stdout) as figures, never asserted.
+#include <glib.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "memhpctl_runner.h"
+#include "shared_vm.h"
+
+namespace memhp::vmtest {
+namespace {
+
+constexpr int64_t kMiB = 1ll << 20;
+constexpr int64_t kBlock = 128 * kMiB;
+
+class Operations : public SharedVmTest<Operations> {
+ public:
+  static constexpr char kVm[] = "ops";
+
+ protected:
+  static std::string Dir() { return vm_->Dir(); }
+
+  // Runs an operation verb with --json; the OperationResult, with the exit code checked.
+  static Json Op(std::vector<std::string> args, int expected_exit) {
+    args.insert(args.begin(), "--json");
+    CliRun run = Ctl(args);
+    EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
+    return Json(run.out);
+  }
+
+  static void Figure(const std::string& name, const Json& op) {
+    const double seconds = static_cast<double>(op.Int("duration_us")) / 1e6;
+    std::printf("[figure] %s: %s in %.2f s (", name.c_str(), op.String("outcome").c_str(), seconds);
+    for (size_t i = 0; i < op.Length("steps"); ++i) {
+      const std::string p = "steps." + std::to_string(i);
+      std::printf("%s%s %.2f s", i ? ", " : "", op.String(p + ".name").c_str(),
+                  static_cast<double>(op.Int(p + ".duration_us")) / 1e6);
+    }
+    std::printf(")\n");
+    ::testing::Test::RecordProperty(name + "_us", std::to_string(op.Int("duration_us")));
+  }
+
+  static bool DevicePresent(const std::string& id) {
+    Json status(Ctl({"--json", "status"}).out);
+    for (size_t d = 0; d < status.Length("devices"); ++d) {
+      if (status.String("devices." + std::to_string(d) + ".id") == id) return true;
+    }
+    return false;
+  }
+  static int64_t DeviceSize(const std::string& id) {
+    Json status(Ctl({"--json", "status"}).out);
+    for (size_t d = 0; d < status.Length("devices"); ++d) {
+      const std::string p = "devices." + std::to_string(d);
+      if (status.String(p + ".id") == id) return status.Int(p + ".size");
+    }
+    return -1;
+  }
+  static bool BackendPresent(const std::string& id) {
+    CliRun objects = Ctl({"qmp", "qom-list", R"({"path":"/objects"})"});
+    return objects.out.find("\"" + id + "\"") != std::string::npos;
+  }
+  static std::string BlockState(int64_t block) {
+    return Guest("cat /sys/devices/system/memory/memory" + std::to_string(block) + "/state");
+  }
+  static std::string Journal() {
+    std::ifstream in(Dir() + "/journal.jsonl");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+};
+
+TEST_F(Operations, PlugIntoNode1IsDoneWithEveryBlockOnline) {
+  Json op = Op({"plug", "--size", "256M", "--node", "1", "--id", "dimm1"}, 0);
+  Figure("plug_256M_dimm", op);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE");
+  EXPECT_TRUE(op.Bool("guest_side_known"));
+  EXPECT_EQ(op.Int("size_reached"), 256 * kMiB);
+  const int64_t address = op.Int("address");
+  ASSERT_GT(address, 0);
+  ASSERT_EQ(op.Length("blocks"), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string p = "blocks." + std::to_string(i);
+    EXPECT_EQ(op.Int(p + ".block"), address / kBlock + static_cast<int64_t>(i));
+    EXPECT_EQ(op.String(p + ".outcome"), "BLOCK_OUTCOME_DONE");
+    EXPECT_EQ(op.Int(p + ".node"), 1);
+    EXPECT_NE(op.String(p + ".zone"), "ZONE_UNSPECIFIED");
+    EXPECT_EQ(op.String(p + ".device_id"), "dimm1");
+    // The guest agrees (sysfs through the console, not the agent).
+    EXPECT_NE(BlockState(op.Int(p + ".block")).find("online"), std::string::npos);
+  }
+  EXPECT_TRUE(DevicePresent("dimm1"));
+}
+
+TEST_F(Operations, UnplugIsDoneAndLeavesNoDeviceNorBackend) {
+  ASSERT_TRUE(DevicePresent("dimm1")) << "needs the DIMM of the first test";
+  Json op = Op({"unplug", "dimm1"}, 0);
+  Figure("unplug_256M_dimm", op);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
+  EXPECT_FALSE(DevicePresent("dimm1"));
+  EXPECT_FALSE(BackendPresent("mem-dimm1"));
+}
+
+TEST_F(Operations, UnplugRefusedInTheGuestChangesNothing) {
+  Json plugged = Op({"plug", "--size", "256M", "--node", "1", "--id", "dimm2"}, 0);
+  ASSERT_EQ(plugged.String("outcome"), "OPERATION_OUTCOME_DONE");
+  const int64_t first = plugged.Int("address") / kBlock;
+
+  const std::string inject = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error";
+  ASSERT_NE(Guest("echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
+  Json op = Op({"unplug", "dimm2", "--block-timeout", "5000"}, 1);
+  const std::string cleared = Guest("echo 0 > " + inject + " && cat " + inject);
+  EXPECT_NE(cleared.find("\n0"), std::string::npos) << "the injection was not cleared: " << cleared;
+  Figure("unplug_refused", op);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_REFUSED");
+  EXPECT_NE(op.String("detail").find("block " + std::to_string(first)), std::string::npos) << op.String("detail");
+  bool ebusy = false;
+  for (size_t i = 0; i < op.Length("blocks"); ++i) {
+    ebusy |= op.Int("blocks." + std::to_string(i) + ".errno_value") == 16;
+  }
+  EXPECT_TRUE(ebusy) << "no block reports the injected EBUSY";
+  EXPECT_TRUE(DevicePresent("dimm2"));
+  EXPECT_TRUE(BackendPresent("mem-dimm2"));
+  EXPECT_NE(BlockState(first).find("online"), std::string::npos);
+  EXPECT_NE(BlockState(first + 1).find("online"), std::string::npos);
+
+  // Without the injection the same unplug goes through.
+  Json again = Op({"unplug", "dimm2"}, 0);
+  EXPECT_EQ(again.String("outcome"), "OPERATION_OUTCOME_DONE") << again.String("detail");
+  EXPECT_FALSE(DevicePresent("dimm2"));
+}
+
+TEST_F(Operations, VirtioMemGrowsAndShrinks) {
+  const int64_t before = DeviceSize("vmem1");
+  ASSERT_GE(before, 0) << "the default VM has vmem1 on node 1";
+  Json grow = Op({"resize", "vmem1", "--size", std::to_string((before + 512 * kMiB) / kMiB) + "M"}, 0);
+  Figure("resize_grow_512M_virtio_mem", grow);
+  EXPECT_EQ(grow.String("outcome"), "OPERATION_OUTCOME_DONE") << grow.String("detail");
+  EXPECT_EQ(grow.Int("size_reached"), before + 512 * kMiB);
+  EXPECT_EQ(DeviceSize("vmem1"), before + 512 * kMiB);
+  size_t online = 0;
+  for (size_t i = 0; i < grow.Length("blocks"); ++i) {
+    online += grow.String("blocks." + std::to_string(i) + ".outcome") == "BLOCK_OUTCOME_DONE";
+  }
+  EXPECT_EQ(online, static_cast<size_t>((before + 512 * kMiB) / kBlock)) << "every block of the grown range online";
+
+  Json shrink = Op({"resize", "vmem1", "--size", std::to_string(before / kMiB) + "M", "--offline-first"}, 0);
+  Figure("resize_shrink_512M_virtio_mem", shrink);
+  EXPECT_EQ(shrink.String("outcome"), "OPERATION_OUTCOME_DONE") << shrink.String("detail");
+  EXPECT_EQ(DeviceSize("vmem1"), before);
+}
+
+// The zone asked at plug wins over an agent policy that would leave the blocks offline: either
+// the agent honours the DeviceMap's target itself, or memhpd asks it to online the range into
+// the zone once the blocks settle offline (online_waiter.h).
+TEST_F(Operations, PlugWithAZoneEndsInThatZoneUnderTheManualPolicy) {
+  Json policy(Ctl({"--json", "policy"}).out);
+  const std::string original = policy.String("policy");
+  ASSERT_FALSE(original.empty()) << "the agent does not report its policy";
+  ASSERT_EQ(Ctl({"policy", "--set", "manual"}).exit_code, 0);
+  Json op = Op({"plug", "--size", "128M", "--node", "0", "--id", "dimm3", "--zone", "movable"}, 0);
+  EXPECT_EQ(Ctl({"policy", "--set", original}).exit_code, 0);
+  Figure("plug_128M_dimm_zone_movable_manual_policy", op);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
+  ASSERT_EQ(op.Length("blocks"), 1u);
+  EXPECT_EQ(op.String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE");
+  EXPECT_EQ(op.String("blocks.0.zone"), "ZONE_MOVABLE");
+  EXPECT_EQ(op.Int("blocks.0.node"), 0);
+  Json unplug = Op({"unplug", "dimm3"}, 0);
+  EXPECT_EQ(unplug.String("outcome"), "OPERATION_OUTCOME_DONE") << unplug.String("detail");
+}
+
+TEST_F(Operations, BadRequestsAreRefusedWithAClearMessage) {
+  CliRun odd = Ctl({"--json", "plug", "--size", "100M", "--node", "1"});
+  EXPECT_EQ(odd.exit_code, 1) << odd.out << odd.err;
+  EXPECT_NE(odd.out.find("not a multiple of the guest block size 128 MiB"), std::string::npos) << odd.out;
+  CliRun node = Ctl({"--json", "plug", "--size", "128M", "--node", "9"});
+  EXPECT_EQ(node.exit_code, 1);
+  EXPECT_NE(node.out.find("node 9 does not exist"), std::string::npos) << node.out;
+  CliRun vmem = Ctl({"--json", "unplug", "vmem1"});
+  EXPECT_EQ(vmem.exit_code, 1);
+  EXPECT_NE(vmem.out.find("use resize"), std::string::npos) << vmem.out;
+}
+
+// memhpd is killed (SIGKILL) right after it journaled device-added: the DIMM is in QEMU, the
+// journal has begin and the steps but no end. `memhpctl attach` starts a new memhpd, whose
+// reconcile turn ends the operation DONE, recovered, from QEMU's state.
+TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
+  const std::string memhpd_pidfile = Dir() + "/memhpd.pid";
+  auto read_pid = [&] {
+    std::ifstream in(memhpd_pidfile);
+    long pid = 0;
+    in >> pid;
+    return pid;
+  };
+  // Restart memhpd with the test-only pause after the device-added step.
+  long pid = read_pid();
+  ASSERT_GT(pid, 0);
+  kill(static_cast<pid_t>(pid), SIGKILL);
+  for (int i = 0; i < 50 && PidAlive(pid); ++i) g_usleep(100 * 1000);
+  const std::vector<std::string> attach = {"attach", "--qmp", Dir() + "/qmp.sock", "--agent", Dir() + "/agent.sock"};
+  g_setenv("MEMHP_TEST_PAUSE_AFTER", "device-added", TRUE);
+  CliRun paused_attach = Ctl(attach);
+  g_unsetenv("MEMHP_TEST_PAUSE_AFTER");
+  ASSERT_EQ(paused_attach.exit_code, 0) << paused_attach.out << paused_attach.err;
+  pid = read_pid();
+
+  // The plug, from a client in the background (it never gets an answer from this memhpd).
+  const char* binary = g_getenv("MEMHPCTL");
+  std::vector<std::string> argv = {binary ? binary : "memhpctl", "--state-root", vm_->root(), "--vm", vm_->name(),
+                                   "plug", "--size", "128M", "--node", "0", "--id", "dimm9"};
+  std::vector<char*> c_argv;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  GPid client = 0;
+  ASSERT_TRUE(g_spawn_async(nullptr, c_argv.data(), nullptr,
+                            static_cast<GSpawnFlags>(G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                                     G_SPAWN_STDERR_TO_DEV_NULL),
+                            nullptr, nullptr, &client, nullptr));
+  bool journaled = false;
+  for (int i = 0; i < 200 && !journaled; ++i) {
+    g_usleep(100 * 1000);
+    journaled = Journal().find("\"step\":\"device-added\",\"detail\":\"dimm9\"") != std::string::npos;
+  }
+  kill(static_cast<pid_t>(pid), SIGKILL);
+  kill(client, SIGKILL);
+  waitpid(client, nullptr, 0);
+  ASSERT_TRUE(journaled) << Journal();
+  for (int i = 0; i < 50 && PidAlive(pid); ++i) g_usleep(100 * 1000);
+
+  CliRun reattach = Ctl(attach);
+  ASSERT_EQ(reattach.exit_code, 0) << reattach.out << reattach.err;
+  // The reconcile turn runs before any other operation; a read-only status does not wait for
+  // it, so poll the journal for the end record.
+  bool recovered = false;
+  for (int i = 0; i < 100 && !recovered; ++i) {
+    const std::string j = Journal();
+    recovered = j.find("\"outcome\":\"done\",\"detail\":\"recovered after a memhpd restart: dimm9 is plugged") !=
+                std::string::npos;
+    if (!recovered) g_usleep(100 * 1000);
+  }
+  EXPECT_TRUE(recovered) << Journal();
+  EXPECT_NE(Journal().find("\"recovered\":true"), std::string::npos);
+  EXPECT_TRUE(DevicePresent("dimm9"));
+  std::printf("[figure] memhpd restart + reconcile: the plug of dimm9 ended recovered\n");
+
+  // Leave the VM as found: the recovered DIMM unplugs like any other, once the new memhpd has
+  // the agent again (its hello after the reconnect).
+  bool agent = false;
+  for (int i = 0; i < 80 && !agent; ++i) {
+    agent = Json(Ctl({"--json", "status"}).out).Bool("agent.connected");
+    if (!agent) g_usleep(250 * 1000);
+  }
+  ASSERT_TRUE(agent) << "the agent did not reconnect to the new memhpd";
+  Json unplug = Op({"unplug", "dimm9"}, 0);
+  EXPECT_EQ(unplug.String("outcome"), "OPERATION_OUTCOME_DONE") << unplug.String("detail");
+}
+
+}  // namespace
+}  // namespace memhp::vmtest

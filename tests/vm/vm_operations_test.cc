@@ -4,7 +4,9 @@
 // an unplug the guest refuses (the kernel's memory-notifier-error-inject on MEM_GOING_OFFLINE)
 // ends REFUSED with the block and errno, the blocks online and the DIMM present; virtio-mem
 // grows and shrinks; and a memhpd killed right after device_add is journaled finishes the
-// operation "recovered" when `memhpctl attach` starts a new one.
+// operation "recovered" when `memhpctl attach` starts a new one; a virtio-mem shrink the
+// guest cannot carry out (its memory full, nowhere to migrate to) ends PARTIAL with the size
+// reached.
 //
 // One VM for the suite; the tests run in declaration order and each leaves the VM as it found
 // it (no DIMM plugged, vmem1 at its size). The durations the operations report are printed
@@ -15,6 +17,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -270,6 +273,98 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
   ASSERT_TRUE(agent) << "the agent did not reconnect to the new memhpd";
   Json unplug = Op({"unplug", "dimm9"}, 0);
   EXPECT_EQ(unplug.String("outcome"), "OPERATION_OUTCOME_DONE") << unplug.String("detail");
+}
+
+// A virtio-mem shrink the guest cannot carry out ends PARTIAL with the size it reached. Linux's
+// virtio-mem driver unplugs its own memory, outside the agent's notifier chain: in sub-block mode
+// (2 MiB device blocks in 128 MiB memory blocks) it takes each sub-block with alloc_contig_range
+// (drivers/virtio/virtio_mem.c, virtio_mem_fake_offline), which must migrate the pages in use
+// to free memory elsewhere. A workload holding all but a small margin of the guest's memory
+// leaves none: the migration target allocation fails (dmesg: "page allocation failure ...
+// alloc_migration_target ... virtio_mem_sbm_unplug_sb_online"; it is __GFP_RETRY_MAYFAIL, so no
+// OOM kill) and the driver backs off and retries, the device's size unchanged. memhpd sees no
+// change for resize_settle (10 s) and ends PARTIAL well before --timeout, requested-size left
+// set (resize_operation.cc). With the workload gone the same resize is DONE.
+// Last in the file: it fills the guest's memory; it leaves vmem1 at its size.
+TEST_F(Operations, VirtioMemShrinkTheGuestCannotCompleteReportsTheSizeReached) {
+  // The guest's MemAvailable in KiB, -1 when the console did not answer. The command line
+  // echoed back has no "MemAvailable:" (with the colon); kernel messages may interleave.
+  auto available_kib = [] {
+    const std::string out = Guest("grep MemAvailable /proc/meminfo");
+    const size_t at = out.find("MemAvailable:");
+    return at == std::string::npos ? -1ll : std::atoll(out.c_str() + at + 13);
+  };
+  auto mib = [](int64_t bytes) { return std::to_string(bytes / kMiB) + "M"; };
+
+  const int64_t before = DeviceSize("vmem1");
+  ASSERT_GE(before, 0) << "the default VM has vmem1 on node 1";
+  const int64_t grown = before + 512 * kMiB;
+  Json grow = Op({"resize", "vmem1", "--size", mib(grown)}, 0);
+  ASSERT_EQ(grow.String("outcome"), "OPERATION_OUTCOME_DONE") << grow.String("detail");
+
+  const int64_t available = available_kib();
+  ASSERT_GT(available, 512 * 1024) << "the grown guest should have over 512 MiB available";
+  // All but 48 MiB: the guest has no swap, so the first touch must stay clear of the OOM
+  // killer, and the agent and the console's shell still allocate.
+  const int64_t fill_mib = available / 1024 - 48;
+  const std::string started =
+      Guest("memhp-touch --mib " + std::to_string(fill_mib) + " --seconds 900 >/tmp/fill.out 2>&1 & echo \"fill\"\"pid\" $!");
+  const size_t at = started.find("fillpid ");
+  ASSERT_NE(at, std::string::npos) << started;
+  const long fill_pid = std::atol(started.c_str() + at + 8);
+  ASSERT_GT(fill_pid, 0) << started;
+  // Whatever happens below, the workload does not outlive the test.
+  struct StopFill {
+    long pid;
+    ~StopFill() {
+      if (pid > 0) (void)Guest("kill -9 " + std::to_string(pid) + " 2>/dev/null");
+    }
+  } stop_fill{fill_pid};
+  bool filled = false;
+  for (int i = 0; i < 120 && !filled; ++i) {
+    const int64_t now = available_kib();
+    filled = now >= 0 && now < 96 * 1024;
+    if (!filled) g_usleep(1000 * 1000);
+  }
+  ASSERT_TRUE(filled) << "memhp-touch did not fill the guest: " << Guest("cat /tmp/fill.out; grep Mem /proc/meminfo");
+
+  Json shrink = Op({"resize", "vmem1", "--size", mib(before), "--timeout", "60"}, 3);
+  Figure("resize_shrink_blocked_virtio_mem", shrink);
+  EXPECT_EQ(shrink.String("outcome"), "OPERATION_OUTCOME_PARTIAL") << shrink.String("detail");
+  EXPECT_NE(shrink.String("detail").find("size stopped at"), std::string::npos) << shrink.String("detail");
+  const int64_t reached = shrink.Int("size_reached");
+  // At most the 48 MiB margin could have been migrated away: the shrink stopped short.
+  EXPECT_GT(reached, before);
+  EXPECT_LE(reached, grown);
+  EXPECT_EQ(DeviceSize("vmem1"), reached);
+  // requested-size stays where the resize set it: the driver may go on when memory frees up.
+  Json status(Ctl({"--json", "status"}).out);
+  int64_t requested = -1;
+  for (size_t d = 0; d < status.Length("devices"); ++d) {
+    const std::string p = "devices." + std::to_string(d);
+    if (status.String(p + ".id") == "vmem1") requested = status.Int(p + ".requested_size");
+  }
+  EXPECT_EQ(requested, before);
+  std::printf("[figure] blocked shrink of vmem1: %s reached of %s asked, from %s\n", mib(reached).c_str(),
+              mib(before).c_str(), mib(grown).c_str());
+
+  // Without the workload the same shrink goes through.
+  (void)Guest("kill -9 " + std::to_string(fill_pid));
+  stop_fill.pid = 0;
+  // Its memory is freed in exit_mm(), before it becomes a zombie. MemAvailable is no sign: the
+  // driver's own retry may already have unplugged vmem1's blocks by then.
+  const std::string proc = "/proc/" + std::to_string(fill_pid) + "/status";
+  bool gone = false;
+  for (int i = 0; i < 120 && !gone; ++i) {
+    const std::string out = Guest("grep State: " + proc + " 2>/dev/null || echo gone\"\"X");
+    gone = out.find("goneX") != std::string::npos || out.find("(zombie)") != std::string::npos;
+    if (!gone) g_usleep(1000 * 1000);
+  }
+  ASSERT_TRUE(gone) << "memhp-touch did not end: " << Guest("cat " + proc);
+  Json again = Op({"resize", "vmem1", "--size", mib(before), "--timeout", "120"}, 0);
+  Figure("resize_shrink_unblocked_virtio_mem", again);
+  EXPECT_EQ(again.String("outcome"), "OPERATION_OUTCOME_DONE") << again.String("detail");
+  EXPECT_EQ(DeviceSize("vmem1"), before);
 }
 
 }  // namespace

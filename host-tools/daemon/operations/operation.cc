@@ -1,6 +1,8 @@
 // operation — see operation.h.
 #include "daemon/operations/operation.h"
 
+#include "qmp/memory_devices.h"
+
 namespace memhp::daemon::operations {
 
 Operation::Operation(OperationEnv& env, memhp::v1::OperationKind kind, ControlReply reply)
@@ -191,6 +193,31 @@ memhp::v1::Error Operation::QmpErrorToProto(const qmp::QmpError& error) {
   e.set_message(error.message);
   e.set_errno_value(error.errno_value);
   return e;
+}
+
+void Operation::QueryDevices(std::function<void(std::vector<memhp::v1::MemoryDevice>)> done) {
+  Qmp("query-memory-devices", nullptr, [this, done = std::move(done)](qmp::Result r) {
+    if (!r.ok()) {
+      Finish(memhp::v1::OPERATION_OUTCOME_FAILED, "query-memory-devices: " + r.error().message,
+             QmpErrorToProto(r.error()));
+      return;
+    }
+    auto parsed = qmp::ParseMemoryDevices(*r.value());
+    if (!parsed) {
+      Finish(memhp::v1::OPERATION_OUTCOME_FAILED, "query-memory-devices: " + parsed.error);
+      return;
+    }
+    done(std::move(*parsed.value));
+  });
+}
+
+OnlineWaitHooks Operation::WaitHooks() {
+  return OnlineWaitHooks{
+      .agent = [this](memhp::v1::AgentRequest request, std::chrono::milliseconds timeout,
+                      std::function<void(AgentReply)> done) { Agent(std::move(request), timeout, std::move(done)); },
+      .after = [this](std::chrono::milliseconds delay, std::function<void()> fn) { After(delay, std::move(fn)); },
+      .progress = [this](uint64_t done, uint64_t total) { Progress("online", "bytes online so far", done, total); },
+  };
 }
 
 }  // namespace memhp::daemon::operations

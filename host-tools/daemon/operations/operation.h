@@ -24,6 +24,7 @@
 #include "daemon/agent_channel.h"
 #include "daemon/control_server.h"
 #include "daemon/operations/journal.h"
+#include "daemon/operations/online_waiter.h"
 #include "daemon/operations/operation_queue.h"
 #include "memhp/v1/control.pb.h"
 #include "qmp/qmp_client.h"
@@ -96,6 +97,12 @@ class Operation : public Queueable, public std::enable_shared_from_this<Operatio
              std::function<void(AgentReply)> done);
   // A one-shot timer; cancelled when the operation finishes.
   void After(std::chrono::milliseconds delay, std::function<void()> fn);
+  // query-memory-devices, parsed; a QMP error or an answer that does not parse ends the
+  // operation FAILED (naming the command), and `done` is not called.
+  void QueryDevices(std::function<void(std::vector<memhp::v1::MemoryDevice>)> done);
+  // How an OnlineWaiter reaches the agent, timers and progress through this operation (so its
+  // callbacks, too, are dropped once the operation has finished).
+  [[nodiscard]] OnlineWaitHooks WaitHooks();
 
   static memhp::v1::Error QmpErrorToProto(const qmp::QmpError& error);
   [[nodiscard]] uint64_t ElapsedUs() const;

@@ -179,14 +179,7 @@ void PlugOperation::WaitOnline() {
   options.poll = env_.timeouts.poll;
   options.agent_timeout = env_.timeouts.agent;
   waiter_ = std::make_unique<OnlineWaiter>(
-      OnlineWaitHooks{
-          .agent = [this](memhp::v1::AgentRequest req, std::chrono::milliseconds t,
-                          std::function<void(AgentReply)> cb) { Agent(std::move(req), t, std::move(cb)); },
-          .after = [this](std::chrono::milliseconds d, std::function<void()> fn) { After(d, std::move(fn)); },
-          .progress = [this](uint64_t done, uint64_t total) {
-            Progress("online", "bytes online so far", done, total);
-          },
-      },
+      WaitHooks(),
       options, [this](OnlineWaitEnd end) { OnOnlineEnd(std::move(end)); });
   waiter_->Start();
 }

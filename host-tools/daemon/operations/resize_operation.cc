@@ -32,17 +32,8 @@ void ResizeOperation::Run() {
   BeginStep("find");
   const auto whole = request_.timeout_ms() ? std::chrono::milliseconds(request_.timeout_ms()) : env_.timeouts.resize;
   deadline_us_ = g_get_monotonic_time() + whole.count() * 1000;
-  Qmp("query-memory-devices", nullptr, [this](qmp::Result r) {
-    if (!r.ok()) {
-      Finish(memhp::v1::OPERATION_OUTCOME_FAILED, "query-memory-devices: " + r.error().message, QmpErrorToProto(r.error()));
-      return;
-    }
-    auto parsed = qmp::ParseMemoryDevices(*r.value());
-    if (!parsed) {
-      Finish(memhp::v1::OPERATION_OUTCOME_FAILED, "query-memory-devices: " + parsed.error);
-      return;
-    }
-    const memhp::v1::MemoryDevice* device = FindDevice(*parsed.value, request_.device_id());
+  QueryDevices([this](std::vector<memhp::v1::MemoryDevice> devices) {
+    const memhp::v1::MemoryDevice* device = FindDevice(devices, request_.device_id());
     std::string why;
     if (device == nullptr) {
       why = "no memory device '" + request_.device_id() + "'";
@@ -231,12 +222,7 @@ void ResizeOperation::WaitOnline() {
   options.poll = env_.timeouts.poll;
   options.agent_timeout = env_.timeouts.agent;
   waiter_ = std::make_unique<OnlineWaiter>(
-      OnlineWaitHooks{
-          .agent = [this](memhp::v1::AgentRequest req, std::chrono::milliseconds t,
-                          std::function<void(AgentReply)> cb) { Agent(std::move(req), t, std::move(cb)); },
-          .after = [this](std::chrono::milliseconds d, std::function<void()> fn) { After(d, std::move(fn)); },
-          .progress = [this](uint64_t done, uint64_t total) { Progress("online", "bytes online so far", done, total); },
-      },
+      WaitHooks(),
       options, [this](OnlineWaitEnd end) {
         for (auto& b : end.progress.blocks) {
           if (static_cast<uint64_t>(result_.blocks_size()) >= kMaxBlocksPerOperation) break;

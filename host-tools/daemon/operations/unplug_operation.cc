@@ -37,17 +37,8 @@ void UnplugOperation::Run() {
            "no end within " + std::to_string(whole.count()) + " ms" +
                (waiting_for_delete_ ? ": no DEVICE_DELETED; the device is still present" : ""));
   });
-  Qmp("query-memory-devices", nullptr, [this](qmp::Result r) {
-    if (!r.ok()) {
-      Finish(memhp::v1::OPERATION_OUTCOME_FAILED, "query-memory-devices: " + r.error().message, QmpErrorToProto(r.error()));
-      return;
-    }
-    auto parsed = qmp::ParseMemoryDevices(*r.value());
-    if (!parsed) {
-      Finish(memhp::v1::OPERATION_OUTCOME_FAILED, "query-memory-devices: " + parsed.error);
-      return;
-    }
-    const memhp::v1::MemoryDevice* device = FindDevice(*parsed.value, request_.device_id());
+  QueryDevices([this](std::vector<memhp::v1::MemoryDevice> devices) {
+    const memhp::v1::MemoryDevice* device = FindDevice(devices, request_.device_id());
     if (device == nullptr) {
       const std::string why = "no memory device '" + request_.device_id() + "'";
       EndStep(false, why);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "memhp_config.h"
+#include "wire/unix_connect.h"
 
 namespace memhp::daemon {
 namespace {
@@ -18,22 +19,6 @@ namespace {
 constexpr uint32_t kReconnectMaxMs = 2000;
 
 uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
-
-// A non-blocking connect to a unix socket; -errno on failure.
-int ConnectUnix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    const int err = errno;
-    close(fd);
-    return -err;
-  }
-  return fd;
-}
 
 }  // namespace
 
@@ -67,7 +52,7 @@ memhp::v1::Hello AgentChannel::HostHello() const {
 }
 
 void AgentChannel::TryConnect() {
-  const int fd = ConnectUnix(socket_path_);
+  const int fd = wire::ConnectUnix(socket_path_);
   if (fd < 0) {
     std::string why = "connect " + socket_path_ + ": " + g_strerror(-fd);
     if (why != last_connect_error_) g_message("agent socket: %s (retrying)", why.c_str());

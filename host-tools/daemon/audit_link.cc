@@ -11,6 +11,7 @@
 
 #include "qmp/memory_devices.h"
 #include "qmp/qmp_json.h"
+#include "wire/unix_connect.h"
 
 namespace memhp::daemon {
 namespace {
@@ -23,21 +24,6 @@ constexpr guint kReconnectMs = 1000;
 constexpr guint kRefreshDelayMs = 100;
 constexpr auto kQmpTimeout = 10s;
 constexpr auto kPluginTimeout = 5s;
-
-int ConnectUnix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return -ENAMETOOLONG;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    const int err = errno;
-    close(fd);
-    return -err;
-  }
-  return fd;
-}
 
 uint64_t MonotonicNs() { return static_cast<uint64_t>(g_get_monotonic_time()) * 1000; }
 
@@ -64,7 +50,7 @@ AuditLink::~AuditLink() {
 void AuditLink::Start() { TryConnect(); }
 
 void AuditLink::TryConnect() {
-  const int fd = ConnectUnix(socket_path_);
+  const int fd = wire::ConnectUnix(socket_path_);
   if (fd < 0) {
     std::string why = "connect " + socket_path_ + ": " + g_strerror(-fd);
     if (why != last_connect_error_) g_message("audit plugin socket: %s (retrying)", why.c_str());

@@ -22,6 +22,7 @@
 #include "memhpctl_runner.h"
 #include "shared_vm.h"
 #include "wire/frame_codec.h"
+#include "../support/audit_client.h"
 
 namespace memhp::vmtest {
 namespace {
@@ -30,43 +31,6 @@ namespace v1 = memhp::v1;
 
 constexpr int64_t kBlock = 128ll << 20;
 constexpr int64_t kDimmSize = 256ll << 20;
-
-// A blocking client of the plugin's socket, as a test (or an operator's tool) would use it
-// beside memhpd: the socket takes several clients.
-class AuditSocket {
- public:
-  explicit AuditSocket(const std::string& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    timeval tv{10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  ~AuditSocket() { close(fd_); }
-  bool connected() const { return connected_; }
-  std::optional<v1::AuditResponse> Call(const v1::AuditRequest& request) {
-    const std::string frame = wire::EncodeMessage(request);
-    if (write(fd_, frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) return {};
-    for (;;) {
-      if (std::optional<std::string> payload = decoder_.Next()) {
-        v1::AuditResponse response;
-        if (!response.ParseFromString(*payload)) return {};
-        return response;
-      }
-      char buf[4096];
-      const ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) return {};
-      decoder_.Feed(std::string_view(buf, static_cast<size_t>(n)));
-    }
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  wire::FrameDecoder decoder_;
-};
 
 struct BlockHeat {
   int64_t start = -1;
@@ -214,7 +178,7 @@ TEST_F(Audit, OnlineRangeDeclaredUnpluggedGetsTheWorkloadsAccessesFlagged) {
   const daemon::AuditPlan plan = daemon::BuildAuditPlan(in);
   ASSERT_EQ(plan.ranges.size(), 2u) << (plan.skipped.empty() ? "" : plan.skipped[0]);
 
-  AuditSocket audit(State("audit.sock"));
+  test_support::AuditClient audit(State("audit.sock"));
   ASSERT_TRUE(audit.connected());
   v1::AuditRequest declare;
   declare.set_id(1);

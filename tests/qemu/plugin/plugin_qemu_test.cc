@@ -24,6 +24,7 @@
 #include "qmp/qmp_client.h"
 #include "qmp/qmp_sync.h"
 #include "wire/frame_codec.h"
+#include "../../support/audit_client.h"
 
 namespace memhp::qemu_test {
 namespace {
@@ -36,42 +37,6 @@ std::string PluginPath() {
   const char* path = std::getenv("MEMHP_AUDIT_PLUGIN");
   return path ? path : "";
 }
-
-// A blocking client of the audit wire.
-class AuditClient {
- public:
-  explicit AuditClient(const std::string& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    timeval tv{10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  ~AuditClient() { close(fd_); }
-  bool connected() const { return connected_; }
-  std::optional<v1::AuditResponse> Call(const v1::AuditRequest& request) {
-    const std::string frame = wire::EncodeMessage(request);
-    if (write(fd_, frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) return {};
-    for (;;) {
-      if (std::optional<std::string> payload = decoder_.Next()) {
-        v1::AuditResponse response;
-        if (!response.ParseFromString(*payload)) return {};
-        return response;
-      }
-      char buf[4096];
-      const ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) return {};
-      decoder_.Feed(std::string_view(buf, static_cast<size_t>(n)));
-    }
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  wire::FrameDecoder decoder_;
-};
 
 class PluginQemuTest : public ::testing::Test {
  protected:
@@ -176,7 +141,7 @@ TEST_F(PluginQemuTest, ControlSocketArmsAndReportsWhileTheFirmwareRuns) {
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
   ASSERT_NO_FATAL_FAILURE(Start(",socket=" + dir + "/audit.sock,report=" + dir + "/r.json"));
-  AuditClient audit(dir + "/audit.sock");
+  test_support::AuditClient audit(dir + "/audit.sock");
   ASSERT_TRUE(audit.connected());
 
   // The firmware runs disarmed first: nothing is counted.

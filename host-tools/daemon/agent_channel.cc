@@ -24,13 +24,12 @@ uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
 
 AgentChannel::AgentChannel(std::string socket_path, GMainContext* context,
                            AgentChannelListener listener)
-    : socket_path_(std::move(socket_path)), context_(context), listener_(std::move(listener)) {}
+    : socket_path_(std::move(socket_path)),
+      context_(context),
+      listener_(std::move(listener)),
+      reconnect_timer_(context, [this] { TryConnect(); }) {}
 
 AgentChannel::~AgentChannel() {
-  if (reconnect_timer_) {
-    g_source_destroy(reconnect_timer_);
-    g_source_unref(reconnect_timer_);
-  }
   for (auto& [id, pending] : pending_) {
     if (pending.timer) {
       g_source_destroy(pending.timer);
@@ -78,19 +77,8 @@ void AgentChannel::TryConnect() {
 }
 
 void AgentChannel::ScheduleReconnect() {
-  if (reconnect_timer_) return;
-  reconnect_timer_ = g_timeout_source_new(reconnect_delay_ms_);
-  g_source_set_callback(
-      reconnect_timer_,
-      [](gpointer self_ptr) -> gboolean {
-        auto* self = static_cast<AgentChannel*>(self_ptr);
-        g_source_unref(self->reconnect_timer_);
-        self->reconnect_timer_ = nullptr;
-        self->TryConnect();
-        return G_SOURCE_REMOVE;
-      },
-      this, nullptr);
-  g_source_attach(reconnect_timer_, context_);
+  if (reconnect_timer_.pending()) return;
+  reconnect_timer_.Schedule(reconnect_delay_ms_);
   reconnect_delay_ms_ = std::min(reconnect_delay_ms_ * 2, kReconnectMaxMs);
 }
 

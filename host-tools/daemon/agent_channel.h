@@ -26,6 +26,7 @@
 
 #include "memhp/v1/agent.pb.h"
 #include "wire/framed_stream.h"
+#include "daemon/retry_timer.h"
 
 namespace memhp::daemon {
 
@@ -100,7 +101,7 @@ class AgentChannel {
   GMainContext* context_;
   AgentChannelListener listener_;
   std::unique_ptr<wire::FramedStream> stream_;
-  GSource* reconnect_timer_ = nullptr;
+  RetryTimer reconnect_timer_;
   uint32_t reconnect_delay_ms_ = 100;
   uint64_t next_id_ = 1;
   uint64_t hello_request_id_ = 0;

@@ -38,10 +38,13 @@ void DestroySource(GSource*& source) {
 
 AuditLink::AuditLink(std::string socket_path, ArmPolicy arm_policy, GMainContext* context,
                      qmp::QmpClient* qmp)
-    : socket_path_(std::move(socket_path)), arm_policy_(arm_policy), context_(context), qmp_(qmp) {}
+    : socket_path_(std::move(socket_path)),
+      arm_policy_(arm_policy),
+      context_(context),
+      qmp_(qmp),
+      reconnect_timer_(context, [this] { TryConnect(); }) {}
 
 AuditLink::~AuditLink() {
-  DestroySource(reconnect_timer_);
   DestroySource(refresh_timer_);
   for (auto& [id, pending] : pending_) DestroySource(pending.timer);
   pending_.clear();
@@ -55,20 +58,7 @@ void AuditLink::TryConnect() {
     std::string why = "connect " + socket_path_ + ": " + g_strerror(-fd);
     if (why != last_connect_error_) g_message("audit plugin socket: %s (retrying)", why.c_str());
     last_connect_error_ = std::move(why);
-    if (reconnect_timer_ == nullptr) {
-      reconnect_timer_ = g_timeout_source_new(kReconnectMs);
-      g_source_set_callback(
-          reconnect_timer_,
-          [](gpointer self_ptr) -> gboolean {
-            auto* self = static_cast<AuditLink*>(self_ptr);
-            g_source_unref(self->reconnect_timer_);
-            self->reconnect_timer_ = nullptr;
-            self->TryConnect();
-            return G_SOURCE_REMOVE;
-          },
-          this, nullptr);
-      g_source_attach(reconnect_timer_, context_);
-    }
+    reconnect_timer_.Schedule(kReconnectMs);
     return;
   }
   last_connect_error_.clear();

@@ -37,6 +37,7 @@
 #include "memhp/v1/audit.pb.h"
 #include "qmp/qmp_client.h"
 #include "wire/framed_stream.h"
+#include "daemon/retry_timer.h"
 
 namespace memhp::daemon {
 
@@ -99,7 +100,7 @@ class AuditLink {
   GMainContext* context_;
   qmp::QmpClient* qmp_;
   std::unique_ptr<wire::FramedStream> stream_;
-  GSource* reconnect_timer_ = nullptr;
+  RetryTimer reconnect_timer_;
   GSource* refresh_timer_ = nullptr;
   bool refresh_running_ = false;
   bool refresh_again_ = false;

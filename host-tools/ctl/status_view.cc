@@ -293,6 +293,11 @@ std::string RenderStatusText(const memhp::v1::VmStatus& status, const memhp::v1:
   std::string out = HeaderLine(status);
   out += MemoryLine(status.qemu());
   out += AgentLine(status.agent(), summary);
+  if (status.agent().guest_violations() > 0) {
+    // memhpd's own words about what it refused; no guest text is quoted in them.
+    out += "guest: " + std::to_string(status.agent().guest_violations()) +
+           " message(s) refused for breaking the rules, last: " + status.agent().last_guest_violation() + "\n";
+  }
   out += "\n";
   AppendDevices(status, audit, out);
   if (summary.has_inventory || summary.agent_connected) {

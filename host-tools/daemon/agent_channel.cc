@@ -73,7 +73,9 @@ void AgentChannel::TryConnect() {
   hello_request_id_ = next_id_++;
   envelope.mutable_request()->set_id(hello_request_id_);
   *envelope.mutable_request()->mutable_hello() = HostHello();
-  Send(envelope);
+  // Send logged a failure; the agent's own hello (it says one whenever it opens its port)
+  // still connects us.
+  if (!Send(envelope)) hello_request_id_ = 0;
 }
 
 void AgentChannel::ScheduleReconnect() {
@@ -163,6 +165,8 @@ void AgentChannel::OnFrame(std::string payload) {
     g_warning("agent channel: dropped a malformed envelope (%zu bytes)", payload.size());
     return;
   }
+  // Unknown fields would ride along in what memhpd keeps (recent events, the inventory).
+  envelope.DiscardUnknownFields();
   last_seen_unix_ns_ = NowUnixNs();
   switch (envelope.kind_case()) {
     case memhp::v1::AgentEnvelope::kRequest: {
@@ -172,17 +176,23 @@ void AgentChannel::OnFrame(std::string payload) {
       response->set_id(request.id());
       if (request.has_hello() && request.hello().role() == memhp::v1::PEER_ROLE_AGENT &&
           request.hello().protocol() == memhp::v1::AGENT_PROTOCOL_V1) {
+        if (Status claims = CheckHello(request.hello(), limits_); !claims.ok()) {
+          response->mutable_error()->set_code(memhp::v1::ERROR_CODE_INVALID_ARGUMENT);
+          response->mutable_error()->set_message("hello refused: " + claims.error().message);
+          if (!Send(reply)) g_warning("agent channel: the hello refusal was not sent");
+          Violation(claims.error().message);
+          return;
+        }
         *response->mutable_hello() = HostHello();
-        Send(reply);
+        if (!Send(reply)) return;  // Send logged it; the agent says hello again on reconnect
         OnAgentHello(request.hello());
         return;
       }
-      response->mutable_error()->set_code(request.has_hello() ? memhp::v1::ERROR_CODE_UNSUPPORTED
-                                                              : memhp::v1::ERROR_CODE_UNSUPPORTED);
+      response->mutable_error()->set_code(memhp::v1::ERROR_CODE_UNSUPPORTED);
       response->mutable_error()->set_message(request.has_hello()
                                                  ? "hello refused: expected an agent speaking protocol 1"
                                                  : "the host serves no requests from the agent");
-      Send(reply);
+      if (!Send(reply)) g_warning("agent channel: the refusal was not sent");
       return;
     }
     case memhp::v1::AgentEnvelope::kResponse: {
@@ -191,6 +201,10 @@ void AgentChannel::OnFrame(std::string payload) {
         hello_request_id_ = 0;
         if (response.has_hello() && response.hello().role() == memhp::v1::PEER_ROLE_AGENT &&
             response.hello().protocol() == memhp::v1::AGENT_PROTOCOL_V1) {
+          if (Status claims = CheckHello(response.hello(), limits_); !claims.ok()) {
+            Violation("hello refused: " + claims.error().message);
+            return;
+          }
           OnAgentHello(response.hello());
         } else {
           g_warning("agent refused our hello: %s", response.error().message().c_str());
@@ -199,6 +213,12 @@ void AgentChannel::OnFrame(std::string payload) {
       }
       if (!pending_.count(response.id())) {
         ++stats_.dropped_replies;  // DESIGN.md: answers to unknown ids are dropped
+        return;
+      }
+      if (Status claims = CheckResponse(response, block_size(), limits_); !claims.ok()) {
+        Violation("answer refused: " + claims.error().message);
+        Finish(response.id(), AgentReply{std::nullopt, memhp::v1::ERROR_CODE_MALFORMED,
+                                         "the agent's answer broke the protocol: " + claims.error().message});
         return;
       }
       Finish(response.id(), AgentReply{response, memhp::v1::ERROR_CODE_UNSPECIFIED, ""});
@@ -211,10 +231,17 @@ void AgentChannel::OnFrame(std::string payload) {
       ack.mutable_ack()->set_seq(event.seq());
       if (event.seq() != 0 && event.seq() <= last_seq_) {
         ++stats_.duplicates;  // replayed after a reconnect, but we had it: acknowledge again
-        Send(ack);
+        if (!Send(ack)) g_warning("agent channel: ack %llu not sent", static_cast<unsigned long long>(event.seq()));
         return;
       }
       last_seq_ = event.seq();
+      if (Status claims = CheckEvent(event, block_size(), limits_); !claims.ok()) {
+        // Acknowledged all the same: the agent must not replay it forever; it is simply not
+        // believed. The next inventory the agent sends puts the host in step again.
+        if (!Send(ack)) g_warning("agent channel: ack %llu not sent", static_cast<unsigned long long>(event.seq()));
+        Violation("event " + std::to_string(event.seq()) + " refused: " + claims.error().message);
+        return;
+      }
       if (event.has_inventory_changed()) inventory_ = event.inventory_changed();
       if (event.has_gap()) {
         ++stats_.gaps;
@@ -225,9 +252,13 @@ void AgentChannel::OnFrame(std::string payload) {
       if (event.has_memory() || event.has_gap()) {
         ++stats_.memory_events;
         recent_.push_back(event);
-        if (recent_.size() > kRecentEvents) recent_.pop_front();
+        recent_bytes_ += event.ByteSizeLong();
+        while (recent_.size() > kRecentEvents || recent_bytes_ > kRecentEventBytes) {
+          recent_bytes_ -= recent_.front().ByteSizeLong();
+          recent_.pop_front();
+        }
       }
-      Send(ack);
+      if (!Send(ack)) g_warning("agent channel: ack %llu not sent", static_cast<unsigned long long>(event.seq()));
       if (listener_.on_event) listener_.on_event(event);
       return;
     }
@@ -236,6 +267,13 @@ void AgentChannel::OnFrame(std::string payload) {
       ++stats_.malformed;
       return;
   }
+}
+
+void AgentChannel::Violation(const std::string& why) {
+  ++stats_.violations;
+  last_violation_ = why;
+  g_warning("agent channel: the guest broke the protocol: %s", why.c_str());
+  if (listener_.on_violation) listener_.on_violation(why);
 }
 
 void AgentChannel::OnClosed(wire::CloseReason reason, int error) {

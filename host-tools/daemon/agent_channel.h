@@ -10,7 +10,11 @@
 // Events carry sequence numbers; each is acknowledged as soon as it is recorded (issue 3 adds
 // the backlog replay that makes the acknowledgement matter). Requests carry ids; an answer to an
 // id we are not waiting for is dropped. A payload that is not an AgentEnvelope is counted and
-// dropped: the guest is untrusted, and memhpd's memory stays bounded by the frame limit.
+// dropped: the guest is untrusted. Every hello, answer and event is checked against what memhpd
+// knows of the VM before it is believed or kept (guest_claims.h); one that breaks the rules is
+// refused — a hello with an error answer, an answer as a failed request, an event acknowledged
+// but not kept — and reported to the listener, and the channel carries on. What memhpd keeps
+// for the guest (recent events, the inventory) is bounded in bytes.
 #pragma once
 
 #include <glib.h>
@@ -26,6 +30,7 @@
 
 #include "memhp/v1/agent.pb.h"
 #include "wire/framed_stream.h"
+#include "daemon/guest_claims.h"
 #include "daemon/retry_timer.h"
 
 namespace memhp::daemon {
@@ -43,6 +48,7 @@ struct AgentChannelListener {
   std::function<void(const memhp::v1::Hello&)> on_hello;        // the agent said hello
   std::function<void(const memhp::v1::AgentEvent&)> on_event;   // any event, after recording
   std::function<void()> on_lost;                                // a connected agent went away
+  std::function<void(const std::string& why)> on_violation;     // the guest broke a rule
 };
 
 struct AgentChannelStats {
@@ -53,10 +59,13 @@ struct AgentChannelStats {
   uint64_t memory_events = 0;   // recorded (not counting duplicates)
   uint64_t duplicates = 0;      // replayed events already recorded
   uint64_t gaps = 0;            // EventGap events: the agent had to drop events
+  uint64_t violations = 0;      // hellos, answers and events refused by guest_claims.h
 };
 
 // How many memory events memhpd keeps for status (the journal of issue 4 keeps them all).
 inline constexpr size_t kRecentEvents = 256;
+// ... and at most this many bytes of them (each event is also bounded by guest_claims.h).
+inline constexpr size_t kRecentEventBytes = 256 * 1024;
 
 class AgentChannel {
  public:
@@ -64,6 +73,9 @@ class AgentChannel {
   ~AgentChannel();
   AgentChannel(const AgentChannel&) = delete;
   AgentChannel& operator=(const AgentChannel&) = delete;
+
+  // What the guest's claims are checked against (QEMU's view of the VM); call before Start().
+  void SetLimits(VmLimits limits) { limits_ = limits; }
 
   // Connects now, and again with backoff (up to 2 s) whenever the socket is lost or refused.
   void Start();
@@ -78,6 +90,7 @@ class AgentChannel {
   [[nodiscard]] const std::optional<memhp::v1::Inventory>& inventory() const { return inventory_; }
   [[nodiscard]] uint64_t last_seen_unix_ns() const { return last_seen_unix_ns_; }
   [[nodiscard]] const AgentChannelStats& stats() const { return stats_; }
+  [[nodiscard]] const std::string& last_violation() const { return last_violation_; }
   // The last memory events recorded (at most kRecentEvents), oldest first.
   [[nodiscard]] const std::deque<memhp::v1::AgentEvent>& recent_events() const { return recent_; }
 
@@ -94,6 +107,8 @@ class AgentChannel {
   void OnAgentHello(const memhp::v1::Hello& hello);
   void Finish(uint64_t id, AgentReply reply);
   void FailAll(const std::string& why);
+  void Violation(const std::string& why);
+  [[nodiscard]] uint64_t block_size() const { return hello_ ? hello_->guest().block_size_bytes() : 0; }
   bool Send(const memhp::v1::AgentEnvelope& envelope);
   [[nodiscard]] memhp::v1::Hello HostHello() const;
 
@@ -109,11 +124,14 @@ class AgentChannel {
   std::optional<memhp::v1::Hello> hello_;
   std::optional<memhp::v1::Inventory> inventory_;
   std::deque<memhp::v1::AgentEvent> recent_;
+  size_t recent_bytes_ = 0;
+  VmLimits limits_;
   // Events are numbered per agent process: a new agent pid starts a new sequence.
   uint64_t agent_pid_ = 0;
   uint64_t last_seq_ = 0;
   uint64_t last_seen_unix_ns_ = 0;
   std::string last_connect_error_;
+  std::string last_violation_;
   AgentChannelStats stats_;
 };
 

@@ -200,6 +200,13 @@ AuditPlan BuildAuditPlan(const AuditInputs& in) {
       plan.skipped.push_back(dev.id() + ": not whole guest blocks");
       continue;
     }
+    // The block size comes from the guest (checked, guest_claims.h); a plan still never grows
+    // past kMaxAuditRanges, whatever the devices and the block size multiply to.
+    if (size / bs > kMaxAuditRanges - plan.ranges.size()) {
+      plan.skipped.push_back(dev.id() + ": more than " + std::to_string(kMaxAuditRanges) +
+                             " ranges in all");
+      continue;
+    }
     for (uint64_t b = dev.address(); b < dev.address() + size; b += bs) {
       const uint64_t plugin_start = rb->offset + region->second + (b - dev.address());
       const PluginWindow* clash = nullptr;

@@ -40,6 +40,10 @@
 
 namespace memhp::daemon {
 
+// The most ranges one plan holds (the plugin keeps a table entry per range).
+inline constexpr size_t kMaxAuditRanges = 65536;
+
+
 // One line of HMP `info ramblock`.
 struct RamBlockInfo {
   std::string name;  // e.g. "mem-d1", "0000:00:01.0/vmem0-mem", "boot0"

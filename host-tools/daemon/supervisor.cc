@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "daemon/operations/qemu_facts.h"
 #include "qmp/memory_devices.h"
 #include "qmp/qmp_json.h"
 #include "qmp/qmp_sync.h"
@@ -54,6 +55,10 @@ Supervisor::Supervisor(SupervisorConfig config, GMainLoop* loop)
                  .on_hello = [this](const memhp::v1::Hello& hello) { OnAgentHello(hello); },
                  .on_event = [this](const memhp::v1::AgentEvent& event) { OnAgentEvent(event); },
                  .on_lost = [this] { OnAgentLost(); },
+                 .on_violation =
+                     [this](const std::string& why) {
+                       watch_.PublishNotice("guest_violation", JsonStringObject({{"reason", why}}));
+                     },
              }),
       control_(context_, [this](const memhp::v1::ControlRequest& request, ControlReply reply) {
         Handle(request, std::move(reply));
@@ -76,6 +81,37 @@ operations::OperationServiceConfig Supervisor::OperationsConfig(const Supervisor
   return out;
 }
 
+VmLimits Supervisor::QueryVmLimits() {
+  // QEMU's own view of the VM, to hold the guest's claims against (guest_claims.h). Asked once:
+  // neither maxmem nor the node count changes while the VM runs. Without them only the fixed
+  // bounds apply, which is said in the log.
+  VmLimits limits;
+  qmp::Result memory = qmp::ExecuteSync(
+      qmp_, "qom-get", qmp::JsonObjectBuilder().SetString("path", "/machine").SetString("property", "memory").Build(),
+      config_.qmp_timeout);
+  if (memory.ok()) {
+    if (auto parsed = operations::ParseMachineMemory(*memory.value())) {
+      limits.max_memory_bytes = parsed.value->max_size;
+    } else {
+      g_warning("guest limits: /machine memory: %s", parsed.error.c_str());
+    }
+  } else {
+    g_warning("guest limits: qom-get /machine memory: %s", memory.error().message.c_str());
+  }
+  qmp::Result numa = qmp::ExecuteSync(
+      qmp_, "human-monitor-command", qmp::JsonObjectBuilder().SetString("command-line", "info numa").Build(),
+      config_.qmp_timeout);
+  JsonNode* text = numa.ok() ? const_cast<JsonNode*>(numa.value()) : nullptr;  // json-glib getters take non-const
+  if (text != nullptr && JSON_NODE_HOLDS_VALUE(text) && json_node_get_value_type(text) == G_TYPE_STRING) {
+    if (auto nodes = operations::ParseInfoNumaNodeCount(json_node_get_string(text))) limits.numa_nodes = *nodes;
+  } else {
+    g_warning("guest limits: info numa gave no node count");
+  }
+  g_message("guest limits: maxmem %llu bytes, %u NUMA node(s)",
+            static_cast<unsigned long long>(limits.max_memory_bytes), limits.numa_nodes);
+  return limits;
+}
+
 long Supervisor::QemuPid() const {
   return config_.qemu_pidfile.empty() ? 0 : vm::ReadLivePid(config_.qemu_pidfile);
 }
@@ -92,6 +128,7 @@ std::string Supervisor::Start() {
   }
   std::string listen_error = control_.Listen(config_.control_socket);
   if (!listen_error.empty()) return listen_error;
+  agent_.SetLimits(QueryVmLimits());
   agent_.Start();
   // The journal and the reconcile of what a previous memhpd left in flight (QMP is up now).
   if (std::string journal_error = operations_.Start(); !journal_error.empty()) {
@@ -184,6 +221,8 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
   for (const auto& event : agent_.recent_events()) *agent->add_recent_events() = event;
   agent->set_events_recorded(agent_.stats().memory_events);
   agent->set_duplicate_events(agent_.stats().duplicates);
+  agent->set_guest_violations(agent_.stats().violations);
+  agent->set_last_guest_violation(agent_.last_violation());
 
   gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
   qmp_.Execute("query-memory-devices", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {

@@ -52,6 +52,8 @@ class Supervisor {
 
  private:
   void Handle(const memhp::v1::ControlRequest& request, ControlReply reply);
+  // maxmem and the node count, asked of QEMU once at start (blocking; before the loop runs).
+  [[nodiscard]] VmLimits QueryVmLimits();
   void HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply);
   void HandleStop(const memhp::v1::StopRequest& request, ControlReply reply);
   void HandleQmp(const memhp::v1::QmpCommand& request, ControlReply reply);

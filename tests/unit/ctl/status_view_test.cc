@@ -310,6 +310,16 @@ TEST(RenderStatusTextTest, FullStatus) {
   EXPECT_THAT(text, HasSubstr("  (1 of the offline blocks going offline)\n"));
 }
 
+TEST(RenderStatusTextTest, RefusedGuestMessagesAreCountedUnderTheAgentLine) {
+  v1::VmStatus status = FullStatus();
+  EXPECT_EQ(Lines(RenderStatusText(status))[3], "") << "nothing refused: no line";
+  status.mutable_agent()->set_guest_violations(3);
+  status.mutable_agent()->set_last_guest_violation("hello: block size 4096 is not a power of two");
+  EXPECT_EQ(Lines(RenderStatusText(status))[3],
+            "guest: 3 message(s) refused for breaking the rules, last: hello: block size 4096 is not "
+            "a power of two");
+}
+
 TEST(RenderStatusTextTest, ColumnsAreAlignedAndLinesHaveNoTrailingBlanks) {
   const std::string text = RenderStatusText(FullStatus());
   const std::string header = LineStartingWith(text, "  ID ");

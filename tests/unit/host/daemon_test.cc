@@ -131,6 +131,7 @@ memhp::v1::Hello AgentHello() {
   hello.set_agent_pid(321);
   hello.mutable_guest()->set_kernel_release("6.1.0-fake");
   hello.mutable_guest()->set_block_size_bytes(134217728);
+  hello.mutable_guest()->set_page_size(4096);
   return hello;
 }
 
@@ -154,6 +155,7 @@ class AgentChannelTest : public ::testing::Test {
     listener.on_hello = [this](const memhp::v1::Hello&) { ++hellos_; };
     listener.on_event = [this](const memhp::v1::AgentEvent& e) { events_.push_back(e.seq()); };
     listener.on_lost = [this] { ++lost_; };
+    listener.on_violation = [this](const std::string& why) { violations_.push_back(why); };
     channel_ = std::make_unique<AgentChannel>(socket_path_, context_, std::move(listener));
   }
   ~AgentChannelTest() override {
@@ -195,6 +197,7 @@ class AgentChannelTest : public ::testing::Test {
   int hellos_ = 0;
   int lost_ = 0;
   std::vector<uint64_t> events_;
+  std::vector<std::string> violations_;
   std::unique_ptr<AgentChannel> channel_;
   std::unique_ptr<Peer<AgentEnvelope>> agent_;
 };
@@ -268,6 +271,95 @@ TEST_F(AgentChannelTest, InventoryEventIsRecordedAndAcked) {
   EXPECT_EQ(channel_->inventory()->blocks(0).id(), 17u);
   EXPECT_EQ(channel_->stats().events, 1u);
   EXPECT_THAT(events_, ::testing::ElementsAre(5u));
+}
+
+// The guest is untrusted: a hello claiming a 4 KiB memory block (which would make memhpd plan
+// one audit range per page) is refused with a protocol answer, and the channel stays usable.
+TEST_F(AgentChannelTest, RefusesAHelloWithAnImpossibleBlockSize) {
+  Connect();
+  ReadHostHello();
+  AgentEnvelope request;
+  request.mutable_request()->set_id(42);
+  *request.mutable_request()->mutable_hello() = AgentHello();
+  request.mutable_request()->mutable_hello()->mutable_guest()->set_block_size_bytes(4096);
+  agent_->Send(request);
+
+  std::optional<AgentEnvelope> answer = agent_->Next(context_);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->response().id(), 42u);
+  EXPECT_EQ(answer->response().error().code(), memhp::v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_THAT(answer->response().error().message(), HasSubstr("block size 4096"));
+  EXPECT_FALSE(channel_->agent_connected());
+  EXPECT_EQ(hellos_, 0);
+  ASSERT_EQ(violations_.size(), 1u);
+  EXPECT_EQ(channel_->stats().violations, 1u);
+
+  request.mutable_request()->set_id(43);  // an honest hello afterwards is taken
+  *request.mutable_request()->mutable_hello() = AgentHello();
+  agent_->Send(request);
+  answer = agent_->Next(context_);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_FALSE(answer->response().has_error()) << answer->DebugString();
+  EXPECT_TRUE(channel_->agent_connected());
+}
+
+// An inventory of 5 000 blocks in a VM whose maxmem holds 128 of them is acknowledged (the
+// agent must not replay it for ever) but neither kept nor passed on.
+TEST_F(AgentChannelTest, AnInventoryLargerThanTheVmIsAckedButNotKept) {
+  channel_->SetLimits(VmLimits{.max_memory_bytes = uint64_t{16} << 30, .numa_nodes = 2});
+  ASSERT_NO_FATAL_FAILURE(ConnectAndGreet());
+  AgentEnvelope event;
+  event.mutable_event()->set_seq(7);
+  auto* inventory = event.mutable_event()->mutable_inventory_changed();
+  inventory->set_block_size_bytes(134217728);
+  for (uint32_t i = 0; i < 5000; ++i) inventory->add_blocks()->set_id(i);
+  agent_->Send(event);
+
+  std::optional<AgentEnvelope> ack = agent_->Next(context_);
+  ASSERT_TRUE(ack.has_value());
+  ASSERT_TRUE(ack->has_ack()) << ack->DebugString();
+  EXPECT_EQ(ack->ack().seq(), 7u);
+  EXPECT_FALSE(channel_->inventory().has_value());
+  EXPECT_TRUE(events_.empty());
+  ASSERT_EQ(violations_.size(), 1u);
+  EXPECT_THAT(violations_[0], HasSubstr("5000 blocks"));
+
+  // The same agent's honest inventory, next in sequence, is kept.
+  event.mutable_event()->set_seq(8);
+  *event.mutable_event()->mutable_inventory_changed() = SomeInventory(3);
+  agent_->Send(event);
+  ack = agent_->Next(context_);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->ack().seq(), 8u);
+  ASSERT_TRUE(channel_->inventory().has_value());
+  EXPECT_EQ(channel_->inventory()->blocks(0).id(), 3u);
+}
+
+// An answer that names a node QEMU does not have fails the request instead of reaching it.
+TEST_F(AgentChannelTest, AnAnswerBreakingTheRulesFailsTheRequest) {
+  channel_->SetLimits(VmLimits{.max_memory_bytes = uint64_t{16} << 30, .numa_nodes = 2});
+  ASSERT_NO_FATAL_FAILURE(ConnectAndGreet());
+  int calls = 0;
+  AgentReply reply = Unanswered();
+  memhp::v1::AgentRequest request;
+  request.mutable_inventory();
+  channel_->Request(request, 2s, [&](AgentReply r) {
+    ++calls;
+    reply = std::move(r);
+  });
+  std::optional<AgentEnvelope> sent = agent_->Next(context_);
+  ASSERT_TRUE(sent.has_value());
+  AgentEnvelope answer;
+  answer.mutable_response()->set_id(sent->request().id());
+  *answer.mutable_response()->mutable_inventory() = SomeInventory(9);
+  answer.mutable_response()->mutable_inventory()->mutable_blocks(0)->set_node(7);
+  agent_->Send(answer);
+
+  ASSERT_TRUE(RunUntil(context_, [&] { return calls > 0; }));
+  EXPECT_FALSE(reply.response.has_value());
+  EXPECT_EQ(reply.error_code, memhp::v1::ERROR_CODE_MALFORMED);
+  EXPECT_THAT(reply.error, HasSubstr("node 7"));
+  EXPECT_EQ(violations_.size(), 1u);
 }
 
 TEST_F(AgentChannelTest, RequestGetsItsAnswer) {

@@ -219,5 +219,17 @@ TEST(BuildAuditPlan, NothingWithoutTheGuestBlockSizeOrTheBackend) {
   EXPECT_THAT(plan.skipped[0], HasSubstr("mem-dx"));
 }
 
+// A block size the guest made tiny would make one range per 4 KiB of every device; the plan
+// stops at kMaxAuditRanges and says which device it left out.
+TEST(BuildAuditPlan, APlanNeverGrowsPastItsBound) {
+  AuditInputs in = DefaultVm();
+  in.block_size = 4096;  // 2 GiB of vmem0 alone would be 524288 ranges
+  const AuditPlan plan = BuildAuditPlan(in);
+  EXPECT_LE(plan.ranges.size(), kMaxAuditRanges);
+  ASSERT_FALSE(plan.skipped.empty());
+  EXPECT_THAT(plan.skipped[0], HasSubstr("more than 65536 ranges"));
+  EXPECT_NE(At(plan, 0x200000000), nullptr) << "the small DIMM still fits";
+}
+
 }  // namespace
 }  // namespace memhp::daemon

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <glib.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -53,6 +54,13 @@ class Peer {
   void SendRaw(std::string_view bytes) {
     while (!bytes.empty()) {
       const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EAGAIN) {
+        // A big frame to a peer in another process: wait (bounded) until it reads some.
+        pollfd p{fd_, POLLOUT, 0};
+        if (poll(&p, 1, 5000) == 1) continue;
+        ADD_FAILURE() << "peer send: the other end read nothing for 5 s";
+        return;
+      }
       if (n < 0) {
         ADD_FAILURE() << "peer send: " << std::strerror(errno);
         return;

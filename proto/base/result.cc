@@ -1,10 +1,10 @@
 // memhp — Error constructors (see result.h).
-#include "sysfs/result.h"
+#include "base/result.h"
 
 #include <cerrno>
 #include <cstring>
 
-namespace memhp::agent {
+namespace memhp {
 
 Error Error::FromErrno(int err, std::string_view op, std::string_view path) {
   std::string msg;
@@ -15,4 +15,4 @@ Error Error::FromErrno(int err, std::string_view op, std::string_view path) {
 
 Error Error::Invalid(std::string what) { return Error{EINVAL, std::move(what)}; }
 
-}  // namespace memhp::agent
+}  // namespace memhp

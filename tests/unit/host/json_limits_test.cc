@@ -1,0 +1,144 @@
+// Tests for qmp/json_limits: the bounds on a JSON text from QEMU, checked before json-glib
+// builds anything, and ParseJson's use of them.
+#include "qmp/json_limits.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "qmp/qmp_json.h"
+
+namespace memhp::qmp {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// "[0,0,...,0]" with `n` zeros.
+std::string Zeros(std::size_t n) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < n; ++i) text += i == 0 ? "0" : ",0";
+  return text + "]";
+}
+
+JsonLimits ValueLimit(std::size_t max_values) {
+  JsonLimits limits;
+  limits.max_values = max_values;
+  return limits;
+}
+
+TEST(JsonLimits, TheDefaultsAreQemusNestingAndRoomForQueryQmpSchema) {
+  const JsonLimits limits;
+  EXPECT_EQ(limits.max_depth, 1024u);  // QEMU's MAX_NESTING
+  EXPECT_GE(limits.max_bytes, std::size_t{207000} * 10);
+  EXPECT_GE(limits.max_values, std::size_t{26194} * 10);
+}
+
+TEST(JsonLimits, Depth1024IsAcceptedAndParses) {
+  const std::string text = Nested(1024);
+  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  ASSERT_TRUE(size) << size.error;
+  EXPECT_EQ(size.value->depth, 1024u);
+  ParseResult<JsonNodePtr> parsed = ParseJson(text);
+  EXPECT_TRUE(parsed) << parsed.error;
+}
+
+TEST(JsonLimits, Depth1025IsRefused) {
+  ParseResult<JsonSize> size = ScanJsonSize(Nested(1025), JsonLimits{});
+  ASSERT_FALSE(size);
+  EXPECT_THAT(size.error, HasSubstr("nesting deeper than 1024 levels"));
+  EXPECT_THAT(ParseJson(Nested(1025)).error, HasSubstr("nesting deeper than 1024"));
+}
+
+TEST(JsonLimits, ArraysAndObjectsNestTogether) {
+  // 513 objects around 512 arrays: 1025 levels, though neither kind alone passes 1024.
+  std::string text;
+  for (int i = 0; i < 512; ++i) text += R"({"a":[)";
+  text += R"({"a":1})";
+  for (int i = 0; i < 512; ++i) text += "]}";
+  EXPECT_THAT(ScanJsonSize(text, JsonLimits{}).error, HasSubstr("nesting deeper than 1024"));
+}
+
+TEST(JsonLimits, ClosingBracketsLowerTheDepth) {
+  // 2000 arrays one after another, never more than one open.
+  std::string text = "[";
+  for (int i = 0; i < 2000; ++i) text += i == 0 ? "[]" : ",[]";
+  text += "]";
+  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  ASSERT_TRUE(size) << size.error;
+  EXPECT_EQ(size.value->depth, 2u);
+}
+
+TEST(JsonLimits, BracketsInsideStringsAreNotCounted) {
+  const std::string text = R"({"desc": ")" + std::string(5000, '[') + std::string(10, '{') + R"("})";
+  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  ASSERT_TRUE(size) << size.error;
+  EXPECT_EQ(size.value->depth, 1u);
+  EXPECT_EQ(size.value->values, 3u);  // the object, its member name, the string
+  EXPECT_TRUE(ParseJson(text));
+}
+
+TEST(JsonLimits, EscapedQuotesDoNotEndAString) {
+  // \" stays inside the string, so the brackets after it are still text.
+  const std::string inside = R"(["a\")" + std::string(2000, '[') + R"("])";
+  ParseResult<JsonSize> size = ScanJsonSize(inside, JsonLimits{});
+  ASSERT_TRUE(size) << size.error;
+  EXPECT_EQ(size.value->depth, 1u);
+  EXPECT_TRUE(ParseJson(inside));
+  // \\ is an escaped backslash: the quote after it ends the string, and what follows counts.
+  const std::string after = R"(["a\\",)" + Nested(1025) + "]";
+  EXPECT_THAT(ScanJsonSize(after, JsonLimits{}).error, HasSubstr("nesting deeper"));
+}
+
+TEST(JsonLimits, HundredThousandOpenBracketsAreRefusedWithoutParsing) {
+  // The line that overflowed memhpd's stack inside json-glib's recursive parser.
+  const std::string text(100000, '[');
+  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  ASSERT_FALSE(size);
+  EXPECT_THAT(size.error, HasSubstr("at byte 1024"));  // refused at the first level too many
+  ParseResult<JsonNodePtr> parsed = ParseJson(text);
+  ASSERT_FALSE(parsed);
+  EXPECT_THAT(parsed.error, HasSubstr("nesting deeper than 1024"));
+}
+
+TEST(JsonLimits, ValuesCountScalarsContainersAndMemberNames) {
+  ParseResult<JsonSize> size =
+      ScanJsonSize(R"({"a": [1, -2.5e3, true, null, "x"], "b": {}})", JsonLimits{});
+  ASSERT_TRUE(size) << size.error;
+  // object, "a", array, 5 scalars, "b", {}
+  EXPECT_EQ(size.value->values, 10u);
+  EXPECT_EQ(size.value->depth, 2u);
+}
+
+TEST(JsonLimits, TheValueBoundIsInclusive) {
+  EXPECT_TRUE(ScanJsonSize(Zeros(9), ValueLimit(10)));  // the array and 9 zeros
+  ParseResult<JsonSize> over = ScanJsonSize(Zeros(10), ValueLimit(10));
+  ASSERT_FALSE(over);
+  EXPECT_THAT(over.error, HasSubstr("more than 10 values"));
+}
+
+TEST(JsonLimits, AHugeArrayIsRefusedByItsCountBeforeJsonGlibBuildsIt) {
+  // 300 000 zeros: 600 KB, well within the byte bound, but ~25 MB of json-glib nodes.
+  ParseResult<JsonNodePtr> parsed = ParseJson(Zeros(300000));
+  ASSERT_FALSE(parsed);
+  EXPECT_THAT(parsed.error, HasSubstr("more than 262144 values"));
+}
+
+TEST(JsonLimits, TheByteBoundIsInclusive) {
+  JsonLimits limits;
+  limits.max_bytes = 8;
+  EXPECT_TRUE(ScanJsonSize(R"("123456")", limits));
+  EXPECT_THAT(ScanJsonSize(R"("1234567")", limits).error, HasSubstr("9 bytes, over the 8-byte"));
+}
+
+TEST(JsonLimits, UnbalancedTextIsLeftToJsonGlib) {
+  EXPECT_TRUE(ScanJsonSize("]]]", JsonLimits{}));
+  EXPECT_THAT(ParseJson("]]]").error, HasSubstr("invalid JSON"));
+  EXPECT_TRUE(ScanJsonSize(R"("unterminated)", JsonLimits{}));
+  EXPECT_FALSE(ParseJson(R"("unterminated)"));
+}
+
+}  // namespace
+}  // namespace memhp::qmp

@@ -10,10 +10,11 @@
 //
 // The bounds mirror what QEMU's own JSON parser enforces on what it reads
 // (qobject/json-streamer.c: MAX_NESTING = 1024 open brackets and braces together,
-// MAX_TOKEN_COUNT tokens and MAX_TOKEN_SIZE bytes per message), with byte and value bounds
-// sized to what QEMU 7.2 actually writes: its largest answer, query-qmp-schema, is 207 000
-// bytes and 26 194 values (member names included) at nesting depth 7. See docs/reliability.md
-// ("QMP input bounds").
+// MAX_TOKEN_COUNT = 2 Mi tokens and MAX_TOKEN_SIZE = 64 MiB per message). The nesting bound is
+// QEMU's; the byte and value bounds are tighter, because memhpd knows what QEMU writes: QEMU's
+// token budget would still allow ~90 MB of json-glib nodes (1 Mi values at ~83 bytes), twice
+// that with the copy a reply makes. QEMU 7.2's largest answer, query-qmp-schema, is 207 000
+// bytes and 26 194 values (member names included) at nesting depth 7. See docs/reliability.md ("QMP input bounds").
 #pragma once
 
 #include <cstddef>

@@ -93,7 +93,7 @@ void GatherFacts(qmp::QmpClient& qmp, AgentChannel& agent, FactsTimeouts timeout
       g->out.facts.devices = std::move(*devices.value);
       g->out.devices_ok = true;
     } else {
-      g->out.problems.push_back("query-memory-devices: " + devices.error);
+      g->out.problems.push_back(devices.error);  // it names the query already
     }
     g->Finish();
   });

@@ -22,9 +22,13 @@ memhp::v1::ControlResponse ErrorResponse(memhp::v1::ErrorCode code, std::string 
   return response;
 }
 
-// Collects the parts of one status answer; the last part to arrive sends it.
+// Collects the parts of one status answer; the last part to arrive sends it. A QMP query that
+// failed, or answered in a shape QEMU's schema does not allow, fails the whole status with
+// ERROR_CODE_QMP: without QEMU's answers the status would report "base 0 B, no devices" as if
+// that were true. The agent's part is best effort (the agent may be booting).
 struct StatusGather {
   memhp::v1::VmStatus status;
+  std::vector<std::string> qmp_problems;
   std::vector<std::string> problems;
   int outstanding = 0;
   ControlReply reply;
@@ -32,6 +36,13 @@ struct StatusGather {
   void Done() {
     if (--outstanding > 0) return;
     memhp::v1::ControlResponse response;
+    if (!qmp_problems.empty()) {
+      std::string joined;
+      for (const auto& p : qmp_problems) joined += (joined.empty() ? "" : "; ") + p;
+      g_warning("status failed: QMP: %s", joined.c_str());
+      reply(ErrorResponse(memhp::v1::ERROR_CODE_QMP, "QMP is broken: " + joined));
+      return;
+    }
     if (!problems.empty()) {
       // The status is still worth having; the problems say what is missing from it.
       std::string joined;
@@ -225,31 +236,34 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
   agent->set_last_guest_violation(agent_.last_violation());
 
   gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
-  qmp_.Execute("query-memory-devices", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {
+  const auto timeout = config_.status_qmp_timeout;
+  qmp_.Execute("query-memory-devices", nullptr, timeout, [gather](qmp::Result r) {
     if (!r.ok()) {
-      gather->problems.push_back("query-memory-devices: " + r.error().message);
+      gather->qmp_problems.push_back("query-memory-devices: " + r.error().message);
     } else if (auto devices = qmp::ParseMemoryDevices(*r.value())) {
       for (auto& device : *devices.value) *gather->status.add_devices() = std::move(device);
     } else {
-      gather->problems.push_back("query-memory-devices: " + devices.error);
+      gather->qmp_problems.push_back(devices.error);
     }
     gather->Done();
   });
-  qmp_.Execute("query-status", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {
-    if (r.ok()) {
-      if (auto s = qmp::ParseStatus(*r.value())) qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
+  qmp_.Execute("query-status", nullptr, timeout, [gather](qmp::Result r) {
+    if (!r.ok()) {
+      gather->qmp_problems.push_back("query-status: " + r.error().message);
+    } else if (auto s = qmp::ParseStatus(*r.value())) {
+      qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
     } else {
-      gather->problems.push_back("query-status: " + r.error().message);
+      gather->qmp_problems.push_back(s.error);
     }
     gather->Done();
   });
-  qmp_.Execute("query-memory-size-summary", nullptr, config_.qmp_timeout, [gather](qmp::Result r) {
-    if (r.ok()) {
-      if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
-        qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
-      }
+  qmp_.Execute("query-memory-size-summary", nullptr, timeout, [gather](qmp::Result r) {
+    if (!r.ok()) {
+      gather->qmp_problems.push_back("query-memory-size-summary: " + r.error().message);
+    } else if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
+      qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
     } else {
-      gather->problems.push_back("query-memory-size-summary: " + r.error().message);
+      gather->qmp_problems.push_back(s.error);
     }
     gather->Done();
   });

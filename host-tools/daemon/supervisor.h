@@ -36,6 +36,10 @@ struct SupervisorConfig {
   std::string audit_socket;  // the memhp-audit plugin's control socket; "" = no plugin
   ArmPolicy audit_arm = ArmPolicy::kOnAgentHello;
   std::chrono::milliseconds qmp_timeout{10000};
+  // The deadline of status's QMP queries. They only read QEMU's state, which a QEMU that is
+  // alive answers within milliseconds even with the guest paused; a status that waited the
+  // operations' 10 s would look like a hung memhpd.
+  std::chrono::milliseconds status_qmp_timeout{3000};
   std::chrono::milliseconds agent_timeout{5000};
 };
 

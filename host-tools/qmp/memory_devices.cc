@@ -1,7 +1,9 @@
 // memory_devices — parsing QEMU's memory queries (see memory_devices.h).
 #include "qmp/memory_devices.h"
 
+#include <cstdint>
 #include <string_view>
+#include <utility>
 
 namespace memhp::qmp {
 namespace {
@@ -18,29 +20,101 @@ MemoryDeviceKind KindOf(std::string_view type) {
   return memhp::v1::MEMORY_DEVICE_KIND_OTHER;
 }
 
-// Fields every kind may carry under the same name.
-void FillCommon(const JsonObject* data, MemoryDevice& device) {
-  device.set_id(GetString(data, "id").value_or(""));
-  device.set_memdev(GetString(data, "memdev").value_or(""));
-  device.set_size(GetUint(data, "size").value_or(0));
-  device.set_node(static_cast<int32_t>(GetInt(data, "node").value_or(-1)));
-  device.set_slot(-1);
-}
+// Reads the members of one entry's "data"; the first one missing or of the wrong type is the
+// entry's error (the rest read as zero).
+class Fields {
+ public:
+  Fields(const JsonObject* data, std::string where) : data_(data), where_(std::move(where)) {}
 
-// PCDIMMDeviceInfo: dimm and nvdimm.
-void FillDimm(const JsonObject* data, MemoryDevice& device) {
-  device.set_address(GetUint(data, "addr").value_or(0));
-  device.set_slot(static_cast<int32_t>(GetInt(data, "slot").value_or(-1)));
-  device.set_hotplugged(GetBool(data, "hotplugged").value_or(false));
-  device.set_hotpluggable(GetBool(data, "hotpluggable").value_or(false));
+  uint64_t Uint(const char* key) {
+    const auto v = GetUint(data_, key);
+    if (!v) Missing(key, "integer");
+    return v.value_or(0);
+  }
+  int32_t Int32(const char* key) {
+    const auto v = GetInt(data_, key);
+    if (!v || *v < INT32_MIN || *v > INT32_MAX) Missing(key, "integer");
+    return v && *v >= INT32_MIN && *v <= INT32_MAX ? static_cast<int32_t>(*v) : 0;
+  }
+  bool Bool(const char* key) {
+    const auto v = GetBool(data_, key);
+    if (!v) Missing(key, "bool");
+    return v.value_or(false);
+  }
+  std::string String(const char* key) {
+    auto v = GetString(data_, key);
+    if (!v) Missing(key, "string");
+    return v.value_or("");
+  }
+  // Optional in QEMU's schema ("*id"): absent reads as "", present must be a string.
+  std::string OptionalString(const char* key) {
+    if (GetMember(data_, key) == nullptr) return "";
+    return String(key);
+  }
+  uint64_t OptionalUint(const char* key) {
+    if (GetMember(data_, key) == nullptr) return 0;
+    return Uint(key);
+  }
+
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  void Missing(const char* key, const char* type) {
+    if (error_.empty()) error_ = where_ + ": \"data\" needs " + type + " \"" + key + "\"";
+  }
+
+  const JsonObject* data_;
+  std::string where_;
+  std::string error_;
+};
+
+// PCDIMMDeviceInfo (dimm, nvdimm): every member but "id" is mandatory.
+void FillDimm(Fields& f, MemoryDevice& device) {
+  device.set_id(f.OptionalString("id"));
+  device.set_address(f.Uint("addr"));
+  device.set_size(f.Uint("size"));
+  device.set_slot(f.Int32("slot"));
+  device.set_node(f.Int32("node"));
+  device.set_memdev(f.String("memdev"));
+  device.set_hotplugged(f.Bool("hotplugged"));
+  device.set_hotpluggable(f.Bool("hotpluggable"));
 }
 
 // VirtioMEMDeviceInfo. "size" is what the guest has plugged, "requested-size" the target.
-void FillVirtioMem(const JsonObject* data, MemoryDevice& device) {
-  device.set_address(GetUint(data, "memaddr").value_or(0));
-  device.set_requested_size(GetUint(data, "requested-size").value_or(0));
-  device.set_max_size(GetUint(data, "max-size").value_or(0));
-  device.set_block_size(GetUint(data, "block-size").value_or(0));
+void FillVirtioMem(Fields& f, MemoryDevice& device) {
+  device.set_id(f.OptionalString("id"));
+  device.set_address(f.Uint("memaddr"));
+  device.set_requested_size(f.Uint("requested-size"));
+  device.set_size(f.Uint("size"));
+  device.set_max_size(f.Uint("max-size"));
+  device.set_block_size(f.Uint("block-size"));
+  device.set_node(f.Int32("node"));
+  device.set_memdev(f.String("memdev"));
+}
+
+// VirtioPMEMDeviceInfo: no node.
+void FillVirtioPmem(Fields& f, MemoryDevice& device) {
+  device.set_id(f.OptionalString("id"));
+  device.set_address(f.Uint("memaddr"));
+  device.set_size(f.Uint("size"));
+  device.set_memdev(f.String("memdev"));
+}
+
+// SgxEPCDeviceInfo.
+void FillSgxEpc(Fields& f, MemoryDevice& device) {
+  device.set_id(f.OptionalString("id"));
+  device.set_address(f.Uint("memaddr"));
+  device.set_size(f.Uint("size"));
+  device.set_node(f.Int32("node"));
+  device.set_memdev(f.String("memdev"));
+}
+
+// A type this build does not know: its layout is not guessed, only the members every kind
+// names alike are taken — and, when present, must have their usual type.
+void FillOther(Fields& f, MemoryDevice& device) {
+  device.set_id(f.OptionalString("id"));
+  if (f.error().empty()) device.set_memdev(f.OptionalString("memdev"));
+  if (f.error().empty()) device.set_size(f.OptionalUint("size"));
 }
 
 }  // namespace
@@ -60,26 +134,33 @@ ParseResult<std::vector<MemoryDevice>> ParseMemoryDevices(const JsonNode& value)
     auto type = GetString(entry, "type");
     if (!type) return R::Fail(where + " has no string \"type\"");
     const JsonObject* data = GetObject(entry, "data");
+    if (data == nullptr) return R::Fail(where + " (" + *type + ") has no object \"data\"");
 
     MemoryDevice device;
     device.set_kind(KindOf(*type));
     device.set_qmp_type(*type);
-    FillCommon(data, device);
+    device.set_node(-1);
+    device.set_slot(-1);
+    Fields fields(data, where + " (" + *type + ")");
     switch (device.kind()) {
       case memhp::v1::MEMORY_DEVICE_KIND_DIMM:
       case memhp::v1::MEMORY_DEVICE_KIND_NVDIMM:
-        FillDimm(data, device);
+        FillDimm(fields, device);
         break;
       case memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM:
-        FillVirtioMem(data, device);
+        FillVirtioMem(fields, device);
         break;
       case memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_PMEM:
+        FillVirtioPmem(fields, device);
+        break;
       case memhp::v1::MEMORY_DEVICE_KIND_SGX_EPC:
-        device.set_address(GetUint(data, "memaddr").value_or(0));
+        FillSgxEpc(fields, device);
         break;
       default:
+        FillOther(fields, device);
         break;
     }
+    if (!fields.error().empty()) return R::Fail(fields.error());
     devices.push_back(std::move(device));
   }
   return R::Ok(std::move(devices));

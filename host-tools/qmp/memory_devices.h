@@ -6,12 +6,13 @@
 //   query-status               -> run state ("prelaunch", "running", "paused", ...)
 //   the greeting               -> version
 //
-// Only the shape that identifies an entry is required (an array of objects with a string
-// "type"). Below that, fields are taken when present: QEMU 7.2 always sends the ones its schema
-// marks mandatory, and one odd device should not cost the whole inventory. Absent numbers keep
-// the proto default, except `node` and `slot`, which are -1 when QEMU gave none (virtio-pmem
-// has no node; only DIMMs have slots). A "type" this build does not know is kept as
-// MEMORY_DEVICE_KIND_OTHER with its qmp_type and whatever of id/memdev/size it carries.
+// Answers of the wrong shape are errors, not defaults: a peer's mistake must not read as "no
+// memory" or "size 0". Each known "type" needs every member QEMU's schema marks mandatory
+// (qapi/machine.json: PCDIMMDeviceInfo, VirtioMEMDeviceInfo, VirtioPMEMDeviceInfo,
+// SgxEPCDeviceInfo; only "id" is optional), with its type. `node` and `slot` are -1 for kinds
+// that have none (virtio-pmem has no node; only DIMMs have slots). A "type" this build does not
+// know is kept as MEMORY_DEVICE_KIND_OTHER with its qmp_type and whatever of id/memdev/size it
+// carries (of the right type when present); its layout is not guessed.
 #pragma once
 
 #include <cstdint>

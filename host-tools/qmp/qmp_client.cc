@@ -34,6 +34,13 @@ QmpError MakeError(QmpErrorKind kind, std::string message, int err = 0) {
   return e;
 }
 
+// At most the first 80 bytes of a peer's text, for an error message.
+std::string Abbreviated(std::string text) {
+  constexpr std::size_t kMax = 80;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
 std::string Errno(std::string_view what, int err) {
   return std::string(what) + ": " + g_strerror(err);
 }
@@ -259,7 +266,7 @@ void QmpClient::SendCommand(std::string_view command, const JsonNode* arguments,
   out_ += ToJson(message.get());
   out_ += '\n';
 
-  Pending pending{std::string(command), std::move(done), nullptr};
+  Pending pending{std::string(command), std::move(done), nullptr, timeout, stats_};
   if (timeout.count() > 0) {
     pending.timer = g_timeout_source_new(ClampMs(timeout));
     g_source_set_callback(
@@ -320,49 +327,76 @@ void QmpClient::OnReadable() {
              Notify::kListener);
     return;
   }
-  in_.append(chunk, static_cast<std::size_t>(n));
 
-  const auto too_long = [this] {
-    Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a line over the " +
-                                                    std::to_string(options_.max_line_bytes) +
-                                                    "-byte bound"),
-             Notify::kListener);
-  };
-
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t newline = in_.find('\n', scanned_);
-    if (newline == std::string::npos) break;
-    std::string_view line(in_.data() + start, newline - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    scanned_ = start = newline + 1;
-    if (line.size() > options_.max_line_bytes) {
-      too_long();
-      return;
+  // The line bound is checked before bytes are kept, so in_ never holds more than one line
+  // within the bound (plus its '\r'): a longer line is dropped as it arrives, up to its '\n'.
+  const std::size_t max_line = options_.json_limits.max_bytes;
+  const std::string over_bound = "a line over the " + std::to_string(max_line) + "-byte bound";
+  std::string_view data(chunk, static_cast<std::size_t>(n));
+  while (!data.empty()) {
+    const std::size_t newline = data.find('\n');
+    if (discarding_) {
+      if (newline == std::string_view::npos) return;
+      data.remove_prefix(newline + 1);
+      discarding_ = false;
+      continue;
     }
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    if (!HandleLine(line)) return;
+    const std::size_t take = newline == std::string_view::npos ? data.size() : newline;
+    if (in_.size() + take > max_line + 1) {  // +1: a partial line may end in its "\r"
+      in_.clear();
+      if (newline == std::string_view::npos) {
+        discarding_ = true;
+        data = {};
+      } else {
+        data.remove_prefix(newline + 1);
+      }
+      if (!OnProtocolError(over_bound, std::nullopt)) return;
+      continue;
+    }
+    in_.append(data.substr(0, take));
+    if (newline == std::string_view::npos) return;
+    data.remove_prefix(newline + 1);
+    std::string line;
+    line.swap(in_);
+    std::string_view text(line);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.size() > max_line) {
+      if (!OnProtocolError(over_bound, std::nullopt)) return;
+      continue;
+    }
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (!HandleLine(text)) return;
   }
-  in_.erase(0, start);
-  scanned_ = in_.size();
-  // A partial line may end in the '\r' of its "\r\n".
-  if (in_.size() > options_.max_line_bytes + 1) too_long();
+}
+
+bool QmpClient::OnProtocolError(std::string reason, std::optional<int64_t> id) {
+  if (state_ != State::kReady) {
+    Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: " + reason),
+             Notify::kListener);
+    return false;
+  }
+  ++stats_.dropped_lines;
+  g_warning("QMP protocol error, line dropped (%" G_GUINT64_FORMAT " so far): %s",
+            static_cast<guint64>(stats_.dropped_lines), reason.c_str());
+  auto it = id ? pending_.find(*id) : pending_.end();
+  if (it == pending_.end()) return true;
+  const std::weak_ptr<int> alive = alive_;
+  const std::string command = it->second.command;
+  HandleReply(id, Result::Fail(MakeError(QmpErrorKind::kProtocol, "QMP protocol error in the "
+                                                                  "reply to " + command + ": " +
+                                                                  reason)));
+  return !alive.expired() && state_ != State::kClosed;
 }
 
 bool QmpClient::HandleLine(std::string_view line) {
   const std::weak_ptr<int> alive = alive_;
-  Message message = ClassifyLine(line);
+  Message message = ClassifyLine(line, options_.json_limits);
 
   if (auto* greeting = std::get_if<Greeting>(&message)) {
-    if (state_ != State::kAwaitingGreeting) {
-      Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a second greeting"),
-               Notify::kListener);
-    } else {
-      HandleGreeting(std::move(*greeting));
-    }
+    if (state_ != State::kAwaitingGreeting) return OnProtocolError("a second greeting", std::nullopt);
+    HandleGreeting(std::move(*greeting));
   } else if (auto* malformed = std::get_if<Malformed>(&message)) {
-    Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: " + malformed->reason),
-             Notify::kListener);
+    return OnProtocolError(std::move(malformed->reason), malformed->id);
   } else if (state_ == State::kAwaitingGreeting) {
     Teardown(
         MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a message before the greeting"),
@@ -404,6 +438,17 @@ void QmpClient::OnNegotiated(Result result) {
     Teardown(std::move(e), Notify::kListener);
     return;
   }
+  // QEMU answers qmp_capabilities with {"return": {}} (qapi/control.json: it returns
+  // nothing); anything else is not a QEMU that negotiated.
+  const JsonObject* value = AsObject(result.value());
+  if (value == nullptr || json_object_get_size(const_cast<JsonObject*>(value)) != 0) {
+    Teardown(MakeError(QmpErrorKind::kProtocol,
+                       "QMP protocol error: qmp_capabilities answered " +
+                           std::string(json_node_type_name(const_cast<JsonNode*>(result.value()))) +
+                           " " + Abbreviated(ToJson(result.value())) + ", not {}"),
+             Notify::kListener);
+    return;
+  }
   state_ = State::kReady;
   DestroySource(connect_timer_);
   ConnectCallback done = std::move(connect_done_);
@@ -414,8 +459,10 @@ void QmpClient::OnNegotiated(Result result) {
 void QmpClient::HandleReply(std::optional<int64_t> id, Result result) {
   auto it = id ? pending_.find(*id) : pending_.end();
   if (it == pending_.end()) {
-    g_debug("dropping a QMP reply to unknown id %s",
-            id ? std::to_string(*id).c_str() : "(none or not an integer)");
+    ++stats_.unknown_replies;
+    g_message("dropping a QMP reply to unknown id %s (%" G_GUINT64_FORMAT " so far)",
+              id ? std::to_string(*id).c_str() : "(none or not an integer)",
+              static_cast<guint64>(stats_.unknown_replies));
     return;
   }
   Pending pending = std::move(it->second);
@@ -432,9 +479,16 @@ void QmpClient::OnCommandTimeout(int64_t id) {
   // This runs from the timer's own dispatch: drop our reference, GLib removes the source.
   g_source_unref(pending.timer);
   pending.timer = nullptr;
-  pending.done(
-      Result::Fail(MakeError(QmpErrorKind::kTimeout, "no QMP reply to " + pending.command +
-                                                         " (id " + std::to_string(id) + ")")));
+  std::string why = "no QMP reply to " + pending.command + " (id " + std::to_string(id) +
+                    ") within " + std::to_string(pending.timeout.count()) + " ms";
+  if (const uint64_t k = stats_.unknown_replies - pending.stats_at_send.unknown_replies) {
+    why += "; meanwhile QEMU sent " + std::to_string(k) + " replies with ids memhp did not send " +
+           "or had given up on";
+  }
+  if (const uint64_t k = stats_.dropped_lines - pending.stats_at_send.dropped_lines) {
+    why += "; meanwhile " + std::to_string(k) + " lines from QEMU were dropped as protocol errors";
+  }
+  pending.done(Result::Fail(MakeError(QmpErrorKind::kTimeout, std::move(why))));
 }
 
 void QmpClient::Close() {
@@ -455,7 +509,7 @@ void QmpClient::Teardown(QmpError why, Notify notify) {
     fd_ = -1;
   }
   in_.clear();
-  scanned_ = 0;
+  discarding_ = false;
   out_.clear();
   if (was_ready) g_debug("QMP disconnected: %s", why.message.c_str());
 

@@ -8,10 +8,17 @@
 // whose id is unknown (a command that already timed out, or one we never sent) is dropped with
 // a g_debug. Events go to the listener.
 //
+// What QEMU writes is bounded before it is parsed (json_limits.h): a line over the byte bound,
+// the nesting bound or the value bound, or one QMP does not allow (not an object, none of
+// "return"/"error"/"event", members of the wrong type), is a protocol error. During the
+// handshake it fails the connect. Once connected it is dropped and counted (stats()), and the
+// connection carries on: QMP answers each command on its own line, so one bad line costs at
+// most the command it answered — which fails with kProtocol when the line still carried its
+// id, and otherwise times out.
+//
 // Every callback runs from the GMainContext given at construction, never from inside the call
-// that registered it. On a disconnect — EOF, a socket error, a protocol error such as a line
-// over the length bound — every pending command fails with kDisconnected exactly once, then
-// the listener's on_disconnected runs once. A command that times out fails with kTimeout and
+// that registered it. On a disconnect — EOF, a socket error — every pending command fails with
+// kDisconnected exactly once, then the listener's on_disconnected runs once. A command that times out fails with kTimeout and
 // is forgotten (its late reply is then an unknown id).
 //
 // Callbacks may call Execute or Close; they may also destroy the client (no callback runs
@@ -40,7 +47,7 @@ enum class QmpErrorKind {
   kTimeout,       // no reply (or no handshake) within the time allowed
   kDisconnected,  // not connected, the connection was lost, or connecting failed
   kCommandError,  // QEMU answered {"error": {"class", "desc"}}
-  kProtocol,      // QEMU sent something QMP does not allow (handshake only; later: disconnect)
+  kProtocol,      // QEMU sent something QMP does not allow, or over the input bounds
 };
 
 [[nodiscard]] const char* QmpErrorKindName(QmpErrorKind kind);
@@ -88,8 +95,15 @@ struct QmpListener {
 struct QmpClientOptions {
   // From connect() to the end of capabilities negotiation.
   std::chrono::milliseconds connect_timeout{5000};
-  // Longest line accepted from QEMU, "\r\n" excluded; a longer one is a protocol error.
-  std::size_t max_line_bytes = std::size_t{16} << 20;
+  // What one line from QEMU may hold, "\r\n" excluded; json_limits.h has the reasons.
+  // json_limits.max_bytes is also the line bound, and so bounds what the client buffers.
+  JsonLimits json_limits;
+};
+
+// What the client refused or could not match since it connected (memhpd logs each one).
+struct QmpClientStats {
+  uint64_t dropped_lines = 0;    // protocol errors after the handshake (over a bound, malformed)
+  uint64_t unknown_replies = 0;  // replies whose id no pending command had
 };
 
 class QmpClient {
@@ -130,6 +144,7 @@ class QmpClient {
   [[nodiscard]] GMainContext* context() const { return context_; }
   [[nodiscard]] const QmpClientOptions& options() const { return options_; }
   [[nodiscard]] std::size_t pending_count() const { return pending_.size(); }
+  [[nodiscard]] const QmpClientStats& stats() const { return stats_; }
 
  private:
   enum class State { kIdle, kConnecting, kAwaitingGreeting, kNegotiating, kReady, kClosed };
@@ -139,6 +154,8 @@ class QmpClient {
     std::string command;
     ResultCallback done;
     GSource* timer = nullptr;
+    std::chrono::milliseconds timeout{0};
+    QmpClientStats stats_at_send;  // to say, on a timeout, what went wrong meanwhile
   };
 
   // From kIdle: records the peer and `done`, starts the connect timer. Otherwise fails `done`
@@ -153,6 +170,9 @@ class QmpClient {
   void OnReadable();
   // Returns false when the client was torn down or destroyed while handling the line.
   bool HandleLine(std::string_view line);
+  // A line QMP does not allow: fails the handshake, or is dropped once connected (see the top
+  // of the file). Returns as HandleLine does.
+  bool OnProtocolError(std::string reason, std::optional<int64_t> id);
   void HandleGreeting(Greeting greeting);
   void HandleReply(std::optional<int64_t> id, Result result);
   void OnCommandTimeout(int64_t id);
@@ -182,7 +202,8 @@ class QmpClient {
   std::set<GSource*> posted_;
 
   std::string in_;
-  std::size_t scanned_ = 0;  // bytes of in_ known to hold no '\n'
+  bool discarding_ = false;  // dropping the rest of a line over the bound, up to its '\n'
+  QmpClientStats stats_;
   std::string out_;
 
   int64_t next_id_ = 1;

@@ -32,7 +32,10 @@ JsonNodePtr CopyNode(const JsonNode* node) {
   return JsonNodePtr(json_node_copy(Mutable(node)));
 }
 
-ParseResult<JsonNodePtr> ParseJson(std::string_view text) {
+ParseResult<JsonNodePtr> ParseJson(std::string_view text, const JsonLimits& limits) {
+  if (ParseResult<JsonSize> size = ScanJsonSize(text, limits); !size) {
+    return ParseResult<JsonNodePtr>::Fail(size.error);
+  }
   JsonParser* parser = json_parser_new();
   GError* error = nullptr;
   const gboolean loaded =

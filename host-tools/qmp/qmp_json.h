@@ -21,6 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "qmp/json_limits.h"
+#include "qmp/parse_result.h"
+
 namespace memhp::qmp {
 
 struct JsonNodeUnref {
@@ -38,19 +41,10 @@ using JsonNodePtr = std::unique_ptr<JsonNode, JsonNodeUnref>;
 // A deep copy of `node` (nullptr stays nullptr).
 [[nodiscard]] JsonNodePtr CopyNode(const JsonNode* node);
 
-// A value or the reason there is none. Checked with `if (result)` before `*result.value`.
-template <typename T>
-struct [[nodiscard]] ParseResult {
-  std::optional<T> value;
-  std::string error;  // empty when value is set
-
-  static ParseResult Ok(T v) { return ParseResult{std::move(v), {}}; }
-  static ParseResult Fail(std::string why) { return ParseResult{std::nullopt, std::move(why)}; }
-  explicit operator bool() const { return value.has_value(); }
-};
-
-// Parses one JSON text (one QMP line). Empty or whitespace-only input is an error.
-[[nodiscard]] ParseResult<JsonNodePtr> ParseJson(std::string_view text);
+// Parses one JSON text (one QMP line). Empty or whitespace-only input is an error, and so is a
+// text over `limits`, refused before json-glib parses it (json_limits.h says why).
+[[nodiscard]] ParseResult<JsonNodePtr> ParseJson(std::string_view text,
+                                                 const JsonLimits& limits = JsonLimits{});
 
 // Compact JSON text of `node` (no newline); "null" for nullptr.
 [[nodiscard]] std::string ToJson(const JsonNode* node);

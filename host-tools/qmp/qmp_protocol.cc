@@ -6,7 +6,7 @@
 namespace memhp::qmp {
 namespace {
 
-Message Bad(std::string reason) { return Malformed{std::move(reason)}; }
+Message Bad(std::string reason) { return Malformed{std::move(reason), std::nullopt}; }
 
 // The echoed id, if it is an integer. A present-but-odd id is not an error: QEMU echoes
 // whatever the command carried, and the caller drops ids it does not know.
@@ -78,17 +78,8 @@ Message ClassifyEvent(const JsonObject* root) {
   return event;
 }
 
-}  // namespace
-
-std::string FormatVersion(const QemuVersion& version) {
-  return std::to_string(version.major) + "." + std::to_string(version.minor) + "." +
-         std::to_string(version.micro);
-}
-
-Message ClassifyNode(const JsonNode& node) {
-  const JsonObject* root = AsObject(&node);
-  if (root == nullptr) return Bad("not a JSON object");
-
+// What a JSON object from QEMU is, by the one member that says so.
+Message ClassifyObject(const JsonObject* root) {
   // Exactly one member says what the message is.
   static constexpr std::array<const char*, 4> kKinds = {"QMP", "return", "error", "event"};
   const char* kind = nullptr;
@@ -109,8 +100,23 @@ Message ClassifyNode(const JsonNode& node) {
   return ClassifyEvent(root);
 }
 
-Message ClassifyLine(std::string_view line) {
-  ParseResult<JsonNodePtr> parsed = ParseJson(line);
+}  // namespace
+
+std::string FormatVersion(const QemuVersion& version) {
+  return std::to_string(version.major) + "." + std::to_string(version.minor) + "." +
+         std::to_string(version.micro);
+}
+
+Message ClassifyNode(const JsonNode& node) {
+  const JsonObject* root = AsObject(&node);
+  if (root == nullptr) return Bad("not a JSON object");
+  Message message = ClassifyObject(root);
+  if (auto* malformed = std::get_if<Malformed>(&message)) malformed->id = EchoedId(root);
+  return message;
+}
+
+Message ClassifyLine(std::string_view line, const JsonLimits& limits) {
+  ParseResult<JsonNodePtr> parsed = ParseJson(line, limits);
   if (!parsed) return Bad(parsed.error);
   return ClassifyNode(**parsed.value);
 }

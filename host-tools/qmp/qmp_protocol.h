@@ -65,12 +65,16 @@ struct Event {
 
 struct Malformed {
   std::string reason;
+  // The integer "id" when the line was an object that carried one: a reply QEMU got wrong,
+  // which fails the command it answers instead of leaving it to time out.
+  std::optional<int64_t> id;
 };
 
 using Message = std::variant<Greeting, Return, Error, Event, Malformed>;
 
-// Classifies one line (trailing "\r\n" allowed).
-[[nodiscard]] Message ClassifyLine(std::string_view line);
+// Classifies one line (trailing "\r\n" allowed). A line over `limits` is Malformed without
+// being parsed (json_limits.h).
+[[nodiscard]] Message ClassifyLine(std::string_view line, const JsonLimits& limits = JsonLimits{});
 
 // Classifies an already parsed JSON value.
 [[nodiscard]] Message ClassifyNode(const JsonNode& node);

@@ -93,18 +93,18 @@ void GatherFacts(qmp::QmpClient& qmp, AgentChannel& agent, FactsTimeouts timeout
       g->out.facts.devices = std::move(*devices.value);
       g->out.devices_ok = true;
     } else {
-      g->out.problems.push_back("query-memory-devices: " + devices.error);
+      g->out.problems.push_back(devices.error);  // it names the query already
     }
     g->Finish();
   });
   qmp.Execute("query-memory-size-summary", nullptr, timeouts.qmp, [g](qmp::Result r) {
-    if (r.ok()) {
-      if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
-        g->out.facts.base_memory = s.value->base_memory;
-        g->out.facts.plugged_memory = s.value->plugged_memory;
-      }
-    } else {
+    if (!r.ok()) {
       g->out.problems.push_back("query-memory-size-summary: " + r.error().message);
+    } else if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
+      g->out.facts.base_memory = s.value->base_memory;
+      g->out.facts.plugged_memory = s.value->plugged_memory;
+    } else {
+      g->out.problems.push_back(s.error);  // a wrong shape is not "no memory"
     }
     g->Finish();
   });

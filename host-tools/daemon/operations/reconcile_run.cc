@@ -28,7 +28,14 @@ void ReconcileRun::StartTurn(std::function<void()> done) {
       self->done_();
       return;
     }
-    if (auto devices = qmp::ParseMemoryDevices(*r.value())) self->state_.devices = std::move(*devices.value);
+    auto devices = qmp::ParseMemoryDevices(*r.value());
+    if (!devices) {
+      // A wrong shape is not "no devices": reconciling against it would undo real plugs.
+      g_warning("reconcile: %s; %zu operation(s) left unfinished", devices.error.c_str(), self->todo_.size());
+      self->done_();
+      return;
+    }
+    self->state_.devices = std::move(*devices.value);
     self->qmp_.Execute("qom-list", qmp::JsonObjectBuilder().SetString("path", "/objects").Build(), self->qmp_timeout_,
                        [self](qmp::Result o) {
                          if (o.ok()) self->state_.object_ids = ParseQomChildren(*o.value());

@@ -165,6 +165,26 @@ TEST_F(StateMachineTest, PlugWhoseDeviceAddFailsDeletesTheBackend) {
   EXPECT_TRUE(journal_->ops()[0].ended);
 }
 
+TEST_F(StateMachineTest, PlugFailsNamingQemusWrongShapedAnswersInsteadOfReadingThemAsZero) {
+  memhp::v1::PlugRequest request;
+  request.set_device_id("dimm1");
+  request.set_size(256 << 20);
+  request.set_node(1);
+  ASSERT_TRUE(queue_->Submit(std::make_shared<PlugOperation>(*env_, request, Collect())));
+  server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), R"([{"type": "dimm", "data": {"id": "d"}}])"));
+  server_->SendLine(Reply(server_->ExpectCommand("query-memory-size-summary"), R"({"base-memory": "512M"})"));
+  server_->SendLine(Reply(server_->ExpectCommand("qom-get"), R"({"size": 536870912, "slots": 4, "max-size": 8589934592})"));
+  server_->SendLine(Reply(server_->ExpectCommand("qom-list"), "[]"));
+  server_->SendLine(Reply(server_->ExpectCommand("human-monitor-command"), R"("")"));
+  const auto* result = Final();
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->outcome(), memhp::v1::OPERATION_OUTCOME_FAILED);
+  EXPECT_THAT(result->detail(), HasSubstr("cannot learn QEMU's memory devices; query-memory-devices: entry 0 "
+                                          "(dimm): \"data\" needs integer \"addr\""));
+  EXPECT_THAT(result->detail(), HasSubstr("query-memory-size-summary: no integer \"base-memory\""));
+  EXPECT_EQ(result->error().code(), memhp::v1::ERROR_CODE_QMP);
+}
+
 TEST_F(StateMachineTest, PlugWithoutAnAgentIsDoneAtTheAddress) {
   memhp::v1::PlugRequest request;
   request.set_size(256 << 20);

@@ -124,22 +124,34 @@ TEST(QmpMemoryDevices, SgxEpcAndUnknownTypes) {
 
 TEST(QmpMemoryDevices, EmptyList) { EXPECT_TRUE(ParseOk("[]").empty()); }
 
-TEST(QmpMemoryDevices, ToleratesMissingAndMistypedFields) {
-  const auto devices = ParseOk(
-      R"([{"type": "dimm"}, {"type": "virtio-mem", "data": {"id": 5, "size": "big", "node": 0}}])");
-  ASSERT_EQ(devices.size(), 2u);
-  EXPECT_EQ(devices[0].kind(), memhp::v1::MEMORY_DEVICE_KIND_DIMM);
-  EXPECT_EQ(devices[0].slot(), -1);
-  EXPECT_EQ(devices[0].node(), -1);
-  EXPECT_EQ(devices[1].id(), "");
-  EXPECT_EQ(devices[1].size(), 0u);
-  EXPECT_EQ(devices[1].node(), 0);
+TEST(QmpMemoryDevices, RefusesEntriesWithoutTheirMandatoryMembers) {
+  // A wrong shape must not read as a device of size 0 on node -1.
+  struct Case {
+    const char* text;
+    const char* error;  // a part of it
+  };
+  const Case cases[] = {
+      {R"([{"type": "dimm"}])", "entry 0 (dimm) has no object \"data\""},
+      {R"([{"type": "dimm", "data": []}])", "has no object \"data\""},
+      {R"([{"type": "dimm", "data": {"addr": 0, "size": 1, "slot": 0, "node": 0, "memdev": "m", "hotplugged": true}}])",
+       "(dimm): \"data\" needs bool \"hotpluggable\""},
+      {R"([{"type": "virtio-mem", "data": {"id": 5, "memaddr": 0, "requested-size": 0, "size": 0, "max-size": 0, "block-size": 0, "node": 0, "memdev": "m"}}])",
+       "needs string \"id\""},
+      {R"([{"type": "virtio-mem", "data": {"memaddr": 0, "requested-size": 0, "size": "big", "max-size": 0, "block-size": 0, "node": 0, "memdev": "m"}}])",
+       "needs integer \"size\""},
+      {R"([{"type": "virtio-mem", "data": {"memaddr": 0, "requested-size": 0, "size": 0, "max-size": 0, "block-size": 0, "node": 4294967296, "memdev": "m"}}])",
+       "needs integer \"node\""},
+      {R"([{"type": "virtio-pmem", "data": {"memaddr": 0, "size": 0}}])", "needs string \"memdev\""},
+      {R"([{"type": "sgx-epc", "data": {"memaddr": 0, "size": 0, "memdev": "m"}}])", "needs integer \"node\""},
+      {R"([{"type": "hv-balloon", "data": {"size": "1G"}}])", "(hv-balloon): \"data\" needs integer \"size\""},
+  };
+  for (const Case& c : cases) EXPECT_THAT(ParseFails(c.text), HasSubstr(c.error)) << c.text;
 }
 
 TEST(QmpMemoryDevices, RejectsWhatIsNotAList) {
   EXPECT_THAT(ParseFails(R"({"type": "dimm"})"), HasSubstr("not an array"));
   EXPECT_THAT(ParseFails(R"([1])"), HasSubstr("entry 0 is not an object"));
-  EXPECT_THAT(ParseFails(R"([{"type": "dimm", "data": {}}, {"data": {}}])"),
+  EXPECT_THAT(ParseFails(R"([{"type": "hv-balloon", "data": {}}, {"data": {}}])"),
               HasSubstr("entry 1 has no string \"type\""));
   EXPECT_THAT(ParseFails(R"([{"type": 3}])"), HasSubstr("type"));
 }

@@ -215,6 +215,38 @@ TEST(QmpProtocol, Malformed) {
   }
 }
 
+TEST(QmpProtocol, LinesOverTheInputBoundsAreMalformedWithoutBeingParsed) {
+  // 100 000 '[' overflowed the stack inside json-glib's recursive parser.
+  Message deep = ClassifyLine(std::string(100000, '[') + "\r\n");
+  const auto* bad = std::get_if<Malformed>(&deep);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_THAT(bad->reason, HasSubstr("nesting deeper than 1024"));
+  EXPECT_FALSE(bad->id.has_value());
+
+  JsonLimits small;
+  small.max_values = 4;
+  Message many = ClassifyLine(R"({"return": [0, 0, 0], "id": 1})", small);
+  bad = std::get_if<Malformed>(&many);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_THAT(bad->reason, HasSubstr("more than 4 values"));
+}
+
+TEST(QmpProtocol, MalformedObjectsKeepTheirIntegerId) {
+  // A reply QEMU got wrong can still fail the command it answers.
+  Message m = ClassifyLine(R"({"retrun": {}, "id": 7})");
+  const auto* bad = std::get_if<Malformed>(&m);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->id, 7);
+  m = ClassifyLine(R"({"error": "GenericError", "id": 8})");
+  bad = std::get_if<Malformed>(&m);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->id, 8);
+  m = ClassifyLine(R"([{"id": 9}])");
+  bad = std::get_if<Malformed>(&m);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_FALSE(bad->id.has_value());
+}
+
 TEST(QmpProtocol, ClassifiesParsedNodes) {
   ParseResult<JsonNodePtr> parsed = ParseJson(kDeviceDeleted);
   ASSERT_TRUE(parsed);

@@ -73,7 +73,8 @@ constexpr int NotifierToErrno(NotifyResult r) {
 }
 
 // Who caused a transition, so handlers (and the host) can tell a host request from the
-// agent's own policy (DESIGN.md, "The seed, modelled": observed changes are marked).
+// agent's own policy; changes it only observed are reported as such (docs/architecture.md,
+// "Observed changes").
 enum class EventOrigin {
   kUnspecified,
   kHostRequest,  // the host asked for it (request_id names the request)

@@ -1,7 +1,7 @@
 // memhp tests — memhpctl's command line (memhpctl/cli_args.h) and the QEMU command line of a
 // memhp VM (launcher/qemu_command.h). Both are pure functions, so the tests are tables: the words
 // a user types and the Command they mean, or the usage error naming what is wrong; a layout and
-// whether it boots; the default layout and the QEMU arguments DESIGN.md promises for it.
+// whether it boots; the default layout and its QEMU arguments (docs/test-vm.md, "The default VM").
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

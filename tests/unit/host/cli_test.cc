@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
                   }},
         ValidCase{"HelpWinsOverTheRest", {"launch", "--help"}, [](cli::Command& c) { c.verb = cli::Verb::kHelp; }},
         ValidCase{"Version", {"version"}, [](cli::Command& c) { c.verb = cli::Verb::kVersion; }},
-        // Operations (issue 4).
+        // Operations.
         ValidCase{"PlugSizeAndNode", {"plug", "--size", "256M", "--node", "1"},
                   [](cli::Command& c) {
                     c.verb = cli::Verb::kPlug;
@@ -260,7 +260,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"FlagGivenAValue", {"--json=1", "status"}, {"--json takes no value"}},
         ErrorCase{"VerbFlagGivenAValue", {"status", "--no-refresh=yes"}, {"--no-refresh takes no value"}},
         ErrorCase{"TwoVerbs", {"status", "stop"}, {"unexpected argument 'stop'", "'status'"}},
-        // Operations (issue 4).
+        // Operations.
         ErrorCase{"PlugWithoutSize", {"plug", "--node", "1"}, {"plug needs --size"}},
         ErrorCase{"PlugWithoutNode", {"plug", "--size", "256M"}, {"plug needs --node"}},
         ErrorCase{"PlugSizeNotANumber", {"plug", "--size", "lots", "--node", "1"}, {"--size", "'lots'"}},

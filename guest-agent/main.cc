@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   memhp::agent::EventLog log(static_cast<size_t>(backlog));
   memhp::agent::EventReporter reporter(log);
   memhp::agent::NotifierChain chain;
-  // The built-in handlers (DESIGN.md, "The chain"): the reserve guard first (priority 100, S8),
+  // The built-in handlers (docs/model.md, S7–S9): the reserve guard first (priority 100, S8),
   // the pin guard (90, S22), then the operator's hook scripts (50). The host reporter is the
   // driver's event sink.
   auto guard = std::make_shared<memhp::agent::ReserveGuard>(

@@ -69,7 +69,8 @@ void Agent::OnMessage(memhp::v1::AgentEnvelope envelope) {
     case memhp::v1::AgentEnvelope::kResponse: {
       const auto& response = envelope.response();
       if (response.id() == 0 || response.id() != pending_hello_id_) {
-        ++stats_.dropped_responses;  // DESIGN.md: answers to unknown ids are dropped
+        // Answers to unknown ids are dropped (docs/architecture.md, "The wires").
+        ++stats_.dropped_responses;
         return;
       }
       pending_hello_id_ = 0;

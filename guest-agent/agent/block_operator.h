@@ -4,7 +4,7 @@
 // resolves that against a fresh inventory, then drives each block through the notifier model
 // (TransitionDriver: GOING_* -> write -> ONLINE/OFFLINE or CANCEL_*, S1-S6) with the
 // memory_notify the kernel would compute (S10-S13), and answers one BlockResult per block — one
-// bad block never fails the whole call (STYLE.md, qga's per-block answers).
+// bad block never fails the whole call (docs/architecture.md, "Errors").
 //
 // Offline is bounded in time per block (the kernel may retry forever; the writer interrupts it
 // at the deadline) and may be all-or-nothing: when a block refuses, the blocks this request

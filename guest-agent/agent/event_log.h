@@ -1,5 +1,5 @@
 // memhp-agent — EventLog: sequence numbers, the host's acknowledgements, and the bounded
-// backlog replayed after a reconnect (DESIGN.md, "The wires").
+// backlog replayed after a reconnect (docs/architecture.md, "The wires").
 //
 // Every event the agent reports gets the next sequence number (from 1 per agent process) and
 // stays here until the host acknowledges it (EventAck{seq} covers every seq up to it). After a

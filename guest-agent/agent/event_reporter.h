@@ -1,12 +1,12 @@
 // memhp-agent — EventReporter: every memory event, numbered, kept until acknowledged, sent.
 //
-// The host reporter of DESIGN.md. It is the TransitionDriver's EventSink rather than a handler
-// in the chain: the sink sees each event after the whole chain answered, so a CANCEL_* report
-// can name the handler that vetoed, and no handler's answer can keep the host from hearing of
-// a transition (S15-S17 apply to the chain, not to the report). Transitions the agent did not
-// make (the kernel's hot-add, auto-online, another tool, the virtio-mem driver) are reported
-// through ReportObserved with their origin. Events go into the EventLog first, then to the
-// host if it is connected; after a reconnect the unacknowledged ones are replayed.
+// The agent's host reporter (docs/model.md). It is the TransitionDriver's EventSink rather than
+// a handler in the chain: the sink sees each event after the whole chain answered, so a
+// CANCEL_* report can name the handler that vetoed, and no handler's answer can keep the host
+// from hearing of a transition (S15-S17 apply to the chain, not to the report). Transitions the
+// agent did not make (the kernel's hot-add, auto-online, another tool, the virtio-mem driver)
+// are reported through ReportObserved with their origin. Events go into the EventLog first,
+// then to the host if it is connected; after a reconnect the unacknowledged ones are replayed.
 #pragma once
 
 #include <functional>

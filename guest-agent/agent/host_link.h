@@ -9,7 +9,7 @@
 // same way.
 //
 // Every payload is one memhp.v1.AgentEnvelope; one that does not parse is counted and dropped
-// (it carries no request id to answer), and the stream goes on (DESIGN.md, "The wires").
+// (it carries no request id to answer), and the stream goes on (docs/architecture.md, "The wires").
 #pragma once
 
 #include <glib.h>

@@ -3,7 +3,7 @@
 // QEMU's `-device virtserialport,name=NAME` shows up in the guest as
 // /sys/class/virtio-ports/vport<D>p<P>/name (drivers/char/virtio_console.c, show_port_name),
 // with the character device /dev/vport<D>p<P>. udev would add /dev/virtio-ports/NAME, but the
-// default guest image has no udev, so the agent reads the names itself (GUEST-VM.md).
+// default guest image has no udev, so the agent reads the names itself (docs/test-vm.md).
 #pragma once
 
 #include <string>

@@ -1,10 +1,10 @@
 // memhp-agent — RequestHandler: answers the host's typed requests.
 //
-// Parse first, then dispatch (STYLE.md): every AgentRequest gets exactly one AgentResponse
+// Parse first, then dispatch: every AgentRequest gets exactly one AgentResponse
 // naming its id. A request this build does not know (a newer host's op parses as an unknown
 // field, so op is unset) is answered UNSUPPORTED, never a crash; a request without an id is
 // MALFORMED. The agent offers typed memory operations only — there is no request that reads an
-// arbitrary file or runs a command (DESIGN.md, "The wires").
+// arbitrary file or runs a command (docs/architecture.md, "The wires").
 #pragma once
 
 #include <cstdint>

@@ -3,9 +3,10 @@
 // In the kernel, callbacks register on memory_chain (a blocking notifier head in
 // drivers/base/memory.c) with hotplug_memory_notifier(callback, priority) (S7) and are called
 // by notifier_call_chain() in kernel/notifier.c for each event of include/linux/memory.h
-// (S1–S6). Inside the agent the same model orders its handlers — the host reporter, guest hook
-// scripts, the reserve guard — so that one handler's veto (NOTIFY_BAD) stops the others and
-// cancels the transition exactly as a kernel subsystem's would (transition_driver.h).
+// (S1–S6). Inside the agent the same model orders its handlers — the reserve guard, the pin
+// guard, guest hook scripts — so that one handler's veto (NOTIFY_BAD) stops the others and
+// cancels the transition exactly as a kernel subsystem's would (transition_driver.h). The host
+// reporter is not one of them: it is the driver's event sink (agent/event_reporter.h).
 //
 // Ordering, as kernel/notifier.c's notifier_chain_register() inserts: walk the list and stop
 // before the first entry whose priority is strictly LOWER than the new one. So a higher
@@ -73,7 +74,8 @@ constexpr int NotifierToErrno(NotifyResult r) {
 }
 
 // Who caused a transition, so handlers (and the host) can tell a host request from the
-// agent's own policy (DESIGN.md, "The seed, modelled": observed changes are marked).
+// agent's own policy; changes it only observed are reported as such (docs/architecture.md,
+// "Observed changes").
 enum class EventOrigin {
   kUnspecified,
   kHostRequest,  // the host asked for it (request_id names the request)

@@ -12,7 +12,7 @@
 //     distributions ship them (RHEL's 40-redhat.rules, SUSE's 80-hotplug-cpu-mem.rules,
 //     Ubuntu cloud images' 40-vm-hotadd.rules).
 // Each finding is a warning for the operator; the agent still runs, and reports what it then
-// observes as transitions it did not make (DESIGN.md "The seed, modelled").
+// observes as transitions it did not make (docs/architecture.md, "Observed changes").
 #pragma once
 
 #include <map>

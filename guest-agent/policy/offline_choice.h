@@ -1,8 +1,10 @@
 // memhp — choosing which online blocks to give back when the host asks for memory (pure).
 //
-// Used before an unplug or a virtio-mem shrink (DESIGN.md "The flows"): the agent offlines the
-// chosen blocks one by one through the notifier chain, so the order matters — the blocks most
-// likely to offline come first and the rest stay untouched.
+// Used when the host asks for an amount on a node (BlockSelection.amount, `memhpctl offline
+// --node N --size S`); a DIMM unplug and a virtio-mem shrink name their blocks themselves
+// (docs/architecture.md, "The flows"). The agent offlines the chosen blocks one by one through
+// the notifier chain, so the order matters — the blocks most likely to offline come first and
+// the rest stay untouched.
 #pragma once
 
 #include <cstdint>

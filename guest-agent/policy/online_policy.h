@@ -31,7 +31,7 @@
 
 namespace memhp::agent {
 
-// DESIGN.md "Onlining policy". Names are the kernel's online_type_to_str[] plus its
+// docs/architecture.md, "Onlining policy". Names are the kernel's online_type_to_str[] plus its
 // online_policy_to_str[] spelling of "auto-movable" (mm/memory_hotplug.c).
 enum class PolicyKind { kManual, kOnline, kOnlineKernel, kOnlineMovable, kAutoMovable };
 

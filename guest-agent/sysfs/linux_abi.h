@@ -2,10 +2,10 @@
 //
 // Every sysfs/procfs path, attribute value, zone name, uevent key and notifier event name the
 // agent depends on is declared here and nowhere else, next to the kernel file that defines it
-// and, where one applies, the seed rule (shared/seed/RULES.md). Paths are RELATIVE: the reader
+// and, where one applies, the rule of docs/model.md (S1–S22). Paths are RELATIVE: the reader
 // joins them to an injected root ("/" in production, a temp dir in tests), so no code outside
 // this header spells "/sys/...". Block ids are integers; paths are built by the agent only
-// (DESIGN.md, "The wires").
+// (docs/architecture.md, "The wires").
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #!/bin/bash
-# memhp benchmark (issue 3): how fast hot-added memory comes online — the agent's policy
+# memhp benchmark: how fast hot-added memory comes online — the agent's policy
 # (auto-movable, per device) against the kernel's own auto-online (memhp_default_state=
 # online_movable with the agent's policy manual, so the agent only watches).
 #

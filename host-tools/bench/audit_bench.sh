@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # audit_bench.sh [--build DIR] [--runs N] [--mib N] [--passes P]
 #
-# What the memhp-audit plugin costs (issue 5): one scenario — boot the default VM, plug a
+# What the memhp-audit plugin costs: one scenario — boot the default VM, plug a
 # 256 MiB DIMM on node 1 and wait until the agent has onlined it, run the workload
 # (memhp-touch --mib N --passes P --node 1: a fixed amount of work on the new memory) — in three
 # modes:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ops_bench.sh [--build DIR] [--reps N] [--mib N] [--no-write]
 #
-# What memhp's host operations cost (issue 4), in one run on one default VM (TCG here):
+# What memhp's host operations cost, in one run on one default VM (TCG here):
 #   1. DIMM vs virtio-mem, same size: `memhpctl plug` + `memhpctl unplug` of a pc-dimm against
 #      `memhpctl resize vmem1` up and back to 0, each a whole transaction (guest side included:
 #      plug ends when every block is online, unplug when the DIMM is gone), and their ratios;

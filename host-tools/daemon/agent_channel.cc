@@ -212,7 +212,8 @@ void AgentChannel::OnFrame(std::string payload) {
         return;
       }
       if (!pending_.count(response.id())) {
-        ++stats_.dropped_replies;  // DESIGN.md: answers to unknown ids are dropped
+        // Answers to unknown ids are dropped (docs/architecture.md, "The wires").
+        ++stats_.dropped_replies;
         return;
       }
       if (Status claims = CheckResponse(response, block_size(), limits_); !claims.ok()) {

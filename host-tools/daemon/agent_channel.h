@@ -7,8 +7,8 @@
 // The agent also says hello whenever it (re)opens its port; whichever hello is answered first
 // makes the channel "connected" — the agent is known to be alive and speaking protocol 1.
 //
-// Events carry sequence numbers; each is acknowledged as soon as it is recorded (issue 3 adds
-// the backlog replay that makes the acknowledgement matter). Requests carry ids; an answer to an
+// Events carry sequence numbers; each is acknowledged as soon as it is recorded (the agent
+// replays what is not acknowledged after a reconnect). Requests carry ids; an answer to an
 // id we are not waiting for is dropped. A payload that is not an AgentEnvelope is counted and
 // dropped: the guest is untrusted. Every hello, answer and event is checked against what memhpd
 // knows of the VM before it is believed or kept (guest_claims.h); one that breaks the rules is
@@ -62,7 +62,7 @@ struct AgentChannelStats {
   uint64_t violations = 0;      // hellos, answers and events refused by guest_claims.h
 };
 
-// How many memory events memhpd keeps for status (the journal of issue 4 keeps them all).
+// How many memory events memhpd keeps for status (VmStatus.agent.recent_events).
 inline constexpr size_t kRecentEvents = 256;
 // ... and at most this many bytes of them (each event is also bounded by guest_claims.h).
 inline constexpr size_t kRecentEventBytes = 256 * 1024;

@@ -1,13 +1,13 @@
 // memhpd — ControlServer: the VM's control socket, serving any number of clients at once.
 //
 // QEMU's QMP and chardev sockets take one client each, so memhpd owns them and offers this
-// socket instead (DESIGN.md, "The parts"): memhpctl, scripts and tests connect here, a `watch`
-// beside a `plug` beside a `status`. Each client is a framed stream of ControlEnvelopes. The
-// server parses, checks the id, and hands each request to the handler with a Reply function
-// that stays safe to call after the client has gone (the answer is then dropped). A client that
-// sends something that is not a ControlEnvelope request is answered MALFORMED with id 0 (no id
-// can be trusted from it) and counted; it is never allowed to grow memhpd's memory past the
-// frame and queue bounds.
+// socket instead (docs/architecture.md, "The parts"): memhpctl, scripts and tests connect here,
+// a `watch` beside a `plug` beside a `status`. Each client is a framed stream of
+// ControlEnvelopes. The server parses, checks the id, and hands each request to the handler
+// with a Reply function that stays safe to call after the client has gone (the answer is then
+// dropped). A client that sends something that is not a ControlEnvelope request is answered
+// MALFORMED with id 0 (no id can be trusted from it) and counted; it is never allowed to grow
+// memhpd's memory past the frame and queue bounds.
 #pragma once
 
 #include <glib.h>

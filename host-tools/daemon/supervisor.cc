@@ -374,7 +374,8 @@ void Supervisor::HandleBlockOp(const memhp::v1::BlockOpCommand& request, Control
 
 }  // namespace memhp::daemon
 
-// --- Taps and the requests later issues fill in. Each part replaces its own stub. ---
+// --- Taps: QMP and agent news passed on to the audit link, the watch stream and the operations;
+// then the requests served by the operations and the audit link. ---
 namespace memhp::daemon {
 
 void Supervisor::OnQmpEvent(std::string_view name, const JsonNode& data,
@@ -408,7 +409,7 @@ void Supervisor::OnAgentLost() {
   operations_.OnAgentLost();
 }
 
-// Operations (issue 4): daemon/operations/ holds them; see operation_service.h.
+// Operations: daemon/operations/ holds them; see operation_service.h.
 void Supervisor::HandlePlug(const memhp::v1::PlugRequest& request, ControlReply reply) {
   operations_.Plug(request, std::move(reply));
 }

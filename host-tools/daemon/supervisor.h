@@ -62,15 +62,15 @@ class Supervisor {
   void HandleStop(const memhp::v1::StopRequest& request, ControlReply reply);
   void HandleQmp(const memhp::v1::QmpCommand& request, ControlReply reply);
   void HandleBlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply);
-  // Operations (issue 4): plug, unplug, resize, policy and zone reports.
+  // Operations: plug, unplug, resize, policy and zone reports.
   void HandlePlug(const memhp::v1::PlugRequest& request, ControlReply reply);
   void HandleUnplug(const memhp::v1::UnplugRequest& request, ControlReply reply);
   void HandleResize(const memhp::v1::ResizeRequest& request, ControlReply reply);
   void HandlePolicy(const memhp::v1::PolicyCommand& request, ControlReply reply);
   void HandleZones(const memhp::v1::ZoneReportCommand& request, ControlReply reply);
-  // The event stream (issue 4: memhpctl watch).
+  // The event stream (memhpctl watch).
   void HandleWatch(const memhp::v1::WatchRequest& request, ControlReply reply);
-  // The memhp-audit plugin (issue 5).
+  // The memhp-audit plugin.
   void HandleAudit(const memhp::v1::AuditCommand& request, ControlReply reply);
   // Every QMP event and every agent notice passes here; each part that needs them taps in.
   void OnQmpEvent(std::string_view name, const JsonNode& data, const qmp::Timestamp& timestamp);
@@ -87,9 +87,9 @@ class Supervisor {
   qmp::QmpClient qmp_;
   AgentChannel agent_;
   ControlServer control_;
-  WatchHub watch_;  // the `watch` stream (issue 4)
+  WatchHub watch_;  // the `watch` stream
   std::unique_ptr<AuditLink> audit_;  // set when QEMU runs the memhp-audit plugin
-  operations::OperationService operations_;  // plug, unplug, resize, policy, zones (issue 4)
+  operations::OperationService operations_;  // plug, unplug, resize, policy, zones
   std::vector<ControlReply> stop_waiters_;
   bool qemu_gone_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

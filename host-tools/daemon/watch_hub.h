@@ -1,6 +1,6 @@
 // memhpd — WatchHub: the `watch` stream, one VM's events fanned out to every client watching.
 //
-// Issue 4 asks for "QMP and agent events merged, one JSON object per line", with a `watch`
+// QMP and agent events merged, one JSON object per line (memhpctl watch), with a `watch`
 // running while other clients plug and query. Each watcher is a ControlReply kept after its
 // request (control.proto WatchRequest: every event arrives as a ControlResponse with the watch
 // request's id). Sources, in WatchEvent terms:

@@ -1,4 +1,4 @@
-// memhp-touch — a guest workload for the memhp-audit plugin's tests and benchmark (issue 5):
+// memhp-touch — a guest workload for the memhp-audit plugin's tests and benchmark:
 // allocate N MiB, write every page (the first touch), then keep reading and writing every page
 // for S seconds, or P more times (a fixed amount of work, for benchmarks), optionally bound to
 // one NUMA node. Statically linked: the default image is a

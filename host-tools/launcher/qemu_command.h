@@ -1,6 +1,6 @@
 // memhp launcher — the QEMU command line of a memhp VM, as a pure function of its layout.
 //
-// The default VM (DESIGN.md, "The guest image and the VM launcher"): q35, NUMA nodes with equal
+// The default VM (docs/test-vm.md, "The default VM"): q35, NUMA nodes with equal
 // boot memory (one vCPU each while there are vCPUs), DIMM slots and maxmem with room to grow,
 // one virtio-mem device per node (QEMU: virtio-mem-pci, backend with reserve=off so the host
 // commits nothing until the guest plugs), the agent's virtio-serial port, the serial console

@@ -1,5 +1,5 @@
 // memhpctl — `audit`: the memhp-audit plugin's report through memhpd, which owns the plugin's
-// control socket (issue 5). --arm / --disarm change instrumentation first; the report that
+// control socket. --arm / --disarm change instrumentation first; the report that
 // follows already reflects it (the plugin answers in order).
 #include <glib.h>
 

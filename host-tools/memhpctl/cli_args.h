@@ -22,9 +22,9 @@ inline constexpr int kExitTimeout = 3;  // gave up waiting (or only part was don
 
 enum class Verb {
   kHelp, kVersion, kLaunch, kAttach, kStatus, kStop, kQmp, kOnline, kOffline, kEvents,
-  // Operations (issue 4, operation_commands.cc).
+  // Operations (operation_commands.cc).
   kPlug, kUnplug, kResize, kPolicy, kZones, kWatch,
-  kAudit,  // the memhp-audit plugin's report (issue 5, audit_command.cc)
+  kAudit,  // the memhp-audit plugin's report (audit_command.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };

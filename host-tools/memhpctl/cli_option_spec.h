@@ -1,6 +1,6 @@
 // memhpctl — the pieces the command-line parser is built from (internal to cli_args.cc and
 // operation_args.cc): an option's spec, number and size options, and the operation verbs'
-// options, words and checks (issue 4), kept apart so cli_args.cc stays one readable parser.
+// options, words and checks, kept apart so cli_args.cc stays one readable parser.
 #pragma once
 
 #include <cstdint>

@@ -24,7 +24,7 @@ namespace memhp::cli {
 
 namespace memhp::cli {
 
-// operation_commands.cc: the operations (issue 4) and the event stream.
+// operation_commands.cc: the operations and the event stream.
 [[nodiscard]] int RunPlug(const Command& command);
 [[nodiscard]] int RunUnplug(const Command& command);
 [[nodiscard]] int RunResize(const Command& command);
@@ -36,7 +36,7 @@ namespace memhp::cli {
 
 namespace memhp::cli {
 
-// audit_command.cc: the memhp-audit plugin's report (issue 5).
+// audit_command.cc: the memhp-audit plugin's report.
 [[nodiscard]] int RunAudit(const Command& command);
 
 }  // namespace memhp::cli

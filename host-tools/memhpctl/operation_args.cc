@@ -1,4 +1,4 @@
-// memhpctl — the operation verbs' command line (issue 4): plug, unplug, resize, policy, zones,
+// memhpctl — the operation verbs' command line: plug, unplug, resize, policy, zones,
 // watch. See cli_option_spec.h; the verbs themselves are in operation_commands.cc.
 #include <glib.h>
 

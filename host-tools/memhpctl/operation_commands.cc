@@ -1,4 +1,4 @@
-// memhpctl — the operation verbs (issue 4): plug, unplug, resize, policy, zones, watch.
+// memhpctl — the operation verbs: plug, unplug, resize, policy, zones, watch.
 //
 // plug, unplug and resize are transactions in memhpd with a clear end (control.proto
 // OperationOutcome); memhpctl sends one request, shows memhpd's progress on one rewritten stderr

@@ -2,7 +2,7 @@
 # fetch-plugin-header.sh DEST_DIR — puts QEMU's TCG plugin header, qemu-plugin.h, in DEST_DIR.
 #
 # Debian's QEMU 7.2 loads plugins (-plugin) but ships no header for them; the header is
-# include/qemu/qemu-plugin.h in Debian's `qemu` source package (GUEST-VM.md, The TCG plugin API).
+# include/qemu/qemu-plugin.h in Debian's `qemu` source package (docs/test-vm.md, "The TCG plugin").
 # It is fetched at set-up time and never committed. Steps, each skipped when already done:
 #   1. DEST_DIR/qemu-plugin.h exists: nothing to do (the script is idempotent).
 #   2. No deb-src entry is known to apt: derive one from the machine's own sources — a copy of

@@ -1,12 +1,13 @@
 // memhp — Result<T> and Status: a value or an error that must be looked at.
 //
 // One result type for every memhp process (the agent, memhpd, memhpctl, the plugin's host
-// side). Nothing throws across memhp's own code: every fallible call returns a Result<T> holding
-// either the value or an Error. Our own failures carry the errno of the system call that failed
-// and a message naming the operation and the path (STYLE.md, "Errors"); malformed content read
-// from the kernel or a peer carries EINVAL (or EFBIG / E2BIG / EOVERFLOW for bounds) and says
-// which input was bad. The type is [[nodiscard]] so a dropped error is a compiler warning.
-// Reading value() of an error (or error() of a value) is a programming bug and aborts.
+// side). Nothing throws across memhp's own code: every fallible call returns a Result<T>
+// holding either the value or an Error. Our own failures carry the errno of the system call
+// that failed and a message naming the operation and the path (docs/architecture.md, "Errors");
+// malformed content read from the kernel or a peer carries EINVAL (or EFBIG / E2BIG / EOVERFLOW
+// for bounds) and says which input was bad. The type is [[nodiscard]] so a dropped error is a
+// compiler warning. Reading value() of an error (or error() of a value) is a programming bug
+// and aborts.
 #pragma once
 
 #include <cstdio>

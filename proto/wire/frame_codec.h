@@ -16,7 +16,8 @@
 // `length` only once header_crc matches. After a bad magic, a bad header_crc, an oversized length
 // or a bad payload_crc it drops one byte past the start of the bad header and searches the
 // following bytes for the next magic — a frame hidden behind a truncated one (a peer that
-// restarted mid-write) is still found — counts the error, and carries on (DESIGN.md, The wires).
+// restarted mid-write) is still found — counts the error, and carries on (docs/architecture.md,
+// "The wires").
 #ifndef MEMHP_WIRE_FRAME_CODEC_H_
 #define MEMHP_WIRE_FRAME_CODEC_H_
 

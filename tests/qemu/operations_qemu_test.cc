@@ -1,4 +1,4 @@
-// memhpd's operations (issue 4) against a real QEMU 7.2 with no guest OS (-S, TCG) and no
+// memhpd's operations against a real QEMU 7.2 with no guest OS (-S, TCG) and no
 // agent: plug and its admission refusals, device_add failure rolled back, unplug and resize
 // refusals, and the journal's reconcile after a restart. Each test runs its own QEMU and its
 // own memhpd (the real binary, attached to QEMU's QMP socket as `memhpctl attach` does) and

@@ -57,7 +57,7 @@ class QemuProcess {
 
 // The base command line of the qemu suite: q35, TCG, paused (-S), no display, no default
 // devices, 512M in 4 DIMM slots up to 8G, two 256M NUMA nodes, and one virtio-mem-pci device
-// "vm0" on node 1 (2G max, 2M blocks), as in shared/GUEST-VM.md.
+// "vm0" on node 1 (2G max, 2M blocks), as in docs/test-vm.md.
 [[nodiscard]] std::vector<std::string> BaseQemuArgs();
 
 }  // namespace memhp::qemu_test

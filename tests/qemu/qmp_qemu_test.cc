@@ -198,7 +198,8 @@ TEST_F(QmpQemuTest, ErrorsCarryClassAndDesc) {
 }
 
 TEST_F(QmpQemuTest, FailedDeviceAddIsRolledBackWithObjectDel) {
-  // The plug flow's rollback (DESIGN.md): object-add, device_add fails, object-del.
+  // The plug flow's rollback (docs/architecture.md, "Plug a DIMM"): object-add, device_add
+  // fails, object-del.
   ASSERT_TRUE(AddBackend("odd", 1000000).ok());  // not a multiple of the 2 MiB DIMM alignment
   Result device = AddDimm("dimm0", "odd", 0);
   ASSERT_FALSE(device.ok());

@@ -41,7 +41,7 @@ class SharedVm {
   // A command in the guest's root shell (guest_console.h).
   std::string Guest(const std::string& command, int timeout_ms = 10000) const;
   // Polls `status` until the agent's inventory has every 128 MiB block (the guest's block
-  // size, GUEST-VM.md) of [start, start + size) online, or `seconds` are up.
+  // size, docs/test-vm.md) of [start, start + size) online, or `seconds` are up.
   [[nodiscard]] bool WaitOnline(int64_t start, int64_t size, int seconds) const;
   // `memhpctl stop` now, for tests that stop the VM themselves; once it succeeded, the
   // destructor does not stop again.

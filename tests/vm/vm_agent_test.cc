@@ -1,5 +1,5 @@
 // memhp vm suite — the guest agent's veto points, run-time policy and reports in a booted
-// guest (issue 3):
+// guest:
 //   (a) a guest hook script that exits 1 at MEM_GOING_OFFLINE vetoes a host offline: VETOED,
 //       CANCEL_OFFLINE (S5, S16) naming the handler, the block still online;
 //   (b) a pin (S22) taken with `memhp-agent pin memoryN` vetoes the offline through the pin

@@ -1,4 +1,4 @@
-// memhp vm suite — the memhp-audit plugin driven by memhpd in a booted guest (issue 5):
+// memhp vm suite — the memhp-audit plugin driven by memhpd in a booted guest:
 // `launch --audit` arms it once the agent says hello; a DIMM plugged through QMP and onlined by
 // the agent's policy shows heat and a time to first use when a workload (memhp-touch, in the
 // image) runs on its node; an online range declared UNPLUGGED straight on the plugin's socket

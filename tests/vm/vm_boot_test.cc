@@ -55,7 +55,7 @@ TEST_F(Booted, StatusShowsTheAgentsHelloAndTheBootBlocks) {
   Json status(run.out);
   ASSERT_TRUE(status.ok()) << run.out;
 
-  // The agent's hello, as the guest kernel reports it (GUEST-VM.md: 0x8000000).
+  // The agent's hello, as the guest kernel reports it (docs/test-vm.md: 0x8000000).
   EXPECT_TRUE(status.Bool("agent.connected"));
   EXPECT_EQ(status.Int("agent.hello.guest.block_size_bytes"), 134217728);
   EXPECT_EQ(status.Int("agent.hello.guest.page_size"), 4096);

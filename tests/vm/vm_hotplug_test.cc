@@ -1,4 +1,4 @@
-// memhp vm suite — the agent reacting to real memory hotplug in a booted guest (issue 3):
+// memhp vm suite — the agent reacting to real memory hotplug in a booted guest:
 // a DIMM plugged through QMP is onlined by the policy and reported with the kernel's
 // memory_notify fields (S1-S6, S10-S13); a 1 GiB virtio-mem growth ends with every block
 // online; the kernel's own memory-notifier-error-inject on MEM_GOING_OFFLINE yields

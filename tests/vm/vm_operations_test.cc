@@ -1,4 +1,4 @@
-// memhp vm suite — memhpd's operations end to end (issue 4): memhpctl plug / unplug / resize
+// memhp vm suite — memhpd's operations end to end: memhpctl plug / unplug / resize
 // against a booted guest with the agent. A DIMM plugged into node 1 ends DONE with every block
 // online (zone and node per block); its unplug ends DONE with the device and its backend gone;
 // an unplug the guest refuses (the kernel's memory-notifier-error-inject on MEM_GOING_OFFLINE)

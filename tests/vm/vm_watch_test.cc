@@ -1,4 +1,4 @@
-// memhp vm suite — `memhpctl watch` beside other clients (issue 4): one VM, a watch running in
+// memhp vm suite — `memhpctl watch` beside other clients: one VM, a watch running in
 // one process while a second plugs a DIMM (`memhpctl plug`) and a third asks `status --json`
 // meanwhile. The watch output is one JSON object per line; what really arrives is asserted:
 // the operation's "requested" and "end" lines around the agent's BLOCK_ADDED and ONLINE events

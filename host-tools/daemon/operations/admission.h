@@ -1,11 +1,12 @@
 // admission — may this DIMM be plugged? Pure: facts in, a decision out.
 //
-// DESIGN.md, "Plug a DIMM": before anything is created in QEMU the request is checked against
-// what is known of the VM, and refused with the limit it would break named in the message, so a
-// refused plug leaves nothing behind. The facts come from QEMU where it says (query-memory-devices,
-// query-memory-size-summary, `qom-get /machine memory` = {size, slots, max-size} on QEMU 7.2,
-// `info numa`) and from the agent (its hello's block size, its zone report, its policy's ratio).
-// A fact that is not known is not checked; the decision's notes say which were assumed.
+// docs/architecture.md, "Plug a DIMM": before anything is created in QEMU the request is checked
+// against what is known of the VM, and refused with the limit it would break named in the
+// message, so a refused plug leaves nothing behind. The facts come from QEMU where it says
+// (query-memory-devices, query-memory-size-summary, `qom-get /machine memory` = {size, slots,
+// max-size} on QEMU 7.2, `info numa`) and from the agent (its hello's block size, its zone
+// report, its policy's ratio). A fact that is not known is not checked; the decision's notes say
+// which were assumed.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // journal — memhpd's append-only record of operations, so a restarted memhpd knows what was in
-// flight (issue 4: "no lost journal entry").
+// flight.
 //
 // One JSON object per line in the VM's state folder (vm::StateDir::journal()), written with one
 // write(2) and fsync'd before the operation goes on, so the file holds at least every step QEMU

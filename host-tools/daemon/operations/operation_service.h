@@ -1,4 +1,4 @@
-// operation_service — memhpd's operations (issue 4): plug, unplug and resize as journaled
+// operation_service — memhpd's operations: plug, unplug and resize as journaled
 // transactions, one at a time per VM, plus the agent's policy and zone report passed through.
 //
 // The supervisor owns one and forwards the control requests and its taps (QMP events, agent

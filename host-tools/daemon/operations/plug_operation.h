@@ -1,4 +1,4 @@
-// plug_operation — plug a pc-dimm as a transaction (DESIGN.md, "Plug a DIMM").
+// plug_operation — plug a pc-dimm as a transaction (docs/architecture.md, "Plug a DIMM").
 //
 //   admission (admission.h, over facts from QEMU and the agent)
 //   -> object-add memory-backend-ram "mem-<id>"          journal: object-added

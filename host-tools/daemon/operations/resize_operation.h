@@ -1,4 +1,4 @@
-// resize_operation — resize a virtio-mem device (DESIGN.md, "Resize virtio-mem").
+// resize_operation — resize a virtio-mem device (docs/architecture.md, "Resize virtio-mem").
 //
 //   find the device (query-memory-devices): it must be virtio-mem; the request must be a
 //   multiple of its block-size and <= its max-size

@@ -1,4 +1,4 @@
-// unplug_operation — unplug a pc-dimm as a transaction (DESIGN.md, "Unplug a DIMM").
+// unplug_operation — unplug a pc-dimm as a transaction (docs/architecture.md, "Unplug a DIMM").
 //
 //   find the DIMM (query-memory-devices; a virtio-mem id is told to use resize)
 //   -> the agent offlines the DIMM's range all-or-nothing, each block bounded in time; if any

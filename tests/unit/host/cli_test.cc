@@ -1,7 +1,7 @@
 // memhp tests — memhpctl's command line (memhpctl/cli_args.h) and the QEMU command line of a
 // memhp VM (launcher/qemu_command.h). Both are pure functions, so the tests are tables: the words
 // a user types and the Command they mean, or the usage error naming what is wrong; a layout and
-// whether it boots; the default layout and the QEMU arguments DESIGN.md promises for it.
+// whether it boots; the default layout and its QEMU arguments (docs/test-vm.md, "The default VM").
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
                   }},
         ValidCase{"HelpWinsOverTheRest", {"launch", "--help"}, [](cli::Command& c) { c.verb = cli::Verb::kHelp; }},
         ValidCase{"Version", {"version"}, [](cli::Command& c) { c.verb = cli::Verb::kVersion; }},
-        // Operations (issue 4).
+        // Operations.
         ValidCase{"PlugSizeAndNode", {"plug", "--size", "256M", "--node", "1"},
                   [](cli::Command& c) {
                     c.verb = cli::Verb::kPlug;
@@ -260,7 +260,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"FlagGivenAValue", {"--json=1", "status"}, {"--json takes no value"}},
         ErrorCase{"VerbFlagGivenAValue", {"status", "--no-refresh=yes"}, {"--no-refresh takes no value"}},
         ErrorCase{"TwoVerbs", {"status", "stop"}, {"unexpected argument 'stop'", "'status'"}},
-        // Operations (issue 4).
+        // Operations.
         ErrorCase{"PlugWithoutSize", {"plug", "--node", "1"}, {"plug needs --size"}},
         ErrorCase{"PlugWithoutNode", {"plug", "--size", "256M"}, {"plug needs --node"}},
         ErrorCase{"PlugSizeNotANumber", {"plug", "--size", "lots", "--node", "1"}, {"--size", "'lots'"}},

@@ -6,6 +6,9 @@
 #include "daemon/operations/device_map.h"
 #include "qmp/memory_devices.h"
 
+#include <string>
+#include <vector>
+
 namespace memhp::daemon::operations {
 namespace {
 
@@ -17,6 +20,13 @@ memhp::v1::Error MakeError(memhp::v1::ErrorCode code, const std::string& message
   e.set_code(code);
   e.set_message(message);
   return e;
+}
+
+// "block 40" / "blocks 40, 41"
+std::string BlockList(const std::vector<uint32_t>& blocks) {
+  std::string out = blocks.size() == 1 ? "block " : "blocks ";
+  for (size_t i = 0; i < blocks.size(); ++i) out += (i ? ", " : "") + std::to_string(blocks[i]);
+  return out;
 }
 
 }  // namespace
@@ -108,8 +118,15 @@ void UnplugOperation::Offline() {
       *result_.add_blocks() = b;
     }
     if (!op.all_done()) {
+      // All-or-nothing: the agent put back online what it had offlined before a block refused
+      // (ROLLED_BACK). A block still DONE here was offlined and could not be put back: then
+      // something did change, and the answer says which blocks stay offline.
       std::string why;
+      std::vector<uint32_t> rolled_back;
+      std::vector<uint32_t> left_offline;
       for (const auto& b : op.blocks()) {
+        if (b.outcome() == memhp::v1::BLOCK_OUTCOME_ROLLED_BACK) rolled_back.push_back(b.block());
+        if (b.outcome() == memhp::v1::BLOCK_OUTCOME_DONE) left_offline.push_back(b.block());
         if (b.outcome() == memhp::v1::BLOCK_OUTCOME_DONE || b.outcome() == memhp::v1::BLOCK_OUTCOME_ALREADY ||
             b.outcome() == memhp::v1::BLOCK_OUTCOME_ROLLED_BACK || b.outcome() == memhp::v1::BLOCK_OUTCOME_SKIPPED) {
           continue;
@@ -122,7 +139,14 @@ void UnplugOperation::Offline() {
       }
       EndStep(false, why);
       if (!request_.force()) {
-        Finish(memhp::v1::OPERATION_OUTCOME_REFUSED, "the guest refused to offline the DIMM: " + why + "; nothing changed");
+        std::string after = "the guest refused to offline the DIMM: " + why;
+        if (!rolled_back.empty()) after += "; " + BlockList(rolled_back) + " offlined, then online again";
+        if (!left_offline.empty()) {
+          Finish(memhp::v1::OPERATION_OUTCOME_FAILED,
+                 after + "; " + BlockList(left_offline) + " could not be put back online and stay offline; the DIMM is still present");
+          return;
+        }
+        Finish(memhp::v1::OPERATION_OUTCOME_REFUSED, after + "; nothing changed");
         return;
       }
       force_note_ = "forced although the guest refused (" + why + ")";

@@ -2,8 +2,10 @@
 //
 //   find the DIMM (query-memory-devices; a virtio-mem id is told to use resize)
 //   -> the agent offlines the DIMM's range all-or-nothing, each block bounded in time; if any
-//      block refuses, the agent puts the others back and the answer is REFUSED with the
-//      per-block reasons — nothing changed                journal: agent-offlined
+//      block refuses, the agent puts the others back (ROLLED_BACK) and the answer is REFUSED
+//      with the per-block reasons, naming the blocks put back — nothing changed; a block the
+//      agent could not put back makes it FAILED, naming the blocks left offline
+//                                                          journal: agent-offlined
 //   -> device_del                                        journal: device-del-sent
 //   -> wait for DEVICE_DELETED naming the device ("device" and "path" in its data). The guest's
 //      answer may instead be an ACPI_DEVICE_OST with a failure status for this device (not 0,

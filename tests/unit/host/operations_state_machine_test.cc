@@ -27,6 +27,7 @@ namespace memhp::daemon::operations {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using test_support::FakeServer;
 using test_support::kGreeting;
 using test_support::Reply;
@@ -163,6 +164,30 @@ TEST_F(StateMachineTest, PlugWhoseDeviceAddFailsDeletesTheBackend) {
   EXPECT_TRUE(journal_->ops()[0].HasStep("object-deleted"));
   EXPECT_FALSE(journal_->ops()[0].HasStep("device-added"));
   EXPECT_TRUE(journal_->ops()[0].ended);
+}
+
+// QEMU dies (its QMP socket closes) while device_add is in flight: the DIMM, the backend and
+// everything else went with it. The plug ends FAILED saying so, at the step it was in, without
+// an object-del to a QEMU that is not there and without claiming a leftover backend.
+TEST_F(StateMachineTest, PlugWhoseQemuGoesAwayDuringDeviceAddEndsSayingSo) {
+  memhp::v1::PlugRequest request;
+  request.set_device_id("dimm1");
+  request.set_size(256 << 20);
+  request.set_node(1);
+  ASSERT_TRUE(queue_->Submit(std::make_shared<PlugOperation>(*env_, request, Collect())));
+  AnswerFacts();
+  server_->SendLine(Reply(server_->ExpectCommand("object-add"), "{}"));
+  (void)server_->ExpectCommand("device_add");
+  server_->Close();
+  const auto* result = Final();
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->outcome(), memhp::v1::OPERATION_OUTCOME_FAILED);
+  EXPECT_THAT(result->detail(), HasSubstr("QEMU went away during the device_add step"));
+  EXPECT_THAT(result->detail(), Not(HasSubstr("left over")));
+  EXPECT_EQ(StepNames(*result), (std::vector<std::string>{"admission", "object-add", "device_add"}));
+  ASSERT_EQ(journal_->ops().size(), 1u);
+  EXPECT_TRUE(journal_->ops()[0].ended);
+  EXPECT_THAT(journal_->ops()[0].detail, HasSubstr("QEMU went away"));
 }
 
 TEST_F(StateMachineTest, PlugWithoutAnAgentIsDoneAtTheAddress) {

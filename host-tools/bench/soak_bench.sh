@@ -39,8 +39,11 @@ watch_pid=
 cleanup() {
     [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null || true
     "${m[@]}" stop >/dev/null 2>&1 || true
-    # The watch recording outlives the run, for a look at what the checks said.
+    # The watch recording and the VM's logs outlive the run, for a look at what the checks said.
     [ -f "$root/watch.jsonl" ] && cp "$root/watch.jsonl" "$record" || true
+    for log in console.log memhpd.log; do
+        [ -f "$root/soak/$log" ] && cp "$root/soak/$log" "${record%.jsonl}.$log" || true
+    done
     rm -rf "$root"
 }
 trap cleanup EXIT
@@ -255,7 +258,8 @@ print("soak: pages migrated in the guest meanwhile (pgmigrate_success): %s" %
 print("soak: corrupted bytes: %s" % (mismatched if mismatched is not None else "unknown"))
 print("soak: agent RSS %s; memhpd RSS %s" % (kb(agent_start, agent_end), kb(memhpd_start, memhpd_end)))
 clean = not problems and gaps == 0 and not failed and mismatched == 0
-print("soak: watch recording: %s" % os.environ.get("SOAK_WATCH_RECORD", "/tmp/memhp-soak-watch.jsonl"))
+record = os.environ.get("SOAK_WATCH_RECORD", "/tmp/memhp-soak-watch.jsonl")
+print("soak: watch recording: %s (the guest console and memhpd.log beside it)" % record)
 print("soak: %s" % ("clean" if clean else "NOT clean"))
 sys.exit(0 if clean else 1)
 PY

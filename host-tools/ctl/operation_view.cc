@@ -79,6 +79,12 @@ std::string Reason(const OperationResult& r) {
   return "";
 }
 
+// Whether a reason already ends by saying that nothing changed.
+bool SaysNothingChanged(std::string_view why) {
+  constexpr std::string_view kNothingChanged = "nothing changed";
+  return why.size() >= kNothingChanged.size() && why.substr(why.size() - kNothingChanged.size()) == kNothingChanged;
+}
+
 // Whether the blocks answered an offline: an unplug, or a shrink that offlined first (memhpd's
 // "offline" step; a grow has an "online" step instead).
 bool BlocksWentOffline(const OperationResult& r) {
@@ -173,7 +179,10 @@ std::string RenderOperationHeadline(const OperationResult& r) {
       line += BlocksPhrase(r) + took;
       break;
     case memhp::v1::OPERATION_OUTCOME_REFUSED:
-      line = verb + " refused: " + (why.empty() ? "no reason given" : why) + " \xE2\x80\x94 nothing changed";
+      // REFUSED means nothing changed (docs/operations.md); memhpd's own reason may already say
+      // so ("...; nothing changed", unplug_operation.cc), and then the headline does not repeat it.
+      line = verb + " refused: " + (why.empty() ? "no reason given" : why) +
+             (SaysNothingChanged(why) ? "" : " \xE2\x80\x94 nothing changed");
       break;
     case memhp::v1::OPERATION_OUTCOME_PARTIAL:
       line = verb + " " + Device(r) + " partly done: " + FormatBytes(r.size_reached()) + " of " +

@@ -157,6 +157,8 @@ void Supervisor::OnQemuGone(std::string_view reason) {
   qemu_gone_ = true;
   g_message("QEMU is gone (%.*s); memhpd ends", static_cast<int>(reason.size()), reason.data());
   watch_.PublishNotice("qemu_gone", JsonStringObject({{"reason", reason}}));
+  // An operation in flight ends now, journaled, saying that QEMU went away under it.
+  operations_.OnQemuGone(reason);
   for (ControlReply& reply : stop_waiters_) {
     memhp::v1::ControlResponse response;
     response.mutable_stop()->set_qemu_exited(true);

@@ -1,6 +1,6 @@
 // memhp vm suite — `memhpctl watch` beside other clients: one VM, a watch running in
 // one process while a second plugs a DIMM (`memhpctl plug`) and a third asks `status --json`
-// meanwhile. The watch output is one JSON object per line; what really arrives is asserted:
+// while the plug is held in flight by a gate hook in the guest. The watch output is one JSON object per line; what really arrives is asserted:
 // the operation's "requested" and "end" lines around the agent's BLOCK_ADDED and ONLINE events
 // for the new DIMM's blocks (QEMU sends no QMP event for a pc-dimm device_add). Last, a watch
 // running when the VM is stopped ends with memhpd's "qemu_gone" line and exit code 0.
@@ -143,37 +143,38 @@ TEST_F(Watch, WatchPlugAndStatusFromThreeClientsAtOnce) {
   ASSERT_TRUE(watch.WaitFor(30, [](const auto& lines) { return HasLine(lines, "memhpd", "watching"); }))
       << watch.Output();
 
+  // A gate in the guest holds the plug in flight: a hook script at MEM_GOING_ONLINE (S1) says it
+  // runs, then waits for /tmp/go. The agent bounds every hook (5 s, hook_scripts.h), so the
+  // gate gives up after 4 s and exits 0 (no veto) rather than being killed.
+  Guest("rm -f /tmp/go /tmp/in-gate; mkdir -p /etc/memhp/hooks.d && printf '#!/bin/sh\\n"
+        "[ \"$MEMHP_EVENT\" = MEM_GOING_ONLINE ] || exit 0\\ntouch /tmp/in-gate\\ni=0\\n"
+        "while [ ! -e /tmp/go ] && [ $i -lt 40 ]; do sleep 0.1; i=$((i+1)); done\\nexit 0\\n' "
+        "> /etc/memhp/hooks.d/10-gate && chmod 755 /etc/memhp/hooks.d/10-gate");
+  ASSERT_NE(Guest("cat /etc/memhp/hooks.d/10-gate").find("MEM_GOING_ONLINE"), std::string::npos);
+
   Background plug(Root(), WithVm({"--json", "plug", "--size", "256M", "--node", "1", "--id", "wdimm"}),
                   Root() + "/plug.out");
-  // The third client: status while the plug runs (at least once; the plug may be quick).
-  int statuses = 0;
-  int statuses_during_plug = 0;
-  do {
-    const bool plug_running = plug.Running();
-    CliRun status = Ctl({"--json", "status", "--no-refresh"});
-    ASSERT_EQ(status.exit_code, 0) << status.err;
-    ASSERT_TRUE(Json(status.out).ok()) << status.out;
-    ++statuses;
-    if (plug_running && plug.Running()) ++statuses_during_plug;
-  } while (plug.Running() && statuses < 200);
-  const int plug_exit = plug.Wait(120);
-  const std::string plug_out = plug.Output();
-  std::printf("status answered %d times, %d of them while the plug ran\n", statuses, statuses_during_plug);
-
-  bool via_memhpctl_plug = true;
-  if (plug_out.find("not implemented") != std::string::npos) {
-    // memhpd's plug is not there yet: plug through QMP instead; the agent events still flow.
-    via_memhpctl_plug = false;
-    std::printf("NOTE: memhpd plug not implemented; plugging with memhpctl qmp\n");
-    ASSERT_EQ(Ctl({"qmp", "object-add", R"({"qom-type":"memory-backend-ram","id":"mem-wdimm","size":268435456})"})
-                  .exit_code, 0);
-    ASSERT_EQ(Ctl({"qmp", "device_add", R"({"driver":"pc-dimm","id":"wdimm","memdev":"mem-wdimm","node":1})"})
-                  .exit_code, 0);
-  } else {
-    ASSERT_EQ(plug_exit, 0) << plug_out;
-    Json result(plug_out);
-    EXPECT_EQ(result.String("outcome"), "OPERATION_OUTCOME_DONE") << plug_out;
+  bool gated = false;
+  for (int i = 0; i < 240 && !gated && plug.Running(); ++i) {
+    gated = Guest("echo GATE=$(ls /tmp/in-gate 2>/dev/null)=END").find("GATE=/tmp/in-gate=END") != std::string::npos;
+    if (!gated) g_usleep(250 * 1000);
   }
+  // The third client, while the plug is held in the guest: memhpd answers it meanwhile.
+  const bool running_before = plug.Running();
+  CliRun during = Ctl({"--json", "status", "--no-refresh"});
+  const bool running_after = plug.Running();
+  Guest("touch /tmp/go");
+  ASSERT_TRUE(gated) << "the plug never reached the gate: " << plug.Output();
+  EXPECT_TRUE(running_before && running_after) << "the plug was not in flight around the status call";
+  EXPECT_EQ(during.exit_code, 0) << during.err;
+  EXPECT_TRUE(Json(during.out).ok()) << during.out;
+  EXPECT_FALSE(HasLine(watch.Lines(), "operation", "end")) << "the watch saw the plug end while it was held";
+
+  const int plug_exit = plug.Wait(120);
+  Guest("rm -f /etc/memhp/hooks.d/10-gate /tmp/go /tmp/in-gate");
+  const std::string plug_out = plug.Output();
+  ASSERT_EQ(plug_exit, 0) << plug_out;
+  EXPECT_EQ(Json(plug_out).String("outcome"), "OPERATION_OUTCOME_DONE") << plug_out;
 
   // The DIMM's blocks, from QEMU's view of it.
   Json status(Ctl({"--json", "status", "--no-refresh"}).out);
@@ -198,9 +199,7 @@ TEST_F(Watch, WatchPlugAndStatusFromThreeClientsAtOnce) {
     return added == blocks && online == blocks;
   };
   ASSERT_TRUE(watch.WaitFor(60, seen_all)) << watch.Output();
-  if (via_memhpctl_plug) {
-    ASSERT_TRUE(watch.WaitFor(10, [](const auto& lines) { return HasLine(lines, "operation", "end"); }));
-  }
+  ASSERT_TRUE(watch.WaitFor(10, [](const auto& lines) { return HasLine(lines, "operation", "end"); }));
 
   // Every line is one well-formed object; the operation brackets the agent's events.
   const std::vector<std::string> lines = watch.Lines();
@@ -218,13 +217,11 @@ TEST_F(Watch, WatchPlugAndStatusFromThreeClientsAtOnce) {
     if (w.source == "agent" && blocks.count(w.block) && w.name == "BLOCK_ADDED" && first_added_at < 0) first_added_at = at;
     if (w.source == "agent" && blocks.count(w.block) && w.name == "ONLINE") last_online_at = at;
   }
-  if (via_memhpctl_plug) {
-    ASSERT_GE(requested_at, 0) << watch.Output();
-    ASSERT_GE(end_at, 0) << watch.Output();
-    EXPECT_LT(requested_at, first_added_at);
-    EXPECT_GT(end_at, last_online_at);  // plug answers once every block is online
-    EXPECT_EQ(end_outcome, "OPERATION_OUTCOME_DONE");
-  }
+  ASSERT_GE(requested_at, 0) << watch.Output();
+  ASSERT_GE(end_at, 0) << watch.Output();
+  EXPECT_LT(requested_at, first_added_at);
+  EXPECT_GT(end_at, last_online_at);  // plug answers once every block is online
+  EXPECT_EQ(end_outcome, "OPERATION_OUTCOME_DONE");
 
   // Ctrl-C ends a watch with exit code 0.
   watch.Signal(SIGINT);

@@ -42,6 +42,7 @@ void Operation::BeginStep(const std::string& name) {
   if (open_step_ != nullptr) EndStep(true);
   open_step_ = result_.add_steps();
   open_step_->set_name(name);
+  current_step_ = name;
   step_started_us_ = g_get_monotonic_time();
   Progress(name, "");
 }
@@ -140,8 +141,32 @@ void Operation::Qmp(std::string_view command, qmp::JsonNodePtr arguments, std::f
                    [weak, done = std::move(done)](qmp::Result r) {
                      auto self = weak.lock();
                      if (!self || self->finished_) return;
+                     if (!r.ok() && r.error().kind == qmp::QmpErrorKind::kDisconnected) {
+                       self->OnQemuGone(r.error().message);
+                       return;
+                     }
                      done(std::move(r));
                    });
+}
+
+void Operation::OnQemuGone(std::string_view reason) {
+  if (finished_) return;
+  const std::string step = current_step_.empty() ? "first" : current_step_;
+  const std::string why = "QEMU went away during the " + step + " step (" + std::string(reason) +
+                          "): the VM is gone, and with it everything this " + KindName(result_.kind()) +
+                          " had changed in it";
+  memhp::v1::Error error;
+  error.set_code(memhp::v1::ERROR_CODE_UNAVAILABLE);
+  error.set_message(why);
+  result_.set_guest_side_known(false);
+  result_.set_size_reached(0);
+  Finish(memhp::v1::OPERATION_OUTCOME_FAILED, why, error);
+}
+
+void Operation::FinishIfQemuAlive(memhp::v1::OperationOutcome outcome, const std::string& detail) {
+  // A QMP "disconnected" reply ends the operation in Qmp() (OnQemuGone); any other answer means
+  // QEMU is there and `detail` stands.
+  Qmp("query-status", nullptr, [this, outcome, detail](qmp::Result) { Finish(outcome, detail); });
 }
 
 void Operation::Agent(memhp::v1::AgentRequest request, std::chrono::milliseconds timeout,

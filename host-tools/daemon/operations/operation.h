@@ -72,6 +72,12 @@ class Operation : public Queueable, public std::enable_shared_from_this<Operatio
   virtual void OnQmpEvent(std::string_view /*name*/, const JsonNode& /*data*/) {}
   virtual void OnAgentEvent(const memhp::v1::AgentEvent& /*event*/) {}
   virtual void OnAgentLost() {}
+  // QEMU is gone (its QMP socket closed: killed, crashed or quit under the operation). Nothing
+  // the operation did to the VM outlives QEMU — a DIMM, its backend, a requested size are all
+  // QEMU's state — so it ends FAILED saying so, at the step it was in; never with the guesses a
+  // failed QMP command or a lost agent would otherwise produce ("the backend is left over",
+  // "the DIMM is plugged"). Every QMP reply "disconnected" comes here too.
+  void OnQemuGone(std::string_view reason);
 
   [[nodiscard]] bool finished() const { return finished_; }
   [[nodiscard]] const memhp::v1::OperationResult& result() const { return result_; }
@@ -97,6 +103,10 @@ class Operation : public Queueable, public std::enable_shared_from_this<Operatio
              std::function<void(AgentReply)> done);
   // A one-shot timer; cancelled when the operation finishes.
   void After(std::chrono::milliseconds delay, std::function<void()> fn);
+  // Finish, once QEMU has answered that it is still there (query-status): the agent's channel
+  // is a chardev of the same QEMU, and when QEMU dies the agent's socket may close before QMP
+  // does, so a lost agent alone does not tell which of the two went away.
+  void FinishIfQemuAlive(memhp::v1::OperationOutcome outcome, const std::string& detail);
   // query-memory-devices, parsed; a QMP error or an answer that does not parse ends the
   // operation FAILED (naming the command), and `done` is not called.
   void QueryDevices(std::function<void(std::vector<memhp::v1::MemoryDevice>)> done);
@@ -120,6 +130,7 @@ class Operation : public Queueable, public std::enable_shared_from_this<Operatio
   gint64 step_started_us_ = 0;
   memhp::v1::OperationStep* open_step_ = nullptr;
   std::vector<GSource*> timers_;
+  std::string current_step_;  // the step open now, or the last one opened
 };
 
 }  // namespace memhp::daemon::operations

@@ -77,6 +77,10 @@ void OperationService::OnAgentLost() {
   if (Operation* op = Running()) op->OnAgentLost();
 }
 
+void OperationService::OnQemuGone(std::string_view reason) {
+  if (Operation* op = Running()) op->OnQemuGone(reason);
+}
+
 void OperationService::SendDeviceMap() {
   std::weak_ptr<int> alive = alive_;
   qmp_.Execute("query-memory-devices", nullptr, config_.timeouts.qmp, [this, alive](qmp::Result r) {

@@ -53,6 +53,8 @@ class OperationService {
   void OnAgentHello();
   void OnAgentEvent(const memhp::v1::AgentEvent& event);
   void OnAgentLost();
+  // QEMU's QMP socket closed: the running operation ends FAILED (Operation::OnQemuGone).
+  void OnQemuGone(std::string_view reason);
 
   [[nodiscard]] const Journal& journal() const { return journal_; }
 

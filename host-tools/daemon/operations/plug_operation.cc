@@ -207,7 +207,8 @@ void PlugOperation::OnOnlineEnd(OnlineWaitEnd end) {
       return;
     case OnlineWaitEndReason::kAgentLost:
       result_.set_guest_side_known(false);
-      Finish(memhp::v1::OPERATION_OUTCOME_FAILED, "the DIMM is plugged; " + end.detail + "; " + online + " when last seen");
+      FinishIfQemuAlive(memhp::v1::OPERATION_OUTCOME_FAILED,
+                        "the DIMM is plugged; " + end.detail + "; " + online + " when last seen");
       return;
   }
 }

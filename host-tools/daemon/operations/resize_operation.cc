@@ -242,7 +242,7 @@ void ResizeOperation::WaitOnline() {
             return;
           case OnlineWaitEndReason::kAgentLost:
             result_.set_guest_side_known(false);
-            Finish(memhp::v1::OPERATION_OUTCOME_FAILED, size + "; " + end.detail);
+            FinishIfQemuAlive(memhp::v1::OPERATION_OUTCOME_FAILED, size + "; " + end.detail);
             return;
         }
       });

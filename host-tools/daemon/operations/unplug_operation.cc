@@ -6,6 +6,9 @@
 #include "daemon/operations/device_map.h"
 #include "qmp/memory_devices.h"
 
+#include <string>
+#include <vector>
+
 namespace memhp::daemon::operations {
 namespace {
 
@@ -17,6 +20,13 @@ memhp::v1::Error MakeError(memhp::v1::ErrorCode code, const std::string& message
   e.set_code(code);
   e.set_message(message);
   return e;
+}
+
+// "block 40" / "blocks 40, 41"
+std::string BlockList(const std::vector<uint32_t>& blocks) {
+  std::string out = blocks.size() == 1 ? "block " : "blocks ";
+  for (size_t i = 0; i < blocks.size(); ++i) out += (i ? ", " : "") + std::to_string(blocks[i]);
+  return out;
 }
 
 }  // namespace
@@ -108,8 +118,15 @@ void UnplugOperation::Offline() {
       *result_.add_blocks() = b;
     }
     if (!op.all_done()) {
+      // All-or-nothing: the agent put back online what it had offlined before a block refused
+      // (ROLLED_BACK). A block still DONE here was offlined and could not be put back: then
+      // something did change, and the answer says which blocks stay offline.
       std::string why;
+      std::vector<uint32_t> rolled_back;
+      std::vector<uint32_t> left_offline;
       for (const auto& b : op.blocks()) {
+        if (b.outcome() == memhp::v1::BLOCK_OUTCOME_ROLLED_BACK) rolled_back.push_back(b.block());
+        if (b.outcome() == memhp::v1::BLOCK_OUTCOME_DONE) left_offline.push_back(b.block());
         if (b.outcome() == memhp::v1::BLOCK_OUTCOME_DONE || b.outcome() == memhp::v1::BLOCK_OUTCOME_ALREADY ||
             b.outcome() == memhp::v1::BLOCK_OUTCOME_ROLLED_BACK || b.outcome() == memhp::v1::BLOCK_OUTCOME_SKIPPED) {
           continue;
@@ -122,7 +139,14 @@ void UnplugOperation::Offline() {
       }
       EndStep(false, why);
       if (!request_.force()) {
-        Finish(memhp::v1::OPERATION_OUTCOME_REFUSED, "the guest refused to offline the DIMM: " + why + "; nothing changed");
+        std::string after = "the guest refused to offline the DIMM: " + why;
+        if (!rolled_back.empty()) after += "; " + BlockList(rolled_back) + " offlined, then online again";
+        if (!left_offline.empty()) {
+          Finish(memhp::v1::OPERATION_OUTCOME_FAILED,
+                 after + "; " + BlockList(left_offline) + " could not be put back online and stay offline; the DIMM is still present");
+          return;
+        }
+        Finish(memhp::v1::OPERATION_OUTCOME_REFUSED, after + "; nothing changed");
         return;
       }
       force_note_ = "forced although the guest refused (" + why + ")";
@@ -137,6 +161,10 @@ void UnplugOperation::Offline() {
 
 void UnplugOperation::DeviceDel() {
   BeginStep("device_del");
+  // The guest may eject before memhpd reads device_del's reply (blocks already offline: Linux's
+  // eject has nothing left to do), and QEMU then sends the eject's events first. They are this
+  // unplug's from the moment device_del goes out; OnQmpEvent keeps them until the reply.
+  listening_ = true;
   Qmp("device_del", qmp::JsonObjectBuilder().SetString("id", request_.device_id()).Build(), [this](qmp::Result r) {
     if (!r.ok()) {
       Finish(memhp::v1::OPERATION_OUTCOME_FAILED,
@@ -149,14 +177,35 @@ void UnplugOperation::DeviceDel() {
     if (!JournalStep("device-del-sent")) return;
     BeginStep("wait-deleted");
     waiting_for_delete_ = true;
+    if (early_deleted_) {
+      waiting_for_delete_ = false;
+      OnDeleted();
+    } else if (early_failure_) {
+      waiting_for_delete_ = false;
+      FailAndRestore(*early_failure_);
+    }
   });
 }
 
 void UnplugOperation::OnQmpEvent(std::string_view name, const JsonNode& data) {
-  if (!waiting_for_delete_ || finished()) return;
+  if (!listening_ || finished() || early_deleted_ || early_failure_) return;
+  // Before device_del's reply the outcome is kept for it (DeviceDel); after it, acted on now.
+  const bool early = !waiting_for_delete_;
+  auto fail = [this, early](const std::string& why) {
+    if (early) {
+      early_failure_ = why;
+      return;
+    }
+    waiting_for_delete_ = false;
+    FailAndRestore(why);
+  };
   JsonObject* object = qmp::AsObject(&data);
   if (name == "DEVICE_DELETED") {
     if (qmp::GetString(object, "device").value_or("") != request_.device_id()) return;
+    if (early) {
+      early_deleted_ = true;
+      return;
+    }
     waiting_for_delete_ = false;
     OnDeleted();
   } else if (name == "ACPI_DEVICE_OST") {
@@ -169,15 +218,13 @@ void UnplugOperation::OnQmpEvent(std::string_view name, const JsonNode& data) {
     // Anything else (1 failure, 0x80 not supported, 0x81 in use, 0x82 busy, 0x83 dependency)
     // means the guest will not eject.
     if (status == 0 || (source == kOstSourceEject && status == kOstEjectInProgress)) return;
-    waiting_for_delete_ = false;
     char hex[32];
     std::snprintf(hex, sizeof(hex), "0x%llx", static_cast<unsigned long long>(status));
-    FailAndRestore(std::string("the guest reported an _OST failure for the eject: status ") + hex + " (source " +
-                   std::to_string(source) + "); the DIMM is still present");
+    fail(std::string("the guest reported an _OST failure for the eject: status ") + hex + " (source " +
+         std::to_string(source) + "); the DIMM is still present");
   } else if (name == "DEVICE_UNPLUG_GUEST_ERROR") {
     if (qmp::GetString(object, "device").value_or("") != request_.device_id()) return;
-    waiting_for_delete_ = false;
-    FailAndRestore("DEVICE_UNPLUG_GUEST_ERROR: the guest failed the unplug; the DIMM is still present");
+    fail("DEVICE_UNPLUG_GUEST_ERROR: the guest failed the unplug; the DIMM is still present");
   }
 }
 

@@ -88,6 +88,29 @@ TEST(OperationHeadlineTest, RefusedUnplugNamesTheBusyBlockAndThatNothingChanged)
   EXPECT_EQ(RenderOperationHeadline(r), "unplug refused: block 37 busy (EBUSY) \xE2\x80\x94 nothing changed");
 }
 
+// memhpd's reason for a refused unplug already ends "; nothing changed"
+// (unplug_operation.cc): the headline says it once, not "nothing changed — nothing changed".
+TEST(OperationHeadlineTest, RefusedUnplugWhoseReasonSaysNothingChangedSaysItOnce) {
+  v1::OperationResult r;
+  r.set_kind(v1::OPERATION_KIND_UNPLUG);
+  r.set_outcome(v1::OPERATION_OUTCOME_REFUSED);
+  r.set_device_id("dimm1");
+  r.set_guest_side_known(true);
+  r.set_detail("the guest refused to offline the DIMM: block 41 vetoed by pin-guard; block 40 offlined, then "
+               "online again; nothing changed");
+  AddBlock(r, 40, v1::BLOCK_OUTCOME_ROLLED_BACK, v1::ZONE_MOVABLE);
+  AddBlock(r, 41, v1::BLOCK_OUTCOME_VETOED, v1::ZONE_MOVABLE)->set_vetoed_by("pin-guard");
+  EXPECT_EQ(RenderOperationHeadline(r),
+            "unplug refused: the guest refused to offline the DIMM: block 41 vetoed by pin-guard; block 40 "
+            "offlined, then online again; nothing changed");
+  // The whole text too (headline, block table, steps).
+  const std::string text = RenderOperationText(r);
+  const std::string phrase = "nothing changed";
+  size_t count = 0;
+  for (size_t at = text.find(phrase); at != std::string::npos; at = text.find(phrase, at + phrase.size())) ++count;
+  EXPECT_EQ(count, 1u) << text;
+}
+
 TEST(OperationHeadlineTest, RefusedByAVetoNamesTheHandler) {
   v1::OperationResult r;
   r.set_kind(v1::OPERATION_KIND_UNPLUG);

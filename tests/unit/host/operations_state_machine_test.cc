@@ -27,6 +27,7 @@ namespace memhp::daemon::operations {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using test_support::FakeServer;
 using test_support::kGreeting;
 using test_support::Reply;
@@ -185,6 +186,30 @@ TEST_F(StateMachineTest, PlugFailsNamingQemusWrongShapedAnswersInsteadOfReadingT
   EXPECT_EQ(result->error().code(), memhp::v1::ERROR_CODE_QMP);
 }
 
+// QEMU dies (its QMP socket closes) while device_add is in flight: the DIMM, the backend and
+// everything else went with it. The plug ends FAILED saying so, at the step it was in, without
+// an object-del to a QEMU that is not there and without claiming a leftover backend.
+TEST_F(StateMachineTest, PlugWhoseQemuGoesAwayDuringDeviceAddEndsSayingSo) {
+  memhp::v1::PlugRequest request;
+  request.set_device_id("dimm1");
+  request.set_size(256 << 20);
+  request.set_node(1);
+  ASSERT_TRUE(queue_->Submit(std::make_shared<PlugOperation>(*env_, request, Collect())));
+  AnswerFacts();
+  server_->SendLine(Reply(server_->ExpectCommand("object-add"), "{}"));
+  (void)server_->ExpectCommand("device_add");
+  server_->Close();
+  const auto* result = Final();
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->outcome(), memhp::v1::OPERATION_OUTCOME_FAILED);
+  EXPECT_THAT(result->detail(), HasSubstr("QEMU went away during the device_add step"));
+  EXPECT_THAT(result->detail(), Not(HasSubstr("left over")));
+  EXPECT_EQ(StepNames(*result), (std::vector<std::string>{"admission", "object-add", "device_add"}));
+  ASSERT_EQ(journal_->ops().size(), 1u);
+  EXPECT_TRUE(journal_->ops()[0].ended);
+  EXPECT_THAT(journal_->ops()[0].detail, HasSubstr("QEMU went away"));
+}
+
 TEST_F(StateMachineTest, PlugWithoutAnAgentIsDoneAtTheAddress) {
   memhp::v1::PlugRequest request;
   request.set_size(256 << 20);
@@ -225,6 +250,46 @@ TEST_F(StateMachineTest, ForcedUnplugEndsOnDeviceDeletedThenDeletesTheBackend) {
   EXPECT_THAT(result->detail(), HasSubstr("forced without an agent"));
   EXPECT_EQ(StepNames(*result), (std::vector<std::string>{"find", "device_del", "wait-deleted", "object-del"}));
   EXPECT_TRUE(journal_->ops()[0].HasStep("deleted"));
+}
+
+// A guest whose blocks are already offline ejects at once: QEMU may send the eject's
+// ACPI_DEVICE_OST and DEVICE_DELETED before memhpd has read device_del's reply (the soak saw
+// exactly this order). Those events belong to this unplug: it ends DONE and deletes the
+// backend, instead of waiting for an event that already came until it times out.
+TEST_F(StateMachineTest, DeviceDeletedBeforeDeviceDelsReplyStillEndsTheUnplug) {
+  memhp::v1::UnplugRequest request;
+  request.set_device_id("dimm1");
+  request.set_force(true);
+  ASSERT_TRUE(queue_->Submit(std::make_shared<UnplugOperation>(*env_, request, Collect())));
+  server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), kDimmDevices));
+  const int64_t del = server_->ExpectCommand("device_del");
+  server_->SendLine(R"({"event": "ACPI_DEVICE_OST", "data": {"info": {"device": "dimm1", "source": 3, "status": 132, "slot": "0", "slot-type": "DIMM"}}, "timestamp": {"seconds": 1, "microseconds": 0}})");
+  server_->SendLine(R"({"event": "DEVICE_DELETED", "data": {"device": "dimm1", "path": "/machine/peripheral/dimm1"}, "timestamp": {"seconds": 1, "microseconds": 0}})");
+  server_->SendLine(Reply(del, "{}"));
+  std::string args;
+  server_->SendLine(Reply(server_->ExpectCommand("object-del", &args), "{}"));
+  EXPECT_THAT(args, HasSubstr(R"("id":"mem-dimm1")"));
+  const auto* result = Final();
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->outcome(), memhp::v1::OPERATION_OUTCOME_DONE) << result->detail();
+  EXPECT_EQ(StepNames(*result), (std::vector<std::string>{"find", "device_del", "wait-deleted", "object-del"}));
+  EXPECT_TRUE(journal_->ops()[0].HasStep("deleted"));
+}
+
+// The same for the guest's refusal: an _OST failure that arrives before the reply fails it.
+TEST_F(StateMachineTest, OstFailureBeforeDeviceDelsReplyStillFailsTheUnplug) {
+  memhp::v1::UnplugRequest request;
+  request.set_device_id("dimm1");
+  request.set_force(true);
+  ASSERT_TRUE(queue_->Submit(std::make_shared<UnplugOperation>(*env_, request, Collect())));
+  server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), kDimmDevices));
+  const int64_t del = server_->ExpectCommand("device_del");
+  server_->SendLine(R"({"event": "ACPI_DEVICE_OST", "data": {"info": {"device": "dimm1", "source": 3, "status": 130, "slot": "0", "slot-type": "DIMM"}}, "timestamp": {"seconds": 1, "microseconds": 0}})");
+  server_->SendLine(Reply(del, "{}"));
+  const auto* result = Final();
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->outcome(), memhp::v1::OPERATION_OUTCOME_FAILED);
+  EXPECT_THAT(result->detail(), HasSubstr("_OST failure for the eject: status 0x82"));
 }
 
 TEST_F(StateMachineTest, UnplugEndsFailedOnAnOstFailureStatus) {

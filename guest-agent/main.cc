@@ -22,6 +22,8 @@
 #include "agent/event_log.h"
 #include "agent/event_reporter.h"
 #include "agent/hotplug_watcher.h"
+#include "agent/own_transitions.h"
+#include "agent/recording_block_writer.h"
 #include "agent/request_handler.h"
 #include "agent/zone_report.h"
 #include "handlers/hook_scripts.h"
@@ -172,8 +174,12 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // The uevents of the agent's own writes are expected (and not reported twice); only its
+  // successful writes make expectations, through this writer (own_transitions.h).
+  memhp::agent::OwnTransitions own_transitions;
+  memhp::agent::RecordingBlockWriter recording_writer(writer, sysfs, own_transitions);
   memhp::agent::TransitionDriver driver(
-      chain, writer, [&reporter](const memhp::agent::EmittedEvent& e, const memhp::agent::NotifyContext& c) {
+      chain, recording_writer, [&reporter](const memhp::agent::EmittedEvent& e, const memhp::agent::NotifyContext& c) {
         reporter.OnEmitted(e, c);
       });
   memhp::agent::BlockOperator operations(
@@ -201,10 +207,10 @@ int main(int argc, char** argv) {
   g_autoptr(GMainLoop) loop = g_main_loop_new(context, FALSE);
   memhp::agent::Agent agent(handler, reporter, std::move(opener), context);
   memhp::agent::HotplugWatcher watcher(
-      sysfs, operations, reporter, context, memhp::agent::HotplugWatcherOptions{},
+      sysfs, operations, reporter, own_transitions, context, memhp::agent::HotplugWatcherOptions{},
       [&sysfs, page_size] { return memhp::agent::ReadZoneReport(sysfs, page_size); });
   reporter.SetDeviceNamer([&settings](uint32_t block) { return settings.devices.DeviceIdOf(block); });
-  reporter.SetObserver([&watcher](const memhp::v1::MemoryEvent& e) { watcher.OnOwnEvent(e); });
+  reporter.SetOwnEventObserver([&watcher](const memhp::v1::MemoryEvent& e) { watcher.OnOwnEvent(e); });
 
   std::unique_ptr<memhp::agent::UeventMonitor> uevents;
   if (auto socket = memhp::agent::OpenKernelUeventSocket(); socket.ok()) {

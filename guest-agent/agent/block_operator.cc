@@ -242,6 +242,10 @@ BlockResult BlockOperator::OfflineOne(const MemoryBlock& block, uint64_t request
 Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& ids,
                                                   memhp::v1::OnlineTarget target,
                                                   EventOrigin origin, uint64_t request_id) {
+  // An unknown target is an error, never the policy's decision (request_validation.h).
+  if (!memhp::v1::OnlineTarget_IsValid(target)) {
+    return Error::Invalid("unknown online target " + std::to_string(target));
+  }
   Result<memhp::v1::Inventory> inventory = sysfs_.ReadInventory();
   if (!inventory.ok()) return std::move(inventory).error();
   BlockOpResult op;
@@ -278,7 +282,8 @@ Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& i
       case memhp::v1::ONLINE_TARGET_MOVABLE:
         *op.add_blocks() = OnlineOne(*block, TargetState::kOnlineMovable, memhp::v1::ZONE_MOVABLE, origin, request_id);
         break;
-      default: {
+      case memhp::v1::ONLINE_TARGET_UNSPECIFIED:
+      default: {  // only UNSPECIFIED gets here (checked above): the policy decides
         if (!by_id.emplace(id, block).second) break;  // named twice: decided once
         std::vector<memhp::v1::Zone> zones;
         for (int z : block->valid_zones()) zones.push_back(static_cast<memhp::v1::Zone>(z));

@@ -35,8 +35,9 @@ class EventLog {
   [[nodiscard]] memhp::v1::AgentEvent Append(memhp::v1::AgentEvent event);
   // The host has recorded every event up to `seq`. A seq never handed out is ignored.
   void Ack(uint64_t seq);
-  // What to send after a reconnect: an EventGap (itself a new event) if events were dropped,
-  // then every unacknowledged event, oldest first, marked replayed.
+  // What to send after a reconnect: an EventGap first if events were dropped (numbered with the
+  // last seq it covers, so seqs still ascend; sent again until acknowledged), then every
+  // unacknowledged event, oldest first, marked replayed.
   [[nodiscard]] std::vector<memhp::v1::AgentEvent> Replay();
 
   [[nodiscard]] size_t pending() const { return backlog_.size(); }
@@ -51,8 +52,8 @@ class EventLog {
   ClockNs clock_;
   uint64_t next_seq_ = 1;
   std::deque<memhp::v1::AgentEvent> backlog_;  // unacknowledged, ascending seq
-  uint64_t gap_first_ = 0;                      // first dropped seq not yet reported
-  uint64_t gap_count_ = 0;
+  uint64_t gap_first_ = 0;                      // first dropped seq not yet acknowledged
+  uint64_t gap_count_ = 0;                      // dropped since; 0: no gap due
   EventLogStats stats_;
 };
 

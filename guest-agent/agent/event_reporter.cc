@@ -40,14 +40,16 @@ void EventReporter::Send(const memhp::v1::AgentEvent& event) {
   }
 }
 
-void EventReporter::Report(memhp::v1::AgentEvent event) {
+memhp::v1::AgentEvent EventReporter::LogAndSend(memhp::v1::AgentEvent event) {
   if (event.has_memory() && namer_ && event.memory().device_id().empty()) {
     event.mutable_memory()->set_device_id(namer_(event.memory().block()));
   }
-  const memhp::v1::AgentEvent stamped = log_.Append(std::move(event));
+  memhp::v1::AgentEvent stamped = log_.Append(std::move(event));
   Send(stamped);
-  if (stamped.has_memory() && observer_) observer_(stamped.memory());
+  return stamped;
 }
+
+void EventReporter::Report(memhp::v1::AgentEvent event) { (void)LogAndSend(std::move(event)); }
 
 void EventReporter::OnEmitted(const EmittedEvent& emitted, const NotifyContext& ctx) {
   memhp::v1::AgentEvent event;
@@ -69,7 +71,9 @@ void EventReporter::OnEmitted(const EmittedEvent& emitted, const NotifyContext& 
   } else if (emitted.chain.final == NotifyResult::kBad) {
     m->set_vetoed_by(emitted.chain.stopped_by);  // the GOING_* that was vetoed
   }
-  Report(std::move(event));
+  const memhp::v1::AgentEvent stamped = LogAndSend(std::move(event));
+  // Only here: the agent's own transition. An observed one (ReportObserved) is not ours.
+  if (observer_) observer_(stamped.memory());
 }
 
 void EventReporter::ReportObserved(memhp::v1::MemoryEventKind kind, uint32_t block,

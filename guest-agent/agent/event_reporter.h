@@ -43,13 +43,16 @@ class EventReporter {
   // Names the device whose range holds a block (the host's DeviceMap), "" for none; every
   // memory event gets its device_id from it. Unset: device_id stays "".
   void SetDeviceNamer(std::function<std::string(uint32_t block)> namer) { namer_ = std::move(namer); }
-  // Sinks a caller wants told too (tests, the watcher's expectations); called after logging.
-  void SetObserver(std::function<void(const memhp::v1::MemoryEvent&)> observer) {
+  // Told of every memory event of a transition the agent made itself (OnEmitted), after
+  // logging — never of one it only observed (ReportObserved), which is no change of ours.
+  void SetOwnEventObserver(std::function<void(const memhp::v1::MemoryEvent&)> observer) {
     observer_ = std::move(observer);
   }
 
  private:
   void Send(const memhp::v1::AgentEvent& event);
+  // Names the device, logs, sends; the event as logged (with its seq).
+  memhp::v1::AgentEvent LogAndSend(memhp::v1::AgentEvent event);
 
   EventLog& log_;
   Transport transport_;

@@ -1,10 +1,23 @@
 // memhp-agent — HostLink (see host_link.h).
 #include "agent/host_link.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
 namespace memhp::agent {
+namespace {
+
+// drivers/char/virtio_console.c port_fops_poll(): EPOLLHUP while the host side is not connected
+// (host_connected is false until QEMU's chardev has a client). Checked once, without waiting.
+bool HostAbsent(int fd) {
+  pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0;
+}
+
+}  // namespace
 
 HostLink::HostLink(ChannelOpener opener, GMainContext* context, HostLinkCallbacks callbacks,
                    BackoffPolicy backoff)
@@ -40,6 +53,19 @@ void HostLink::TryOpen() {
     if (opened.error().message != last_open_error_) {
       last_open_error_ = opened.error().message;
       g_message("host channel not available (%s); retrying with backoff", last_open_error_.c_str());
+    }
+    ScheduleRetry();
+    return;
+  }
+  if (opened->transport == wire::Transport::kVirtioSerialPort && HostAbsent(opened->fd)) {
+    // The port opens while no host is attached, but hangs up at once: no connection. Greeting
+    // it would log an inventory event and replay the backlog on every attempt.
+    close(opened->fd);
+    ++stats_.open_failures;
+    static constexpr char kAbsent[] = "no host attached to the port (it hangs up)";
+    if (last_open_error_ != kAbsent) {
+      last_open_error_ = kAbsent;
+      g_message("host channel not available (%s); retrying with backoff", kAbsent);
     }
     ScheduleRetry();
     return;

@@ -6,7 +6,9 @@
 // port and reopens it after a delay that doubles from `initial` up to `max` (never a busy loop),
 // and starts again from `initial` once the host has proved alive (ResetBackoff, called when its
 // hello arrives). A port that does not exist yet (virtio_console still loading) is retried the
-// same way.
+// same way, and so is a port that opens but hangs up at once (no host attached): that is not a
+// connection, so on_connected is not called — the agent greets, replays and logs its inventory
+// only for a host that is there.
 //
 // Every payload is one memhp.v1.AgentEnvelope; one that does not parse is counted and dropped
 // (it carries no request id to answer), and the stream goes on (docs/architecture.md, "The wires").

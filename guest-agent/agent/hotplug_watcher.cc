@@ -17,11 +17,12 @@ struct TimerCall {
 }  // namespace
 
 HotplugWatcher::HotplugWatcher(const SysfsReader& sysfs, BlockOperator& operations,
-                               EventReporter& reporter, GMainContext* context,
+                               EventReporter& reporter, OwnTransitions& own, GMainContext* context,
                                HotplugWatcherOptions options, ZoneReportSource zone_reports)
     : sysfs_(sysfs),
       operations_(operations),
       reporter_(reporter),
+      own_(own),
       context_(context),
       options_(options),
       zone_reports_(std::move(zone_reports)) {}
@@ -57,8 +58,6 @@ void HotplugWatcher::ScheduleTimer(GSource*& source, std::chrono::milliseconds d
 }
 
 void HotplugWatcher::OnOwnEvent(const memhp::v1::MemoryEvent& event) {
-  if (event.kind() == memhp::v1::MEMORY_EVENT_KIND_ONLINE) expected_.insert({event.block(), true});
-  if (event.kind() == memhp::v1::MEMORY_EVENT_KIND_OFFLINE) expected_.insert({event.block(), false});
   if (event.kind() == memhp::v1::MEMORY_EVENT_KIND_ONLINE ||
       event.kind() == memhp::v1::MEMORY_EVENT_KIND_OFFLINE) {
     BlocksChanged();
@@ -100,9 +99,8 @@ void HotplugWatcher::OnUevent(const Uevent& uevent) {
     case UeventAction::kOnline:
     case UeventAction::kOffline: {
       const bool online = uevent.action == UeventAction::kOnline;
-      if (auto it = expected_.find({*block, online}); it != expected_.end()) {
-        expected_.erase(it);  // our own write; reported through the notifier model already
-        break;
+      if (own_.Claim(*block, online, uevent.seqnum)) {
+        break;  // our own write; reported through the notifier model already
       }
       // Someone else's: right after an add it is the kernel's own auto-online.
       const bool auto_online = online && just_added_.count(*block) > 0;
@@ -138,7 +136,7 @@ void HotplugWatcher::SendZoneReport() {
 void HotplugWatcher::OnOverflow() {
   // Uevents were lost: what we expect may never come, and adds may have been missed. Start over
   // from sysfs, which is always true.
-  expected_.clear();
+  own_.Clear();
   SendInventory();
   BlocksChanged();
 }

@@ -7,9 +7,12 @@
 //   the block (add_memory_resource() registers the device under device_hotplug_lock, S18/S19),
 //   so nothing is ever onlined before its add is complete.
 // - memory "online"/"offline": our own writes cause them too; those were reported already by
-//   the notifier model, so they are matched against what we expect and not reported twice.
-//   Any other is someone else's transition (the kernel's auto-online right after an add, chmem,
-//   a udev rule) and is reported as observed with its zone and node.
+//   the notifier model, so they claim the expectation the write left (OwnTransitions, filled
+//   by RecordingBlockWriter from the agent's successful writes only) and are not reported
+//   twice. Any other is someone else's transition (the kernel's auto-online right after an
+//   add, a shell, chmem, a udev rule, the virtio-mem driver offlining before it unplugs) and is
+//   reported as observed with its zone and node — every time: reporting it adds no
+//   expectation, so the next one of the same kind is not mistaken for ours.
 // - memory "remove": BLOCK_REMOVED. node uevents: the node masks changed.
 // - overflow (uevents lost): the inventory is re-read and sent whole.
 // After any change, one inventory_changed event follows, coalesced over a short delay. After a
@@ -29,6 +32,7 @@
 
 #include "agent/block_operator.h"
 #include "agent/event_reporter.h"
+#include "agent/own_transitions.h"
 #include "agent/zone_report.h"
 #include "sysfs/sysfs_reader.h"
 #include "sysfs/uevent_parse.h"
@@ -43,8 +47,9 @@ struct HotplugWatcherOptions {
 
 class HotplugWatcher {
  public:
+  // `own` holds the agent's own coming transitions (filled by its block writer).
   HotplugWatcher(const SysfsReader& sysfs, BlockOperator& operations, EventReporter& reporter,
-                 GMainContext* context, HotplugWatcherOptions options = {},
+                 OwnTransitions& own, GMainContext* context, HotplugWatcherOptions options = {},
                  ZoneReportSource zone_reports = {});
   ~HotplugWatcher();
   HotplugWatcher(const HotplugWatcher&) = delete;
@@ -52,7 +57,8 @@ class HotplugWatcher {
 
   void OnUevent(const Uevent& uevent);
   void OnOverflow();
-  // Every memory event the agent reported itself: its ONLINE/OFFLINE will come back as a uevent.
+  // Every memory event of a transition the agent made (not the ones it only observed): the
+  // inventory and the zones changed.
   void OnOwnEvent(const memhp::v1::MemoryEvent& event);
 
  private:
@@ -72,7 +78,7 @@ class HotplugWatcher {
   HotplugWatcherOptions options_;
   std::vector<uint32_t> added_;             // added, waiting for the policy
   std::set<uint32_t> just_added_;           // added in this burst (an online now = auto-online)
-  std::multiset<std::pair<uint32_t, bool>> expected_;  // (block, online?) from our own writes
+  OwnTransitions& own_;
   GSource* settle_timer_ = nullptr;
   GSource* inventory_timer_ = nullptr;
   ZoneReportSource zone_reports_;  // empty: no zone reports

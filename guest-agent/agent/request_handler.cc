@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "agent/request_validation.h"
 #include "memhp_config.h"
 
 namespace memhp::agent {
@@ -68,6 +69,11 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
 AgentResponse RequestHandler::Handle(const AgentRequest& request) {
   const uint64_t id = request.id();
   if (id == 0) return Fail(0, memhp::v1::ERROR_CODE_MALFORMED, "request without an id");
+  // Parse first: an enum value this build does not know, or a number out of the field's range,
+  // is refused here and never reaches an operation as a fallback to the policy or a default.
+  if (Status valid = ValidateRequest(request); !valid.ok()) {
+    return Fail(id, memhp::v1::ERROR_CODE_INVALID_ARGUMENT, valid.error().message);
+  }
 
   switch (request.op_case()) {
     case AgentRequest::kHello: {

@@ -87,6 +87,9 @@ inline constexpr std::string_view kMemInfoMemTotal = "MemTotal";
 inline constexpr std::string_view kMemInfoMemAvailable = "MemAvailable";
 // drivers/char/random.c: a random UUID chosen once per boot, "%pUb\n".
 inline constexpr std::string_view kProcBootId = "proc/sys/kernel/random/boot_id";
+// lib/kobject_uevent.c: the SEQNUM of the last uevent sent, "%llu\n" (kernel/ksysfs.c). It is
+// incremented and the uevent broadcast under one mutex, so uevents arrive in SEQNUM order.
+inline constexpr std::string_view kUeventSeqnumFile = "sys/kernel/uevent_seqnum";
 
 // drivers/char/virtio_console.c: class "virtio-ports"; each port vport<dev>p<port> has a `name`
 // attribute holding the name QEMU gave the port (virtserialport name=...).

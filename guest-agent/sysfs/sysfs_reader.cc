@@ -375,6 +375,14 @@ Result<uint64_t> SysfsReader::ReadBootIdHash() const {
   return *hash;
 }
 
+Result<uint64_t> SysfsReader::ReadUeventSeqnum() const {
+  Result<std::string> text = ReadFile(abi::kUeventSeqnumFile);
+  if (!text.ok()) return std::move(text).error();
+  const std::optional<uint64_t> seqnum = ParseDecU64(TrimSpace(*text));
+  if (!seqnum) return BadContent(Path(abi::kUeventSeqnumFile), "not a decimal number", *text);
+  return *seqnum;
+}
+
 Result<memhp::v1::GuestInfo> SysfsReader::ReadGuestInfo(std::string_view kernel_release,
                                                         uint64_t page_size) const {
   memhp::v1::GuestInfo info;

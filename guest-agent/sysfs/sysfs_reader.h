@@ -80,6 +80,8 @@ class SysfsReader {
   [[nodiscard]] Result<MemInfo> ReadMemInfo() const;
   // /proc/sys/kernel/random/boot_id, hashed (ParseBootIdHash).
   [[nodiscard]] Result<uint64_t> ReadBootIdHash() const;
+  // /sys/kernel/uevent_seqnum: the SEQNUM of the last uevent the kernel sent.
+  [[nodiscard]] Result<uint64_t> ReadUeventSeqnum() const;
 
   // The GuestInfo of Hello. uname(2) and sysconf(_SC_PAGESIZE) are the caller's business (the
   // production wiring), so the reader stays a pure function of the tree.

@@ -72,7 +72,7 @@ std::vector<std::string> BuildQemuArgv(const QemuLaunchSpec& spec) {
   argv.insert(argv.end(), {
       "-device", "virtio-serial-pci,id=vser0",
       "-chardev", "socket,id=agent,path=" + s.agent_socket() + ",server=on,wait=off",
-      "-device", std::string("virtserialport,bus=vser0.0,chardev=agent,name=") + kAgentPortName,
+      "-device", std::string("virtserialport,id=") + kAgentPortId + ",bus=vser0.0,chardev=agent,name=" + kAgentPortName,
       "-chardev", "socket,id=console,path=" + s.console_socket() + ",server=on,wait=off,logfile=" +
                       s.console_log(),
       "-serial", "chardev:console",

@@ -16,6 +16,9 @@
 namespace memhp::launcher {
 
 inline constexpr const char* kAgentPortName = "org.memhp.agent.0";
+// The agent port's QEMU device id, so it can be addressed over QMP (device_del / device_add of
+// the virtserialport on bus vser0.0 with chardev "agent").
+inline constexpr const char* kAgentPortId = "agent-port";
 
 struct VmLayout {
   uint64_t memory_mib = 512;

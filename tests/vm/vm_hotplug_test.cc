@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -146,9 +147,13 @@ TEST_F(Hotplug, BadSelectionsAreRefusedAndChangeNothing) {
 }
 
 // The agent is killed in the guest; /init's respawn loop starts a new one, which introduces
-// itself (a new pid), re-reads the truth from sysfs, and replays nothing the host had
-// acknowledged: memhpd records no duplicate and no new memory event.
-TEST_F(Hotplug, RestartedAgentMatchesSysfsAndReplaysNothingAcknowledged) {
+// itself (a new pid), re-reads the truth from sysfs, and invents no memory event. Its backlog
+// died with the old process, so there is nothing to replay; what can go wrong is the host's
+// duplicate check: the new process numbers its events from 1 again, below the seqs memhpd
+// recorded from the old one, and its next transition must be recorded, not dropped as a replay.
+TEST_F(Hotplug, RestartedAgentMatchesSysfsAndItsLowerSeqsAreRecorded) {
+  int64_t old_max_seq = 0;
+  for (const MemoryEvent& e : Events()) old_max_seq = std::max(old_max_seq, e.seq);
   Json before(Ctl({"--json", "status"}).out);
   const std::string old_pid = before.String("agent.hello.agent_pid");
   const int64_t recorded = before.Int("agent.events_recorded");
@@ -181,6 +186,36 @@ TEST_F(Hotplug, RestartedAgentMatchesSysfsAndReplaysNothingAcknowledged) {
   EXPECT_NE(listing.find("COUNTS=" + std::to_string(online) + "," + std::to_string(offline) + "=END"),
             std::string::npos)
       << listing;
+
+  // One transition by the new agent: GOING_* and its result, both recorded, under seqs the old
+  // agent had already used. (The DIMM is in the kernel zone now, where an offline may fail:
+  // GOING_OFFLINE and CANCEL_OFFLINE are two events all the same.)
+  ASSERT_GE(dimm_first_block_, 0);
+  const std::string block = std::to_string(dimm_first_block_);
+  const std::string state = Guest("echo S=$(cat /sys/devices/system/memory/memory" + block + "/state)=S");
+  const bool online_now = state.find("S=online=S") != std::string::npos;
+  CliRun op = online_now ? Ctl({"--json", "offline", "--blocks", block, "--timeout-ms", "5000"})
+                         : Ctl({"--json", "online", "--blocks", block});
+  ASSERT_NE(Json(op.out).String("blocks.0.outcome"), "") << op.out << op.err;
+  Json now("");
+  const gint64 give_up = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+  do {
+    now = Json(Ctl({"--json", "status"}).out);
+    if (now.Int("agent.events_recorded") >= recorded + 2) break;
+    g_usleep(250 * 1000);
+  } while (g_get_monotonic_time() < give_up);
+  EXPECT_EQ(now.Int("agent.events_recorded"), recorded + 2) << "the new agent's transition was not recorded";
+  EXPECT_EQ(now.Int("agent.duplicate_events"), 0);
+  const std::vector<MemoryEvent> events = Events();
+  ASSERT_FALSE(events.empty());
+  const MemoryEvent& last = events.back();
+  EXPECT_EQ(last.block, dimm_first_block_);
+  if (online_now) {
+    EXPECT_TRUE(last.kind == "MEMORY_EVENT_KIND_OFFLINE" || last.kind == "MEMORY_EVENT_KIND_CANCEL_OFFLINE") << last.kind;
+  } else {
+    EXPECT_EQ(last.kind, "MEMORY_EVENT_KIND_ONLINE");
+  }
+  EXPECT_LT(last.seq, old_max_seq) << "numbered below what the old agent sent, and recorded all the same";
 }
 
 }  // namespace

@@ -488,6 +488,28 @@ TEST_F(AgentTest, HostHelloResetsTheBackoff) {
 // ---------------------------------------------------------------------------------------------
 // HostLink: backoff and reopening.
 
+// A virtio-serial port opens fine while no host is attached, but hangs up at once
+// (drivers/char/virtio_console.c port_fops_poll: EPOLLHUP while !host_connected). Such an open
+// is no connection: the agent must not greet, replay or log an inventory event each time, or a
+// long absence fills the backlog with inventory events and pushes out the real ones.
+TEST_F(AgentTest, APortThatHangsUpAtOnceIsNoConnectionAndLogsNothing) {
+  int attempts = 0;
+  auto opener = [&]() -> Result<OpenedChannel> {
+    ++attempts;
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return Error::FromErrno(errno, "socketpair", "");
+    close(fds[1]);  // nobody on the host side
+    return OpenedChannel{fds[0], wire::Transport::kVirtioSerialPort, "port without a host"};
+  };
+  agent_ = std::make_unique<Agent>(handler_, reporter_, opener, context_, kFastBackoff);
+  agent_->Start();
+  ASSERT_TRUE(RunUntil(context_, [&] { return attempts >= 6; }));
+  EXPECT_EQ(log_.stats().appended, 0u) << "an inventory event was logged for a port without a host";
+  EXPECT_EQ(agent_->link().stats().opens, 0u);
+  EXPECT_GE(agent_->link().stats().open_failures, 5u);
+  EXPECT_FALSE(agent_->link().connected());
+}
+
 class HostLinkTest : public ::testing::Test {
  protected:
   HostLinkTest() : context_(g_main_context_new()) {}

@@ -195,12 +195,13 @@ TEST_F(DevicePolicyTest, BlockChangesYieldOneCoalescedZoneReport) {
   UseMap();
   GMainContext* context = g_main_context_new();
   {
-    HotplugWatcher watcher(reader_, operator_, reporter_, context,
+    OwnTransitions own;
+    HotplugWatcher watcher(reader_, operator_, reporter_, own, context,
                            HotplugWatcherOptions{.settle = std::chrono::milliseconds(5),
                                                  .inventory_coalesce = std::chrono::milliseconds(5),
                                                  .zone_report_period = std::chrono::milliseconds(40)},
                            [this] { return ReadZoneReport(reader_, kPage); });
-    reporter_.SetObserver([&watcher](const memhp::v1::MemoryEvent& e) { watcher.OnOwnEvent(e); });
+    reporter_.SetOwnEventObserver([&watcher](const memhp::v1::MemoryEvent& e) { watcher.OnOwnEvent(e); });
     for (uint32_t id : {40u, 41u, 42u, 43u}) {
       Uevent u;
       u.action = UeventAction::kAdd;
@@ -227,7 +228,7 @@ TEST_F(DevicePolicyTest, BlockChangesYieldOneCoalescedZoneReport) {
         EXPECT_EQ(e.zone_report().page_size(), kPage);
       }
     }
-    reporter_.SetObserver({});
+    reporter_.SetOwnEventObserver({});
   }
   g_main_context_unref(context);
 }

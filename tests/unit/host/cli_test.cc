@@ -400,7 +400,7 @@ TEST(BuildQemuArgvTest, DefaultLayout) {
                   "virtio-mem-pci,id=vmem0,memdev=vmem0-mem,node=0,requested-size=0,block-size=2M",
                   "virtio-mem-pci,id=vmem1,memdev=vmem1-mem,node=1,requested-size=0,block-size=2M",
                   "virtio-serial-pci,id=vser0",
-                  "virtserialport,bus=vser0.0,chardev=agent,name=org.memhp.agent.0"));
+                  "virtserialport,id=agent-port,bus=vser0.0,chardev=agent,name=org.memhp.agent.0"));
   // Sockets, log and pid file in the VM's state folder.
   EXPECT_THAT(ValuesOf(argv, "-chardev"),
               ElementsAre("socket,id=agent,path=/var/lib/memhp/default/agent.sock,server=on,wait=off",

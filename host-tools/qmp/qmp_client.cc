@@ -88,7 +88,8 @@ QmpClient::QmpClient(GMainContext* context) : QmpClient(context, QmpClientOption
 
 QmpClient::QmpClient(GMainContext* context, QmpClientOptions options)
     : context_(g_main_context_ref(context != nullptr ? context : g_main_context_default())),
-      options_(options) {}
+      options_(options),
+      lines_(options.max_line_bytes) {}
 
 QmpClient::~QmpClient() {
   alive_.reset();
@@ -320,33 +321,24 @@ void QmpClient::OnReadable() {
              Notify::kListener);
     return;
   }
-  in_.append(chunk, static_cast<std::size_t>(n));
-
-  const auto too_long = [this] {
-    Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a line over the " +
-                                                    std::to_string(options_.max_line_bytes) +
-                                                    "-byte bound"),
-             Notify::kListener);
-  };
-
-  std::size_t start = 0;
+  lines_.Append(std::string_view(chunk, static_cast<std::size_t>(n)));
   for (;;) {
-    const std::size_t newline = in_.find('\n', scanned_);
-    if (newline == std::string::npos) break;
-    std::string_view line(in_.data() + start, newline - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    scanned_ = start = newline + 1;
-    if (line.size() > options_.max_line_bytes) {
-      too_long();
-      return;
+    std::string_view line;
+    switch (lines_.NextLine(&line)) {
+      case LineSplitter::Next::kNeedMore:
+        return;
+      case LineSplitter::Next::kTooLong:
+        Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a line over the " +
+                                                        std::to_string(options_.max_line_bytes) +
+                                                        "-byte bound"),
+                 Notify::kListener);
+        return;
+      case LineSplitter::Next::kLine:
+        // `line` points into lines_, which HandleLine may destroy along with the client.
+        if (!HandleLine(line)) return;
+        break;
     }
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    if (!HandleLine(line)) return;
   }
-  in_.erase(0, start);
-  scanned_ = in_.size();
-  // A partial line may end in the '\r' of its "\r\n".
-  if (in_.size() > options_.max_line_bytes + 1) too_long();
 }
 
 bool QmpClient::HandleLine(std::string_view line) {
@@ -454,8 +446,7 @@ void QmpClient::Teardown(QmpError why, Notify notify) {
     close(fd_);
     fd_ = -1;
   }
-  in_.clear();
-  scanned_ = 0;
+  lines_.Clear();
   out_.clear();
   if (was_ready) g_debug("QMP disconnected: %s", why.message.c_str());
 

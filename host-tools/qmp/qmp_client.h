@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "qmp/qmp_json.h"
+#include "qmp/qmp_lines.h"
 #include "qmp/qmp_protocol.h"
 
 namespace memhp::qmp {
@@ -181,8 +182,7 @@ class QmpClient {
   GSource* retry_timer_ = nullptr;    // connect() again after EAGAIN (listen backlog full)
   std::set<GSource*> posted_;
 
-  std::string in_;
-  std::size_t scanned_ = 0;  // bytes of in_ known to hold no '\n'
+  LineSplitter lines_;
   std::string out_;
 
   int64_t next_id_ = 1;

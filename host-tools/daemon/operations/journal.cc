@@ -179,6 +179,19 @@ void Journal::Trim() {
   }
 }
 
+size_t Journal::Load(std::string_view content) {
+  size_t start = 0;
+  size_t complete = 0;  // bytes up to the last newline
+  while (start < content.size()) {
+    const size_t end = content.find('\n', start);
+    if (end == std::string_view::npos) break;
+    if (end > start) Apply(std::string(content.substr(start, end - start)));
+    start = end + 1;
+    complete = start;
+  }
+  return complete;
+}
+
 std::string Journal::Open() {
   if (fd_ >= 0) return "";
   std::string content;
@@ -190,15 +203,7 @@ std::string Journal::Open() {
       content = buffer.str();
     }
   }
-  size_t start = 0;
-  size_t complete = 0;  // bytes up to the last newline
-  while (start < content.size()) {
-    const size_t end = content.find('\n', start);
-    if (end == std::string::npos) break;
-    if (end > start) Apply(content.substr(start, end - start));
-    start = end + 1;
-    complete = start;
-  }
+  const size_t complete = Load(content);
   const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("open", path_, errno);
   if (complete < content.size()) {

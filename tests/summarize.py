@@ -77,9 +77,10 @@ def main():
                 missing.append(f"{name}: no test log ({e.strerror}: {path})")
             for line in lines:
                 t = json.loads(line)
-                for suite in t.get("suite") or []:
-                    # meson prefixes suites with the project name ("memhp:unit").
-                    ran.setdefault(suite.split(":")[-1], set()).add(t["name"].split(":")[-1].strip())
+                # meson names a test "memhp:unit+tsan / plugin-audit-core": project, suites, name.
+                suites_part, _, test_name = t["name"].rpartition(" / ")
+                for suite in suites_part.split(":")[-1].split("+"):
+                    ran.setdefault(suite, set()).add(test_name.strip())
                 out = t.get("stdout") or ""
                 p, f, s = len(OK_RE.findall(out)), len(FAIL_RE.findall(out)), len(SKIP_RE.findall(out))
                 result = t.get("result")

@@ -51,7 +51,7 @@ mapfile -t tsan_targets < <(meson introspect --tests "$build-tsan" | python3 -c 
 import json, os, sys
 build = sys.argv[1]
 for t in json.load(sys.stdin):
-    if "tsan" in t["suite"]:
+    if any(s.split(":")[-1] == "tsan" for s in t["suite"]):
         print(os.path.relpath(t["cmd"][0], build))
 ' "$build-tsan")
 if [ "${#tsan_targets[@]}" -eq 0 ]; then

@@ -188,6 +188,8 @@ void JournalSeeds() {
         R"({"op":5,"rec":"begin","t":1,"kind":"resize","device":"vmem0","memdev":"","size":1073741824,"node":1,"target":"kernel"})" "\n"
         R"({"op":5,"rec":"end","t":2,"outcome":"partial","detail":"guest full","recovered":true,"size_reached":268435456})" "\n"
         R"({"op":6,"rec":"beg)");
+  // An id of UINT64_MAX wrapped next_id below the ids held (the journal target's next-id check).
+  Write(t, "id-wraps", "{\"op\":18446744073709551615,\"rec\":\"begin\"}\n{\"op\":-1,\"rec\":\"end\"}\n");
   Write(t, "junk-lines", "not json\n\n[1,2]\n{\"op\":0,\"rec\":\"begin\"}\n{\"op\":3,\"rec\":\"step\"}\n{\"op\":\"4\",\"rec\":\"end\"}\n");
 }
 

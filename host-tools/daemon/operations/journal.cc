@@ -128,7 +128,9 @@ void Journal::Apply(const std::string& line) {
   JsonObject* object = parsed ? qmp::AsObject(parsed.value->get()) : nullptr;
   const auto id = object ? GetUint(object, "op") : std::nullopt;
   const auto rec = object ? GetString(object, "rec") : std::nullopt;
-  if (!id || !rec || *id == 0) {
+  // memhpd numbers operations from 1 upwards, so 0 and UINT64_MAX (also what "op":-1 reads as)
+  // are not its records; the latter would also wrap next_id_ below an id held.
+  if (!id || !rec || *id == 0 || *id == UINT64_MAX) {
     ++skipped_;
     return;
   }

@@ -174,8 +174,9 @@ void QmpSeeds() {
         head + R"({"return": [{"type": "dimm", "data": {"slot": 0, "node": 0, "addr": 4294967296, "memdev": "/objects/mem-dimm1", "id": "dimm1", "hotpluggable": true, "hotplugged": true, "size": 536870912}}, {"type": "virtio-mem", "data": {"size": 0, "max-size": 4294967296, "block-size": 2097152, "memaddr": 8589934592, "requested-size": 0, "node": 1, "id": "vmem0", "memdev": "/objects/mem-vmem0"}}], "id": 3})" "\r\n");
   Write(t, "short-bound", std::string("\x00\x01", 2) + "{\"return\": 1}\r\n{\"id\": 18446744073709551615, \"return\": [1.5e300, -0.0, \"\\u00e9\"]}\n");
   Write(t, "single-text", head + R"({"a": [[1, 2, {"b": null}], true, "x\ny"]})");
-  // json-glib reads overflowing literals as +-inf and prints them as inf.0 (qmp_fuzz.cc).
+  // json-glib reads these but cannot print them back as JSON (qmp_fuzz.cc).
   Write(t, "non-finite", head + R"({"return": [1e999, -1e999], "id": 1})" "\n");
+  Write(t, "lone-surrogate", head + R"({"return": ["\uDDDD", "\uD800x"], "id": 2})" "\n");
 }
 
 void JournalSeeds() {

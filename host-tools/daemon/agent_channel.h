@@ -94,6 +94,11 @@ class AgentChannel {
   // The last memory events recorded (at most kRecentEvents), oldest first.
   [[nodiscard]] const std::deque<memhp::v1::AgentEvent>& recent_events() const { return recent_; }
 
+  // One frame payload from the agent, as the stream delivers it. Public so the fuzz target
+  // (tests/fuzz/agent_channel_fuzz.cc) drives the real handling without a socket; with no
+  // stream, the replies it would send are dropped.
+  void OnFrame(std::string payload);
+
  private:
   struct Pending {
     AgentReplyCallback done;
@@ -102,7 +107,6 @@ class AgentChannel {
 
   void TryConnect();
   void ScheduleReconnect();
-  void OnFrame(std::string payload);
   void OnClosed(wire::CloseReason reason, int error);
   void OnAgentHello(const memhp::v1::Hello& hello);
   void Finish(uint64_t id, AgentReply reply);

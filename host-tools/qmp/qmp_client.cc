@@ -95,7 +95,8 @@ QmpClient::QmpClient(GMainContext* context) : QmpClient(context, QmpClientOption
 
 QmpClient::QmpClient(GMainContext* context, QmpClientOptions options)
     : context_(g_main_context_ref(context != nullptr ? context : g_main_context_default())),
-      options_(options) {}
+      options_(options),
+      lines_(options.json_limits.max_bytes) {}
 
 QmpClient::~QmpClient() {
   alive_.reset();
@@ -327,45 +328,27 @@ void QmpClient::OnReadable() {
              Notify::kListener);
     return;
   }
-
-  // The line bound is checked before bytes are kept, so in_ never holds more than one line
-  // within the bound (plus its '\r'): a longer line is dropped as it arrives, up to its '\n'.
-  const std::size_t max_line = options_.json_limits.max_bytes;
-  const std::string over_bound = "a line over the " + std::to_string(max_line) + "-byte bound";
-  std::string_view data(chunk, static_cast<std::size_t>(n));
-  while (!data.empty()) {
-    const std::size_t newline = data.find('\n');
-    if (discarding_) {
-      if (newline == std::string_view::npos) return;
-      data.remove_prefix(newline + 1);
-      discarding_ = false;
-      continue;
+  // The line bound is checked as bytes arrive (qmp_lines.h), so memhpd never holds more than
+  // one line within the bound plus one read; a longer line is dropped up to its '\n' and, once
+  // the handshake is done, the stream goes on.
+  lines_.Append(std::string_view(chunk, static_cast<std::size_t>(n)));
+  for (;;) {
+    std::string_view line;
+    switch (lines_.NextLine(&line)) {
+      case LineSplitter::Next::kNeedMore:
+        return;
+      case LineSplitter::Next::kTooLong:
+        if (!OnProtocolError("a line over the " + std::to_string(options_.json_limits.max_bytes) +
+                                 "-byte bound",
+                             std::nullopt)) {
+          return;
+        }
+        break;
+      case LineSplitter::Next::kLine:
+        // `line` points into lines_, which HandleLine may destroy along with the client.
+        if (!HandleLine(line)) return;
+        break;
     }
-    const std::size_t take = newline == std::string_view::npos ? data.size() : newline;
-    if (in_.size() + take > max_line + 1) {  // +1: a partial line may end in its "\r"
-      in_.clear();
-      if (newline == std::string_view::npos) {
-        discarding_ = true;
-        data = {};
-      } else {
-        data.remove_prefix(newline + 1);
-      }
-      if (!OnProtocolError(over_bound, std::nullopt)) return;
-      continue;
-    }
-    in_.append(data.substr(0, take));
-    if (newline == std::string_view::npos) return;
-    data.remove_prefix(newline + 1);
-    std::string line;
-    line.swap(in_);
-    std::string_view text(line);
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (text.size() > max_line) {
-      if (!OnProtocolError(over_bound, std::nullopt)) return;
-      continue;
-    }
-    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    if (!HandleLine(text)) return;
   }
 }
 
@@ -508,8 +491,7 @@ void QmpClient::Teardown(QmpError why, Notify notify) {
     close(fd_);
     fd_ = -1;
   }
-  in_.clear();
-  discarding_ = false;
+  lines_.Clear();
   out_.clear();
   if (was_ready) g_debug("QMP disconnected: %s", why.message.c_str());
 

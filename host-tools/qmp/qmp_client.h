@@ -39,6 +39,7 @@
 #include <string_view>
 
 #include "qmp/qmp_json.h"
+#include "qmp/qmp_lines.h"
 #include "qmp/qmp_protocol.h"
 
 namespace memhp::qmp {
@@ -201,8 +202,7 @@ class QmpClient {
   GSource* retry_timer_ = nullptr;    // connect() again after EAGAIN (listen backlog full)
   std::set<GSource*> posted_;
 
-  std::string in_;
-  bool discarding_ = false;  // dropping the rest of a line over the bound, up to its '\n'
+  LineSplitter lines_;  // a line over json_limits.max_bytes is dropped, up to its '\n'
   QmpClientStats stats_;
   std::string out_;
 

@@ -16,9 +16,12 @@ cache=${MEMHP_CACHE:-/var/cache/memhp}
 say() { printf 'memhp-setup: %s\n' "$*" >&2; }
 
 # Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header).
+# clang-14 and libclang-rt-14-dev (ASan, UBSan, TSan, libFuzzer) are for the sanitizer builds
+# tests/run.sh makes with sanitizer-builds.sh; the normal build uses g++.
 packages=(
   qemu-system-x86 qemu-utils
   g++ meson ninja-build pkg-config
+  clang-14 libclang-rt-14-dev
   libglib2.0-dev libjson-glib-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
   busybox-static cpio kmod

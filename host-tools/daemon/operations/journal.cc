@@ -128,7 +128,9 @@ void Journal::Apply(const std::string& line) {
   JsonObject* object = parsed ? qmp::AsObject(parsed.value->get()) : nullptr;
   const auto id = object ? GetUint(object, "op") : std::nullopt;
   const auto rec = object ? GetString(object, "rec") : std::nullopt;
-  if (!id || !rec || *id == 0) {
+  // memhpd numbers operations from 1 upwards, so 0 and UINT64_MAX (also what "op":-1 reads as)
+  // are not its records; the latter would also wrap next_id_ below an id held.
+  if (!id || !rec || *id == 0 || *id == UINT64_MAX) {
     ++skipped_;
     return;
   }
@@ -179,6 +181,19 @@ void Journal::Trim() {
   }
 }
 
+size_t Journal::Load(std::string_view content) {
+  size_t start = 0;
+  size_t complete = 0;  // bytes up to the last newline
+  while (start < content.size()) {
+    const size_t end = content.find('\n', start);
+    if (end == std::string_view::npos) break;
+    if (end > start) Apply(std::string(content.substr(start, end - start)));
+    start = end + 1;
+    complete = start;
+  }
+  return complete;
+}
+
 std::string Journal::Open() {
   if (fd_ >= 0) return "";
   std::string content;
@@ -190,15 +205,7 @@ std::string Journal::Open() {
       content = buffer.str();
     }
   }
-  size_t start = 0;
-  size_t complete = 0;  // bytes up to the last newline
-  while (start < content.size()) {
-    const size_t end = content.find('\n', start);
-    if (end == std::string::npos) break;
-    if (end > start) Apply(content.substr(start, end - start));
-    start = end + 1;
-    complete = start;
-  }
+  const size_t complete = Load(content);
   const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("open", path_, errno);
   if (complete < content.size()) {

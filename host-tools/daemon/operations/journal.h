@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "memhp/v1/control.pb.h"
@@ -75,6 +76,11 @@ class Journal {
 
   // Reads the file (a missing one is empty) and opens it for appending. "" or why not.
   [[nodiscard]] std::string Open();
+
+  // What Open() does with the file's text, without the file: applies every complete line
+  // (skipping what is not a record) and returns the length up to the last newline — the part
+  // Open() keeps; a longer `content` ends in a torn line. Also the fuzz target's entry point.
+  size_t Load(std::string_view content);
 
   // Each appends one record and fsyncs it; "" or why not (errno text and the path).
   [[nodiscard]] std::string Begin(const JournalParams& params, uint64_t* id);

@@ -19,6 +19,8 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$("$src/host-tools/setup/bootstrap.sh" | tail -n 1)
 cache=${MEMHP_CACHE:-/var/cache/memhp}
 
+# A log left by an earlier run must never stand in for one that did not happen.
+rm -f "$build/meson-logs/testlog.json"
 rc=0
 set +e
 meson test -C "$build" --print-errorlogs "$@" || rc=1
@@ -29,6 +31,9 @@ logs=("normal:$build/meson-logs/testlog.json")
 if sanitized=$(MEMHP_BUILD="$build" "$src/host-tools/setup/sanitizer-builds.sh"); then
   asan=$(sed -n 1p <<<"$sanitized")
   tsan=$(sed -n 2p <<<"$sanitized")
+  # meson names the log of a wrapped run after the wrapper: testlog-setarch.json.
+  tsan_log="$tsan/meson-logs/testlog-setarch.json"
+  rm -f "$asan/meson-logs/testlog.json" "$tsan_log"
   set +e
   # halt_on_error: a UBSan report (also aborted by -fno-sanitize-recover) or an ASan one ends
   # the test with a failure and a stack.
@@ -40,7 +45,7 @@ if sanitized=$(MEMHP_BUILD="$build" "$src/host-tools/setup/sanitizer-builds.sh")
     meson test -C "$tsan" --print-errorlogs --no-rebuild --suite tsan \
       --wrapper "setarch $(uname -m) -R" || rc=1
   set -e
-  logs+=("asan:$asan/meson-logs/testlog.json" "tsan:$tsan/meson-logs/testlog.json")
+  logs+=("asan:$asan/meson-logs/testlog.json" "tsan:$tsan_log")
 else
   echo "run.sh: the sanitizer builds failed (see above)" >&2
   logs+=("asan:" "tsan:")

@@ -74,11 +74,11 @@ class HotplugWatcher {
   const SysfsReader& sysfs_;
   BlockOperator& operations_;
   EventReporter& reporter_;
+  OwnTransitions& own_;
   GMainContext* context_;
   HotplugWatcherOptions options_;
   std::vector<uint32_t> added_;             // added, waiting for the policy
   std::set<uint32_t> just_added_;           // added in this burst (an online now = auto-online)
-  OwnTransitions& own_;
   GSource* settle_timer_ = nullptr;
   GSource* inventory_timer_ = nullptr;
   ZoneReportSource zone_reports_;  // empty: no zone reports

@@ -40,7 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           .on_hello = [&](const memhp::v1::Hello&) { ++hellos; },
           .on_event = [&](const memhp::v1::AgentEvent&) { ++events_seen; },
           .on_lost = [] { FUZZ_CHECK(!"on_lost without a connection"); },
+          .on_violation = [](const std::string&) {},
       });
+  // The default VM's facts, so the guest-claims checks (guest_claims.h) are fuzzed too.
+  channel.SetLimits(memhp::daemon::VmLimits{.max_memory_bytes = uint64_t{16} << 30, .numa_nodes = 2});
 
   uint64_t frames = 0;
   for (std::string_view payload : memhp::fuzz::SplitRecords(data, size)) {

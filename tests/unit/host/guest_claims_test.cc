@@ -64,7 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
                     for (int i = 0; i < 65; ++i) h.add_competing_onliners("udev: rule");
                   },
                   false}),
-    [](const ::testing::TestParamInfo<HelloCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<HelloCase>& param_info) { return std::string(param_info.param.name); });
 
 memhp::v1::Inventory InventoryOf(uint32_t blocks) {
   memhp::v1::Inventory inventory;

@@ -4,6 +4,9 @@
 // const_casts below only bridge that C API.
 #include "qmp/qmp_json.h"
 
+#include <cmath>
+#include <optional>
+
 #include <glib-object.h>
 
 namespace memhp::qmp {
@@ -32,6 +35,50 @@ JsonNodePtr CopyNode(const JsonNode* node) {
   return JsonNodePtr(json_node_copy(Mutable(node)));
 }
 
+// json-glib accepts two things it cannot print back as JSON: a number beyond double's range
+// (1e999 is read as infinity and printed "inf.0") and a \u escape of a lone UTF-16 surrogate
+// (read into a string that is not UTF-8). QEMU sends neither; a line that holds one is refused,
+// so nothing memhpd passes on (memhpctl qmp, watch) is invalid JSON. Depth is bounded by
+// ScanJsonSize (1024), so the recursion is too.
+static std::optional<std::string> Unprintable(JsonNode* node) {
+  switch (JSON_NODE_TYPE(node)) {
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type(node) == G_TYPE_STRING &&
+          !g_utf8_validate(json_node_get_string(node), -1, nullptr)) {
+        return "a string that is not UTF-8 (a lone surrogate escape)";
+      }
+      if (json_node_get_value_type(node) == G_TYPE_DOUBLE && !std::isfinite(json_node_get_double(node))) {
+        return "a number beyond the range of a double";
+      }
+      return std::nullopt;
+    case JSON_NODE_ARRAY: {
+      JsonArray* array = json_node_get_array(node);
+      for (guint i = 0; i < json_array_get_length(array); ++i) {
+        if (auto why = Unprintable(json_array_get_element(array, i))) return why;
+      }
+      return std::nullopt;
+    }
+    case JSON_NODE_OBJECT: {
+      JsonObject* object = json_node_get_object(node);
+      GList* members = json_object_get_members(object);
+      std::optional<std::string> why;
+      for (GList* m = members; m != nullptr && !why; m = m->next) {
+        const auto* name = static_cast<const gchar*>(m->data);
+        if (!g_utf8_validate(name, -1, nullptr)) {
+          why = "a member name that is not UTF-8 (a lone surrogate escape)";
+        } else {
+          why = Unprintable(json_object_get_member(object, name));
+        }
+      }
+      g_list_free(members);
+      return why;
+    }
+    case JSON_NODE_NULL:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 ParseResult<JsonNodePtr> ParseJson(std::string_view text, const JsonLimits& limits) {
   if (ParseResult<JsonSize> size = ScanJsonSize(text, limits); !size) {
     return ParseResult<JsonNodePtr>::Fail(size.error);
@@ -51,6 +98,7 @@ ParseResult<JsonNodePtr> ParseJson(std::string_view text, const JsonLimits& limi
   JsonNodePtr owned = root != nullptr ? JsonNodePtr(json_node_ref(root)) : nullptr;
   g_object_unref(parser);
   if (!owned) return ParseResult<JsonNodePtr>::Fail("empty JSON text");
+  if (auto why = Unprintable(owned.get())) return ParseResult<JsonNodePtr>::Fail("invalid JSON: " + *why);
   return ParseResult<JsonNodePtr>::Ok(std::move(owned));
 }
 

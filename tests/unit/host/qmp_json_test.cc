@@ -1,6 +1,7 @@
 // Tests for qmp/qmp_json: owning parse, tolerant getters, builders.
 #include "qmp/qmp_json.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -28,6 +29,18 @@ TEST(QmpJson, RejectsInvalidAndEmptyText) {
     EXPECT_FALSE(r) << text;
     EXPECT_FALSE(r.error.empty()) << text;
   }
+}
+
+// json-glib reads these but cannot print them back as JSON; memhpd must never pass them on.
+TEST(QmpJson, RejectsWhatJsonGlibCannotPrintBack) {
+  for (const char* text : {R"({"return": 1e999})", R"([-1e999])", R"({"return": "\uDDDD"})",
+                           R"({"\uD800": 1})", R"([[["a", "\udc00"]]])"}) {
+    ParseResult<JsonNodePtr> r = ParseJson(text);
+    EXPECT_FALSE(r) << text;
+    EXPECT_THAT(r.error, ::testing::HasSubstr("invalid JSON")) << text;
+  }
+  ParseResult<JsonNodePtr> fine = ParseJson(R"({"return": [1.5e300, "\u00e9\ud83d\ude00"]})");
+  EXPECT_TRUE(fine) << fine.error;  // large but finite, and a surrogate pair, are fine
 }
 
 TEST(QmpJson, GettersTolerateMissingMembersAndWrongTypes) {

@@ -240,6 +240,7 @@ void AgentChannel::OnFrame(std::string payload) {
         // Acknowledged all the same: the agent must not replay it forever; it is simply not
         // believed. The next inventory the agent sends puts the host in step again.
         if (!Send(ack)) g_warning("agent channel: ack %llu not sent", static_cast<unsigned long long>(event.seq()));
+        ++stats_.refused_events;
         Violation("event " + std::to_string(event.seq()) + " refused: " + claims.error().message);
         return;
       }

@@ -60,6 +60,7 @@ struct AgentChannelStats {
   uint64_t duplicates = 0;      // replayed events already recorded
   uint64_t gaps = 0;            // EventGap events: the agent had to drop events
   uint64_t violations = 0;      // hellos, answers and events refused by guest_claims.h
+  uint64_t refused_events = 0;  // of them, events (acknowledged, neither kept nor passed on)
 };
 
 // How many memory events memhpd keeps for status (VmStatus.agent.recent_events).

@@ -51,14 +51,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ++frames;
     const memhp::daemon::AgentChannelStats& s = channel.stats();
     FUZZ_CHECK(s.malformed + s.events <= frames);
-    FUZZ_CHECK(s.memory_events + s.duplicates <= s.events);
+    FUZZ_CHECK(s.memory_events + s.duplicates + s.refused_events <= s.events);
+    FUZZ_CHECK(s.refused_events <= s.violations);
     FUZZ_CHECK(s.gaps <= s.memory_events);
     FUZZ_CHECK(s.connects == 0 && !channel.agent_connected());
     FUZZ_CHECK(channel.recent_events().size() <= memhp::daemon::kRecentEvents);
     FUZZ_CHECK(channel.recent_events().size() <= s.memory_events);
   }
-  // Duplicates are acknowledged but not passed on; every other event reaches the listener.
-  FUZZ_CHECK(events_seen == channel.stats().events - channel.stats().duplicates);
+  // Duplicates and events that break the guest rules (guest_claims.h) are acknowledged but not
+  // passed on; every other event reaches the listener.
+  FUZZ_CHECK(events_seen ==
+             channel.stats().events - channel.stats().duplicates - channel.stats().refused_events);
   FUZZ_CHECK(channel.hello().has_value() == (hellos > 0));
   return 0;
 }

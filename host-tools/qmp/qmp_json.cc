@@ -5,6 +5,7 @@
 #include "qmp/qmp_json.h"
 
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include <glib-object.h>
@@ -102,11 +103,87 @@ ParseResult<JsonNodePtr> ParseJson(std::string_view text, const JsonLimits& limi
   return ParseResult<JsonNodePtr>::Ok(std::move(owned));
 }
 
+// memhp writes JSON itself rather than with json_to_string(): json-glib 1.6 prints a double
+// whose shortest form has an exponent but no '.' with ".0" appended ("9e-199.0"), which is
+// not JSON (found by the qmp fuzz target). Depth is bounded by ParseJson's limits.
+static void AppendString(std::string& out, const char* s) {
+  out += '"';
+  for (const unsigned char* p = reinterpret_cast<const unsigned char*>(s); *p != 0; ++p) {
+    switch (*p) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (*p < 0x20) {
+          char escaped[8];
+          g_snprintf(escaped, sizeof escaped, "\\u%04x", *p);
+          out += escaped;
+        } else {
+          out += static_cast<char>(*p);
+        }
+    }
+  }
+  out += '"';
+}
+
+static void AppendJson(std::string& out, JsonNode* node) {
+  switch (JSON_NODE_TYPE(node)) {
+    case JSON_NODE_NULL:
+      out += "null";
+      return;
+    case JSON_NODE_VALUE: {
+      const GType type = json_node_get_value_type(node);
+      if (type == G_TYPE_STRING) {
+        AppendString(out, json_node_get_string(node));
+      } else if (type == G_TYPE_BOOLEAN) {
+        out += json_node_get_boolean(node) ? "true" : "false";
+      } else if (type == G_TYPE_DOUBLE) {
+        char text[G_ASCII_DTOSTR_BUF_SIZE];
+        g_ascii_dtostr(text, sizeof text, json_node_get_double(node));  // shortest round trip
+        out += text;
+        // Keep it a double when read back: "1" would come back as an integer.
+        if (std::strpbrk(text, ".eEn") == nullptr) out += ".0";
+      } else {
+        out += std::to_string(json_node_get_int(node));
+      }
+      return;
+    }
+    case JSON_NODE_ARRAY: {
+      JsonArray* array = json_node_get_array(node);
+      out += '[';
+      for (guint i = 0; i < json_array_get_length(array); ++i) {
+        if (i > 0) out += ',';
+        AppendJson(out, json_array_get_element(array, i));
+      }
+      out += ']';
+      return;
+    }
+    case JSON_NODE_OBJECT: {
+      JsonObject* object = json_node_get_object(node);
+      GList* members = json_object_get_members(object);
+      out += '{';
+      for (GList* m = members; m != nullptr; m = m->next) {
+        const auto* name = static_cast<const gchar*>(m->data);
+        if (m != members) out += ',';
+        AppendString(out, name);
+        out += ':';
+        AppendJson(out, json_object_get_member(object, name));
+      }
+      out += '}';
+      g_list_free(members);
+      return;
+    }
+  }
+}
+
 std::string ToJson(const JsonNode* node) {
   if (node == nullptr) return "null";
-  gchar* text = json_to_string(Mutable(node), FALSE);
-  std::string out = text != nullptr ? text : "null";
-  g_free(text);
+  std::string out;
+  AppendJson(out, Mutable(node));
   return out;
 }
 

@@ -43,6 +43,21 @@ TEST(QmpJson, RejectsWhatJsonGlibCannotPrintBack) {
   EXPECT_TRUE(fine) << fine.error;  // large but finite, and a surrogate pair, are fine
 }
 
+// What ToJson prints parses back to the same text: doubles in exponent form stay JSON (json-glib's
+// own printer wrote "9e-199.0"), doubles stay doubles, strings are escaped.
+TEST(QmpJson, PrintsWhatParsesBack) {
+  for (const char* text : {R"({"return":[1.0,9e-199,1e+300,-0.5,2.5e-07]})", R"(["a\"b\\c\n\u0001é"])",
+                           R"({"id":-3,"ok":true,"none":null,"o":{}})"}) {
+    ParseResult<JsonNodePtr> first = ParseJson(text);
+    ASSERT_TRUE(first) << text << ": " << first.error;
+    const std::string printed = ToJson(first.value->get());
+    ParseResult<JsonNodePtr> again = ParseJson(printed);
+    ASSERT_TRUE(again) << printed << ": " << again.error;
+    EXPECT_EQ(ToJson(again.value->get()), printed);
+  }
+  EXPECT_EQ(ToJson(ParseJson("[9e-199, 1.0, 7]").value->get()), "[9e-199,1.0,7]");
+}
+
 TEST(QmpJson, GettersTolerateMissingMembersAndWrongTypes) {
   JsonNodePtr node =
       Parse(R"({"s": "x", "i": 7, "d": 1.5, "b": true, "n": null, "o": {}, "a": []})");

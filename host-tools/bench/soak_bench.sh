@@ -14,9 +14,14 @@
 #     no gap;
 #   - failed operations (any outcome but DONE, with its detail);
 #   - corrupted bytes (memhp-touch's mismatches);
-#   - RSS growth, start vs end, in kB: the agent's (VmRSS from the guest's /proc, read through
-#     the console) and memhpd's (the host's /proc).
-# Exit status 0 when all of that is clean, 1 otherwise. Needs the VM lock like every VM run:
+#   - RSS, in kB: the agent's (VmRSS from the guest's /proc, read through the console) and
+#     memhpd's (the host's /proc), sampled at the start, every SOAK_RSS_EVERY (50) cycles and at
+#     the end. Growth counts from the end of the warm-up (the first SOAK_WARMUP cycles, 50, or a
+#     tenth of a shorter run): what the first operations allocate once (GLib's and protobuf's
+#     lazily built tables, malloc's arenas reaching their working size) is not a leak; growth
+#     after it is. Both figures are printed.
+# Exit status 0 when all of that is clean and neither process grew by 500 kB or more after the
+# warm-up, 1 otherwise. Needs the VM lock like every VM run:
 #   MEMHP_STATE=/tmp/memhp-state-x flock /tmp/memhp-vm.lock host-tools/bench/soak_bench.sh build 50
 set -euo pipefail
 
@@ -129,6 +134,10 @@ def migrated():
     return int(v) if v and v.isdigit() else None
 
 agent_start, memhpd_start, migrated_start = agent_rss_kb(), memhpd_rss_kb(), migrated()
+rss_every = int(os.environ.get("SOAK_RSS_EVERY", "50"))
+warmup = int(os.environ.get("SOAK_WARMUP", str(min(50, max(1, cycles // 10)))))
+rss_samples = [(0, agent_start, memhpd_start)]
+agent_warm, memhpd_warm = None, None
 base = vmem1()
 failed = []
 outcomes = 0
@@ -155,11 +164,18 @@ for c in range(cycles):
                     failed.append("cycle %d:   recovery %s -> %s: %s" %
                                   (c + 1, " ".join(again), r2.get("outcome"), r2.get("detail")))
     cycle_walls.append(time.monotonic() - tc)
+    if c + 1 == warmup or (c + 1) % rss_every == 0:
+        sample = (c + 1, agent_rss_kb(), memhpd_rss_kb())
+        rss_samples.append(sample)
+        if c + 1 == warmup:
+            agent_warm, memhpd_warm = sample[1], sample[2]
     if (c + 1) % 10 == 0:
         print("soak: %d/%d cycles, %.1f s per cycle so far, %d failed operation(s)" %
               (c + 1, cycles, (time.monotonic() - t0) / (c + 1), len(failed)), flush=True)
 elapsed = time.monotonic() - t0
 agent_end, memhpd_end, migrated_end = agent_rss_kb(), memhpd_rss_kb(), migrated()
+if rss_samples[-1][0] != cycles:
+    rss_samples.append((cycles, agent_end, memhpd_end))
 
 # The workload's verdict: stop it and wait (with a deadline) for its one line.
 guest("kill -TERM %s" % verify_pid)
@@ -257,7 +273,16 @@ print("soak: pages migrated in the guest meanwhile (pgmigrate_success): %s" %
       (migrated_end - migrated_start if migrated_start is not None and migrated_end is not None else "unknown"))
 print("soak: corrupted bytes: %s" % (mismatched if mismatched is not None else "unknown"))
 print("soak: agent RSS %s; memhpd RSS %s" % (kb(agent_start, agent_end), kb(memhpd_start, memhpd_end)))
-clean = not problems and gaps == 0 and not failed and mismatched == 0
+print("soak: after the %d-cycle warm-up: agent RSS %s; memhpd RSS %s" %
+      (warmup, kb(agent_warm, agent_end), kb(memhpd_warm, memhpd_end)))
+print("soak: RSS samples (cycle agent_kB memhpd_kB): " +
+      ", ".join("%d %s %s" % s for s in rss_samples))
+def grew(a, b):
+    return a is None or b is None or b - a >= 500
+rss_ok = not grew(agent_warm, agent_end) and not grew(memhpd_warm, memhpd_end)
+if not rss_ok:
+    print("soak: RSS grew by 500 kB or more after the warm-up (or was not read)")
+clean = not problems and gaps == 0 and not failed and mismatched == 0 and rss_ok
 record = os.environ.get("SOAK_WATCH_RECORD", "/tmp/memhp-soak-watch.jsonl")
 print("soak: watch recording: %s (the guest console and memhpd.log beside it)" % record)
 print("soak: %s" % ("clean" if clean else "NOT clean"))

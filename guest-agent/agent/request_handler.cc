@@ -133,6 +133,8 @@ AgentResponse RequestHandler::Handle(const AgentRequest& request) {
       return TakeDeviceMap(id, request.device_map());
     case AgentRequest::kZoneReport:
       return ZoneReport(id);
+    case AgentRequest::kIntent:
+      return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "this agent takes no plug intents");
     case AgentRequest::OP_NOT_SET:
       break;
   }

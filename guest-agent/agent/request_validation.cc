@@ -54,6 +54,7 @@ Status ValidateRequest(const memhp::v1::AgentRequest& request) {
         }
       }
       return OkStatus();
+    case memhp::v1::AgentRequest::kIntent:
     case memhp::v1::AgentRequest::kPing:
     case memhp::v1::AgentRequest::kInventory:
     case memhp::v1::AgentRequest::kSetPolicy:  // a name (parsed by SetPolicy) and a bounded ratio

@@ -230,6 +230,7 @@ Status CheckResponse(const memhp::v1::AgentResponse& response, uint64_t block_si
     case memhp::v1::AgentResponse::kPolicy:
       return CheckString("a policy name", response.policy().policy());
     case memhp::v1::AgentResponse::kDeviceMap:
+    case memhp::v1::AgentResponse::kIntent:  // empty
       return OkStatus();
     case memhp::v1::AgentResponse::kZoneReport:
       return CheckZoneReport(response.zone_report(), limits);

@@ -6,7 +6,7 @@
 
 #include <utility>
 
-#include "daemon/operations/qemu_facts.h"
+#include "daemon/qemu/qemu_facts.h"
 #include "qmp/memory_devices.h"
 #include "qmp/qmp_json.h"
 #include "qmp/qmp_sync.h"
@@ -74,7 +74,9 @@ Supervisor::Supervisor(SupervisorConfig config, GMainLoop* loop)
       control_(context_, [this](const memhp::v1::ControlRequest& request, ControlReply reply) {
         Handle(request, std::move(reply));
       }),
-      operations_(OperationsConfig(config_), qmp_, agent_, context_) {}
+      devices_(qmp_, config_.qmp_timeout),
+      guest_(agent_, config_.agent_timeout),
+      operations_(OperationsConfig(config_), devices_, guest_, context_) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -83,8 +85,6 @@ operations::OperationServiceConfig Supervisor::OperationsConfig(const Supervisor
   out.journal_path = vm::StateDir(config.state_dir).journal();
   out.timeouts.qmp = config.qmp_timeout;
   out.timeouts.agent = config.agent_timeout;
-  // TEST ONLY: tests/vm kill memhpd at a known step of an operation (operation.h).
-  if (const char* pause = g_getenv("MEMHP_TEST_PAUSE_AFTER")) out.pause_after_step = pause;
   // watch_ is constructed before operations_ (member order), so this is safe from the start.
   out.publish = [this](std::string_view name, const google::protobuf::Message& data) {
     watch_.PublishOperation(name, data);
@@ -101,7 +101,7 @@ VmLimits Supervisor::QueryVmLimits() {
       qmp_, "qom-get", qmp::JsonObjectBuilder().SetString("path", "/machine").SetString("property", "memory").Build(),
       config_.qmp_timeout);
   if (memory.ok()) {
-    if (auto parsed = operations::ParseMachineMemory(*memory.value())) {
+    if (auto parsed = qemu::ParseMachineMemory(*memory.value())) {
       limits.max_memory_bytes = parsed.value->max_size;
     } else {
       g_warning("guest limits: /machine memory: %s", parsed.error.c_str());
@@ -114,7 +114,7 @@ VmLimits Supervisor::QueryVmLimits() {
       config_.qmp_timeout);
   JsonNode* text = numa.ok() ? const_cast<JsonNode*>(numa.value()) : nullptr;  // json-glib getters take non-const
   if (text != nullptr && JSON_NODE_HOLDS_VALUE(text) && json_node_get_value_type(text) == G_TYPE_STRING) {
-    if (auto nodes = operations::ParseInfoNumaNodeCount(json_node_get_string(text))) limits.numa_nodes = *nodes;
+    if (auto nodes = qemu::ParseInfoNumaNodeCount(json_node_get_string(text))) limits.numa_nodes = *nodes;
   } else {
     g_warning("guest limits: info numa gave no node count");
   }
@@ -346,32 +346,10 @@ void Supervisor::HandleQmp(const memhp::v1::QmpCommand& request, ControlReply re
   });
 }
 
+// Online and offline change the guest: they wait their turn behind plug, unplug and resize
+// (operation_service.h, S18/S21).
 void Supervisor::HandleBlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply) {
-  memhp::v1::AgentRequest agent_request;
-  if (request.has_online()) {
-    *agent_request.mutable_online() = request.online();
-  } else if (request.has_offline()) {
-    *agent_request.mutable_offline() = request.offline();
-  } else {
-    reply(ErrorResponse(memhp::v1::ERROR_CODE_INVALID_ARGUMENT, "neither online nor offline"));
-    return;
-  }
-  const auto timeout = std::chrono::milliseconds(request.timeout_ms() ? request.timeout_ms() : 120000);
-  agent_.Request(std::move(agent_request), timeout, [reply](AgentReply r) {
-    if (!r.response) {
-      reply(ErrorResponse(r.error_code, r.error));
-      return;
-    }
-    if (r.response->has_error()) {
-      memhp::v1::ControlResponse response;
-      *response.mutable_error() = r.response->error();
-      reply(std::move(response));
-      return;
-    }
-    memhp::v1::ControlResponse response;
-    *response.mutable_block_op() = r.response->block_op();
-    reply(std::move(response));
-  });
+  operations_.BlockOp(request, std::move(reply));
 }
 
 }  // namespace memhp::daemon
@@ -388,7 +366,7 @@ void Supervisor::OnQmpEvent(std::string_view name, const JsonNode& data,
                            : static_cast<uint64_t>(timestamp.seconds) * 1'000'000'000u +
                                  static_cast<uint64_t>(timestamp.microseconds) * 1000u;
   watch_.PublishQmp(name, qmp::ToJson(&data), qemu_ns);
-  operations_.OnQmpEvent(name, data);
+  if (auto event = qemu::ToDeviceEvent(name, data)) operations_.OnDeviceEvent(*event);
   g_message("QMP event %.*s", static_cast<int>(name.size()), name.data());
 }
 

@@ -17,8 +17,10 @@
 
 #include "daemon/agent_channel.h"
 #include "daemon/audit_link.h"
+#include "daemon/channel_guest_agent.h"
 #include "daemon/control_server.h"
 #include "daemon/operations/operation_service.h"
+#include "daemon/qemu/qmp_memory_devices.h"
 #include "daemon/watch_hub.h"
 #include "memhp/v1/control.pb.h"
 #include "qmp/qmp_client.h"
@@ -89,7 +91,9 @@ class Supervisor {
   ControlServer control_;
   WatchHub watch_;  // the `watch` stream
   std::unique_ptr<AuditLink> audit_;  // set when QEMU runs the memhp-audit plugin
-  operations::OperationService operations_;  // plug, unplug, resize, policy, zones
+  qemu::QmpMemoryDevices devices_;    // the operations' MemoryDevices port, over qmp_
+  ChannelGuestAgent guest_;           // the operations' GuestAgent port, over agent_
+  operations::OperationService operations_;  // plug, unplug, resize, online/offline, policy, zones
   std::vector<ControlReply> stop_waiters_;
   bool qemu_gone_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

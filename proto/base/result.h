@@ -25,6 +25,10 @@ namespace memhp {
 struct Error {
   int errno_value = 0;
   std::string message;
+  // A memhp.v1.ErrorCode (error.proto) when the error will cross a wire (a control answer, an
+  // agent answer); 0 (ERROR_CODE_UNSPECIFIED) lets the receiver pick one. An int so this base
+  // library needs no generated code.
+  int code = 0;
 
   // "<op> <path>: <strerror(err)>", e.g. "read /sys/devices/system/memory/memory3/state: Is a
   // directory". The path is part of the message so that every error names what failed.

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/operations/qemu_facts.h"
+#include "daemon/qemu/qemu_facts.h"
 #include "memhp/v1/control.pb.h"
 #include "memhpctl/control_client.h"
 #include "memhpd_process.h"
@@ -82,7 +82,7 @@ class OperationsQemuTest : public ::testing::Test {
   std::vector<std::string> Objects() {
     auto parsed = qmp::ParseJson(Qmp("qom-list", R"({"path": "/objects"})"));
     EXPECT_TRUE(parsed) << parsed.error;
-    return parsed ? daemon::operations::ParseQomChildren(*parsed.value->get()) : std::vector<std::string>{};
+    return parsed ? daemon::qemu::ParseQomChildren(*parsed.value->get()) : std::vector<std::string>{};
   }
 
   std::vector<memhp::v1::MemoryDevice> Devices() {

@@ -38,17 +38,15 @@ void OnlineWaiter::Check() {
     return;
   }
   inflight_ = true;
-  memhp::v1::AgentRequest request;
-  request.mutable_inventory();
-  hooks_.agent(std::move(request), options_.agent_timeout, [this](AgentReply reply) { OnInventory(std::move(reply)); });
+  hooks_.inventory([this](Result<memhp::v1::Inventory> reply) { OnInventory(std::move(reply)); });
 }
 
-void OnlineWaiter::OnInventory(AgentReply reply) {
+void OnlineWaiter::OnInventory(Result<memhp::v1::Inventory> reply) {
   inflight_ = false;
   if (ended_) return;
   const gint64 now = g_get_monotonic_time();
-  if (reply.response && reply.response->has_inventory()) {
-    BlockProgress p = EvaluateBlocks(options_.range, reply.response->inventory(), cancels_, options_.device_id);
+  if (reply.ok()) {
+    BlockProgress p = EvaluateBlocks(options_.range, reply.value(), cancels_, options_.device_id);
     if (p.present != last_.present || p.online != last_.online || p.failed != last_.failed) last_change_us_ = now;
     last_ = std::move(p);
     hooks_.progress(last_.online_bytes, options_.range.block_count() * options_.range.block_size);
@@ -65,8 +63,8 @@ void OnlineWaiter::OnInventory(AgentReply reply) {
           std::to_string(last_.offline) + " block(s) left offline by the agent's policy");
       return;
     }
-  } else if (reply.error_code == memhp::v1::ERROR_CODE_UNAVAILABLE && !reply.response) {
-    End(OnlineWaitEndReason::kAgentLost, "agent: " + reply.error);
+  } else if (IsGone(reply.error())) {
+    End(OnlineWaitEndReason::kAgentLost, "agent: " + reply.error().message);
     return;
   }
   if (now >= deadline_us_) {
@@ -85,16 +83,15 @@ void OnlineWaiter::OnInventory(AgentReply reply) {
 void OnlineWaiter::AskOnline() {
   online_asked_ = true;
   inflight_ = true;
-  memhp::v1::AgentRequest request;
-  auto* online = request.mutable_online();
-  online->mutable_selection()->mutable_range()->set_start(options_.range.first_block() * options_.range.block_size);
-  online->mutable_selection()->mutable_range()->set_size(options_.range.block_count() * options_.range.block_size);
-  online->set_target(options_.target);
-  hooks_.agent(std::move(request), options_.timeout, [this](AgentReply reply) {
+  memhp::v1::OnlineRequest online;
+  online.mutable_selection()->mutable_range()->set_start(options_.range.first_block() * options_.range.block_size);
+  online.mutable_selection()->mutable_range()->set_size(options_.range.block_count() * options_.range.block_size);
+  online.set_target(options_.target);
+  hooks_.online(online, options_.timeout, [this](Result<memhp::v1::BlockOpResult> reply) {
     inflight_ = false;
     if (ended_) return;
-    if (reply.response && reply.response->has_block_op()) {
-      for (const auto& b : reply.response->block_op().blocks()) {
+    if (reply.ok()) {
+      for (const auto& b : reply.value().blocks()) {
         const bool failed = b.outcome() == memhp::v1::BLOCK_OUTCOME_FAILED ||
                             b.outcome() == memhp::v1::BLOCK_OUTCOME_VETOED ||
                             b.outcome() == memhp::v1::BLOCK_OUTCOME_TIMED_OUT;

@@ -15,7 +15,9 @@
 #include <map>
 #include <string>
 
-#include "daemon/agent_channel.h"
+#include <glib.h>
+
+#include "daemon/ports/memory_devices.h"
 #include "daemon/operations/block_progress.h"
 #include "memhp/v1/agent.pb.h"
 
@@ -44,9 +46,11 @@ struct OnlineWaitEnd {
   std::string detail;
 };
 
-// How the waiter reaches the world; the operation binds these weakly to itself.
+// How the waiter reaches the world (the GuestAgent port and timers); the runner binds these
+// weakly to itself. An IsGone error from the agent ends the wait as kAgentLost.
 struct OnlineWaitHooks {
-  std::function<void(memhp::v1::AgentRequest, std::chrono::milliseconds, std::function<void(AgentReply)>)> agent;
+  std::function<void(Done<memhp::v1::Inventory>)> inventory;
+  std::function<void(const memhp::v1::OnlineRequest&, std::chrono::milliseconds, Done<memhp::v1::BlockOpResult>)> online;
   std::function<void(std::chrono::milliseconds, std::function<void()>)> after;
   std::function<void(uint64_t done_bytes, uint64_t total_bytes)> progress;
 };
@@ -61,7 +65,7 @@ class OnlineWaiter {
 
  private:
   void Check();
-  void OnInventory(AgentReply reply);
+  void OnInventory(Result<memhp::v1::Inventory> reply);
   void AskOnline();
   void Schedule();
   void End(OnlineWaitEndReason reason, std::string detail);

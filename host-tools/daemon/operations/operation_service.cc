@@ -2,22 +2,21 @@
 #include "daemon/operations/operation_service.h"
 
 #include "daemon/operations/agent_passthrough.h"
+#include "daemon/operations/agent_turn.h"
 #include "daemon/operations/device_map.h"
-#include "daemon/operations/plug_operation.h"
-#include "daemon/operations/reconcile_run.h"
-#include "daemon/operations/resize_operation.h"
-#include "daemon/operations/unplug_operation.h"
-#include "qmp/memory_devices.h"
+#include "daemon/operations/plug_machine.h"
+#include "daemon/operations/resize_machine.h"
+#include "daemon/operations/unplug_machine.h"
 
 namespace memhp::daemon::operations {
 
-OperationService::OperationService(OperationServiceConfig config, qmp::QmpClient& qmp, AgentChannel& agent,
+OperationService::OperationService(OperationServiceConfig config, MemoryDevices& devices, GuestAgent& agent,
                                    GMainContext* context)
     : config_(std::move(config)),
-      qmp_(qmp),
+      devices_(devices),
       agent_(agent),
       journal_(config_.journal_path, config_.journal_limits),
-      env_(OperationEnv{qmp_, agent_, journal_, context, config_.timeouts, targets_, config_.pause_after_step, config_.publish}),
+      env_(RunnerEnv{devices_, agent_, journal_, context, targets_, config_.publish}),
       queue_(context) {}
 
 OperationService::~OperationService() = default;
@@ -26,15 +25,31 @@ std::string OperationService::Start() {
   std::string error = journal_.Open();
   if (!error.empty()) return "journal: " + error;
   if (journal_.torn_tail_dropped()) g_warning("journal %s: a torn last record was dropped", journal_.path().c_str());
-  if (!queue_.Submit(std::make_shared<ReconcileRun>(qmp_, journal_, config_.timeouts.qmp, config_.publish))) {
-    return "cannot queue the reconcile turn";
+  for (const JournalOp& op : journal_.Unfinished()) {
+    MachineFn machine;
+    switch (op.params.kind) {
+      case memhp::v1::OPERATION_KIND_PLUG: machine = MakeMachine(ResumePlug(op), NextPlug); break;
+      case memhp::v1::OPERATION_KIND_UNPLUG: machine = MakeMachine(ResumeUnplug(op), NextUnplug); break;
+      case memhp::v1::OPERATION_KIND_RESIZE: machine = MakeMachine(ResumeResize(op), NextResize); break;
+      default:
+        // A kind this memhpd does not know cannot be decided on: end it so it does not come back.
+        if (std::string e = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
+                                         "recovered after a memhpd restart: unknown operation kind", true, 0);
+            !e.empty()) {
+          g_warning("journal: %s", e.c_str());
+        }
+        continue;
+    }
+    if (!queue_.Submit(std::make_shared<OperationRunner>(env_, op, std::move(machine)))) {
+      return "cannot queue the recovery of operation " + std::to_string(op.id);
+    }
   }
   return "";
 }
 
-Operation* OperationService::Running() const { return dynamic_cast<Operation*>(queue_.current()); }
+OperationRunner* OperationService::Running() const { return dynamic_cast<OperationRunner*>(queue_.current()); }
 
-void OperationService::Submit(std::shared_ptr<Operation> op, const ControlReply& reply) {
+void OperationService::Submit(std::shared_ptr<Queueable> op, const ControlReply& reply) {
   if (queue_.Submit(std::move(op))) return;
   memhp::v1::ControlResponse response;
   response.mutable_error()->set_code(memhp::v1::ERROR_CODE_BUSY);
@@ -44,56 +59,73 @@ void OperationService::Submit(std::shared_ptr<Operation> op, const ControlReply&
 }
 
 void OperationService::Plug(const memhp::v1::PlugRequest& request, ControlReply reply) {
-  Submit(std::make_shared<PlugOperation>(env_, request, reply), reply);
+  Submit(std::make_shared<OperationRunner>(env_, memhp::v1::OPERATION_KIND_PLUG, request.device_id(),
+                                           MakeMachine(BeginPlug(request, config_.timeouts), NextPlug), reply),
+         reply);
 }
 
 void OperationService::Unplug(const memhp::v1::UnplugRequest& request, ControlReply reply) {
-  Submit(std::make_shared<UnplugOperation>(env_, request, reply), reply);
+  Submit(std::make_shared<OperationRunner>(env_, memhp::v1::OPERATION_KIND_UNPLUG, request.device_id(),
+                                           MakeMachine(BeginUnplug(request, config_.timeouts), NextUnplug), reply),
+         reply);
 }
 
 void OperationService::Resize(const memhp::v1::ResizeRequest& request, ControlReply reply) {
-  Submit(std::make_shared<ResizeOperation>(env_, request, reply), reply);
+  Submit(std::make_shared<OperationRunner>(env_, memhp::v1::OPERATION_KIND_RESIZE, request.device_id(),
+                                           MakeMachine(BeginResize(request, config_.timeouts), NextResize), reply),
+         reply);
+}
+
+void OperationService::BlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply) {
+  GuestAgent& agent = agent_;
+  Submit(std::make_shared<AgentTurn>(
+             [&agent, request, reply](std::function<void()> done) {
+               ForwardBlockOp(agent, request, reply, std::move(done));
+             },
+             reply),
+         reply);
 }
 
 void OperationService::Policy(const memhp::v1::PolicyCommand& request, ControlReply reply) {
-  ForwardPolicy(agent_, request, config_.timeouts.agent, std::move(reply));
+  if (!ChangesPolicy(request)) {
+    ForwardPolicy(agent_, request, std::move(reply));
+    return;
+  }
+  GuestAgent& agent = agent_;
+  Submit(std::make_shared<AgentTurn>(
+             [&agent, request, reply](std::function<void()> done) {
+               ForwardPolicy(agent, request, reply, std::move(done));
+             },
+             reply),
+         reply);
 }
 
-void OperationService::Zones(ControlReply reply) {
-  ForwardZoneReport(agent_, config_.timeouts.agent, std::move(reply));
-}
+void OperationService::Zones(ControlReply reply) { ForwardZoneReport(agent_, std::move(reply)); }
 
-void OperationService::OnQmpEvent(std::string_view name, const JsonNode& data) {
-  if (Operation* op = Running()) op->OnQmpEvent(name, data);
+void OperationService::OnDeviceEvent(const DeviceEvent& event) {
+  if (OperationRunner* op = Running()) op->OnDeviceEvent(event);
 }
 
 void OperationService::OnAgentHello() { SendDeviceMap(); }
 
 void OperationService::OnAgentEvent(const memhp::v1::AgentEvent& event) {
-  if (Operation* op = Running()) op->OnAgentEvent(event);
+  if (OperationRunner* op = Running()) op->OnAgentEvent(event);
 }
 
 void OperationService::OnAgentLost() {
-  if (Operation* op = Running()) op->OnAgentLost();
+  if (OperationRunner* op = Running()) op->OnAgentLost();
 }
 
 void OperationService::OnQemuGone(std::string_view reason) {
-  if (Operation* op = Running()) op->OnQemuGone(reason);
+  if (OperationRunner* op = Running()) op->OnQemuGone(reason);
 }
 
 void OperationService::SendDeviceMap() {
   std::weak_ptr<int> alive = alive_;
-  qmp_.Execute("query-memory-devices", nullptr, config_.timeouts.qmp, [this, alive](qmp::Result r) {
-    if (alive.expired() || !r.ok()) return;
-    auto devices = qmp::ParseMemoryDevices(*r.value());
-    if (!devices) return;
-    memhp::v1::AgentRequest request;
-    *request.mutable_device_map() = BuildDeviceMap(*devices.value, targets_);
-    agent_.Request(std::move(request), config_.timeouts.agent, [](AgentReply reply) {
-      if (!reply.response || reply.response->has_error()) {
-        g_message("device map not taken by the agent: %s",
-                  reply.response ? reply.response->error().message().c_str() : reply.error.c_str());
-      }
+  devices_.ListDevices([this, alive](Result<std::vector<memhp::v1::MemoryDevice>> devices) {
+    if (alive.expired() || !devices.ok()) return;
+    agent_.SendDeviceMap(BuildDeviceMap(devices.value(), targets_), [](Result<uint32_t> taken) {
+      if (!taken.ok()) g_message("device map not taken by the agent: %s", taken.error().message.c_str());
     });
   });
 }

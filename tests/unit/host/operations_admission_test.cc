@@ -4,11 +4,16 @@
 #include <gtest/gtest.h>
 
 #include "daemon/operations/admission.h"
-#include "daemon/operations/qemu_facts.h"
+#include "daemon/operations/admission_facts.h"
+#include "daemon/qemu/qemu_facts.h"
 #include "qmp/qmp_json.h"
 
 namespace memhp::daemon::operations {
 namespace {
+
+using qemu::ParseInfoNumaNodeCount;
+using qemu::ParseMachineMemory;
+using qemu::ParseQomChildren;
 
 using ::testing::Contains;
 using ::testing::HasSubstr;

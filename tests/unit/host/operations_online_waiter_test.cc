@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "daemon/agent_channel.h"
 #include "daemon/operations/online_waiter.h"
 
 namespace memhp::daemon::operations {
@@ -35,8 +36,20 @@ class OnlineWaiterTest : public ::testing::Test {
     options.timeout = timeout;
     waiter_ = std::make_unique<OnlineWaiter>(
         OnlineWaitHooks{
-            .agent = [this](memhp::v1::AgentRequest r, std::chrono::milliseconds,
-                            std::function<void(AgentReply)> done) { agent_.push_back({std::move(r), std::move(done)}); },
+            // The port's answers, built from the whole AgentResponse the test writes.
+            .inventory =
+                [this](Done<memhp::v1::Inventory> done) {
+                  memhp::v1::AgentRequest r;
+                  r.mutable_inventory();
+                  agent_.push_back({std::move(r), [done](AgentReply a) { done(a.response->inventory()); }});
+                },
+            .online =
+                [this](const memhp::v1::OnlineRequest& online, std::chrono::milliseconds,
+                       Done<memhp::v1::BlockOpResult> done) {
+                  memhp::v1::AgentRequest r;
+                  *r.mutable_online() = online;
+                  agent_.push_back({std::move(r), [done](AgentReply a) { done(a.response->block_op()); }});
+                },
             .after = [this](std::chrono::milliseconds, std::function<void()> fn) { timers_.push_back(std::move(fn)); },
             .progress = [this](uint64_t done, uint64_t) { progress_.push_back(done); },
         },

@@ -1,6 +1,6 @@
 // fake_qmp_server — the QEMU end of a QMP socketpair for unit tests: writes what QEMU would
 // write, reads the client's command lines while iterating the client's GMainContext. Shared by
-// qmp_client_test.cc and memhpd's operation tests (operations_state_machine_test.cc).
+// qmp_client_test.cc and memhpd's operation tests (operations_over_qmp_test.cc).
 #pragma once
 
 #include <glib.h>

@@ -1,8 +1,11 @@
-// memhpd's plug and unplug state machines (daemon/operations/) over a scripted fake QEMU: the
-// test plays QEMU's end of a QMP socketpair (support/fake_qmp_server.h), answers each command
-// the operation sends, and checks the order of commands, the rollback, the events that end an
-// unplug, the queue and the final OperationResult. No agent is connected here (the vm suite has
-// the agent); the AgentChannel points at a socket nobody listens on.
+// memhpd's plug and unplug operations end to end through the QMP adapter of the MemoryDevices
+// port (daemon/qemu/qmp_memory_devices.h) and the runner (operation_runner.h), over a scripted
+// fake QEMU: the test plays QEMU's end of a QMP socketpair (support/fake_qmp_server.h), answers
+// each command the operation sends, and checks the QMP commands the adapter spells, their order,
+// the rollback, the QMP events that end an unplug, the queue and the final OperationResult. The
+// machines' every path is in operations_*_machine_test.cc; this is the wiring. No agent is
+// connected here (the vm suite has the agent); the AgentChannel points at a socket nobody
+// listens on.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -17,8 +20,11 @@
 #include "daemon/agent_channel.h"
 #include "daemon/operations/journal.h"
 #include "daemon/operations/operation_queue.h"
-#include "daemon/operations/plug_operation.h"
-#include "daemon/operations/unplug_operation.h"
+#include "daemon/channel_guest_agent.h"
+#include "daemon/operations/operation_runner.h"
+#include "daemon/operations/plug_machine.h"
+#include "daemon/operations/unplug_machine.h"
+#include "daemon/qemu/qmp_memory_devices.h"
 #include "qmp/qmp_client.h"
 #include "../support/fake_qmp_server.h"
 #include "../support/framed_peer.h"
@@ -41,7 +47,7 @@ std::string DimmDevices(const std::string& id) {
 }
 const std::string kDimmDevices = DimmDevices("dimm1");
 
-class StateMachineTest : public ::testing::Test {
+class OperationsOverQmpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string tmpl = "/tmp/memhp-ops-sm.XXXXXX";
@@ -53,7 +59,8 @@ class StateMachineTest : public ::testing::Test {
     qmp_ = std::make_unique<qmp::QmpClient>(context_);
     qmp_->SetListener(qmp::QmpListener{
         [this](std::string_view name, const JsonNode& data, const qmp::Timestamp&) {
-          if (auto* op = dynamic_cast<Operation*>(queue_->current())) op->OnQmpEvent(name, data);
+          auto* op = dynamic_cast<OperationRunner*>(queue_->current());
+          if (auto event = qemu::ToDeviceEvent(name, data); op && event) op->OnDeviceEvent(*event);
         },
         [](std::string_view) {}});
     bool connected = false;
@@ -64,8 +71,10 @@ class StateMachineTest : public ::testing::Test {
     agent_ = std::make_unique<AgentChannel>(dir_ + "/nobody.sock", context_, AgentChannelListener{});
     journal_ = std::make_unique<Journal>(dir_ + "/journal.jsonl");
     ASSERT_EQ(journal_->Open(), "");
-    env_ = std::make_unique<OperationEnv>(OperationEnv{
-        *qmp_, *agent_, *journal_, context_, OperationTimeouts{}, targets_, "",
+    devices_ = std::make_unique<qemu::QmpMemoryDevices>(*qmp_, std::chrono::milliseconds(10000));
+    guest_ = std::make_unique<ChannelGuestAgent>(*agent_, std::chrono::milliseconds(5000));
+    env_ = std::make_unique<RunnerEnv>(RunnerEnv{
+        *devices_, *guest_, *journal_, context_, targets_,
         [this](std::string_view name, const google::protobuf::Message& data) {
           published_.emplace_back(std::string(name) + " " + data.GetTypeName());
         }});
@@ -74,6 +83,8 @@ class StateMachineTest : public ::testing::Test {
   void TearDown() override {
     queue_.reset();
     env_.reset();
+    guest_.reset();
+    devices_.reset();
     qmp_.reset();
     server_.reset();
     agent_.reset();
@@ -108,11 +119,21 @@ class StateMachineTest : public ::testing::Test {
     for (const auto& s : r.steps()) names.push_back(s.name());
     return names;
   }
-  std::shared_ptr<UnplugOperation> ForcedUnplug() {
+  std::shared_ptr<OperationRunner> Plug(const memhp::v1::PlugRequest& request, ControlReply reply) {
+    return std::make_shared<OperationRunner>(*env_, memhp::v1::OPERATION_KIND_PLUG, request.device_id(),
+                                             MakeMachine(BeginPlug(request, OperationTimeouts{}), NextPlug),
+                                             std::move(reply));
+  }
+  std::shared_ptr<OperationRunner> Unplug(const memhp::v1::UnplugRequest& request, ControlReply reply) {
+    return std::make_shared<OperationRunner>(*env_, memhp::v1::OPERATION_KIND_UNPLUG, request.device_id(),
+                                             MakeMachine(BeginUnplug(request, OperationTimeouts{}), NextUnplug),
+                                             std::move(reply));
+  }
+  std::shared_ptr<OperationRunner> ForcedUnplug() {
     memhp::v1::UnplugRequest request;
     request.set_device_id("dimm1");
     request.set_force(true);
-    auto op = std::make_shared<UnplugOperation>(*env_, request, Collect());
+    auto op = Unplug(request, Collect());
     EXPECT_TRUE(queue_->Submit(op));
     server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), kDimmDevices));
     std::string args;
@@ -128,18 +149,20 @@ class StateMachineTest : public ::testing::Test {
   std::unique_ptr<AgentChannel> agent_;
   std::unique_ptr<Journal> journal_;
   std::map<std::string, memhp::v1::OnlineTarget> targets_;
-  std::unique_ptr<OperationEnv> env_;
+  std::unique_ptr<qemu::QmpMemoryDevices> devices_;
+  std::unique_ptr<ChannelGuestAgent> guest_;
+  std::unique_ptr<RunnerEnv> env_;
   std::unique_ptr<OperationQueue> queue_;
   std::vector<memhp::v1::ControlResponse> responses_;
-  std::vector<std::string> published_;  // what OperationEnv::publish saw: "name Type"
+  std::vector<std::string> published_;  // what RunnerEnv::publish saw: "name Type"
 };
 
-TEST_F(StateMachineTest, PlugWhoseDeviceAddFailsDeletesTheBackend) {
+TEST_F(OperationsOverQmpTest, PlugWhoseDeviceAddFailsDeletesTheBackend) {
   memhp::v1::PlugRequest request;
   request.set_device_id("dimm1");
   request.set_size(256 << 20);
   request.set_node(1);
-  ASSERT_TRUE(queue_->Submit(std::make_shared<PlugOperation>(*env_, request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Plug(request, Collect())));
   AnswerFacts();
   std::string args;
   server_->SendLine(Reply(server_->ExpectCommand("object-add", &args), "{}"));
@@ -166,12 +189,12 @@ TEST_F(StateMachineTest, PlugWhoseDeviceAddFailsDeletesTheBackend) {
   EXPECT_TRUE(journal_->ops()[0].ended);
 }
 
-TEST_F(StateMachineTest, PlugFailsNamingQemusWrongShapedAnswersInsteadOfReadingThemAsZero) {
+TEST_F(OperationsOverQmpTest, PlugFailsNamingQemusWrongShapedAnswersInsteadOfReadingThemAsZero) {
   memhp::v1::PlugRequest request;
   request.set_device_id("dimm1");
   request.set_size(256 << 20);
   request.set_node(1);
-  ASSERT_TRUE(queue_->Submit(std::make_shared<PlugOperation>(*env_, request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Plug(request, Collect())));
   server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), R"([{"type": "dimm", "data": {"id": "d"}}])"));
   server_->SendLine(Reply(server_->ExpectCommand("query-memory-size-summary"), R"({"base-memory": "512M"})"));
   server_->SendLine(Reply(server_->ExpectCommand("qom-get"), R"({"size": 536870912, "slots": 4, "max-size": 8589934592})"));
@@ -189,12 +212,12 @@ TEST_F(StateMachineTest, PlugFailsNamingQemusWrongShapedAnswersInsteadOfReadingT
 // QEMU dies (its QMP socket closes) while device_add is in flight: the DIMM, the backend and
 // everything else went with it. The plug ends FAILED saying so, at the step it was in, without
 // an object-del to a QEMU that is not there and without claiming a leftover backend.
-TEST_F(StateMachineTest, PlugWhoseQemuGoesAwayDuringDeviceAddEndsSayingSo) {
+TEST_F(OperationsOverQmpTest, PlugWhoseQemuGoesAwayDuringDeviceAddEndsSayingSo) {
   memhp::v1::PlugRequest request;
   request.set_device_id("dimm1");
   request.set_size(256 << 20);
   request.set_node(1);
-  ASSERT_TRUE(queue_->Submit(std::make_shared<PlugOperation>(*env_, request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Plug(request, Collect())));
   AnswerFacts();
   server_->SendLine(Reply(server_->ExpectCommand("object-add"), "{}"));
   (void)server_->ExpectCommand("device_add");
@@ -210,11 +233,11 @@ TEST_F(StateMachineTest, PlugWhoseQemuGoesAwayDuringDeviceAddEndsSayingSo) {
   EXPECT_THAT(journal_->ops()[0].detail, HasSubstr("QEMU went away"));
 }
 
-TEST_F(StateMachineTest, PlugWithoutAnAgentIsDoneAtTheAddress) {
+TEST_F(OperationsOverQmpTest, PlugWithoutAnAgentIsDoneAtTheAddress) {
   memhp::v1::PlugRequest request;
   request.set_size(256 << 20);
   request.set_node(1);
-  ASSERT_TRUE(queue_->Submit(std::make_shared<PlugOperation>(*env_, request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Plug(request, Collect())));
   AnswerFacts();
   server_->SendLine(Reply(server_->ExpectCommand("object-add"), "{}"));
   server_->SendLine(Reply(server_->ExpectCommand("device_add"), "{}"));
@@ -233,7 +256,7 @@ TEST_F(StateMachineTest, PlugWithoutAnAgentIsDoneAtTheAddress) {
   EXPECT_EQ(steps, result->steps_size());
 }
 
-TEST_F(StateMachineTest, ForcedUnplugEndsOnDeviceDeletedThenDeletesTheBackend) {
+TEST_F(OperationsOverQmpTest, ForcedUnplugEndsOnDeviceDeletedThenDeletesTheBackend) {
   ForcedUnplug();
   // Another device's deletion is not ours.
   server_->SendLine(R"({"event": "DEVICE_DELETED", "data": {"device": "other", "path": "/machine/peripheral/other"}, "timestamp": {"seconds": 1, "microseconds": 0}})");
@@ -256,11 +279,11 @@ TEST_F(StateMachineTest, ForcedUnplugEndsOnDeviceDeletedThenDeletesTheBackend) {
 // ACPI_DEVICE_OST and DEVICE_DELETED before memhpd has read device_del's reply (the soak saw
 // exactly this order). Those events belong to this unplug: it ends DONE and deletes the
 // backend, instead of waiting for an event that already came until it times out.
-TEST_F(StateMachineTest, DeviceDeletedBeforeDeviceDelsReplyStillEndsTheUnplug) {
+TEST_F(OperationsOverQmpTest, DeviceDeletedBeforeDeviceDelsReplyStillEndsTheUnplug) {
   memhp::v1::UnplugRequest request;
   request.set_device_id("dimm1");
   request.set_force(true);
-  ASSERT_TRUE(queue_->Submit(std::make_shared<UnplugOperation>(*env_, request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Unplug(request, Collect())));
   server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), kDimmDevices));
   const int64_t del = server_->ExpectCommand("device_del");
   server_->SendLine(R"({"event": "ACPI_DEVICE_OST", "data": {"info": {"device": "dimm1", "source": 3, "status": 132, "slot": "0", "slot-type": "DIMM"}}, "timestamp": {"seconds": 1, "microseconds": 0}})");
@@ -277,11 +300,11 @@ TEST_F(StateMachineTest, DeviceDeletedBeforeDeviceDelsReplyStillEndsTheUnplug) {
 }
 
 // The same for the guest's refusal: an _OST failure that arrives before the reply fails it.
-TEST_F(StateMachineTest, OstFailureBeforeDeviceDelsReplyStillFailsTheUnplug) {
+TEST_F(OperationsOverQmpTest, OstFailureBeforeDeviceDelsReplyStillFailsTheUnplug) {
   memhp::v1::UnplugRequest request;
   request.set_device_id("dimm1");
   request.set_force(true);
-  ASSERT_TRUE(queue_->Submit(std::make_shared<UnplugOperation>(*env_, request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Unplug(request, Collect())));
   server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), kDimmDevices));
   const int64_t del = server_->ExpectCommand("device_del");
   server_->SendLine(R"({"event": "ACPI_DEVICE_OST", "data": {"info": {"device": "dimm1", "source": 3, "status": 130, "slot": "0", "slot-type": "DIMM"}}, "timestamp": {"seconds": 1, "microseconds": 0}})");
@@ -292,7 +315,7 @@ TEST_F(StateMachineTest, OstFailureBeforeDeviceDelsReplyStillFailsTheUnplug) {
   EXPECT_THAT(result->detail(), HasSubstr("_OST failure for the eject: status 0x82"));
 }
 
-TEST_F(StateMachineTest, UnplugEndsFailedOnAnOstFailureStatus) {
+TEST_F(OperationsOverQmpTest, UnplugEndsFailedOnAnOstFailureStatus) {
   ForcedUnplug();
   server_->SendLine(R"({"event": "ACPI_DEVICE_OST", "data": {"info": {"device": "dimm1", "source": 3, "status": 129, "slot": "0", "slot-type": "DIMM"}}, "timestamp": {"seconds": 1, "microseconds": 0}})");
   const auto* result = Final();
@@ -302,7 +325,7 @@ TEST_F(StateMachineTest, UnplugEndsFailedOnAnOstFailureStatus) {
   EXPECT_THAT(result->detail(), HasSubstr("still present"));
 }
 
-TEST_F(StateMachineTest, UnplugEndsFailedOnAGuestUnplugError) {
+TEST_F(OperationsOverQmpTest, UnplugEndsFailedOnAGuestUnplugError) {
   ForcedUnplug();
   server_->SendLine(R"({"event": "DEVICE_UNPLUG_GUEST_ERROR", "data": {"device": "dimm1", "path": "/machine/peripheral/dimm1"}, "timestamp": {"seconds": 1, "microseconds": 0}})");
   const auto* result = Final();
@@ -311,10 +334,10 @@ TEST_F(StateMachineTest, UnplugEndsFailedOnAGuestUnplugError) {
   EXPECT_THAT(result->detail(), HasSubstr("DEVICE_UNPLUG_GUEST_ERROR"));
 }
 
-TEST_F(StateMachineTest, UnplugWithoutAgentOrForceIsRefused) {
+TEST_F(OperationsOverQmpTest, UnplugWithoutAgentOrForceIsRefused) {
   memhp::v1::UnplugRequest request;
   request.set_device_id("dimm1");
-  ASSERT_TRUE(queue_->Submit(std::make_shared<UnplugOperation>(*env_, request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Unplug(request, Collect())));
   server_->SendLine(Reply(server_->ExpectCommand("query-memory-devices"), kDimmDevices));
   const auto* result = Final();
   ASSERT_NE(result, nullptr);
@@ -323,13 +346,12 @@ TEST_F(StateMachineTest, UnplugWithoutAgentOrForceIsRefused) {
   EXPECT_THAT(result->detail(), HasSubstr("use force"));
 }
 
-TEST_F(StateMachineTest, OperationsQueueOneAtATimeAndTellTheWaitingHowManyAreAhead) {
+TEST_F(OperationsOverQmpTest, OperationsQueueOneAtATimeAndTellTheWaitingHowManyAreAhead) {
   memhp::v1::UnplugRequest request;
   request.set_device_id("dimm1");
   std::vector<memhp::v1::ControlResponse> second;
-  ASSERT_TRUE(queue_->Submit(std::make_shared<UnplugOperation>(*env_, request, Collect())));
-  ASSERT_TRUE(queue_->Submit(std::make_shared<UnplugOperation>(
-      *env_, request, [&](memhp::v1::ControlResponse r) { second.push_back(std::move(r)); })));
+  ASSERT_TRUE(queue_->Submit(Unplug(request, Collect())));
+  ASSERT_TRUE(queue_->Submit(Unplug(request, [&](memhp::v1::ControlResponse r) { second.push_back(std::move(r)); })));
   ASSERT_FALSE(second.empty());
   EXPECT_EQ(second[0].progress().queued_behind(), 1u);
   // Only the first one asks QEMU; the second starts once it ends.
@@ -353,7 +375,7 @@ struct FakeTurn : Queueable {
   void WaitingBehind(uint32_t ahead) override { waiting.push_back(ahead); }
 };
 
-TEST_F(StateMachineTest, QueueStartsAtOnceWhenIdleAndIsBounded) {
+TEST_F(OperationsOverQmpTest, QueueStartsAtOnceWhenIdleAndIsBounded) {
   OperationQueue queue(context_);
   auto a = std::make_shared<FakeTurn>();
   auto b = std::make_shared<FakeTurn>();

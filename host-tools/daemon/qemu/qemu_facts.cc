@@ -1,0 +1,46 @@
+// qemu_facts — see qemu_facts.h.
+#include "daemon/qemu/qemu_facts.h"
+
+#include <cstdlib>
+
+#include "qmp/qmp_json.h"
+
+namespace memhp::daemon::qemu {
+
+qmp::ParseResult<MachineMemory> ParseMachineMemory(const JsonNode& value) {
+  JsonObject* object = qmp::AsObject(&value);
+  if (object == nullptr) return qmp::ParseResult<MachineMemory>::Fail("/machine memory is not an object");
+  const auto size = qmp::GetUint(object, "size");
+  const auto slots = qmp::GetUint(object, "slots");
+  const auto max_size = qmp::GetUint(object, "max-size");
+  if (!size || !slots || !max_size) {
+    return qmp::ParseResult<MachineMemory>::Fail("/machine memory lacks size, slots or max-size");
+  }
+  return qmp::ParseResult<MachineMemory>::Ok(
+      MachineMemory{*size, static_cast<uint32_t>(*slots), *max_size});
+}
+
+std::optional<uint32_t> ParseInfoNumaNodeCount(const std::string& text) {
+  const size_t pos = text.find(" nodes");
+  if (pos == std::string::npos || pos == 0) return std::nullopt;
+  size_t start = pos;
+  while (start > 0 && text[start - 1] >= '0' && text[start - 1] <= '9') --start;
+  if (start == pos || start != 0) return std::nullopt;  // "<N> nodes" opens the text
+  return static_cast<uint32_t>(std::strtoul(text.substr(0, pos).c_str(), nullptr, 10));
+}
+
+std::vector<std::string> ParseQomChildren(const JsonNode& value) {
+  std::vector<std::string> names;
+  JsonArray* array = qmp::AsArray(&value);
+  if (array == nullptr) return names;
+  const guint n = json_array_get_length(array);
+  for (guint i = 0; i < n && i < 4096; ++i) {
+    JsonObject* entry = qmp::AsObject(json_array_get_element(array, i));
+    const auto name = qmp::GetString(entry, "name");
+    const auto type = qmp::GetString(entry, "type");
+    if (name && type && type->rfind("child<", 0) == 0) names.push_back(*name);
+  }
+  return names;
+}
+
+}  // namespace memhp::daemon::qemu

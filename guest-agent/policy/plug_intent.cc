@@ -60,7 +60,7 @@ const memhp::v1::PlugIntent* PlugIntentSlot::active() const {
 
 bool PlugIntentSlot::InRange(uint32_t block) const {
   const U128 address = U128{block} * block_size_bytes_;
-  // Subtracting, not adding: start + size may be the very end of the address space.
+  // Subtracting, not adding: start + size is never computed, so it cannot overflow.
   return address >= intent_->start() && address - intent_->start() < intent_->size();
 }
 

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
                                   : policy_kind.error().message.c_str());
     return 2;
   }
-  // What the host may change at run time (SetPolicyRequest, DeviceMap).
+  // What the host may change at run time (SetPolicyRequest, DeviceMap, PlugIntent).
   memhp::agent::AgentSettings settings{
       .policy = {.kind = *policy_kind,
                  .movable_ratio_percent = static_cast<uint32_t>(movable_ratio),
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
       });
   memhp::agent::BlockOperator operations(
       sysfs, driver, [&writer](std::chrono::milliseconds d) { writer.set_deadline(d); }, page_size, settings.policy,
-      &settings.devices);
+      &settings.devices, &settings.intent);
   std::vector<std::string> competitors;
   for (const auto& c : FindCompetitors(sysfs)) {
     g_warning("another onliner competes with memhp's policy: %s: %s", c.where.c_str(), c.message.c_str());
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
   memhp::agent::HotplugWatcher watcher(
       sysfs, operations, reporter, own_transitions, context, memhp::agent::HotplugWatcherOptions{},
       [&sysfs, page_size] { return memhp::agent::ReadZoneReport(sysfs, page_size); });
-  reporter.SetDeviceNamer([&settings](uint32_t block) { return settings.devices.DeviceIdOf(block); });
+  reporter.SetDeviceNamer([&settings](uint32_t block) { return settings.DeviceIdOf(block); });
   reporter.SetOwnEventObserver([&watcher](const memhp::v1::MemoryEvent& e) { watcher.OnOwnEvent(e); });
 
   std::unique_ptr<memhp::agent::UeventMonitor> uevents;

@@ -90,17 +90,27 @@ void Describe(const TransitionOutcome& outcome, BlockResult& r) {
 
 BlockOperator::BlockOperator(const SysfsReader& sysfs, TransitionDriver& driver,
                              DeadlineSetter set_deadline, uint64_t page_size,
-                             const PolicyConfig& policy, const DeviceMapTable* devices)
+                             const PolicyConfig& policy, const DeviceMapTable* devices,
+                             PlugIntentSlot* intent)
     : sysfs_(sysfs),
       driver_(driver),
       set_deadline_(std::move(set_deadline)),
       page_size_(page_size),
       policy_(policy),
-      devices_(devices) {}
+      devices_(devices),
+      intent_(intent) {}
 
 void BlockOperator::NameDevices(BlockOpResult& op) const {
-  if (!devices_ || devices_->empty()) return;
-  for (BlockResult& r : *op.mutable_blocks()) r.set_device_id(devices_->DeviceIdOf(r.block()));
+  const bool mapped = devices_ && !devices_->empty();
+  const bool intended = intent_ && intent_->active();
+  if (!mapped && !intended) return;
+  for (BlockResult& r : *op.mutable_blocks()) {
+    std::string id = mapped ? devices_->DeviceIdOf(r.block()) : std::string();
+    if (id.empty() && intended) {
+      if (const memhp::v1::PlugIntent* i = intent_->Find(r.block())) id = i->device_id();
+    }
+    r.set_device_id(std::move(id));
+  }
 }
 
 Result<std::vector<uint32_t>> BlockOperator::Resolve(const memhp::v1::BlockSelection& selection,
@@ -294,16 +304,19 @@ Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& i
   }
   if (!by_policy.empty()) {
     const bool mapped = devices_ && !devices_->empty();
-    // What each mapped device already has online: the kernel's per-group accounting.
+    // The intent's device is a device too (its map has not come yet): grouped and accounted.
+    PlugIntentSlot* intent = intent_ && intent_->active() ? intent_ : nullptr;
+    // What each known device already has online: the kernel's per-group accounting.
     std::vector<DeviceUsage> usage;
-    if (mapped) {
+    if (mapped || intent) {
       std::vector<OnlineBlock> online;
       for (const MemoryBlock& b : inventory->blocks()) {
         if (b.state() == memhp::v1::BLOCK_STATE_ONLINE) online.push_back({b.id(), b.node(), b.zone()});
       }
-      usage = AccountDevices(online, *devices_);
+      const DeviceMapTable no_map;
+      usage = AccountDevices(online, mapped ? *devices_ : no_map, intent);
     }
-    for (const DeviceGroup& group : GroupByDevice(by_policy, mapped ? devices_ : nullptr)) {
+    for (const DeviceGroup& group : GroupByDevice(by_policy, mapped ? devices_ : nullptr, intent)) {
       PolicyInput input;
       input.config = policy_;
       input.block_size_bytes = inventory->block_size_bytes();

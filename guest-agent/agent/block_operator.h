@@ -25,6 +25,7 @@
 #include "notifier/transition_driver.h"
 #include "policy/device_map.h"
 #include "policy/online_policy.h"
+#include "policy/plug_intent.h"
 #include "sysfs/result.h"
 #include "sysfs/sysfs_reader.h"
 
@@ -39,11 +40,12 @@ using DeadlineSetter = std::function<void(std::chrono::milliseconds)>;
 
 class BlockOperator {
  public:
-  // `policy` and `devices` are read at every decision, so the host's SetPolicyRequest and
-  // DeviceMap (AgentSettings) take effect at the next block; `devices` may be null (no map).
+  // `policy`, `devices` and `intent` are read at every decision, so the host's SetPolicyRequest,
+  // DeviceMap and PlugIntent (AgentSettings) take effect at the next block; `devices` may be
+  // null (no map), `intent` too (no intents: a new block in no range is the policy's alone).
   BlockOperator(const SysfsReader& sysfs, TransitionDriver& driver, DeadlineSetter set_deadline,
                 uint64_t page_size, const PolicyConfig& policy,
-                const DeviceMapTable* devices = nullptr);
+                const DeviceMapTable* devices = nullptr, PlugIntentSlot* intent = nullptr);
 
   // A malformed selection (bad range, too many blocks, unknown node) is an Error with EINVAL /
   // E2BIG: nothing was tried. Otherwise one result per block.
@@ -54,7 +56,9 @@ class BlockOperator {
 
   // Onlines `blocks` (freshly added, offline) as the policy says; origin kPolicy. With a device
   // map, the policy decides per device (device_groups.h): a DIMM's blocks together, a
-  // virtio-mem device's block by block, a device's DeviceRange.target before the policy.
+  // virtio-mem device's block by block, a device's DeviceRange.target before the policy. A
+  // block in no range that the plug intent covers is decided as the intent's device's, with
+  // its target (plug_intent.h).
   [[nodiscard]] Result<memhp::v1::BlockOpResult> OnlineByPolicy(const std::vector<uint32_t>& blocks);
 
  private:
@@ -75,11 +79,12 @@ class BlockOperator {
   TransitionDriver& driver_;
   DeadlineSetter set_deadline_;
   uint64_t page_size_;
-  // Sets every result's device_id from the map.
+  // Sets every result's device_id from the map, else from the intent.
   void NameDevices(memhp::v1::BlockOpResult& op) const;
 
   const PolicyConfig& policy_;
   const DeviceMapTable* devices_;
+  PlugIntentSlot* intent_;
 };
 
 }  // namespace memhp::agent

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include <cerrno>
+#include <string>
 #include <utility>
 
 #include "agent/request_validation.h"
@@ -52,6 +53,7 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
   if (settings_) {
     hello.add_capabilities("set_policy");
     hello.add_capabilities("device_map");
+    hello.add_capabilities("intent");
   }
   hello.set_agent_pid(identity_.pid);
   hello.set_policy(settings_ ? std::string(FormatPolicyKind(settings_->policy.kind)) : identity_.policy);
@@ -134,7 +136,7 @@ AgentResponse RequestHandler::Handle(const AgentRequest& request) {
     case AgentRequest::kZoneReport:
       return ZoneReport(id);
     case AgentRequest::kIntent:
-      return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "this agent takes no plug intents");
+      return TakeIntent(id, request.intent());
     case AgentRequest::OP_NOT_SET:
       break;
   }
@@ -187,9 +189,43 @@ AgentResponse RequestHandler::TakeDeviceMap(uint64_t id, const memhp::v1::Device
                 err == EINVAL || err == E2BIG ? 0 : err);
   }
   settings_->devices = std::move(table).value();
+  // A map naming the intent's device came after the hardware: the map is the truth from now on.
+  if (settings_->intent.active() && settings_->intent.OnDeviceMap(settings_->devices)) {
+    g_message("plug intent ends: the device map names its device");
+  }
   AgentResponse response;
   response.set_id(id);
   response.mutable_device_map()->set_devices(static_cast<uint32_t>(settings_->devices.size()));
+  return response;
+}
+
+AgentResponse RequestHandler::TakeIntent(uint64_t id, const memhp::v1::PlugIntent& intent) {
+  if (!settings_) return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "this agent takes no plug intents");
+  Result<uint64_t> block_size = sysfs_.ReadBlockSize();
+  if (!block_size.ok()) {
+    return Fail(id, memhp::v1::ERROR_CODE_FAILED, block_size.error().message, block_size.error().errno_value);
+  }
+  const memhp::v1::PlugIntent* before = settings_->intent.active();
+  const std::string replaced = before ? " (replaces the intent of operation " +
+                                            std::to_string(before->operation_id()) + ")"
+                                      : std::string();
+  if (Status taken = settings_->intent.Take(intent, *block_size); !taken.ok()) {
+    const int err = taken.error().errno_value;
+    return Fail(id, err == EINVAL ? memhp::v1::ERROR_CODE_INVALID_ARGUMENT : memhp::v1::ERROR_CODE_FAILED,
+                "plug intent refused, the previous one is kept: " + taken.error().message,
+                err == EINVAL ? 0 : err);
+  }
+  const std::string where =
+      intent.size() != 0 ? "range " + std::to_string(intent.start()) + "+" + std::to_string(intent.size())
+                         : std::to_string(intent.expected_size()) + " bytes of new blocks on node " +
+                               std::to_string(intent.node());
+  g_message("plug intent of operation %llu: %s (%s), %s, zone %s, for %u ms%s, asked by the host",
+            static_cast<unsigned long long>(intent.operation_id()), intent.device_id().c_str(),
+            memhp::v1::MemoryDeviceKind_Name(intent.kind()).c_str(), where.c_str(),
+            memhp::v1::OnlineTarget_Name(intent.target()).c_str(), intent.deadline_ms(), replaced.c_str());
+  AgentResponse response;
+  response.set_id(id);
+  response.mutable_intent();
   return response;
 }
 

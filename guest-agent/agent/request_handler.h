@@ -37,7 +37,7 @@ inline constexpr uint32_t kMaxMovableRatioPercent = 100000;
 class RequestHandler {
  public:
   // `operations` serves online/offline; without it (tests of the read-only requests) those are
-  // answered UNSUPPORTED. `settings` serves set_policy and device_map (UNSUPPORTED without);
+  // answered UNSUPPORTED. `settings` serves set_policy, device_map and intent (UNSUPPORTED without);
   // zone_report is read through `zone_reports` (ReadZoneReport over `sysfs` when empty).
   RequestHandler(const SysfsReader& sysfs, AgentIdentity identity,
                  BlockOperator* operations = nullptr, AgentSettings* settings = nullptr,
@@ -53,6 +53,7 @@ class RequestHandler {
  private:
   [[nodiscard]] memhp::v1::AgentResponse SetPolicy(uint64_t id, const memhp::v1::SetPolicyRequest& request);
   [[nodiscard]] memhp::v1::AgentResponse TakeDeviceMap(uint64_t id, const memhp::v1::DeviceMap& map);
+  [[nodiscard]] memhp::v1::AgentResponse TakeIntent(uint64_t id, const memhp::v1::PlugIntent& intent);
   [[nodiscard]] memhp::v1::AgentResponse ZoneReport(uint64_t id) const;
 
   const SysfsReader& sysfs_;

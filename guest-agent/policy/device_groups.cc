@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
 #include <utility>
 
 namespace memhp::agent {
@@ -14,6 +16,23 @@ bool IsKernel(memhp::v1::Zone z) {
 
 DeviceKind KindOf(memhp::v1::MemoryDeviceKind kind) {
   return kind == memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM ? DeviceKind::kVirtioMem : DeviceKind::kDimm;
+}
+
+// The device a block belongs to, from the map's range or from the host's plug intent.
+struct Owner {
+  std::string device_id;
+  memhp::v1::MemoryDeviceKind kind = memhp::v1::MEMORY_DEVICE_KIND_UNSPECIFIED;
+  memhp::v1::OnlineTarget target = memhp::v1::ONLINE_TARGET_UNSPECIFIED;
+};
+
+std::optional<Owner> OwnerOf(const AddedBlock& b, const DeviceMapTable* map, PlugIntentSlot* intent) {
+  if (const memhp::v1::DeviceRange* d = map ? map->FindBlock(b.id) : nullptr) {
+    return Owner{d->device_id(), d->kind(), d->target()};
+  }
+  if (const memhp::v1::PlugIntent* i = intent ? intent->Claim(b.id, b.node, map) : nullptr) {
+    return Owner{i->device_id(), i->kind(), i->target()};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -28,24 +47,24 @@ ZoneRequest ZoneRequestOf(memhp::v1::OnlineTarget target) {
 }
 
 std::vector<DeviceGroup> GroupByDevice(const std::vector<AddedBlock>& blocks,
-                                       const DeviceMapTable* map) {
+                                       const DeviceMapTable* map, PlugIntentSlot* intent) {
   std::vector<DeviceGroup> groups;
   // (device id, node) -> index in groups, for the groups that collect several blocks.
   std::map<std::pair<std::string, int32_t>, std::size_t> open;
   for (const AddedBlock& b : blocks) {
-    const memhp::v1::DeviceRange* d = map ? map->FindBlock(b.id) : nullptr;
-    if (d && d->kind() == memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM) {
+    const std::optional<Owner> d = OwnerOf(b, map, intent);
+    if (d && d->kind == memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM) {
       // Dynamic group: the kernel decides block by block.
-      groups.push_back(DeviceGroup{.device_id = d->device_id(), .kind = DeviceKind::kVirtioMem,
-                                   .requested_zone = ZoneRequestOf(d->target()), .node = b.node,
+      groups.push_back(DeviceGroup{.device_id = d->device_id, .kind = DeviceKind::kVirtioMem,
+                                   .requested_zone = ZoneRequestOf(d->target), .node = b.node,
                                    .blocks = {b}});
       continue;
     }
-    const std::string id = d ? d->device_id() : std::string();
+    const std::string id = d ? d->device_id : std::string();
     auto [it, fresh] = open.try_emplace({id, b.node}, groups.size());
     if (fresh) {
       groups.push_back(DeviceGroup{.device_id = id, .kind = DeviceKind::kDimm,
-                                   .requested_zone = d ? ZoneRequestOf(d->target()) : ZoneRequest::kNone,
+                                   .requested_zone = d ? ZoneRequestOf(d->target) : ZoneRequest::kNone,
                                    .node = b.node, .blocks = {}});
     }
     groups[it->second].blocks.push_back(b);
@@ -69,12 +88,14 @@ void AddToUsage(std::vector<DeviceUsage>& usage, const std::string& device_id, D
 }
 
 std::vector<DeviceUsage> AccountDevices(const std::vector<OnlineBlock>& online,
-                                        const DeviceMapTable& map) {
+                                        const DeviceMapTable& map, const PlugIntentSlot* intent) {
   std::vector<DeviceUsage> usage;
   for (const OnlineBlock& b : online) {
-    const memhp::v1::DeviceRange* d = map.FindBlock(b.id);
-    if (!d) continue;
-    AddToUsage(usage, d->device_id(), KindOf(d->kind()), b.node, b.zone, map.block_size_bytes());
+    if (const memhp::v1::DeviceRange* d = map.FindBlock(b.id)) {
+      AddToUsage(usage, d->device_id(), KindOf(d->kind()), b.node, b.zone, map.block_size_bytes());
+    } else if (const memhp::v1::PlugIntent* i = intent ? intent->Find(b.id) : nullptr) {
+      AddToUsage(usage, i->device_id(), KindOf(i->kind()), b.node, b.zone, intent->block_size_bytes());
+    }
   }
   return usage;
 }

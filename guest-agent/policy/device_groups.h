@@ -9,10 +9,13 @@
 //     onlined, with the device's own KERNEL memory allowing more MOVABLE within it
 //     (auto_movable_stats_account_group) — so here each virtio-mem block is its own group,
 //     decided in order, and the accounting (DeviceUsage) is updated after each one;
-//   - memory in no range of the host's map (or no map at all) keeps the agent's earlier
-//     behaviour: one group per node, treated as a DIMM's hot-added memory.
-// A device's DeviceRange.target (the zone the host asked for) overrides the policy for its
-// blocks (ZoneRequest in online_policy.h).
+//   - memory in no range of the host's map that the host's plug intent covers (plug_intent.h:
+//     the map has not caught up with the hardware yet) is the intent's device's, grouped as
+//     that device's kind would be in the map;
+//   - memory in no range of the host's map (or no map at all) and no intent keeps the agent's
+//     earlier behaviour: one group per node, treated as a DIMM's hot-added memory.
+// A device's DeviceRange.target (the zone the host asked for), or the intent's target,
+// overrides the policy for its blocks (ZoneRequest in online_policy.h).
 //
 // Pure: the agent reads sysfs and passes values in.
 #pragma once
@@ -25,6 +28,7 @@
 #include "memhp/v1/memory.pb.h"
 #include "policy/device_map.h"
 #include "policy/online_policy.h"
+#include "policy/plug_intent.h"
 
 namespace memhp::agent {
 
@@ -43,10 +47,12 @@ struct DeviceGroup {
   std::vector<AddedBlock> blocks;  // in the order they were given
 };
 
-// Groups `blocks` (see the file comment). `map` may be null or empty. Groups come in the order
-// of their first block.
+// Groups `blocks` (see the file comment). `map` may be null or empty; `intent` may be null, and
+// claims (PlugIntentSlot::Claim) the blocks it covers that no range of the map holds, in order.
+// Groups come in the order of their first block.
 [[nodiscard]] std::vector<DeviceGroup> GroupByDevice(const std::vector<AddedBlock>& blocks,
-                                                     const DeviceMapTable* map);
+                                                     const DeviceMapTable* map,
+                                                     PlugIntentSlot* intent = nullptr);
 
 // The zone the host asked for, as the policy's override.
 [[nodiscard]] ZoneRequest ZoneRequestOf(memhp::v1::OnlineTarget target);
@@ -59,15 +65,18 @@ struct OnlineBlock {
 };
 
 // Online hot-added memory per (device, node): what PolicyInput.device_kernel_bytes and
-// .other_devices need. Blocks in no range are not a device's and are left out (boot memory is
-// the ratio's base, read from zoneinfo).
+// .other_devices need. A block in no range is the intent's device's if `intent` (may be null)
+// already covers it (a virtio-mem device growing over several bursts before its map came);
+// otherwise it is not a device's and is left out (boot memory is the ratio's base, read from
+// zoneinfo).
 struct DeviceUsage {
   std::string device_id;
   DeviceMemory memory;
 };
 
 [[nodiscard]] std::vector<DeviceUsage> AccountDevices(const std::vector<OnlineBlock>& online,
-                                                      const DeviceMapTable& map);
+                                                      const DeviceMapTable& map,
+                                                      const PlugIntentSlot* intent = nullptr);
 // Adds `bytes` onlined into `zone` for a device (after a policy decision was carried out).
 void AddToUsage(std::vector<DeviceUsage>& usage, const std::string& device_id, DeviceKind kind,
                 int32_t node, memhp::v1::Zone zone, uint64_t bytes);

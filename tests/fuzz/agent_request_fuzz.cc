@@ -5,7 +5,8 @@
 // does, and every request is answered by the real RequestHandler, with the real BlockOperator
 // and TransitionDriver behind it, over a FakeSysfs guest (two NUMA nodes, boot and hotplugged
 // blocks, zoneinfo and meminfo). Records of one input share the handler and its settings, so a
-// set_policy or device_map changes how later online/offline requests are decided.
+// set_policy, device_map or intent changes how later online/offline requests are decided. The
+// intent's clock stands still, so an intent never lapses within an input and a crash reproduces.
 //
 // The kernel side is a writer that changes nothing on disk (every input starts from the same
 // guest, so a crash reproduces) and refuses some writes as the kernel does (EBUSY, EINVAL), so
@@ -96,12 +97,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   agent::SysfsReader reader(guest.root(), [] { return uint64_t{1700000000} * 1000000000; });
   agent::AgentSettings settings;
   settings.policy.kind = agent::PolicyKind::kAutoMovable;
+  settings.intent = agent::PlugIntentSlot([] { return std::chrono::steady_clock::time_point{}; });
   RefusingWriter writer;
   agent::NotifierChain chain;
   agent::TransitionDriver driver(chain, writer, [](const agent::EmittedEvent&, const agent::NotifyContext&) {});
   std::chrono::milliseconds deadline{0};
   agent::BlockOperator operations(reader, driver, [&](std::chrono::milliseconds d) { deadline = d; },
-                                  4096, settings.policy, &settings.devices);
+                                  4096, settings.policy, &settings.devices, &settings.intent);
   agent::RequestHandler handler(reader, agent::AgentIdentity{"6.1.0-fuzz", 4096, 42, "", {}},
                                 &operations, &settings);
 

@@ -120,6 +120,41 @@ void AgentRequestSeeds() {
   zones.mutable_request()->mutable_zone_report();
   Write(t, "policy-map-online-zones", JoinRecords({Str(policy), Str(map), Str(by_policy), Str(zones)}));
   Write(t, "no-id", JoinRecords({Str(Request(0)), Str(Request(11))}));
+
+  // The host's plug intent before the hardware: a DIMM on node 0 with no address yet (it claims
+  // the fake guest's offline blocks 64-67 when they are onlined by policy), a virtio-mem device
+  // with its region (replacing the first), then the device map that names it and ends it.
+  AgentEnvelope dimm_intent = Request(12);
+  auto* di = dimm_intent.mutable_request()->mutable_intent();
+  di->set_operation_id(5);
+  di->set_device_id("dimm2");
+  di->set_kind(memhp::v1::MEMORY_DEVICE_KIND_DIMM);
+  di->set_node(0);
+  di->set_expected_size(uint64_t{2} << 27);
+  di->set_target(memhp::v1::ONLINE_TARGET_KERNEL);
+  di->set_deadline_ms(30000);
+  AgentEnvelope claim = Request(13);
+  claim.mutable_request()->mutable_online()->mutable_selection()->mutable_range()->set_start(uint64_t{64} << 27);
+  claim.mutable_request()->mutable_online()->mutable_selection()->mutable_range()->set_size(uint64_t{4} << 27);
+  AgentEnvelope vmem_intent = Request(14);
+  auto* vi = vmem_intent.mutable_request()->mutable_intent();
+  vi->set_operation_id(6);
+  vi->set_device_id("vmem1");
+  vi->set_kind(memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM);
+  vi->set_node(1);
+  vi->set_start(uint64_t{68} << 27);
+  vi->set_size(uint64_t{4} << 27);
+  vi->set_expected_size(uint64_t{1} << 27);
+  vi->set_target(memhp::v1::ONLINE_TARGET_MOVABLE);
+  vi->set_deadline_ms(1000);
+  AgentEnvelope map_names_it = Request(15);
+  auto* m = map_names_it.mutable_request()->mutable_device_map()->add_devices();
+  m->set_device_id("vmem1");
+  m->set_kind(memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM);
+  m->set_start(uint64_t{68} << 27);
+  m->set_size(uint64_t{4} << 27);
+  m->set_node(1);
+  Write(t, "intent-online-map", JoinRecords({Str(dimm_intent), Str(claim), Str(vmem_intent), Str(map_names_it)}));
 }
 
 void AgentChannelSeeds() {

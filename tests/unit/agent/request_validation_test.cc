@@ -1,14 +1,15 @@
 // memhp tests — a host value out of range is refused (guest-agent/agent/request_validation.h).
 //
 // Protobuf keeps an enum number this build does not know, so each row below is a request a
-// broken or newer host could send: an unknown online target, device kind or role, a timeout or
-// node past its bound. Each must be answered INVALID_ARGUMENT naming the field, write nothing
+// broken or newer host could send: an unknown online target, device kind or role, a timeout,
+// node or deadline past its bound, a plug intent without a device id or with a range that wraps. Each must be answered INVALID_ARGUMENT naming the field, write nothing
 // and change no setting — not be taken as "the policy decides" or a default. The in-range
 // neighbours of each row are answered without error, so the bound is where the table says.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -19,6 +20,7 @@
 #include "agent/request_handler.h"
 #include "agent/request_validation.h"
 #include "fake_sysfs.h"
+#include "policy/device_map.h"
 #include "notifier/notifier_chain.h"
 #include "notifier/transition_driver.h"
 
@@ -55,6 +57,18 @@ struct Row {
 void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
 
 AgentRequest::OpCase Op(const AgentRequest& r) { return r.op_case(); }
+
+// A well-formed intent (a DIMM about to be plugged on node 0); each bad row breaks one field.
+void FillIntent(AgentRequest& r) {
+  memhp::v1::PlugIntent* i = r.mutable_intent();
+  i->set_operation_id(3);
+  i->set_device_id("dimm1");
+  i->set_kind(memhp::v1::MEMORY_DEVICE_KIND_DIMM);
+  i->set_node(0);
+  i->set_expected_size(2 * kBlock);
+  i->set_target(memhp::v1::ONLINE_TARGET_KERNEL);
+  i->set_deadline_ms(30000);
+}
 
 std::vector<Row> BadRows() {
   return {
@@ -123,6 +137,67 @@ std::vector<Row> BadRows() {
          r.mutable_hello()->set_role(static_cast<memhp::v1::PeerRole>(5));
        },
        "unknown role 5"},
+      {"intent_unknown_kind",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_kind(static_cast<memhp::v1::MemoryDeviceKind>(42));
+       },
+       "unknown kind 42"},
+      {"intent_unknown_target",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_target(static_cast<memhp::v1::OnlineTarget>(9));
+       },
+       "unknown target 9"},
+      {"intent_negative_node",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_node(-1);
+       },
+       "node -1"},
+      {"intent_node_past_max",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_node(kMaxNumaNodes);
+       },
+       "node 1024"},
+      {"intent_no_deadline",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_deadline_ms(0);
+       },
+       "deadline_ms 0"},
+      {"intent_deadline_past_max",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_deadline_ms(kMaxIntentDeadlineMs + 1);
+       },
+       "deadline_ms 3600001"},
+      {"intent_no_device_id",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->clear_device_id();
+       },
+       "device id of 1 to 128 bytes"},
+      {"intent_device_id_too_long",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_device_id(std::string(kMaxDeviceIdBytes + 1, 'd'));
+       },
+       "device id of 1 to 128 bytes"},
+      {"intent_range_wraps",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_start(UINT64_MAX - kBlock + 1);
+         r.mutable_intent()->set_size(2 * kBlock);
+       },
+       "wraps around"},
+      {"intent_expected_size_past_max",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_expected_size(kMaxIntentBytes + kBlock);
+       },
+       "expected_size"},
       {"set_policy_unknown_name",
        [](AgentRequest& r) { r.mutable_set_policy()->set_policy("online_movable "); },
        "unknown onlining policy"},
@@ -155,6 +230,25 @@ std::vector<Row> GoodRows() {
          d->set_start(40 * kBlock);
          d->set_size(kBlock);
          d->set_target(memhp::v1::ONLINE_TARGET_KERNEL);
+       },
+       ""},
+      {"intent_at_every_bound",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_node(kMaxNumaNodes - 1);
+         r.mutable_intent()->set_deadline_ms(kMaxIntentDeadlineMs);
+         r.mutable_intent()->set_device_id(std::string(kMaxDeviceIdBytes, 'd'));
+         r.mutable_intent()->set_expected_size(kMaxIntentBytes);
+       },
+       ""},
+      {"intent_range_ending_a_block_below_2_to_the_64",
+       [](AgentRequest& r) {
+         FillIntent(r);
+         r.mutable_intent()->set_kind(memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM);
+         r.mutable_intent()->set_start(UINT64_MAX - 3 * kBlock + 1);
+         r.mutable_intent()->set_size(2 * kBlock);
+         r.mutable_intent()->set_deadline_ms(1);
+         r.mutable_intent()->set_target(memhp::v1::ONLINE_TARGET_UNSPECIFIED);
        },
        ""},
       {"set_policy_ratio_at_max",
@@ -210,6 +304,7 @@ TEST_P(RefusedRequest, IsInvalidArgumentAndChangesNothing) {
   EXPECT_EQ(settings_.policy.kind, PolicyKind::kOnlineMovable);
   EXPECT_EQ(settings_.policy.movable_ratio_percent, 301u);
   EXPECT_EQ(settings_.devices.size(), 0u) << "the device map is kept as it was";
+  EXPECT_EQ(settings_.intent.active(), nullptr) << "no intent is kept";
   EXPECT_EQ(guest_.ReadFile(FakeSysfs::BlockAttr(40, "state")), "offline\n");
   EXPECT_EQ(guest_.ReadFile(FakeSysfs::BlockAttr(41, "state")), "online\n");
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "policy/device_groups.h"
+#include "policy/plug_intent.h"
 
 namespace memhp::agent {
 namespace {
@@ -111,6 +112,73 @@ INSTANTIATE_TEST_SUITE_P(
                   {{"", kD, kNone, 0, {20, 21}}, {"dimm1", kD, kNone, 0, {33}}, {"", kD, kNone, 1, {22}}}},
         GroupCase{"nothing added: no group", true, {}, {}}),
     [](const auto& case_info) { return "case" + std::to_string(case_info.index); });
+
+// The host's plug intent (plug_intent.h) for a device the map does not name yet: its blocks are
+// grouped as that device's kind would be, with its target; the map still wins where it has a
+// range, and blocks the intent does not cover stay the policy's, per node.
+memhp::v1::PlugIntent Intent(const std::string& id, memhp::v1::MemoryDeviceKind kind, int32_t node,
+                             uint64_t first_block, uint64_t blocks, uint64_t expected_blocks,
+                             memhp::v1::OnlineTarget target) {
+  memhp::v1::PlugIntent i;
+  i.set_device_id(id);
+  i.set_kind(kind);
+  i.set_node(node);
+  i.set_start(first_block * kBlock);
+  i.set_size(blocks * kBlock);
+  i.set_expected_size(expected_blocks * kBlock);
+  i.set_target(target);
+  i.set_deadline_ms(30000);
+  return i;
+}
+
+std::vector<GroupView> Views(const std::vector<DeviceGroup>& groups) {
+  std::vector<GroupView> got;
+  for (const DeviceGroup& g : groups) {
+    GroupView v{g.device_id, g.kind, g.requested_zone, g.node, {}};
+    for (const AddedBlock& b : g.blocks) v.blocks.push_back(b.id);
+    got.push_back(v);
+  }
+  return got;
+}
+
+TEST(GroupByDeviceWithIntentTest, ADimmsIntentMakesItsNewBlocksOneGroupWithItsTarget) {
+  const DeviceMapTable map = TestMap();
+  PlugIntentSlot intent;
+  ASSERT_TRUE(intent.Take(Intent("dimm7", kDimm, 0, 0, 0, 2, memhp::v1::ONLINE_TARGET_KERNEL), kBlock).ok());
+  // 33 is dimm1's by the map; 60 and 61 are the DIMM being plugged; 62 is past its 2 blocks;
+  // 63 is on another node.
+  const auto got = Views(GroupByDevice(
+      {{60, 0, std::nullopt}, {33, 0, std::nullopt}, {61, 0, std::nullopt}, {62, 0, std::nullopt},
+       {63, 1, std::nullopt}},
+      &map, &intent));
+  EXPECT_EQ(got, (std::vector<GroupView>{{"dimm7", kD, ZoneRequest::kKernel, 0, {60, 61}},
+                                         {"dimm1", kD, kNone, 0, {33}},
+                                         {"", kD, kNone, 0, {62}},
+                                         {"", kD, kNone, 1, {63}}}));
+}
+
+TEST(GroupByDeviceWithIntentTest, AVirtioMemIntentWithItsRegionIsDecidedPerBlockWithoutAMap) {
+  PlugIntentSlot intent;
+  ASSERT_TRUE(intent.Take(Intent("vmem5", kVmem, 0, 64, 8, 2, memhp::v1::ONLINE_TARGET_UNSPECIFIED), kBlock).ok());
+  const auto got = Views(GroupByDevice({{64, 0, std::nullopt}, {65, 0, std::nullopt}, {72, 0, std::nullopt}},
+                                       nullptr, &intent));
+  EXPECT_EQ(got, (std::vector<GroupView>{{"vmem5", kV, kNone, 0, {64}},
+                                         {"vmem5", kV, kNone, 0, {65}},
+                                         {"", kD, kNone, 0, {72}}}));
+}
+
+TEST(AccountDevicesTest, BlocksTheIntentCoversCountForItsDevice) {
+  PlugIntentSlot intent;
+  ASSERT_TRUE(intent.Take(Intent("vmem5", kVmem, 0, 64, 8, 2, memhp::v1::ONLINE_TARGET_UNSPECIFIED), kBlock).ok());
+  std::vector<DeviceUsage> usage = AccountDevices(
+      {{64, 0, memhp::v1::ZONE_NORMAL}, {65, 0, memhp::v1::ZONE_MOVABLE}, {0, 0, memhp::v1::ZONE_NORMAL}},
+      DeviceMapTable{}, &intent);
+  ASSERT_EQ(usage.size(), 1u);
+  EXPECT_EQ(usage[0].device_id, "vmem5");
+  EXPECT_EQ(usage[0].memory.kind, DeviceKind::kVirtioMem);
+  EXPECT_EQ(usage[0].memory.kernel_bytes, kBlock);
+  EXPECT_EQ(usage[0].memory.movable_bytes, kBlock);
+}
 
 TEST(ZoneRequestOfTest, MapsEveryTarget) {
   EXPECT_EQ(ZoneRequestOf(memhp::v1::ONLINE_TARGET_UNSPECIFIED), ZoneRequest::kNone);

@@ -180,7 +180,7 @@ std::string RenderOperationHeadline(const OperationResult& r) {
       break;
     case memhp::v1::OPERATION_OUTCOME_REFUSED:
       // REFUSED means nothing changed (docs/operations.md); memhpd's own reason may already say
-      // so ("...; nothing changed", unplug_operation.cc), and then the headline does not repeat it.
+      // so ("...; nothing changed", unplug_machine.cc), and then the headline does not repeat it.
       line = verb + " refused: " + (why.empty() ? "no reason given" : why) +
              (SaysNothingChanged(why) ? "" : " \xE2\x80\x94 nothing changed");
       break;

@@ -226,7 +226,7 @@ TEST_F(FaultPaths, QemuKilledMidPlugIsEndedTruthfullyAndTheRelaunchedVmWorks) {
   ASSERT_TRUE(g_spawn_async(nullptr, c_argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr, nullptr, &client,
                             nullptr));
   // The journal's "object-added" is fsync'd just before device_add goes to QEMU
-  // (plug_operation.cc): QEMU dies with the plug in flight, the backend made, the DIMM being added.
+  // (plug_machine.cc): QEMU dies with the plug in flight, the backend made, the DIMM being added.
   bool in_flight = false;
   for (int i = 0; i < 3000 && !in_flight; ++i) {
     in_flight = Journal().find("\"step\":\"object-added\",\"detail\":\"mem-fk\"") != std::string::npos;

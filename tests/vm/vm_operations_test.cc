@@ -305,7 +305,7 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
 // alloc_migration_target ... virtio_mem_sbm_unplug_sb_online"; it is __GFP_RETRY_MAYFAIL, so no
 // OOM kill) and the driver backs off and retries, the device's size unchanged. memhpd sees no
 // change for resize_settle (10 s) and ends PARTIAL well before --timeout, requested-size left
-// set (resize_operation.cc). With the workload gone the same resize is DONE.
+// set (resize_machine.cc). With the workload gone the same resize is DONE.
 // Last in the file: it fills the guest's memory; it leaves vmem1 at its size.
 TEST_F(Operations, VirtioMemShrinkTheGuestCannotCompleteReportsTheSizeReached) {
   // The guest's MemAvailable in KiB, -1 when the console did not answer. The command line

@@ -89,7 +89,7 @@ TEST(OperationHeadlineTest, RefusedUnplugNamesTheBusyBlockAndThatNothingChanged)
 }
 
 // memhpd's reason for a refused unplug already ends "; nothing changed"
-// (unplug_operation.cc): the headline says it once, not "nothing changed — nothing changed".
+// (unplug_machine.cc): the headline says it once, not "nothing changed — nothing changed".
 TEST(OperationHeadlineTest, RefusedUnplugWhoseReasonSaysNothingChangedSaysItOnce) {
   v1::OperationResult r;
   r.set_kind(v1::OPERATION_KIND_UNPLUG);

@@ -221,4 +221,57 @@ struct ResumeState {
 [[nodiscard]] Actions ResumeStart();
 [[nodiscard]] Actions ResumeNext(ResumeState& state, const Event& event);
 
+// --- What the three machines share. A machine's State has `phase` (with kStart, kResuming and
+// kDone), `result`, `step` and `resume`. ---
+
+// A machine resuming `op` from the journal.
+template <typename State>
+[[nodiscard]] State Resumed(memhp::v1::OperationKind kind, const JournalOp& op) {
+  State s;
+  s.phase = State::Phase::kResuming;
+  s.resume.op = op;
+  s.result.set_kind(kind);
+  s.result.set_device_id(op.params.device_id);
+  return s;
+}
+
+// What every machine does before its own phases: nothing once it is done; the shared resume
+// steps while resuming; the end when the VM's manager is gone. The actions when it took the
+// input, nothing when the machine's own phases should.
+template <typename State>
+[[nodiscard]] std::optional<Actions> CommonNext(State& s, const Input& input) {
+  using Phase = typename State::Phase;
+  if (s.phase == Phase::kDone) return Actions{};
+  if (s.phase == Phase::kResuming) {
+    if (std::holds_alternative<Started>(input.event)) return ResumeStart();
+    Actions actions = ResumeNext(s.resume, input.event);
+    if (s.resume.phase == ResumeState::Phase::kDone) s.phase = Phase::kDone;
+    return actions;
+  }
+  if (auto gone = GoneReason(input.event); gone && s.phase != Phase::kStart) {
+    s.phase = Phase::kDone;
+    return Actions{GoneFinish(s.result, s.step, *gone)};
+  }
+  return std::nullopt;
+}
+
+// One step of a machine being written: its state and the actions so far, with the three
+// things every phase does — open a step, close it, end the operation.
+template <typename State>
+struct MachineStep {
+  State s;
+  Actions out;
+
+  void Begin(const std::string& name) {
+    s.step = name;
+    out.push_back(BeginStep{name});
+  }
+  void End(bool ok, std::string detail = "") { out.push_back(EndStep{ok, std::move(detail)}); }
+  void Done(memhp::v1::OperationOutcome outcome, const std::string& detail,
+            std::optional<memhp::v1::Error> error = std::nullopt) {
+    s.phase = State::Phase::kDone;
+    out.push_back(Finished(s.result, outcome, detail, std::move(error)));
+  }
+};
+
 }  // namespace memhp::daemon::operations

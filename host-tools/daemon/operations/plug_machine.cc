@@ -25,19 +25,8 @@ const char* ZoneWord(memhp::v1::Zone zone) {
   }
 }
 
-struct Plug {
-  PlugState s;
-  Actions out;
+struct Plug : MachineStep<PlugState> {
 
-  void Begin(const std::string& name) {
-    s.step = name;
-    out.push_back(BeginStep{name});
-  }
-  void End(bool ok, std::string detail = "") { out.push_back(EndStep{ok, std::move(detail)}); }
-  void Done(OperationOutcome outcome, const std::string& detail, std::optional<memhp::v1::Error> error = std::nullopt) {
-    s.phase = Phase::kDone;
-    out.push_back(Finished(s.result, outcome, detail, std::move(error)));
-  }
 
   void OnFacts(const FactsGathered& f, const Input& in) {
     if (!f.hardware.devices_known) {
@@ -266,29 +255,11 @@ PlugState BeginPlug(memhp::v1::PlugRequest request, OperationTimeouts timeouts) 
   return s;
 }
 
-PlugState ResumePlug(const JournalOp& op) {
-  PlugState s;
-  s.phase = Phase::kResuming;
-  s.resume.op = op;
-  s.result.set_kind(memhp::v1::OPERATION_KIND_PLUG);
-  s.result.set_device_id(op.params.device_id);
-  return s;
-}
+PlugState ResumePlug(const JournalOp& op) { return Resumed<PlugState>(memhp::v1::OPERATION_KIND_PLUG, op); }
 
 Transition<PlugState> NextPlug(PlugState state, const Input& input) {
-  Plug p{std::move(state), {}};
-  if (p.s.phase == Phase::kDone) return {std::move(p.s), {}};
-  if (p.s.phase == Phase::kResuming) {
-    if (std::holds_alternative<Started>(input.event)) return {std::move(p.s), ResumeStart()};
-    Actions actions = ResumeNext(p.s.resume, input.event);
-    if (p.s.resume.phase == ResumeState::Phase::kDone) p.s.phase = Phase::kDone;
-    return {std::move(p.s), std::move(actions)};
-  }
-  if (auto gone = GoneReason(input.event); gone && p.s.phase != Phase::kStart) {
-    p.s.phase = Phase::kDone;
-    p.out.push_back(GoneFinish(p.s.result, p.s.step, *gone));
-    return {std::move(p.s), std::move(p.out)};
-  }
+  Plug p{{std::move(state), {}}};
+  if (auto common = CommonNext(p.s, input)) return {std::move(p.s), std::move(*common)};
   const Event& e = input.event;
   switch (p.s.phase) {
     case Phase::kStart:

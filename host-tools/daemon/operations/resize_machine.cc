@@ -13,20 +13,9 @@ namespace {
 using Phase = ResizeState::Phase;
 using memhp::v1::OperationOutcome;
 
-struct Resize {
-  ResizeState s;
-  Actions out;
+struct Resize : MachineStep<ResizeState> {
   const Input& in;
 
-  void Begin(const std::string& name) {
-    s.step = name;
-    out.push_back(BeginStep{name});
-  }
-  void End(bool ok, std::string detail = "") { out.push_back(EndStep{ok, std::move(detail)}); }
-  void Done(OperationOutcome outcome, const std::string& detail, std::optional<memhp::v1::Error> error = std::nullopt) {
-    s.phase = Phase::kDone;
-    out.push_back(Finished(s.result, outcome, detail, std::move(error)));
-  }
   [[nodiscard]] std::chrono::milliseconds Whole() const {
     return s.request.timeout_ms() ? std::chrono::milliseconds(s.request.timeout_ms()) : s.timeouts.resize;
   }
@@ -307,29 +296,11 @@ ResizeState BeginResize(memhp::v1::ResizeRequest request, OperationTimeouts time
   return s;
 }
 
-ResizeState ResumeResize(const JournalOp& op) {
-  ResizeState s;
-  s.phase = Phase::kResuming;
-  s.resume.op = op;
-  s.result.set_kind(memhp::v1::OPERATION_KIND_RESIZE);
-  s.result.set_device_id(op.params.device_id);
-  return s;
-}
+ResizeState ResumeResize(const JournalOp& op) { return Resumed<ResizeState>(memhp::v1::OPERATION_KIND_RESIZE, op); }
 
 Transition<ResizeState> NextResize(ResizeState state, const Input& input) {
-  Resize r{std::move(state), {}, input};
-  if (r.s.phase == Phase::kDone) return {std::move(r.s), {}};
-  if (r.s.phase == Phase::kResuming) {
-    if (std::holds_alternative<Started>(input.event)) return {std::move(r.s), ResumeStart()};
-    Actions actions = ResumeNext(r.s.resume, input.event);
-    if (r.s.resume.phase == ResumeState::Phase::kDone) r.s.phase = Phase::kDone;
-    return {std::move(r.s), std::move(actions)};
-  }
-  if (auto gone = GoneReason(input.event); gone && r.s.phase != Phase::kStart) {
-    r.s.phase = Phase::kDone;
-    r.out.push_back(GoneFinish(r.s.result, r.s.step, *gone));
-    return {std::move(r.s), std::move(r.out)};
-  }
+  Resize r{{std::move(state), {}}, input};
+  if (auto common = CommonNext(r.s, input)) return {std::move(r.s), std::move(*common)};
   const Event& e = input.event;
   if (const auto* t = std::get_if<TimerFired>(&e); t && r.s.phase != Phase::kStart) {
     r.OnTimer(t->timer);

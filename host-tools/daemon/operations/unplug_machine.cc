@@ -22,20 +22,9 @@ std::string BlockList(const std::vector<uint32_t>& blocks) {
   return out;
 }
 
-struct Unplug {
-  UnplugState s;
-  Actions out;
+struct Unplug : MachineStep<UnplugState> {
   bool agent_connected = false;  // as the input saw it
 
-  void Begin(const std::string& name) {
-    s.step = name;
-    out.push_back(BeginStep{name});
-  }
-  void End(bool ok, std::string detail = "") { out.push_back(EndStep{ok, std::move(detail)}); }
-  void Done(OperationOutcome outcome, const std::string& detail, std::optional<memhp::v1::Error> error = std::nullopt) {
-    s.phase = Phase::kDone;
-    out.push_back(Finished(s.result, outcome, detail, std::move(error)));
-  }
   [[nodiscard]] std::chrono::milliseconds Whole() const {
     return s.request.timeout_ms() ? std::chrono::milliseconds(s.request.timeout_ms()) : s.timeouts.unplug;
   }
@@ -267,29 +256,11 @@ UnplugState BeginUnplug(memhp::v1::UnplugRequest request, OperationTimeouts time
   return s;
 }
 
-UnplugState ResumeUnplug(const JournalOp& op) {
-  UnplugState s;
-  s.phase = Phase::kResuming;
-  s.resume.op = op;
-  s.result.set_kind(memhp::v1::OPERATION_KIND_UNPLUG);
-  s.result.set_device_id(op.params.device_id);
-  return s;
-}
+UnplugState ResumeUnplug(const JournalOp& op) { return Resumed<UnplugState>(memhp::v1::OPERATION_KIND_UNPLUG, op); }
 
 Transition<UnplugState> NextUnplug(UnplugState state, const Input& input) {
-  Unplug u{std::move(state), {}, input.agent_connected};
-  if (u.s.phase == Phase::kDone) return {std::move(u.s), {}};
-  if (u.s.phase == Phase::kResuming) {
-    if (std::holds_alternative<Started>(input.event)) return {std::move(u.s), ResumeStart()};
-    Actions actions = ResumeNext(u.s.resume, input.event);
-    if (u.s.resume.phase == ResumeState::Phase::kDone) u.s.phase = Phase::kDone;
-    return {std::move(u.s), std::move(actions)};
-  }
-  if (auto gone = GoneReason(input.event); gone && u.s.phase != Phase::kStart) {
-    u.s.phase = Phase::kDone;
-    u.out.push_back(GoneFinish(u.s.result, u.s.step, *gone));
-    return {std::move(u.s), std::move(u.out)};
-  }
+  Unplug u{{std::move(state), {}}, input.agent_connected};
+  if (auto common = CommonNext(u.s, input)) return {std::move(u.s), std::move(*common)};
   const Event& e = input.event;
   if (const auto* t = std::get_if<TimerFired>(&e); t && t->timer == kUnplugDeadlineTimer && u.s.phase != Phase::kStart) {
     u.Done(memhp::v1::OPERATION_OUTCOME_TIMED_OUT,

@@ -2,8 +2,8 @@
 //
 // The onlining policy (SetPolicyRequest) and the device map (DeviceMap) start from the command
 // line (policy) and empty (map), and are replaced by the host's requests. One object owned by
-// main(), shared by reference with the BlockOperator (reads them at each decision) and the
-// RequestHandler (changes them). All of it lives on the agent's one main loop (S18/S21), so
+// the AgentDaemon, shared by reference with the BlockOperator (reads them at each decision) and
+// the RequestHandler (changes them). All of it lives on the agent's one main loop (S18/S21), so
 // a request never changes them under a running operation.
 #pragma once
 

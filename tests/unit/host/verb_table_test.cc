@@ -3,7 +3,11 @@
 // print that verb's usage with exactly its options, exit 0; an unknown verb or option is a usage
 // error (exit 2) naming it.
 #include <gmock/gmock.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <set>
 #include <sstream>
@@ -168,6 +172,25 @@ TEST(VerbHelpTest, HelpAloneIsTheWholeList) {
   EXPECT_EQ(run.code, kExitOk);
   EXPECT_EQ(run.out, UsageText());
   EXPECT_EQ(RunCli({"--help"}).out, UsageText());
+}
+
+TEST(RunCommandLineTest, AnAnswerThatCannotBeWrittenIsNoSuccess) {
+  // /dev/full: every write fails with ENOSPC, as on a full disk.
+  const int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(full, 0);
+  std::fflush(stdout);
+  const int saved = dup(STDOUT_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(dup2(full, STDOUT_FILENO), STDOUT_FILENO);
+  ::testing::internal::CaptureStderr();
+  const int code = RunCommandLine({"version"});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  std::clearerr(stdout);
+  ASSERT_EQ(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+  close(saved);
+  close(full);
+  EXPECT_EQ(code, kExitFailed);
+  EXPECT_THAT(err, HasSubstr("memhpctl: writing the answer to stdout failed: No space left on device"));
 }
 
 struct UsageErrorCase {

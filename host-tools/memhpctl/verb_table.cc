@@ -57,7 +57,7 @@ std::vector<VerbSpec> BuildTable() {
                   1, 3600, [](Command& c, uint64_t n) { c.launch.boot_timeout_s = U32(n); }),
            Number("memory", "MiB", "boot memory, whole 128 MiB blocks on each node (default 512)", 256, 1 << 20,
                   [](Command& c, uint64_t n) { c.launch.memory_mib = n; }),
-           Number("nodes", "N", "NUMA nodes, one vCPU each (default 2)", 1, 8,
+           Number("nodes", "N", "NUMA nodes, the boot memory split evenly over them (default 2)", 1, 8,
                   [](Command& c, uint64_t n) { c.launch.nodes = U32(n); }),
            Number("slots", "N", "DIMM slots (default 8)", 1, 256, [](Command& c, uint64_t n) { c.launch.slots = U32(n); }),
            Number("maxmem", "MiB", "the most memory the VM may have (default 16384)", 256, 1 << 24,

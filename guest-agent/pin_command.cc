@@ -91,13 +91,20 @@ int RunPinCommand(int argc, char** argv) {
   sigemptyset(&waited);
   sigaddset(&waited, SIGTERM);
   sigaddset(&waited, SIGINT);
-  if (command.empty()) sigprocmask(SIG_BLOCK, &waited, nullptr);
+  if (command.empty() && sigprocmask(SIG_BLOCK, &waited, nullptr) != 0) {
+    std::fprintf(stderr, "memhp-agent pin: sigprocmask: %s\n", std::strerror(errno));
+    return 1;
+  }
   UniqueFd pin = TakePin(path);
   if (!pin.valid()) return 1;
   std::fprintf(stderr, "memhp-agent pin: holding %s\n", path.c_str());
   if (command.empty()) {
     int signal_number = 0;
-    sigwait(&waited, &signal_number);
+    // sigwait() returns its error instead of setting errno.
+    if (const int err = sigwait(&waited, &signal_number); err != 0) {
+      std::fprintf(stderr, "memhp-agent pin: sigwait: %s\n", std::strerror(err));
+      return 1;
+    }
     return 0;
   }
   const pid_t child = fork();
@@ -111,7 +118,13 @@ int RunPinCommand(int argc, char** argv) {
     _exit(127);
   }
   int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  pid_t waited_for = 0;
+  while ((waited_for = waitpid(child, &status, 0)) < 0 && errno == EINTR) {}
+  if (waited_for < 0) {
+    // Never the status 0 we did not read: the command's outcome is unknown.
+    std::fprintf(stderr, "memhp-agent pin: waitpid %d: %s\n", static_cast<int>(child), std::strerror(errno));
+    return 1;
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -3,7 +3,7 @@
 // The onlining policy (SetPolicyRequest), the device map (DeviceMap) and the plug intent
 // (PlugIntent: the device the host is about to plug, before the map can name it) start from the
 // command line (policy) and empty (map, intent), and are replaced by the host's requests. One
-// object owned by main(), shared by reference with the BlockOperator (reads them at each
+// object owned by the AgentDaemon, shared by reference with the BlockOperator (reads them at each
 // decision) and the RequestHandler (changes them). All of it lives on the agent's one main loop
 // (S18/S21), so a request never changes them under a running operation.
 #pragma once

@@ -129,31 +129,48 @@ HookRun HookScripts::RunOne(const std::string& name, const std::vector<std::stri
     return run;
   }
 
+  // Each step of the set-up can fail (ENOMEM). A hook spawned without one would answer into
+  // the agent's own stdout, or escape the timeout's kill: any failure is the run's error.
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  SpawnCleanup cleanup{&actions, &attr};
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, wfd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, wfd, STDERR_FILENO);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // not the host channel, not anything
-#endif
-  // Own process group (so a timeout kills everything the hook started), no inherited signal
-  // mask (the agent blocks signals in some threads), default dispositions for what we use.
-  sigset_t empty;
-  sigset_t defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2}) {
-    sigaddset(&defaults, sig);
+  SpawnCleanup cleanup;
+  int setup = posix_spawn_file_actions_init(&actions);
+  if (setup == 0) {
+    cleanup.actions = &actions;
+    setup = posix_spawnattr_init(&attr);
   }
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  if (setup == 0) cleanup.attr = &attr;
+  const auto step = [&setup](int rc) {
+    if (setup == 0) setup = rc;
+  };
+  if (setup == 0) {
+    step(posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0));
+    step(posix_spawn_file_actions_adddup2(&actions, wfd, STDOUT_FILENO));
+    step(posix_spawn_file_actions_adddup2(&actions, wfd, STDERR_FILENO));
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    step(posix_spawn_file_actions_addclosefrom_np(&actions, 3));  // not the host channel, not anything
+#endif
+    // Own process group (so a timeout kills everything the hook started), no inherited signal
+    // mask (the agent blocks signals in some threads), default dispositions for what we use.
+    // (sigemptyset/sigaddset fail only for an invalid signal number.)
+    sigset_t empty;
+    sigset_t defaults;
+    sigemptyset(&empty);
+    sigemptyset(&defaults);
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2}) {
+      sigaddset(&defaults, sig);
+    }
+    step(posix_spawnattr_setpgroup(&attr, 0));
+    step(posix_spawnattr_setsigmask(&attr, &empty));
+    step(posix_spawnattr_setsigdefault(&attr, &defaults));
+    step(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+  }
+  if (setup != 0) {
+    close(rfd);
+    close(wfd);
+    run.error = "posix_spawn set-up for " + path + ": " + std::strerror(setup);
+    return run;
+  }
 
   const std::string event_arg(event);
   std::vector<char*> argv = {const_cast<char*>(path.c_str()),
@@ -182,7 +199,12 @@ HookRun HookScripts::RunOne(const std::string& name, const std::vector<std::stri
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
-      kill(-pid, SIGKILL);  // the whole process group: sleep(1) children too
+      // The whole process group: sleep(1) children too. If that fails, at least the hook, so
+      // the wait below ends.
+      if (kill(-pid, SIGKILL) != 0) {
+        g_warning("hooks: kill process group of %s: %s", path.c_str(), std::strerror(errno));
+        if (kill(pid, SIGKILL) != 0) g_warning("hooks: kill %s: %s", path.c_str(), std::strerror(errno));
+      }
       while (waitpid(pid, &run.wait_status, 0) < 0 && errno == EINTR) {}
       run.timed_out = true;
       break;

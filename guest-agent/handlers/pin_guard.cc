@@ -107,8 +107,12 @@ Result<std::vector<HeldPin>> ScanPins(const std::string& folder, uint64_t block_
     if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
       // Nobody holds it: a pin whose holder is gone. Removed while we hold the lock (see .h).
-      unlinkat(dir_fd.get(), name.c_str(), 0);
-      g_message("pin-guard: removed stale pin %s/%s (no holder)", folder.c_str(), name.c_str());
+      // Either way it pins nothing; a file left behind is only said, it is no error of the scan.
+      if (unlinkat(dir_fd.get(), name.c_str(), 0) != 0) {
+        g_warning("pin-guard: cannot remove stale pin %s/%s: %s", folder.c_str(), name.c_str(), std::strerror(errno));
+      } else {
+        g_message("pin-guard: removed stale pin %s/%s (no holder)", folder.c_str(), name.c_str());
+      }
       continue;
     }
     if (errno != EWOULDBLOCK) {

@@ -12,9 +12,9 @@
 // so a blocked call the kernel would otherwise restart (-ERESTARTSYS, kernel/signal.c) returns
 // EINTR to the writer's worker thread instead.
 //
-// Installation is explicit and process-wide (sigaction is per process): main() creates one
-// InterruptSignal for the agent's lifetime and hands it to the writer, whose constructor takes a
-// reference as proof it is installed. The destructor restores the previous action. Do not use
+// Installation is explicit and process-wide (sigaction is per process): the AgentDaemon
+// (agent/agent_daemon.h) creates one InterruptSignal for the agent's lifetime and hands it to
+// the writer, whose constructor takes a reference as proof it is installed. The destructor restores the previous action. Do not use
 // the same signal for anything else (GLib's g_unix_signal_add(SIGUSR2) included).
 #pragma once
 

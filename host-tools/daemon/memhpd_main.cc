@@ -8,78 +8,83 @@
 #include <glib.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <string>
+#include <vector>
 
+#include "daemon/memhpd_options.h"
 #include "daemon/supervisor.h"
 #include "memhp_config.h"
+#include "vm/pid_file.h"
 #include "vm/state_dir.h"
 
+namespace {
+
+// "ready" to the starter, then stdout to /dev/null: the pipe's reader stops reading once it
+// has the word, and a later write there must not fail or block. A failure is logged, not
+// fatal: the starter that cannot hear us gives up on its own (launcher/process.h, StartDaemon).
+void AnnounceReady() {
+  if (std::printf("ready\n") < 0 || std::fflush(stdout) != 0) {
+    g_warning("cannot tell the starter memhpd is ready (stdout: %s)", g_strerror(errno));
+  }
+  const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (devnull < 0) {
+    g_warning("open /dev/null: %s; stdout stays the starter's pipe", g_strerror(errno));
+    return;
+  }
+  if (dup2(devnull, STDOUT_FILENO) < 0) g_warning("dup2 /dev/null to stdout: %s", g_strerror(errno));
+  close(devnull);
+}
+
+void RemovePidFile(const memhp::vm::StateDir& dir) {
+  if (const memhp::Status removed = memhp::vm::RemovePidFile(dir.memhpd_pidfile()); !removed.ok()) {
+    g_warning("%s", removed.error().message.c_str());
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  g_autofree gchar* state_dir = nullptr;
-  g_autofree gchar* name = g_strdup("default");
-  g_autofree gchar* qmp = nullptr;
-  g_autofree gchar* agent = nullptr;
-  g_autofree gchar* qemu_pidfile = nullptr;
-  g_autofree gchar* accel = g_strdup("");
-  g_autofree gchar* audit_socket = nullptr;
-  g_autofree gchar* audit_arm = g_strdup("hello");
-  GOptionEntry entries[] = {
-      {"state-dir", 'd', 0, G_OPTION_ARG_FILENAME, &state_dir, "the VM's state folder (required)", "DIR"},
-      {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "the VM's name", "NAME"},
-      {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP socket (default DIR/qmp.sock)", "PATH"},
-      {"agent", 0, 0, G_OPTION_ARG_FILENAME, &agent, "the agent's chardev socket (default DIR/agent.sock)", "PATH"},
-      {"qemu-pidfile", 0, 0, G_OPTION_ARG_FILENAME, &qemu_pidfile, "QEMU's pid file, when memhp launched it", "PATH"},
-      {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "the accelerator QEMU runs with (for status)", "kvm|tcg"},
-      {"audit-socket", 0, 0, G_OPTION_ARG_FILENAME, &audit_socket, "the memhp-audit plugin's control socket, when QEMU runs it", "PATH"},
-      {"audit-arm", 0, 0, G_OPTION_ARG_STRING, &audit_arm, "arm the plugin when the agent says hello (boot done), or only on request (default hello)", "hello|request"},
-      {},
-  };
-  g_autoptr(GOptionContext) options = g_option_context_new("- memhp per-VM supervisor");
-  g_option_context_add_main_entries(options, entries, nullptr);
-  g_autoptr(GError) error = nullptr;
-  if (!g_option_context_parse(options, &argc, &argv, &error)) {
-    std::fprintf(stderr, "memhpd: %s\n", error->message);
+  const memhp::Result<memhp::daemon::MemhpdOptions> parsed =
+      memhp::daemon::ParseMemhpdOptions(std::vector<std::string>(argv, argv + argc));
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "memhpd: %s\n", parsed.error().message.c_str());
     return 2;
   }
-  if (!state_dir || argc > 1) {
-    std::fprintf(stderr, "memhpd: --state-dir is required and no other arguments are taken\n");
-    return 2;
-  }
-  const std::string arm = audit_arm;
-  if (arm != "hello" && arm != "request") {
-    std::fprintf(stderr, "memhpd: --audit-arm takes hello or request, not '%s'\n", audit_arm);
-    return 2;
-  }
+  const memhp::daemon::MemhpdOptions& options = *parsed;
   std::signal(SIGPIPE, SIG_IGN);
-  memhp::vm::StateDir dir(state_dir);
+  const memhp::vm::StateDir dir(options.state_dir);
   if (const long other = memhp::vm::ReadLivePid(dir.memhpd_pidfile()); other && other != getpid()) {
-    std::fprintf(stderr, "memhpd: another memhpd (pid %ld) serves %s\n", other, state_dir);
+    std::fprintf(stderr, "memhpd: another memhpd (pid %ld) serves %s\n", other, options.state_dir.c_str());
     return 1;
   }
-  std::ofstream(dir.memhpd_pidfile()) << getpid() << "\n";
+  // Without its pid file nobody finds this memhpd to stop it (memhpctl stop): no start at all.
+  if (const memhp::Status written = memhp::vm::WritePidFile(dir.memhpd_pidfile(), getpid()); !written.ok()) {
+    std::fprintf(stderr, "memhpd: %s\n", written.error().message.c_str());
+    return 1;
+  }
 
   g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
   memhp::daemon::Supervisor supervisor(
       memhp::daemon::SupervisorConfig{
-          .vm_name = name,
-          .state_dir = state_dir,
-          .qmp_socket = qmp ? qmp : dir.qmp_socket(),
-          .agent_socket = agent ? agent : dir.agent_socket(),
+          .vm_name = options.name,
+          .state_dir = options.state_dir,
+          .qmp_socket = options.qmp_socket.empty() ? dir.qmp_socket() : options.qmp_socket,
+          .agent_socket = options.agent_socket.empty() ? dir.agent_socket() : options.agent_socket,
           .control_socket = dir.control_socket(),
-          .qemu_pidfile = qemu_pidfile ? qemu_pidfile : "",
-          .accel = accel,
-          .audit_socket = audit_socket ? audit_socket : "",
-          .audit_arm = arm == "hello" ? memhp::daemon::ArmPolicy::kOnAgentHello
-                                      : memhp::daemon::ArmPolicy::kOnRequest,
+          .qemu_pidfile = options.qemu_pidfile,
+          .accel = options.accel,
+          .audit_socket = options.audit_socket,
+          .audit_arm = options.audit_arm_on_request ? memhp::daemon::ArmPolicy::kOnRequest
+                                                    : memhp::daemon::ArmPolicy::kOnAgentHello,
       },
       loop);
   const std::string failure = supervisor.Start();
   if (!failure.empty()) {
     std::fprintf(stderr, "memhpd: %s\n", failure.c_str());
-    unlink(dir.memhpd_pidfile().c_str());
+    RemovePidFile(dir);
     return 1;
   }
   auto quit = [](gpointer l) -> gboolean {
@@ -89,16 +94,10 @@ int main(int argc, char** argv) {
   g_unix_signal_add(SIGTERM, quit, loop);
   g_unix_signal_add(SIGINT, quit, loop);
 
-  g_message("memhpd %s serving VM '%s' in %s", MEMHP_VERSION, name, state_dir);
-  std::printf("ready\n");
-  std::fflush(stdout);
-  const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (devnull >= 0) {
-    dup2(devnull, STDOUT_FILENO);
-    close(devnull);
-  }
+  g_message("memhpd %s serving VM '%s' in %s", MEMHP_VERSION, options.name.c_str(), options.state_dir.c_str());
+  AnnounceReady();
   g_main_loop_run(loop);
-  unlink(dir.memhpd_pidfile().c_str());
+  RemovePidFile(dir);
   g_message("memhpd stopped");
   return 0;
 }

@@ -24,6 +24,14 @@ std::vector<char*> CArgv(const std::vector<std::string>& argv) {
   return out;
 }
 
+// In a forked child that cannot become the daemon: why, to the log, and the exec-failure status.
+// Nothing allocates here (errno is the failed call's; the child of a fork should not malloc).
+[[noreturn]] void ChildFails(int log_fd, const char* what, const char* argument = "") {
+  const int err = errno;
+  dprintf(log_fd, "%s%s: %s\n", what, argument, std::strerror(err));
+  _exit(127);
+}
+
 }  // namespace
 
 RunResult RunCapture(const std::vector<std::string>& argv) {
@@ -62,15 +70,17 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
   std::vector<char*> c_argv = CArgv(argv);
   const pid_t pid = fork();
   if (pid == 0) {
-    // The daemon outlives this CLI: its own session, no terminal, stdout = the ready pipe.
-    setsid();
+    // The daemon outlives this CLI: its own session, no terminal, stdout = the ready pipe. A
+    // step that fails is said in the log and the child exits: a daemon whose "ready" went
+    // elsewhere would look like one that never became ready.
+    if (setsid() < 0) ChildFails(log_fd, "setsid");
     const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, STDIN_FILENO);
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
+    if (devnull < 0) ChildFails(log_fd, "open /dev/null");
+    if (dup2(devnull, STDIN_FILENO) < 0) ChildFails(log_fd, "dup2 stdin");
+    if (dup2(pipe_fds[1], STDOUT_FILENO) < 0) ChildFails(log_fd, "dup2 stdout");
+    if (dup2(log_fd, STDERR_FILENO) < 0) ChildFails(log_fd, "dup2 stderr");
     execvp(c_argv[0], c_argv.data());
-    dprintf(log_fd, "exec %s: %s\n", c_argv[0], std::strerror(errno));
-    _exit(127);
+    ChildFails(log_fd, "exec ", c_argv[0]);
   }
   close(pipe_fds[1]);
   close(log_fd);
@@ -90,13 +100,26 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
       break;
     }
     pollfd pfd{pipe_fds[0], POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    const int polled = poll(&pfd, 1, static_cast<int>(left.count()));
+    if (polled < 0 && errno != EINTR) {
+      start.why = std::string("poll: ") + std::strerror(errno);
+      break;
+    }
+    // Nothing to read yet (the wait ran out, or a signal came): the deadline decides. Reading
+    // now would block on the pipe past the deadline, for as long as a silent daemon lives.
+    if (polled <= 0) continue;
     char buffer[256];
     const ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) {
       int status = 0;
-      waitpid(pid, &status, 0);
+      pid_t waited = 0;
+      while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {}
+      if (waited < 0) {
+        // Not a status we did not read: the pid stays, so the caller can still end it.
+        start.why = "it closed its stdout, and waitpid failed: " + std::string(std::strerror(errno));
+        break;
+      }
       start.why = WIFEXITED(status) ? "it exited with status " + std::to_string(WEXITSTATUS(status))
                                     : "it was killed by a signal";
       start.pid = 0;
@@ -122,6 +145,7 @@ bool ProcessAlive(long pid) {
 
 bool TerminateProcess(long pid, std::chrono::milliseconds grace) {
   if (!ProcessAlive(pid)) return true;
+  // A failed kill() (EPERM: not ours to end) shows as the process still being there.
   kill(static_cast<pid_t>(pid), SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {

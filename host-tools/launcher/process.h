@@ -33,8 +33,9 @@ struct DaemonStart {
                                       const std::string& log_path,
                                       std::chrono::milliseconds timeout);
 
-// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. True when it is gone.
-bool TerminateProcess(long pid, std::chrono::milliseconds grace);
+// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. True when it is gone
+// (or was never there: pid 0); false leaves a process the caller must name in its failure.
+[[nodiscard]] bool TerminateProcess(long pid, std::chrono::milliseconds grace);
 
 // True when `pid` names a living process (a zombie child of ours counts as gone).
 [[nodiscard]] bool ProcessAlive(long pid);

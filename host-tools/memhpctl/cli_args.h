@@ -4,7 +4,9 @@
 //
 // Global options may stand before or after the verb; `--opt value` and `--opt=value` both work.
 // Anything unknown, missing or out of range is a usage error with a message naming it; the CLI
-// then exits with kExitUsage and changes nothing.
+// then exits with kExitUsage and changes nothing. `-h`/`--help` anywhere asks for help: the
+// verb's own when it comes after one, else the whole list. Which verbs take which options and
+// words is the verb table's (verb_table.h); this file holds the values they parse into.
 #pragma once
 
 #include <cstdint>
@@ -133,8 +135,14 @@ struct AuditOptions {
   bool disarm = false;
 };
 
+// help [VERB], VERB --help
+struct HelpOptions {
+  std::optional<Verb> topic;  // nullopt: every verb, in one list
+};
+
 struct Command {
   Verb verb = Verb::kHelp;
+  HelpOptions help;
   GlobalOptions global;
   LaunchOptions launch;
   AttachOptions attach;
@@ -161,6 +169,9 @@ struct ParseOutcome {
 // args excludes argv[0].
 [[nodiscard]] ParseOutcome ParseCommandLine(const std::vector<std::string>& args);
 
+// `memhpctl help`: every verb with its summary, the global options, the exit codes (cli_help.cc).
 [[nodiscard]] std::string UsageText();
+// `memhpctl help VERB`, `memhpctl VERB --help`: its usage, summary and options (cli_help.cc).
+[[nodiscard]] std::string VerbUsageText(Verb verb);
 
 }  // namespace memhp::cli

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -57,9 +58,17 @@ std::string PrepareStateDir(const vm::StateDir& state) {
   for (const std::string& f : {state.qmp_socket(), state.agent_socket(), state.console_socket(),
                                state.control_socket(), state.console_log(), state.qemu_pidfile(),
                                state.memhpd_pidfile(), state.audit_report()}) {
-    unlink(f.c_str());
+    // A stale file left in place would be taken for the new VM's (a socket, a pid).
+    if (unlink(f.c_str()) != 0 && errno != ENOENT) return "cannot remove " + f + ": " + g_strerror(errno);
   }
   return "";
+}
+
+// Ends a process a failed launch or attach started; "" when it is gone, else the words that
+// name the one left behind for the failure message (a stray QEMU or memhpd keeps the VM busy).
+std::string EndStarted(const char* what, long pid, std::chrono::milliseconds grace) {
+  if (launcher::TerminateProcess(pid, grace)) return "";
+  return std::string("; ") + what + " (pid " + std::to_string(pid) + ") could not be ended";
 }
 
 // Polls memhpd until the agent has said hello, QEMU has gone, or the deadline passes.
@@ -161,9 +170,8 @@ int RunLaunch(const Command& command) {
   }
   const launcher::DaemonStart daemon = launcher::StartDaemon(memhpd_argv, state.memhpd_log(), 20s);
   if (!daemon.ready) {
-    launcher::TerminateProcess(qemu_pid, 5s);
-    if (daemon.pid) launcher::TerminateProcess(daemon.pid, 2s);
-    return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + "):\n" +
+    const std::string left = EndStarted("QEMU", qemu_pid, 5s) + EndStarted("memhpd", daemon.pid, 2s);
+    return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
                                           vm::TailFile(state.memhpd_log(), 10));
   }
 
@@ -173,14 +181,13 @@ int RunLaunch(const Command& command) {
   if (waited != AgentWait::kConnected) {
     const std::string console = ConsoleTail(state);
     // A failed launch leaves no stray QEMU and no memhpd behind.
-    launcher::TerminateProcess(qemu_pid, 5s);
-    launcher::TerminateProcess(daemon.pid, 5s);
+    const std::string left = EndStarted("QEMU", qemu_pid, 5s) + EndStarted("memhpd", daemon.pid, 5s);
     const std::string why = waited == AgentWait::kQemuGone
                                 ? "QEMU exited before the guest agent said hello"
                                 : "the guest agent did not say hello within " +
                                       std::to_string(boot_timeout.count()) + " s";
     return Fail(command, waited == AgentWait::kTimeout ? kExitTimeout : kExitFailed,
-                why + "; the console's last lines:\n" + console);
+                why + left + "; the console's last lines:\n" + console);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   if (command.global.json) {
@@ -221,8 +228,8 @@ int RunAttach(const Command& command) {
   }
   const launcher::DaemonStart daemon = launcher::StartDaemon(argv, state.memhpd_log(), 20s);
   if (!daemon.ready) {
-    if (daemon.pid) launcher::TerminateProcess(daemon.pid, 2s);
-    return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + "):\n" +
+    const std::string left = EndStarted("memhpd", daemon.pid, 2s);
+    return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
                                           vm::TailFile(state.memhpd_log(), 10));
   }
   if (command.global.json) {

@@ -1,5 +1,6 @@
 // memhpctl — what each verb does, given a parsed Command. Each returns a documented exit code
 // (cli_args.h) and prints its result: a human line or table, or one JSON object with --json.
+// The verb table (verb_table.cc) names each verb's function here.
 #pragma once
 
 #include "memhpctl/cli_args.h"
@@ -38,5 +39,13 @@ namespace memhp::cli {
 
 // audit_command.cc: the memhp-audit plugin's report.
 [[nodiscard]] int RunAudit(const Command& command);
+
+}  // namespace memhp::cli
+
+namespace memhp::cli {
+
+// info_commands.cc: the verbs that need no VM.
+[[nodiscard]] int RunHelp(const Command& command);
+[[nodiscard]] int RunVersion(const Command& command);
 
 }  // namespace memhp::cli

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -184,8 +185,12 @@ int RunWatch(const Command& command) {
   struct sigaction action {};
   action.sa_handler = OnStopSignal;
   sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  for (int signo : {SIGINT, SIGTERM}) {
+    // Without the handler Ctrl-C would kill watch instead of ending it with exit 0.
+    if (sigaction(signo, &action, nullptr) != 0) {
+      return Fail(command, kExitFailed, std::string("watch: sigaction: ") + g_strerror(errno));
+    }
+  }
 
   memhp::v1::ControlRequest request;
   request.mutable_watch()->set_replay_recent(command.watch.replay_recent);

@@ -1,0 +1,95 @@
+// memhp-agent — see agent_options.h.
+#include "agent_options.h"
+
+#include <glib.h>
+
+#include <cstdint>
+
+namespace memhp::agent {
+namespace {
+
+// GLib parses G_OPTION_ARG_INT strictly (the whole word, within gint); the ranges are ours.
+Status CheckAtLeast(const char* option, gint value, gint lowest) {
+  if (value >= lowest) return OkStatus();
+  return Error::Invalid(std::string(option) + " must be at least " + std::to_string(lowest) + ", not " +
+                        std::to_string(value));
+}
+
+}  // namespace
+
+Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
+  const AgentOptions defaults;
+  g_autofree gchar* port_name = g_strdup(defaults.port_name.c_str());
+  g_autofree gchar* socket_path = nullptr;
+  g_autofree gchar* sysfs_root = g_strdup(defaults.daemon.sysfs_root.c_str());
+  g_autofree gchar* policy_name = g_strdup(std::string(FormatPolicyKind(defaults.daemon.policy.kind)).c_str());
+  gint movable_ratio = static_cast<gint>(defaults.daemon.policy.movable_ratio_percent);
+  gint backlog = static_cast<gint>(defaults.daemon.event_backlog);
+  gint reserve_mib = static_cast<gint>(defaults.daemon.reserve_bytes >> 20);
+  g_autofree gchar* hooks_dir = g_strdup(defaults.daemon.hooks_dir.c_str());
+  g_autofree gchar* pins_dir = g_strdup(defaults.daemon.pins_dir.c_str());
+  gboolean version = FALSE;
+  GOptionEntry entries[] = {
+      {"port-name", 'p', 0, G_OPTION_ARG_STRING, &port_name,
+       "virtio-serial port to use (default org.memhp.agent.0)", "NAME"},
+      {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
+       "connect to this unix socket instead of a virtio-serial port (tests)", "PATH"},
+      {"sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root,
+       "root the kernel's /sys and /proc paths are read under (default /)", "DIR"},
+      {"policy", 0, 0, G_OPTION_ARG_STRING, &policy_name,
+       "onlining policy: manual, online, online_kernel, online_movable, auto-movable (default)", "POLICY"},
+      {"movable-ratio", 0, 0, G_OPTION_ARG_INT, &movable_ratio,
+       "auto-movable: MOVABLE may be at most this % of KERNEL memory (default 301)", "PERCENT"},
+      {"event-backlog", 0, 0, G_OPTION_ARG_INT, &backlog,
+       "unacknowledged events kept for replay (default 4096)", "N"},
+      {"reserve-mib", 0, 0, G_OPTION_ARG_INT, &reserve_mib,
+       "veto an offline that would leave less MemAvailable than this (default 128; 0: off)", "MIB"},
+      {"hooks-dir", 0, 0, G_OPTION_ARG_FILENAME, &hooks_dir,
+       "hook scripts run for every memory event; non-zero at GOING_* vetoes (default /etc/memhp/hooks.d)", "DIR"},
+      {"pins-dir", 0, 0, G_OPTION_ARG_FILENAME, &pins_dir,
+       "pin files (a held flock on \"START-END\" or \"memoryN\") veto offlining their range, S22 "
+       "(default /run/memhp/pins)", "DIR"},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version and exit", nullptr},
+      {},
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("- memhp guest agent");
+  g_option_context_add_main_entries(context, entries, nullptr);
+  g_option_context_set_summary(context,
+                               "Also: memhp-agent pin [--pins-dir DIR] START-END|memoryN [-- CMD...]\n"
+                               "  holds a pin that vetoes offlining that range while it runs (S22).");
+  // The parser removes what it took from the vector it is given (and frees it): a copy.
+  g_auto(GStrv) argv = g_new0(gchar*, args.size() + 1);
+  for (size_t i = 0; i < args.size(); ++i) argv[i] = g_strdup(args[i].c_str());
+  g_autoptr(GError) error = nullptr;
+  if (!g_option_context_parse_strv(context, &argv, &error)) return Error::Invalid(error->message);
+  if (argv[0] && argv[1]) return Error::Invalid(std::string("unexpected argument '") + argv[1] + "'");
+
+  AgentOptions options;
+  // --version answers whatever else the line says, as it always did.
+  if (version) {
+    options.version = true;
+    return options;
+  }
+  options.port_name = port_name;
+  options.socket_path = socket_path ? socket_path : "";
+  if (options.port_name.empty()) return Error::Invalid("--port-name must not be empty");
+  if (options.socket_path.empty() && socket_path) return Error::Invalid("--socket must not be empty");
+  Result<PolicyKind> kind = ParsePolicyKind(policy_name);
+  if (!kind.ok()) return std::move(kind).error();
+  for (const Status& range : {CheckAtLeast("--movable-ratio", movable_ratio, 0),
+                              CheckAtLeast("--event-backlog", backlog, 1),
+                              CheckAtLeast("--reserve-mib", reserve_mib, 0)}) {
+    if (!range.ok()) return range.error();
+  }
+  options.daemon.sysfs_root = sysfs_root;
+  if (options.daemon.sysfs_root.empty()) return Error::Invalid("--sysfs-root must not be empty");
+  options.daemon.policy = PolicyConfig{
+      .kind = *kind, .movable_ratio_percent = static_cast<uint32_t>(movable_ratio), .numa_aware = true};
+  options.daemon.event_backlog = static_cast<size_t>(backlog);
+  options.daemon.reserve_bytes = static_cast<uint64_t>(reserve_mib) << 20;
+  options.daemon.hooks_dir = hooks_dir;
+  options.daemon.pins_dir = pins_dir;
+  return options;
+}
+
+}  // namespace memhp::agent

@@ -1,0 +1,60 @@
+// memhpd — see memhpd_options.h.
+#include "daemon/memhpd_options.h"
+
+#include <glib.h>
+
+#include <utility>
+
+namespace memhp::daemon {
+
+Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
+  g_autofree gchar* state_dir = nullptr;
+  g_autofree gchar* name = g_strdup("default");
+  g_autofree gchar* qmp = nullptr;
+  g_autofree gchar* agent = nullptr;
+  g_autofree gchar* qemu_pidfile = nullptr;
+  g_autofree gchar* accel = g_strdup("");
+  g_autofree gchar* audit_socket = nullptr;
+  g_autofree gchar* audit_arm = g_strdup("hello");
+  GOptionEntry entries[] = {
+      {"state-dir", 'd', 0, G_OPTION_ARG_FILENAME, &state_dir, "the VM's state folder (required)", "DIR"},
+      {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "the VM's name", "NAME"},
+      {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP socket (default DIR/qmp.sock)", "PATH"},
+      {"agent", 0, 0, G_OPTION_ARG_FILENAME, &agent, "the agent's chardev socket (default DIR/agent.sock)", "PATH"},
+      {"qemu-pidfile", 0, 0, G_OPTION_ARG_FILENAME, &qemu_pidfile, "QEMU's pid file, when memhp launched it", "PATH"},
+      {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "the accelerator QEMU runs with (for status)", "kvm|tcg"},
+      {"audit-socket", 0, 0, G_OPTION_ARG_FILENAME, &audit_socket, "the memhp-audit plugin's control socket, when QEMU runs it", "PATH"},
+      {"audit-arm", 0, 0, G_OPTION_ARG_STRING, &audit_arm, "arm the plugin when the agent says hello (boot done), or only on request (default hello)", "hello|request"},
+      {},
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("- memhp per-VM supervisor");
+  g_option_context_add_main_entries(context, entries, nullptr);
+  // The parser removes what it took from the vector it is given (and frees it): a copy.
+  g_auto(GStrv) argv = g_new0(gchar*, args.size() + 1);
+  for (size_t i = 0; i < args.size(); ++i) argv[i] = g_strdup(args[i].c_str());
+  g_autoptr(GError) error = nullptr;
+  if (!g_option_context_parse_strv(context, &argv, &error)) return Error::Invalid(error->message);
+  if (!state_dir || (argv[0] && argv[1])) {
+    return Error::Invalid("--state-dir is required and no other arguments are taken");
+  }
+  const std::string arm = audit_arm;
+  if (arm != "hello" && arm != "request") return Error::Invalid("--audit-arm takes hello or request, not '" + arm + "'");
+  // A path given empty is a mistake in the starter, not a request for the default.
+  for (const auto& [option, value] : {std::pair{"--state-dir", state_dir}, std::pair{"--qmp", qmp},
+                                      std::pair{"--agent", agent}, std::pair{"--qemu-pidfile", qemu_pidfile},
+                                      std::pair{"--audit-socket", audit_socket}}) {
+    if (value && !*value) return Error::Invalid(std::string(option) + " must not be empty");
+  }
+  MemhpdOptions options;
+  options.state_dir = state_dir;
+  options.name = name;
+  options.qmp_socket = qmp ? qmp : "";
+  options.agent_socket = agent ? agent : "";
+  options.qemu_pidfile = qemu_pidfile ? qemu_pidfile : "";
+  options.accel = accel;
+  options.audit_socket = audit_socket ? audit_socket : "";
+  options.audit_arm_on_request = arm == "request";
+  return options;
+}
+
+}  // namespace memhp::daemon

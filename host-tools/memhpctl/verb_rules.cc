@@ -1,0 +1,145 @@
+// memhpctl — see verb_rules.h.
+#include "memhpctl/verb_rules.h"
+
+#include <glib.h>
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "memhpctl/cli_option.h"
+#include "vm/state_dir.h"
+
+namespace memhp::cli::rules {
+
+using args::IsDeviceId;
+using args::kDeviceIdRule;
+using args::ParseNumber;
+
+std::string ApplyVm(Command& c, const std::string& v) {
+  if (!vm::IsValidVmName(v)) return "--vm: '" + v + "' is not a VM name ([A-Za-z0-9._-], 1 to 32)";
+  c.global.vm = v;
+  return "";
+}
+
+std::string ApplyStateRoot(Command& c, const std::string& v) {
+  if (v.empty() || v[0] != '/') return "--state-root takes an absolute path";
+  c.global.state_root = v;
+  return "";
+}
+
+std::string ApplyAgentArgs(Command& c, const std::string& v) {
+  // It travels as memhp.agent_args="..." on the kernel command line, which has no escape for a
+  // double quote.
+  if (v.find('"') != std::string::npos) return "--agent-args cannot contain a double quote";
+  c.launch.agent_args = v;
+  return "";
+}
+
+std::string ApplyBlocks(Command& c, const std::string& v) {
+  g_auto(GStrv) parts = g_strsplit(v.c_str(), ",", -1);
+  for (gchar** p = parts; *p; ++p) {
+    const std::optional<uint64_t> n = ParseNumber(*p, 0, UINT32_MAX);
+    if (!n) return "--blocks takes block ids like 40,41, not '" + v + "'";
+    c.block_op.selection.blocks.push_back(static_cast<uint32_t>(*n));
+  }
+  return "";
+}
+
+std::string ApplyRange(Command& c, const std::string& v) {
+  const size_t colon = v.find(':');
+  const std::optional<uint64_t> start = colon == std::string::npos ? std::nullopt : ParseSize(v.substr(0, colon));
+  const std::optional<uint64_t> size = colon == std::string::npos ? std::nullopt : ParseSize(v.substr(colon + 1));
+  if (!start || !size || *size == 0) return "--range takes START:SIZE (bytes; K/M/G), not '" + v + "'";
+  c.block_op.selection.range_start = *start;
+  c.block_op.selection.range_size = *size;
+  return "";
+}
+
+std::string ApplyPlugId(Command& c, const std::string& v) {
+  if (!IsDeviceId(v)) return "--id: '" + v + "' " + std::string(kDeviceIdRule);
+  c.plug.device_id = v;
+  return "";
+}
+
+namespace {
+
+// A word the verb took: fine (no error) or wrong (the usage error).
+WordOutcome Taken(std::string error = "") { return WordOutcome{true, std::move(error)}; }
+
+// The device id word of unplug and resize: the first word only (a second is unexpected).
+WordOutcome TakeDeviceId(std::string& id, const std::string& word) {
+  if (!id.empty()) return {};
+  if (!IsDeviceId(word)) return Taken("'" + word + "' " + std::string(kDeviceIdRule));
+  id = word;
+  return Taken();
+}
+
+}  // namespace
+
+WordOutcome TakeUnplugId(Command& c, const std::string& word) { return TakeDeviceId(c.unplug.device_id, word); }
+
+WordOutcome TakeResizeId(Command& c, const std::string& word) { return TakeDeviceId(c.resize.device_id, word); }
+
+WordOutcome TakeQmpWord(Command& c, const std::string& word) {
+  // qmp takes its command and its JSON arguments as words.
+  for (std::string* slot : {&c.qmp.command, &c.qmp.arguments_json}) {
+    if (slot->empty()) {
+      *slot = word;
+      return Taken();
+    }
+  }
+  return {};
+}
+
+WordOutcome TakeHelpTopic(Command& c, const std::string& word) {
+  if (c.help.topic) return {};
+  const VerbSpec* topic = FindVerb(word);
+  if (!topic) return Taken("unknown command '" + word + "' (see memhpctl help)");
+  c.help.topic = topic->verb;
+  return Taken();
+}
+
+std::string CheckLaunch(const Command& c) {
+  if (c.launch.audit_arm_on_request && !c.launch.audit) return "--audit-arm goes with --audit";
+  if (c.launch.memory_mib % (128ull * c.launch.nodes) != 0) return "--memory must split into whole 128 MiB blocks per node";
+  return "";
+}
+
+std::string CheckAttach(const Command& c) {
+  return c.attach.qmp.empty() ? "attach needs --qmp PATH (QEMU's QMP socket)" : "";
+}
+
+std::string CheckQmp(const Command& c) {
+  return c.qmp.command.empty() ? "qmp needs a command, e.g. memhpctl qmp query-memory-devices" : "";
+}
+
+std::string CheckSelection(const Command& c) {
+  const BlockSelectionOptions& sel = c.block_op.selection;
+  const int chosen = (!sel.blocks.empty()) + (sel.range_size > 0) + (sel.node >= 0 || sel.size > 0);
+  if (chosen != 1) return "choose blocks with exactly one of --blocks, --range, or --node with --size";
+  if ((sel.node >= 0) != (sel.size > 0)) return "--node and --size go together";
+  return "";
+}
+
+std::string CheckPlug(const Command& c) {
+  if (c.plug.size == 0) return "plug needs --size SIZE (e.g. 256M)";
+  if (c.plug.node < 0) return "plug needs --node N";
+  return "";
+}
+
+std::string CheckUnplug(const Command& c) {
+  return c.unplug.device_id.empty() ? "unplug needs a device id, e.g. memhpctl unplug dimm1" : "";
+}
+
+std::string CheckResize(const Command& c) {
+  if (c.resize.device_id.empty()) return "resize needs a device id, e.g. memhpctl resize vmem1 --size 512M";
+  if (!c.resize.size_given) return "resize needs --size SIZE (the new requested size, e.g. 512M)";
+  return "";
+}
+
+std::string CheckAudit(const Command& c) {
+  return c.audit.arm && c.audit.disarm ? "audit takes --arm or --disarm, not both" : "";
+}
+
+}  // namespace memhp::cli::rules

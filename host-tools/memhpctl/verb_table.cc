@@ -1,0 +1,219 @@
+// memhpctl — the verb table (see verb_table.h). The rows' words and checks are in verb_rules.h.
+#include "memhpctl/verb_table.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <utility>
+
+#include "memhpctl/commands.h"
+#include "memhpctl/verb_rules.h"
+
+namespace memhp::cli {
+namespace {
+
+using args::Choice;
+using args::Flag;
+using args::Number;
+using args::OptionSpec;
+using args::Size;
+using args::Text;
+using args::Zone;
+
+uint32_t U32(uint64_t n) { return static_cast<uint32_t>(n); }
+
+constexpr Accel kAccels[] = {Accel::kAuto, Accel::kKvm, Accel::kTcg};  // as --accel lists them
+constexpr std::string_view kPolicyNames[] = {"manual", "online", "online_kernel", "online_movable", "auto-movable"};
+
+// online and offline choose their blocks alike; `more` are the verb's own options.
+std::vector<OptionSpec> SelectionOptions(std::vector<OptionSpec> more) {
+  std::vector<OptionSpec> options = {
+      {"blocks", "IDS", "these memory blocks, comma-separated (e.g. 40,41)", rules::ApplyBlocks},
+      {"range", "START:SIZE", "the blocks of this guest-physical range (bytes; K/M/G/T)", rules::ApplyRange},
+      Number("node", "N", "with --size: memory of this NUMA node", 0, 4095,
+             [](Command& c, uint64_t n) { c.block_op.selection.node = static_cast<int32_t>(n); }),
+      Size("size", "with --node: how much (K/M/G/T)", false,
+           [](Command& c, uint64_t n) { c.block_op.selection.size = n; }),
+  };
+  for (OptionSpec& option : more) options.push_back(std::move(option));
+  return options;
+}
+
+std::vector<VerbSpec> BuildTable() {
+  return {
+      {Verb::kLaunch, "launch", "boot the default VM (or --kernel/--initrd) and start its memhpd",
+       "launch [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] [--boot-timeout S] [--memory MiB] "
+       "[--nodes N] [--slots N] [--maxmem MiB] [--virtio-mem-max MiB] [--agent-args \"ARGS\"] "
+       "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]]",
+       {
+           Text("kernel", "PATH", "the guest kernel (default: the cached Debian kernel)",
+                [](Command& c, const std::string& v) { c.launch.kernel = v; }),
+           Text("initrd", "PATH", "the guest's initramfs (default: memhp's image, built as needed)",
+                [](Command& c, const std::string& v) { c.launch.initrd = v; }),
+           Choice("accel", {"auto", "kvm", "tcg"}, "auto (default): KVM on bare metal, TCG inside a VM",
+                  [](Command& c, size_t i) { c.launch.accel = kAccels[i]; }),
+           Number("boot-timeout", "S", "wait this long for the agent's hello (default 60 with KVM, 180 TCG)",
+                  1, 3600, [](Command& c, uint64_t n) { c.launch.boot_timeout_s = U32(n); }),
+           Number("memory", "MiB", "boot memory, whole 128 MiB blocks on each node (default 512)", 256, 1 << 20,
+                  [](Command& c, uint64_t n) { c.launch.memory_mib = n; }),
+           Number("nodes", "N", "NUMA nodes, the boot memory split evenly over them (default 2)", 1, 8,
+                  [](Command& c, uint64_t n) { c.launch.nodes = U32(n); }),
+           Number("slots", "N", "DIMM slots (default 8)", 1, 256, [](Command& c, uint64_t n) { c.launch.slots = U32(n); }),
+           Number("maxmem", "MiB", "the most memory the VM may have (default 16384)", 256, 1 << 24,
+                  [](Command& c, uint64_t n) { c.launch.maxmem_mib = n; }),
+           Number("virtio-mem-max", "MiB", "the virtio-mem device of each node at most; 0: none (default 2048)", 0,
+                  1 << 24, [](Command& c, uint64_t n) { c.launch.virtio_mem_max_mib = n; }),
+           {"agent-args", "\"ARGS\"", "the guest agent's options (memhp.agent_args= on the kernel command line)",
+            rules::ApplyAgentArgs},
+           Text("kernel-append", "\"OPTIONS\"", "more kernel command-line options, after memhp's own (so they win)",
+                [](Command& c, const std::string& v) { c.launch.kernel_append = v; }),
+           Flag("audit", "load the memhp-audit plugin (memhpctl audit)", [](Command& c) { c.launch.audit = true; }),
+           Choice("audit-arm", {"hello", "request"},
+                  "arm the plugin at the agent's hello (default), or only on memhpctl audit --arm",
+                  [](Command& c, size_t i) { c.launch.audit_arm_on_request = i == 1; }),
+       },
+       nullptr, rules::CheckLaunch, RunLaunch},
+      {Verb::kAttach, "attach", "serve a QEMU started elsewhere", "attach --qmp PATH [--agent PATH]",
+       {
+           Text("qmp", "PATH", "QEMU's QMP socket (required)", [](Command& c, const std::string& v) { c.attach.qmp = v; }),
+           Text("agent", "PATH", "the agent's chardev socket", [](Command& c, const std::string& v) { c.attach.agent = v; }),
+       },
+       nullptr, rules::CheckAttach, RunAttach},
+      {Verb::kStatus, "status", "QEMU's memory devices beside the agent's inventory", "status [--no-refresh]",
+       {Flag("no-refresh", "what memhpd knows, without asking the agent for a fresh inventory",
+             [](Command& c) { c.status.refresh = false; })},
+       nullptr, nullptr, RunStatus},
+      {Verb::kStop, "stop", "shut the VM down and end its memhpd", "stop [--timeout S]",
+       {Number("timeout", "S", "wait this long for QEMU to quit before ending it (default 30)", 1, 3600,
+               [](Command& c, uint64_t n) { c.stop.timeout_s = U32(n); })},
+       nullptr, nullptr, RunStop},
+      {Verb::kPlug, "plug", "plug a DIMM; the agent onlines its blocks",
+       "plug --size SIZE --node N [--id ID] [--zone ZONE] [--timeout S]",
+       {
+           Size("size", "the DIMM's size, a multiple of the guest's block size (required)", false,
+                [](Command& c, uint64_t n) { c.plug.size = n; }),
+           Number("node", "N", "the NUMA node (required)", 0, 4095,
+                  [](Command& c, uint64_t n) { c.plug.node = static_cast<int32_t>(n); }),
+           {"id", "ID", "the device id (default: memhpd picks the first free dimmN)", rules::ApplyPlugId},
+           Zone("its blocks' zone: policy (default: the agent's policy decides), default, kernel or movable",
+                [](Command& c, ZoneChoice z) { c.plug.zone = z; }),
+           Number("timeout", "S", "for the guest side (default: memhpd's, 60)", 1, 3600,
+                  [](Command& c, uint64_t n) { c.plug.timeout_s = U32(n); }),
+       },
+       nullptr, rules::CheckPlug, RunPlug},
+      {Verb::kUnplug, "unplug", "unplug a DIMM, its blocks offlined first (all or nothing)",
+       "unplug ID [--force] [--timeout S] [--block-timeout MS]",
+       {
+           Flag("force", "without an agent, or when it refuses: unplug anyway", [](Command& c) { c.unplug.force = true; }),
+           Number("timeout", "S", "for the whole unplug (default: memhpd's, 120)", 1, 3600,
+                  [](Command& c, uint64_t n) { c.unplug.timeout_s = U32(n); }),
+           Number("block-timeout", "MS", "each block's offline (default: the agent's)", 1, 3600000,
+                  [](Command& c, uint64_t n) { c.unplug.block_timeout_ms = U32(n); }),
+       },
+       rules::TakeUnplugId, rules::CheckUnplug, RunUnplug},
+      {Verb::kResize, "resize", "resize a virtio-mem device (its requested-size)",
+       "resize ID --size SIZE [--offline-first] [--timeout S]",
+       {
+           Size("size", "the new requested size; 0 unplugs all of it (required)", true,
+                [](Command& c, uint64_t n) {
+                  c.resize.size = n;
+                  c.resize.size_given = true;
+                }),
+           Flag("offline-first", "shrinking: the agent offlines whole blocks of the device first",
+                [](Command& c) { c.resize.offline_first = true; }),
+           Number("timeout", "S", "for the whole resize (default: memhpd's, 120)", 1, 3600,
+                  [](Command& c, uint64_t n) { c.resize.timeout_s = U32(n); }),
+       },
+       rules::TakeResizeId, rules::CheckResize, RunResize},
+      {Verb::kPolicy, "policy", "the agent's onlining policy: shown, or changed",
+       "policy [--set POLICY] [--ratio PCT]",
+       {
+           Choice("set", {std::begin(kPolicyNames), std::end(kPolicyNames)},
+                  "the new policy: manual, online, online_kernel, online_movable or auto-movable",
+                  [](Command& c, size_t i) { c.policy.policy = kPolicyNames[i]; }, "POLICY"),
+           Number("ratio", "PCT", "auto-movable: MOVABLE at most PCT % of KERNEL memory", 1, 100000,
+                  [](Command& c, uint64_t n) { c.policy.ratio_percent = U32(n); }),
+       },
+       nullptr, nullptr, RunPolicy},
+      {Verb::kZones, "zones", "the guest's memory per node and zone (present/managed/free, N_MEMORY, MemAvailable)",
+       "zones", {}, nullptr, nullptr, RunZones},
+      {Verb::kWatch, "watch", "QMP, agent, operation and memhpd events, one JSON object per line",
+       "watch [--no-replay]",
+       {Flag("no-replay", "only new events, not first the recent agent events memhpd holds",
+             [](Command& c) { c.watch.replay_recent = false; })},
+       nullptr, nullptr, RunWatch},
+      {Verb::kAudit, "audit",
+       "the memhp-audit plugin's report: heat, first use, accesses to offline memory (launch --audit)",
+       "audit [--arm | --disarm]",
+       {
+           Flag("arm", "instrument guest memory accesses from now on", [](Command& c) { c.audit.arm = true; }),
+           Flag("disarm", "stop instrumenting them", [](Command& c) { c.audit.disarm = true; }),
+       },
+       nullptr, rules::CheckAudit, RunAudit},
+      {Verb::kOnline, "online", "online guest memory through the agent, block by block",
+       "online (--blocks IDS | --range START:SIZE | --node N --size SIZE) [--zone ZONE]",
+       SelectionOptions({Zone("policy (default: the agent's policy decides), default, kernel or movable",
+                              [](Command& c, ZoneChoice z) { c.block_op.zone = z; })}),
+       nullptr, rules::CheckSelection, RunBlockOp},
+      {Verb::kOffline, "offline", "offline guest memory through the agent, block by block",
+       "offline (--blocks IDS | --range START:SIZE | --node N --size SIZE) [--timeout-ms MS] [--all-or-nothing]",
+       SelectionOptions({
+           Number("timeout-ms", "MS", "each block's offline (default: the agent's)", 1, 3600000,
+                  [](Command& c, uint64_t n) { c.block_op.timeout_ms = U32(n); }),
+           Flag("all-or-nothing", "if a block refuses, put back online what this offlined",
+                [](Command& c) { c.block_op.all_or_nothing = true; }),
+       }),
+       nullptr, rules::CheckSelection, RunBlockOp},
+      {Verb::kEvents, "events", "the memory events memhpd recorded from the agent (most recent last)", "events", {},
+       nullptr, nullptr, RunEvents},
+      {Verb::kQmp, "qmp", "pass one QMP command to QEMU (through memhpd, which owns QMP)",
+       "qmp COMMAND ['{\"arg\": ...}'] [--timeout S]",
+       {Number("timeout", "S", "wait this long for QEMU's answer (default 10)", 1, 3600,
+               [](Command& c, uint64_t n) { c.qmp.timeout_s = U32(n); })},
+       rules::TakeQmpWord, rules::CheckQmp, RunQmp},
+      {Verb::kVersion, "version", "print the version", "version", {}, nullptr, nullptr, RunVersion},
+      {Verb::kHelp, "help", "this text, or one command's usage and options", "help [COMMAND]", {},
+       rules::TakeHelpTopic, nullptr, RunHelp},
+  };
+}
+
+}  // namespace
+
+const std::vector<VerbSpec>& VerbTable() {
+  // Built once: constant data, like a string table, never changed after.
+  static const std::vector<VerbSpec> table = BuildTable();
+  return table;
+}
+
+}  // namespace memhp::cli
+
+namespace memhp::cli {
+
+const VerbSpec* FindVerb(std::string_view name) {
+  for (const VerbSpec& row : VerbTable()) {
+    if (row.name == name) return &row;
+  }
+  return nullptr;
+}
+
+const VerbSpec& SpecOf(Verb verb) {
+  for (const VerbSpec& row : VerbTable()) {
+    if (row.verb == verb) return row;
+  }
+  // Every Verb has a row (verb_table_test checks it); a missing one is a programming error.
+  std::fprintf(stderr, "memhpctl: no table row for verb %d\n", static_cast<int>(verb));
+  std::abort();
+}
+
+const std::vector<args::OptionSpec>& GlobalOptionSpecs() {
+  static const std::vector<args::OptionSpec> globals = {
+      {"vm", "NAME", "which VM (default: default); its state folder is STATE_ROOT/NAME", rules::ApplyVm},
+      {"state-root", "DIR", "where VM state folders live (default: $MEMHP_STATE or /var/lib/memhp)",
+       rules::ApplyStateRoot},
+      args::Flag("json", "machine-readable output", [](Command& c) { c.global.json = true; }),
+  };
+  return globals;
+}
+
+}  // namespace memhp::cli

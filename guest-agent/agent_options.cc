@@ -19,15 +19,17 @@ Status CheckAtLeast(const char* option, gint value, gint lowest) {
 
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   const AgentOptions defaults;
-  g_autofree gchar* port_name = g_strdup(defaults.port_name.c_str());
+  // String options start unset and take their defaults after parsing: GOption does not free a
+  // value it overwrites, so a g_strdup'd default would leak whenever the option is given.
+  g_autofree gchar* port_name = nullptr;
   g_autofree gchar* socket_path = nullptr;
-  g_autofree gchar* sysfs_root = g_strdup(defaults.daemon.sysfs_root.c_str());
-  g_autofree gchar* policy_name = g_strdup(std::string(FormatPolicyKind(defaults.daemon.policy.kind)).c_str());
+  g_autofree gchar* sysfs_root = nullptr;
+  g_autofree gchar* policy_name = nullptr;
   gint movable_ratio = static_cast<gint>(defaults.daemon.policy.movable_ratio_percent);
   gint backlog = static_cast<gint>(defaults.daemon.event_backlog);
   gint reserve_mib = static_cast<gint>(defaults.daemon.reserve_bytes >> 20);
-  g_autofree gchar* hooks_dir = g_strdup(defaults.daemon.hooks_dir.c_str());
-  g_autofree gchar* pins_dir = g_strdup(defaults.daemon.pins_dir.c_str());
+  g_autofree gchar* hooks_dir = nullptr;
+  g_autofree gchar* pins_dir = nullptr;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
       {"port-name", 'p', 0, G_OPTION_ARG_STRING, &port_name,
@@ -70,25 +72,26 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
     options.version = true;
     return options;
   }
-  options.port_name = port_name;
+  options.port_name = port_name ? port_name : defaults.port_name;
   options.socket_path = socket_path ? socket_path : "";
   if (options.port_name.empty()) return Error::Invalid("--port-name must not be empty");
   if (options.socket_path.empty() && socket_path) return Error::Invalid("--socket must not be empty");
-  Result<PolicyKind> kind = ParsePolicyKind(policy_name);
+  Result<PolicyKind> kind =
+      ParsePolicyKind(policy_name ? std::string(policy_name) : std::string(FormatPolicyKind(defaults.daemon.policy.kind)));
   if (!kind.ok()) return std::move(kind).error();
   for (const Status& range : {CheckAtLeast("--movable-ratio", movable_ratio, 0),
                               CheckAtLeast("--event-backlog", backlog, 1),
                               CheckAtLeast("--reserve-mib", reserve_mib, 0)}) {
     if (!range.ok()) return range.error();
   }
-  options.daemon.sysfs_root = sysfs_root;
+  options.daemon.sysfs_root = sysfs_root ? sysfs_root : defaults.daemon.sysfs_root;
   if (options.daemon.sysfs_root.empty()) return Error::Invalid("--sysfs-root must not be empty");
   options.daemon.policy = PolicyConfig{
       .kind = *kind, .movable_ratio_percent = static_cast<uint32_t>(movable_ratio), .numa_aware = true};
   options.daemon.event_backlog = static_cast<size_t>(backlog);
   options.daemon.reserve_bytes = static_cast<uint64_t>(reserve_mib) << 20;
-  options.daemon.hooks_dir = hooks_dir;
-  options.daemon.pins_dir = pins_dir;
+  options.daemon.hooks_dir = hooks_dir ? hooks_dir : defaults.daemon.hooks_dir;
+  options.daemon.pins_dir = pins_dir ? pins_dir : defaults.daemon.pins_dir;
   return options;
 }
 

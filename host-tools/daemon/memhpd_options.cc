@@ -9,13 +9,15 @@ namespace memhp::daemon {
 
 Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
   g_autofree gchar* state_dir = nullptr;
-  g_autofree gchar* name = g_strdup("default");
+  // String options start unset and take their defaults after parsing: GOption does not free a
+  // value it overwrites, so a g_strdup'd default would leak whenever the option is given.
+  g_autofree gchar* name = nullptr;
   g_autofree gchar* qmp = nullptr;
   g_autofree gchar* agent = nullptr;
   g_autofree gchar* qemu_pidfile = nullptr;
-  g_autofree gchar* accel = g_strdup("");
+  g_autofree gchar* accel = nullptr;
   g_autofree gchar* audit_socket = nullptr;
-  g_autofree gchar* audit_arm = g_strdup("hello");
+  g_autofree gchar* audit_arm = nullptr;
   GOptionEntry entries[] = {
       {"state-dir", 'd', 0, G_OPTION_ARG_FILENAME, &state_dir, "the VM's state folder (required)", "DIR"},
       {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "the VM's name", "NAME"},
@@ -37,7 +39,7 @@ Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
   if (!state_dir || (argv[0] && argv[1])) {
     return Error::Invalid("--state-dir is required and no other arguments are taken");
   }
-  const std::string arm = audit_arm;
+  const std::string arm = audit_arm ? audit_arm : "hello";
   if (arm != "hello" && arm != "request") return Error::Invalid("--audit-arm takes hello or request, not '" + arm + "'");
   // A path given empty is a mistake in the starter, not a request for the default.
   for (const auto& [option, value] : {std::pair{"--state-dir", state_dir}, std::pair{"--qmp", qmp},
@@ -47,11 +49,11 @@ Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
   }
   MemhpdOptions options;
   options.state_dir = state_dir;
-  options.name = name;
+  options.name = name ? name : "default";
   options.qmp_socket = qmp ? qmp : "";
   options.agent_socket = agent ? agent : "";
   options.qemu_pidfile = qemu_pidfile ? qemu_pidfile : "";
-  options.accel = accel;
+  options.accel = accel ? accel : "";
   options.audit_socket = audit_socket ? audit_socket : "";
   options.audit_arm_on_request = arm == "request";
   return options;

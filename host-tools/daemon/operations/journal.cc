@@ -24,10 +24,6 @@ using qmp::JsonObjectBuilder;
 
 uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
 
-std::string Errno(const char* what, const std::string& path, int err) {
-  return std::string(what) + " " + path + ": " + std::strerror(err);
-}
-
 template <typename Enum>
 Enum ByName(const std::string& name, Enum first, Enum last, const char* (*namer)(Enum), Enum fallback) {
   for (int v = first; v <= last; ++v) {
@@ -194,8 +190,8 @@ size_t Journal::Load(std::string_view content) {
   return complete;
 }
 
-std::string Journal::Open() {
-  if (fd_ >= 0) return "";
+Status Journal::Open() {
+  if (fd_ >= 0) return OkStatus();
   std::string content;
   {
     std::ifstream in(path_, std::ios::binary);
@@ -207,43 +203,43 @@ std::string Journal::Open() {
   }
   const size_t complete = Load(content);
   const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open", path_, errno);
+  if (fd < 0) return Error::FromErrno(errno, "open", path_);
   if (complete < content.size()) {
     // A torn last line: memhpd died inside a write. Cut it so the next record starts cleanly.
     torn_tail_ = true;
     if (ftruncate(fd, static_cast<off_t>(complete)) != 0) {
       const int err = errno;
       close(fd);
-      return Errno("truncate", path_, err);
+      return Error::FromErrno(err, "truncate", path_);
     }
   }
   fd_ = fd;
   return CompactIfNeeded();
 }
 
-std::string Journal::Append(const std::string& json_line) {
-  if (fd_ < 0) return "journal " + path_ + " is not open";
+Status Journal::Append(const std::string& json_line) {
+  if (fd_ < 0) return Error{EBADF, "journal " + path_ + " is not open"};
   const std::string line = json_line + "\n";
   size_t written = 0;
   while (written < line.size()) {
     const ssize_t n = write(fd_, line.data() + written, line.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("write", path_, errno);
+      return Error::FromErrno(errno, "write", path_);
     }
     written += static_cast<size_t>(n);
   }
-  if (fdatasync(fd_) != 0) return Errno("fdatasync", path_, errno);
+  if (fdatasync(fd_) != 0) return Error::FromErrno(errno, "fdatasync", path_);
   ++records_;
   return CompactIfNeeded();
 }
 
-std::string Journal::CompactIfNeeded() {
-  if (records_ <= limits_.max_records) return "";
+Status Journal::CompactIfNeeded() {
+  if (records_ <= limits_.max_records) return OkStatus();
   Trim();
   const std::string temp = path_ + ".tmp";
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open", temp, errno);
+  if (fd < 0) return Error::FromErrno(errno, "open", temp);
   std::string text;
   size_t records = 0;
   for (const auto& op : ops_) {
@@ -263,18 +259,18 @@ std::string Journal::CompactIfNeeded() {
   close(fd);
   if (!ok) {
     unlink(temp.c_str());
-    return Errno("write", temp, err);
+    return Error::FromErrno(err, "write", temp);
   }
-  if (rename(temp.c_str(), path_.c_str()) != 0) return Errno("rename", temp, errno);
+  if (rename(temp.c_str(), path_.c_str()) != 0) return Error::FromErrno(errno, "rename", temp);
   const int new_fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (new_fd < 0) return Errno("open", path_, errno);
+  if (new_fd < 0) return Error::FromErrno(errno, "open", path_);
   close(fd_);
   fd_ = new_fd;
   records_ = records;
-  return "";
+  return OkStatus();
 }
 
-std::string Journal::Begin(const JournalParams& params, uint64_t* id) {
+Status Journal::Begin(const JournalParams& params, uint64_t* id) {
   JournalOp op;
   op.id = next_id_++;
   op.begin_unix_ns = NowUnixNs();
@@ -285,18 +281,18 @@ std::string Journal::Begin(const JournalParams& params, uint64_t* id) {
   return Append(line);
 }
 
-std::string Journal::Step(uint64_t id, const std::string& name, const std::string& detail) {
+Status Journal::Step(uint64_t id, const std::string& name, const std::string& detail) {
   JournalOp* op = Find(id);
-  if (op == nullptr) return "journal: no operation " + std::to_string(id);
+  if (op == nullptr) return Error::Invalid("journal: no operation " + std::to_string(id));
   JournalStep step{name, detail};
   if (op->steps.size() < kMaxStepsPerOp) op->steps.push_back(step);
   return Append(StepLine(id, step));
 }
 
-std::string Journal::End(uint64_t id, memhp::v1::OperationOutcome outcome, const std::string& detail,
+Status Journal::End(uint64_t id, memhp::v1::OperationOutcome outcome, const std::string& detail,
                          bool recovered, uint64_t size_reached) {
   JournalOp* op = Find(id);
-  if (op == nullptr) return "journal: no operation " + std::to_string(id);
+  if (op == nullptr) return Error::Invalid("journal: no operation " + std::to_string(id));
   op->ended = true;
   op->outcome = outcome;
   op->detail = detail;

@@ -22,8 +22,7 @@ OperationService::OperationService(OperationServiceConfig config, MemoryDevices&
 OperationService::~OperationService() = default;
 
 std::string OperationService::Start() {
-  std::string error = journal_.Open();
-  if (!error.empty()) return "journal: " + error;
+  if (Status opened = journal_.Open(); !opened.ok()) return "journal: " + opened.error().message;
   if (journal_.torn_tail_dropped()) g_warning("journal %s: a torn last record was dropped", journal_.path().c_str());
   for (const JournalOp& op : journal_.Unfinished()) {
     MachineFn machine;
@@ -33,10 +32,10 @@ std::string OperationService::Start() {
       case memhp::v1::OPERATION_KIND_RESIZE: machine = MakeMachine(ResumeResize(op), NextResize); break;
       default:
         // A kind this memhpd does not know cannot be decided on: end it so it does not come back.
-        if (std::string e = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
-                                         "recovered after a memhpd restart: unknown operation kind", true, 0);
-            !e.empty()) {
-          g_warning("journal: %s", e.c_str());
+        if (Status ended = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
+                                        "recovered after a memhpd restart: unknown operation kind", true, 0);
+            !ended.ok()) {
+          g_warning("journal: %s", ended.error().message.c_str());
         }
         continue;
     }

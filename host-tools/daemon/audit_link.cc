@@ -288,9 +288,9 @@ void AuditLink::Refresh() {
     if (!r.ok()) {
       gather->problems.push_back("query-memory-devices: " + r.error().message);
     } else if (auto devices = qmp::ParseMemoryDevices(*r.value())) {
-      gather->inputs.devices = std::move(*devices.value);
+      gather->inputs.devices = std::move(*devices);
     } else {
-      gather->problems.push_back("query-memory-devices: " + devices.error);
+      gather->problems.push_back("query-memory-devices: " + devices.error().message);
     }
     part_done();
   });

@@ -102,9 +102,9 @@ VmLimits Supervisor::QueryVmLimits() {
       config_.qmp_timeout);
   if (memory.ok()) {
     if (auto parsed = qemu::ParseMachineMemory(*memory.value())) {
-      limits.max_memory_bytes = parsed.value->max_size;
+      limits.max_memory_bytes = parsed->max_size;
     } else {
-      g_warning("guest limits: /machine memory: %s", parsed.error.c_str());
+      g_warning("guest limits: /machine memory: %s", parsed.error().message.c_str());
     }
   } else {
     g_warning("guest limits: qom-get /machine memory: %s", memory.error().message.c_str());
@@ -243,9 +243,9 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
     if (!r.ok()) {
       gather->qmp_problems.push_back("query-memory-devices: " + r.error().message);
     } else if (auto devices = qmp::ParseMemoryDevices(*r.value())) {
-      for (auto& device : *devices.value) *gather->status.add_devices() = std::move(device);
+      for (auto& device : *devices) *gather->status.add_devices() = std::move(device);
     } else {
-      gather->qmp_problems.push_back(devices.error);
+      gather->qmp_problems.push_back(devices.error().message);
     }
     gather->Done();
   });
@@ -253,9 +253,9 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
     if (!r.ok()) {
       gather->qmp_problems.push_back("query-status: " + r.error().message);
     } else if (auto s = qmp::ParseStatus(*r.value())) {
-      qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
+      qmp::ApplyTo(*s, *gather->status.mutable_qemu());
     } else {
-      gather->qmp_problems.push_back(s.error);
+      gather->qmp_problems.push_back(s.error().message);
     }
     gather->Done();
   });
@@ -263,9 +263,9 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
     if (!r.ok()) {
       gather->qmp_problems.push_back("query-memory-size-summary: " + r.error().message);
     } else if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
-      qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
+      qmp::ApplyTo(*s, *gather->status.mutable_qemu());
     } else {
-      gather->qmp_problems.push_back(s.error);
+      gather->qmp_problems.push_back(s.error().message);
     }
     gather->Done();
   });
@@ -323,13 +323,13 @@ void Supervisor::HandleQmp(const memhp::v1::QmpCommand& request, ControlReply re
   }
   qmp::JsonNodePtr arguments;
   if (!request.arguments_json().empty()) {
-    qmp::ParseResult<qmp::JsonNodePtr> parsed = qmp::ParseJson(request.arguments_json());
-    if (!parsed || !qmp::AsObject(parsed.value->get())) {
+    memhp::Result<qmp::JsonNodePtr> parsed = qmp::ParseJson(request.arguments_json());
+    if (!parsed || !qmp::AsObject(parsed->get())) {
       reply(ErrorResponse(memhp::v1::ERROR_CODE_INVALID_ARGUMENT,
-                          "QMP arguments must be a JSON object" + (parsed ? std::string() : ": " + parsed.error)));
+                          "QMP arguments must be a JSON object" + (parsed ? std::string() : ": " + parsed.error().message)));
       return;
     }
-    arguments = std::move(*parsed.value);
+    arguments = std::move(*parsed);
   }
   const auto timeout = request.timeout_ms() ? std::chrono::milliseconds(request.timeout_ms()) : config_.qmp_timeout;
   qmp_.Execute(request.command(), std::move(arguments), timeout, [reply](qmp::Result r) {

@@ -18,6 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace memhp::qmp;
+using memhp::qmp::Result;  // the QMP command result, not memhp::Result<T>
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
@@ -56,8 +57,8 @@ class QmpQemuTest : public ::testing::Test {
     EXPECT_TRUE(result.ok()) << result.error().message;
     if (!result.ok()) return {};
     auto devices = ParseMemoryDevices(*result.value());
-    EXPECT_TRUE(devices) << devices.error;
-    return devices ? *devices.value : std::vector<memhp::v1::MemoryDevice>{};
+    EXPECT_TRUE(devices) << devices.error().message;
+    return devices ? *devices : std::vector<memhp::v1::MemoryDevice>{};
   }
 
   Result AddDimm(const std::string& id, const std::string& memdev, int node) {
@@ -103,9 +104,9 @@ TEST_F(QmpQemuTest, GreetingAndCapabilities) {
   Result status = Run("query-status");
   ASSERT_TRUE(status.ok()) << status.error().message;
   auto run = ParseStatus(*status.value());
-  ASSERT_TRUE(run) << run.error;
-  EXPECT_EQ(run.value->status, "prelaunch");  // -S
-  EXPECT_FALSE(run.value->running);
+  ASSERT_TRUE(run) << run.error().message;
+  EXPECT_EQ(run->status, "prelaunch");  // -S
+  EXPECT_FALSE(run->running);
 }
 
 TEST_F(QmpQemuTest, QueryMemoryDevicesShowsTheVirtioMemDevice) {
@@ -125,9 +126,9 @@ TEST_F(QmpQemuTest, QueryMemoryDevicesShowsTheVirtioMemDevice) {
   Result summary = Run("query-memory-size-summary");
   ASSERT_TRUE(summary.ok());
   auto parsed = ParseMemorySizeSummary(*summary.value());
-  ASSERT_TRUE(parsed) << parsed.error;
-  EXPECT_EQ(parsed.value->base_memory, uint64_t{512} << 20);
-  EXPECT_EQ(parsed.value->plugged_memory, 0u);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->base_memory, uint64_t{512} << 20);
+  EXPECT_EQ(parsed->plugged_memory, 0u);
 }
 
 TEST_F(QmpQemuTest, RequestedSizeIsSetWithQomSet) {
@@ -169,7 +170,7 @@ TEST_F(QmpQemuTest, PlugADimmIntoASlot) {
   ASSERT_TRUE(summary.ok());
   auto parsed = ParseMemorySizeSummary(*summary.value());
   ASSERT_TRUE(parsed);
-  EXPECT_EQ(parsed.value->plugged_memory, uint64_t{256} << 20);
+  EXPECT_EQ(parsed->plugged_memory, uint64_t{256} << 20);
 }
 
 TEST_F(QmpQemuTest, ErrorsCarryClassAndDesc) {

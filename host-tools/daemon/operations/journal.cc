@@ -120,8 +120,8 @@ JournalOp* Journal::Find(uint64_t id) {
 }
 
 void Journal::Apply(const std::string& line) {
-  qmp::ParseResult<qmp::JsonNodePtr> parsed = qmp::ParseJson(line);
-  JsonObject* object = parsed ? qmp::AsObject(parsed.value->get()) : nullptr;
+  memhp::Result<qmp::JsonNodePtr> parsed = qmp::ParseJson(line);
+  JsonObject* object = parsed ? qmp::AsObject(parsed->get()) : nullptr;
   const auto id = object ? GetUint(object, "op") : std::nullopt;
   const auto rec = object ? GetString(object, "rec") : std::nullopt;
   // memhpd numbers operations from 1 upwards, so 0 and UINT64_MAX (also what "op":-1 reads as)

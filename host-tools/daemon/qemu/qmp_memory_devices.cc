@@ -67,10 +67,10 @@ void QmpMemoryDevices::ListDevices(Done<std::vector<memhp::v1::MemoryDevice>> do
     }
     auto parsed = qmp::ParseMemoryDevices(*r.value());
     if (!parsed) {
-      done(Malformed(parsed.error));  // it names the query already
+      done(Malformed(parsed.error().message));  // it names the query already
       return;
     }
-    done(std::move(*parsed.value));
+    done(std::move(*parsed));
   });
 }
 
@@ -121,10 +121,10 @@ void QmpMemoryDevices::GatherFacts(std::function<void(HardwareFacts)> done) {
     if (!r.ok()) {
       g->out.problems.push_back("query-memory-size-summary: " + r.error().message);
     } else if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
-      g->out.base_memory = s.value->base_memory;
-      g->out.plugged_memory = s.value->plugged_memory;
+      g->out.base_memory = s->base_memory;
+      g->out.plugged_memory = s->plugged_memory;
     } else {
-      g->out.problems.push_back(s.error);  // a wrong shape is not "no memory"
+      g->out.problems.push_back(s.error().message);  // a wrong shape is not "no memory"
     }
     g->Finish();
   });
@@ -132,11 +132,11 @@ void QmpMemoryDevices::GatherFacts(std::function<void(HardwareFacts)> done) {
                timeout_, [g](qmp::Result r) {
                  if (r.ok()) {
                    if (auto m = ParseMachineMemory(*r.value())) {
-                     if (m.value->max_size > 0) g->out.max_memory = m.value->max_size;
-                     g->out.slots = m.value->slots;
-                     if (!g->out.base_memory) g->out.base_memory = m.value->size;
+                     if (m->max_size > 0) g->out.max_memory = m->max_size;
+                     g->out.slots = m->slots;
+                     if (!g->out.base_memory) g->out.base_memory = m->size;
                    } else {
-                     g->out.problems.push_back(m.error);
+                     g->out.problems.push_back(m.error().message);
                    }
                  } else {
                    g->out.problems.push_back("qom-get /machine memory: " + r.error().message);

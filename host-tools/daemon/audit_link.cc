@@ -284,7 +284,7 @@ void AuditLink::Refresh() {
       ScheduleRefresh();
     }
   };
-  qmp_->Execute("query-memory-devices", nullptr, kQmpTimeout, [gather, part_done](qmp::Result r) {
+  qmp_->Execute("query-memory-devices", nullptr, kQmpTimeout, [gather, part_done](qmp::CommandResult r) {
     if (!r.ok()) {
       gather->problems.push_back("query-memory-devices: " + r.error().message);
     } else if (auto devices = qmp::ParseMemoryDevices(*r.value())) {
@@ -297,11 +297,11 @@ void AuditLink::Refresh() {
   auto hmp = [this, gather, part_done](const char* command, std::function<void(std::string)> use) {
     qmp_->Execute("human-monitor-command",
                   qmp::JsonObjectBuilder().SetString("command-line", command).Build(), kQmpTimeout,
-                  [gather, part_done, command, use = std::move(use)](qmp::Result r) {
+                  [gather, part_done, command, use = std::move(use)](qmp::CommandResult r) {
                     if (!r.ok()) {
                       gather->problems.push_back(std::string(command) + ": " + r.error().message);
                     } else {
-                      auto* node = const_cast<JsonNode*>(r.value());
+                      auto* node = r->get();
                       if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
                         gather->problems.push_back(std::string(command) + ": not a string");
                       } else {

@@ -232,8 +232,8 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
     GMainContext* context = g_main_context_new();
     {
       memhp::qmp::QmpClient qmp(context);
-      auto connect_error = memhp::qmp::ConnectSync(qmp, Dir() + "/qmp.sock");
-      ASSERT_FALSE(connect_error) << connect_error->message;
+      const Status connected = memhp::qmp::ConnectSync(qmp, Dir() + "/qmp.sock");
+      ASSERT_TRUE(connected.ok()) << connected.error().message;
       auto backend = memhp::qmp::ExecuteSync(qmp, "object-add",
                                              memhp::qmp::JsonObjectBuilder()
                                                  .SetString("qom-type", "memory-backend-ram")

@@ -66,7 +66,7 @@ class OperationsOverQmpTest : public ::testing::Test {
         },
         [](std::string_view) {}});
     bool connected = false;
-    qmp_->Adopt(fds[0], [&](std::optional<qmp::QmpError> e) { connected = !e; });
+    qmp_->Adopt(fds[0], [&](Status status) { connected = status.ok(); });
     server_->SendLine(kGreeting);
     server_->SendLine(Reply(server_->ExpectCommand("qmp_capabilities"), "{}"));
     ASSERT_TRUE(test_support::RunUntil(context_, [&] { return connected; }));

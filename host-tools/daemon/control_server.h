@@ -19,6 +19,7 @@
 #include <string>
 #include <type_traits>
 
+#include "base/unique_fd.h"
 #include "memhp/v1/control.pb.h"
 #include "wire/framed_stream.h"
 
@@ -82,7 +83,7 @@ class ControlServer {
 
   GMainContext* context_;
   ControlHandler handler_;
-  int listen_fd_ = -1;
+  UniqueFd listen_fd_;
   std::string path_;
   GSource* accept_source_ = nullptr;
   uint64_t next_client_ = 1;

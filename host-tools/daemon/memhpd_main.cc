@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/unique_fd.h"
 #include "daemon/supervisor.h"
 #include "memhp_config.h"
 #include "vm/state_dir.h"
@@ -92,10 +93,8 @@ int main(int argc, char** argv) {
   g_message("memhpd %s serving VM '%s' in %s", MEMHP_VERSION, name, state_dir);
   std::printf("ready\n");
   std::fflush(stdout);
-  const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (devnull >= 0) {
-    dup2(devnull, STDOUT_FILENO);
-    close(devnull);
+  if (const memhp::UniqueFd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC)); devnull.valid()) {
+    dup2(devnull.get(), STDOUT_FILENO);
   }
   g_main_loop_run(loop);
   unlink(dir.memhpd_pidfile().c_str());

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/unique_fd.h"
 #include "vm/state_dir.h"
 
 namespace memhp::launcher {
@@ -52,31 +53,33 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
     start.why = std::string("pipe: ") + std::strerror(errno);
     return start;
   }
-  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
+  UniqueFd ready_read(pipe_fds[0]);
+  UniqueFd ready_write(pipe_fds[1]);
+  UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!log.valid()) {
     start.why = "open " + log_path + ": " + std::strerror(errno);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
     return start;
   }
   std::vector<char*> c_argv = CArgv(argv);
   const pid_t pid = fork();
   if (pid == 0) {
     // The daemon outlives this CLI: its own session, no terminal, stdout = the ready pipe.
+    // (The child never returns from here, so nothing it holds is closed twice.)
     setsid();
     const int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, STDIN_FILENO);
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
+    dup2(ready_write.get(), STDOUT_FILENO);
+    dup2(log.get(), STDERR_FILENO);
     execvp(c_argv[0], c_argv.data());
-    dprintf(log_fd, "exec %s: %s\n", c_argv[0], std::strerror(errno));
+    dprintf(log.get(), "exec %s: %s\n", c_argv[0], std::strerror(errno));
     _exit(127);
   }
-  close(pipe_fds[1]);
-  close(log_fd);
+  const int fork_errno = errno;
+  // Only the child writes to these now: the read end sees EOF when the child is gone.
+  ready_write.Reset();
+  log.Reset();
   if (pid < 0) {
-    start.why = std::string("fork: ") + std::strerror(errno);
-    close(pipe_fds[0]);
+    start.why = std::string("fork: ") + std::strerror(fork_errno);
     return start;
   }
   start.pid = pid;
@@ -89,10 +92,10 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
       start.why = "it did not report ready within " + std::to_string(timeout.count() / 1000) + " s";
       break;
     }
-    pollfd pfd{pipe_fds[0], POLLIN, 0};
+    pollfd pfd{ready_read.get(), POLLIN, 0};
     if (poll(&pfd, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
     char buffer[256];
-    const ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
+    const ssize_t n = read(ready_read.get(), buffer, sizeof(buffer));
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) {
       int status = 0;
@@ -108,7 +111,6 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
       break;
     }
   }
-  close(pipe_fds[0]);
   return start;
 }
 

@@ -94,7 +94,7 @@ QmpClient::~QmpClient() {
   // Copy: destroying a posted source runs its destroy notify, which erases it from posted_.
   const std::set<GSource*> posted = posted_;
   for (GSource* source : posted) g_source_destroy(source);
-  if (fd_ >= 0) close(fd_);
+  fd_.Reset();
   g_main_context_unref(context_);
 }
 
@@ -142,8 +142,8 @@ void QmpClient::Connect(const std::string& socket_path, ConnectCallback done) {
 }
 
 void QmpClient::StartConnect(const std::string& socket_path) {
-  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
+  fd_.Reset(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_.valid()) {
     const int err = errno;
     Post([this, err] {
       Teardown(MakeError(kDisconnected, Errno("socket(AF_UNIX)", err), err),
@@ -156,7 +156,7 @@ void QmpClient::StartConnect(const std::string& socket_path) {
   std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
   int rc;
   do {
-    rc = connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    rc = connect(fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   } while (rc < 0 && errno == EINTR);
   if (rc == 0) {
     StartReading();
@@ -170,8 +170,7 @@ void QmpClient::StartConnect(const std::string& socket_path) {
     });
     return;
   }
-  close(fd_);
-  fd_ = -1;
+  fd_.Reset();
   if (err == EAGAIN) {
     retry_timer_ = g_timeout_source_new(kConnectRetryMs);
     g_source_set_callback(
@@ -196,7 +195,7 @@ void QmpClient::OnConnectWritable() {
   DestroySource(out_source_);
   int err = 0;
   socklen_t len = sizeof(err);
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  if (getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
   if (err != 0) {
     Teardown(MakeError(kDisconnected, Errno("connect " + socket_path_, err), err),
              Notify::kListener);
@@ -206,15 +205,13 @@ void QmpClient::OnConnectWritable() {
 }
 
 void QmpClient::Adopt(int fd, ConnectCallback done) {
-  if (!BeginHandshake("fd " + std::to_string(fd), done)) {
-    close(fd);
-    return;
-  }
-  fd_ = fd;
-  const int flags = fcntl(fd_, F_GETFL);
-  const int fd_flags = flags < 0 ? -1 : fcntl(fd_, F_GETFD);
-  if (flags < 0 || fd_flags < 0 || fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0 ||
-      fcntl(fd_, F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
+  UniqueFd owned(fd);  // ours from here on, even when refused
+  if (!BeginHandshake("fd " + std::to_string(fd), done)) return;
+  fd_ = std::move(owned);
+  const int flags = fcntl(fd_.get(), F_GETFL);
+  const int fd_flags = flags < 0 ? -1 : fcntl(fd_.get(), F_GETFD);
+  if (flags < 0 || fd_flags < 0 || fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK) < 0 ||
+      fcntl(fd_.get(), F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
     const int err = errno;
     Post([this, err] {
       Teardown(MakeError(kDisconnected, Errno("fcntl " + socket_path_, err), err),
@@ -270,8 +267,8 @@ void QmpClient::SendCommand(std::string_view command, const JsonNode* arguments,
 }
 
 void QmpClient::Flush() {
-  while (!out_.empty() && fd_ >= 0) {
-    const ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (!out_.empty() && fd_.valid()) {
+    const ssize_t n = send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0) {
       out_.erase(0, static_cast<std::size_t>(n));
       continue;
@@ -300,7 +297,7 @@ void QmpClient::Flush() {
 
 void QmpClient::OnReadable() {
   char chunk[kReadChunk];
-  const ssize_t n = read(fd_, chunk, sizeof(chunk));
+  const ssize_t n = read(fd_.get(), chunk, sizeof(chunk));
   if (n < 0) {
     const int err = errno;
     if (err == EINTR || err == EAGAIN || err == EWOULDBLOCK) return;
@@ -470,10 +467,7 @@ void QmpClient::Teardown(memhp::Error why, Notify notify) {
   DestroySource(out_source_);
   DestroySource(connect_timer_);
   DestroySource(retry_timer_);
-  if (fd_ >= 0) {
-    close(fd_);
-    fd_ = -1;
-  }
+  fd_.Reset();
   lines_.Clear();
   out_.clear();
   if (was_ready) g_debug("QMP disconnected: %s", why.message.c_str());
@@ -528,7 +522,7 @@ void QmpClient::Post(std::function<void()> task) {
 
 GSource* QmpClient::AttachFdSource(GIOCondition condition,
                                    gboolean (*callback)(gint, GIOCondition, gpointer)) {
-  GSource* source = g_unix_fd_source_new(fd_, condition);
+  GSource* source = g_unix_fd_source_new(fd_.get(), condition);
   g_source_set_callback(source, G_SOURCE_FUNC(callback), this, nullptr);
   g_source_attach(source, context_);
   return source;

@@ -40,6 +40,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "memhp/v1/error.pb.h"
 #include "qmp/qmp_json.h"
 #include "qmp/qmp_lines.h"
@@ -171,7 +172,7 @@ class QmpClient {
   GMainContext* context_;
   QmpClientOptions options_;
   State state_ = State::kIdle;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string socket_path_;
   ConnectCallback connect_done_;
   QmpListener listener_;

@@ -108,9 +108,7 @@ const char* TargetName(memhp::v1::OnlineTarget target) {
 
 Journal::Journal(std::string path, JournalLimits limits) : path_(std::move(path)), limits_(limits) {}
 
-Journal::~Journal() {
-  if (fd_ >= 0) close(fd_);
-}
+Journal::~Journal() = default;
 
 JournalOp* Journal::Find(uint64_t id) {
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
@@ -191,7 +189,7 @@ size_t Journal::Load(std::string_view content) {
 }
 
 Status Journal::Open() {
-  if (fd_ >= 0) return OkStatus();
+  if (fd_.valid()) return OkStatus();
   std::string content;
   {
     std::ifstream in(path_, std::ios::binary);
@@ -202,34 +200,30 @@ Status Journal::Open() {
     }
   }
   const size_t complete = Load(content);
-  const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::FromErrno(errno, "open", path_);
+  UniqueFd fd(open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::FromErrno(errno, "open", path_);
   if (complete < content.size()) {
     // A torn last line: memhpd died inside a write. Cut it so the next record starts cleanly.
     torn_tail_ = true;
-    if (ftruncate(fd, static_cast<off_t>(complete)) != 0) {
-      const int err = errno;
-      close(fd);
-      return Error::FromErrno(err, "truncate", path_);
-    }
+    if (ftruncate(fd.get(), static_cast<off_t>(complete)) != 0) return Error::FromErrno(errno, "truncate", path_);
   }
-  fd_ = fd;
+  fd_ = std::move(fd);
   return CompactIfNeeded();
 }
 
 Status Journal::Append(const std::string& json_line) {
-  if (fd_ < 0) return Error{EBADF, "journal " + path_ + " is not open"};
+  if (!fd_.valid()) return Error{EBADF, "journal " + path_ + " is not open"};
   const std::string line = json_line + "\n";
   size_t written = 0;
   while (written < line.size()) {
-    const ssize_t n = write(fd_, line.data() + written, line.size() - written);
+    const ssize_t n = write(fd_.get(), line.data() + written, line.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::FromErrno(errno, "write", path_);
     }
     written += static_cast<size_t>(n);
   }
-  if (fdatasync(fd_) != 0) return Error::FromErrno(errno, "fdatasync", path_);
+  if (fdatasync(fd_.get()) != 0) return Error::FromErrno(errno, "fdatasync", path_);
   ++records_;
   return CompactIfNeeded();
 }
@@ -238,8 +232,8 @@ Status Journal::CompactIfNeeded() {
   if (records_ <= limits_.max_records) return OkStatus();
   Trim();
   const std::string temp = path_ + ".tmp";
-  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::FromErrno(errno, "open", temp);
+  UniqueFd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::FromErrno(errno, "open", temp);
   std::string text;
   size_t records = 0;
   for (const auto& op : ops_) {
@@ -254,18 +248,18 @@ Status Journal::CompactIfNeeded() {
       ++records;
     }
   }
-  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  const bool ok =
+      write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd.get()) == 0;
   const int err = errno;
-  close(fd);
+  fd.Reset();
   if (!ok) {
     unlink(temp.c_str());
     return Error::FromErrno(err, "write", temp);
   }
   if (rename(temp.c_str(), path_.c_str()) != 0) return Error::FromErrno(errno, "rename", temp);
-  const int new_fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (new_fd < 0) return Error::FromErrno(errno, "open", path_);
-  close(fd_);
-  fd_ = new_fd;
+  UniqueFd new_fd(open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (!new_fd.valid()) return Error::FromErrno(errno, "open", path_);
+  fd_ = std::move(new_fd);
   records_ = records;
   return OkStatus();
 }

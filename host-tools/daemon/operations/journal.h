@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "memhp/v1/control.pb.h"
 
 namespace memhp::daemon::operations {
@@ -115,7 +116,7 @@ class Journal {
 
   std::string path_;
   JournalLimits limits_;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::deque<JournalOp> ops_;
   uint64_t next_id_ = 1;
   size_t records_ = 0;

@@ -270,9 +270,9 @@ void AuditLink::Refresh() {
     std::vector<std::string> problems;
   };
   auto gather = std::make_shared<Gather>();
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   auto part_done = [this, gather, alive] {
-    if (alive.expired() || --gather->outstanding > 0) return;
+    if (alive.Expired() || --gather->outstanding > 0) return;
     refresh_running_ = false;
     if (gather->problems.empty()) {
       Apply(std::move(gather->inputs));
@@ -349,9 +349,9 @@ void AuditLink::Apply(AuditInputs inputs) {
   if (last_sent_ && *last_sent_ == serialized) return;
   last_sent_ = serialized;
   const int count = request.set_ranges().ranges_size();
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   Request(std::move(request), kPluginTimeout, [this, alive, count](AuditReply r) {
-    if (alive.expired()) return;
+    if (alive.Expired()) return;
     if (!r.response || r.response->has_error()) {
       g_warning("audit plugin refused the ranges: %s",
                 r.response ? r.response->error().message().c_str() : r.error.c_str());

@@ -114,16 +114,16 @@ void ControlServer::OnFrame(uint64_t client, std::string payload) {
     SendTo(client, response);
     return;
   }
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   const uint64_t id = request.id();
   handler_(request, ControlReply(
                         [this, alive, client, id](memhp::v1::ControlResponse response) {
-                          if (alive.expired()) return;
+                          if (alive.Expired()) return;
                           response.set_id(id);
                           SendTo(client, response);
                         },
                         [this, alive, client]() -> ControlPeer {
-                          if (alive.expired()) return {};
+                          if (alive.Expired()) return {};
                           auto it = clients_.find(client);
                           if (it == clients_.end() || !it->second->is_open()) return {};
                           return {true, it->second->queued_bytes()};

@@ -85,7 +85,7 @@ QmpClient::QmpClient(GMainContext* context, QmpClientOptions options)
       lines_(options.json_limits.max_bytes) {}
 
 QmpClient::~QmpClient() {
-  alive_.reset();
+  alive_.Expire();  // first: nothing below may run into a callback that thinks we are alive
   DestroySource(io_source_);
   DestroySource(out_source_);
   DestroySource(connect_timer_);
@@ -345,14 +345,14 @@ bool QmpClient::OnProtocolError(std::string reason, std::optional<int64_t> id) {
             static_cast<guint64>(stats_.dropped_lines), reason.c_str());
   auto it = id ? pending_.find(*id) : pending_.end();
   if (it == pending_.end()) return true;
-  const std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   const std::string command = it->second.command;
   HandleReply(id, MakeError(kProtocol, "QMP protocol error in the reply to " + command + ": " + reason));
-  return !alive.expired() && state_ != State::kClosed;
+  return !alive.Expired() && state_ != State::kClosed;
 }
 
 bool QmpClient::HandleLine(std::string_view line) {
-  const std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   Message message = ClassifyLine(line, options_.json_limits);
 
   if (auto* greeting = std::get_if<Greeting>(&message)) {
@@ -382,7 +382,7 @@ bool QmpClient::HandleLine(std::string_view line) {
       on_event(event->name, *event->data, event->timestamp);
     }
   }
-  return !alive.expired() && state_ != State::kClosed;
+  return !alive.Expired() && state_ != State::kClosed;
 }
 
 void QmpClient::HandleGreeting(Greeting greeting) {
@@ -478,13 +478,13 @@ void QmpClient::Teardown(memhp::Error why, Notify notify) {
   connect_done_ = nullptr;
   for (auto& [id, p] : pending) DestroySource(p.timer);
 
-  const std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   for (auto& [id, p] : pending) {
     // The system call's errno when the connection failed; ENOTCONN when it ended otherwise
     // (a handshake timeout or protocol error fails only the handshake's own command).
     p.done(MakeError(kDisconnected, "no QMP reply to " + p.command + ": " + why.message,
                      why.code == kDisconnected ? why.errno_value : 0));
-    if (alive.expired()) return;
+    if (alive.Expired()) return;
   }
   if (connect_done) {
     connect_done(std::move(why));

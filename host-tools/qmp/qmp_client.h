@@ -39,6 +39,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/liveness.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "memhp/v1/error.pb.h"
@@ -192,7 +193,7 @@ class QmpClient {
   std::map<int64_t, Pending> pending_;
 
   // Expires when the client is destroyed; lets loops that call user code stop in time.
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness alive_;
 };
 
 }  // namespace memhp::qmp

@@ -120,9 +120,9 @@ void OperationService::OnQemuGone(std::string_view reason) {
 }
 
 void OperationService::SendDeviceMap() {
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   devices_.ListDevices([this, alive](Result<std::vector<memhp::v1::MemoryDevice>> devices) {
-    if (alive.expired() || !devices.ok()) return;
+    if (alive.Expired() || !devices.ok()) return;
     agent_.SendDeviceMap(BuildDeviceMap(devices.value(), targets_), [](Result<uint32_t> taken) {
       if (!taken.ok()) g_message("device map not taken by the agent: %s", taken.error().message.c_str());
     });

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "handlers/pin_guard.h"
-#include "io/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace memhp::agent {
 namespace {

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <utility>
 
-#include "io/unique_fd.h"
+#include "base/unique_fd.h"
 #include "sysfs/sysfs_parse.h"
 
 namespace memhp::agent {

@@ -15,7 +15,7 @@
 #include <thread>
 #include <utility>
 
-#include "io/unique_fd.h"
+#include "base/unique_fd.h"
 #include "sysfs/linux_abi.h"
 
 namespace memhp::agent {

@@ -34,7 +34,7 @@
 #include <functional>
 #include <optional>
 
-#include "io/unique_fd.h"
+#include "base/unique_fd.h"
 #include "sysfs/linux_abi.h"
 #include "sysfs/result.h"
 #include "sysfs/uevent_parse.h"

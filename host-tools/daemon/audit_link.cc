@@ -270,9 +270,9 @@ void AuditLink::Refresh() {
     std::vector<std::string> problems;
   };
   auto gather = std::make_shared<Gather>();
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   auto part_done = [this, gather, alive] {
-    if (alive.expired() || --gather->outstanding > 0) return;
+    if (alive.Expired() || --gather->outstanding > 0) return;
     refresh_running_ = false;
     if (gather->problems.empty()) {
       Apply(std::move(gather->inputs));
@@ -284,24 +284,24 @@ void AuditLink::Refresh() {
       ScheduleRefresh();
     }
   };
-  qmp_->Execute("query-memory-devices", nullptr, kQmpTimeout, [gather, part_done](qmp::Result r) {
+  qmp_->Execute("query-memory-devices", nullptr, kQmpTimeout, [gather, part_done](qmp::CommandResult r) {
     if (!r.ok()) {
       gather->problems.push_back("query-memory-devices: " + r.error().message);
     } else if (auto devices = qmp::ParseMemoryDevices(*r.value())) {
-      gather->inputs.devices = std::move(*devices.value);
+      gather->inputs.devices = std::move(*devices);
     } else {
-      gather->problems.push_back("query-memory-devices: " + devices.error);
+      gather->problems.push_back("query-memory-devices: " + devices.error().message);
     }
     part_done();
   });
   auto hmp = [this, gather, part_done](const char* command, std::function<void(std::string)> use) {
     qmp_->Execute("human-monitor-command",
                   qmp::JsonObjectBuilder().SetString("command-line", command).Build(), kQmpTimeout,
-                  [gather, part_done, command, use = std::move(use)](qmp::Result r) {
+                  [gather, part_done, command, use = std::move(use)](qmp::CommandResult r) {
                     if (!r.ok()) {
                       gather->problems.push_back(std::string(command) + ": " + r.error().message);
                     } else {
-                      auto* node = const_cast<JsonNode*>(r.value());
+                      auto* node = r->get();
                       if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
                         gather->problems.push_back(std::string(command) + ": not a string");
                       } else {
@@ -349,9 +349,9 @@ void AuditLink::Apply(AuditInputs inputs) {
   if (last_sent_ && *last_sent_ == serialized) return;
   last_sent_ = serialized;
   const int count = request.set_ranges().ranges_size();
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   Request(std::move(request), kPluginTimeout, [this, alive, count](AuditReply r) {
-    if (alive.expired()) return;
+    if (alive.Expired()) return;
     if (!r.response || r.response->has_error()) {
       g_warning("audit plugin refused the ranges: %s",
                 r.response ? r.response->error().message().c_str() : r.error.c_str());

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/liveness.h"
 #include "daemon/audit_ranges.h"
 #include "memhp/v1/agent.pb.h"
 #include "memhp/v1/audit.pb.h"
@@ -117,7 +118,7 @@ class AuditLink {
   std::map<uint64_t, uint64_t> first_seen_;            // block start -> CLOCK_MONOTONIC ns
   std::optional<std::string> last_sent_;               // serialized AuditSetRanges
   std::set<std::string> last_skipped_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness alive_;
 };
 
 }  // namespace memhp::daemon

@@ -22,8 +22,8 @@ ControlServer::~ControlServer() {
     g_source_unref(accept_source_);
   }
   clients_.clear();
-  if (listen_fd_ >= 0) {
-    close(listen_fd_);
+  if (listen_fd_.valid()) {
+    listen_fd_.Reset();
     unlink(path_.c_str());
   }
 }
@@ -33,18 +33,17 @@ std::string ControlServer::Listen(const std::string& path) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) return "control socket path too long: " + path;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return std::string("socket: ") + g_strerror(errno);
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return std::string("socket: ") + g_strerror(errno);
   unlink(path.c_str());  // memhpd.pid guards against a live twin; this is a dead one's file
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      chmod(path.c_str(), 0600) != 0 || listen(fd, 16) != 0) {
+  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      chmod(path.c_str(), 0600) != 0 || listen(fd.get(), 16) != 0) {
     const int err = errno;
-    close(fd);
     return "bind/listen " + path + ": " + g_strerror(err);
   }
-  listen_fd_ = fd;
+  listen_fd_ = std::move(fd);
   path_ = path;
-  accept_source_ = g_unix_fd_source_new(fd, G_IO_IN);
+  accept_source_ = g_unix_fd_source_new(listen_fd_.get(), G_IO_IN);
   g_source_set_callback(
       accept_source_,
       G_SOURCE_FUNC(+[](gint, GIOCondition, gpointer self) -> gboolean {
@@ -58,19 +57,18 @@ std::string ControlServer::Listen(const std::string& path) {
 
 void ControlServer::Accept() {
   for (;;) {
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) {
+    UniqueFd fd(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!fd.valid()) {
       if (errno != EAGAIN && errno != EINTR) g_warning("control accept: %s", g_strerror(errno));
       return;
     }
     if (clients_.size() >= kMaxControlClients) {
       g_warning("control socket: refusing a client, %zu already connected", clients_.size());
-      close(fd);
-      continue;
+      continue;  // `fd` closes it
     }
     const uint64_t id = next_client_++;
     clients_[id] = std::make_unique<wire::FramedStream>(
-        fd, context_,
+        fd.Release(), context_,
         wire::FramedStreamCallbacks{
             .on_frame = [this, id](std::string payload) { OnFrame(id, std::move(payload)); },
             .on_closed = [this, id](wire::CloseReason, int) { Drop(id); },
@@ -116,16 +114,16 @@ void ControlServer::OnFrame(uint64_t client, std::string payload) {
     SendTo(client, response);
     return;
   }
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   const uint64_t id = request.id();
   handler_(request, ControlReply(
                         [this, alive, client, id](memhp::v1::ControlResponse response) {
-                          if (alive.expired()) return;
+                          if (alive.Expired()) return;
                           response.set_id(id);
                           SendTo(client, response);
                         },
                         [this, alive, client]() -> ControlPeer {
-                          if (alive.expired()) return {};
+                          if (alive.Expired()) return {};
                           auto it = clients_.find(client);
                           if (it == clients_.end() || !it->second->is_open()) return {};
                           return {true, it->second->queued_bytes()};

@@ -19,6 +19,8 @@
 #include <string>
 #include <type_traits>
 
+#include "base/liveness.h"
+#include "base/unique_fd.h"
 #include "memhp/v1/control.pb.h"
 #include "wire/framed_stream.h"
 
@@ -82,14 +84,14 @@ class ControlServer {
 
   GMainContext* context_;
   ControlHandler handler_;
-  int listen_fd_ = -1;
+  UniqueFd listen_fd_;
   std::string path_;
   GSource* accept_source_ = nullptr;
   uint64_t next_client_ = 1;
   std::map<uint64_t, std::unique_ptr<wire::FramedStream>> clients_;
   uint64_t malformed_ = 0;
   // Expires when the server is destroyed, so Reply functions held elsewhere become no-ops.
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness alive_;
 };
 
 }  // namespace memhp::daemon

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "daemon/memhpd_options.h"
 #include "daemon/supervisor.h"
 #include "memhp_config.h"
@@ -29,13 +30,12 @@ void AnnounceReady() {
   if (std::printf("ready\n") < 0 || std::fflush(stdout) != 0) {
     g_warning("cannot tell the starter memhpd is ready (stdout: %s)", g_strerror(errno));
   }
-  const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (devnull < 0) {
+  const memhp::UniqueFd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  if (!devnull.valid()) {
     g_warning("open /dev/null: %s; stdout stays the starter's pipe", g_strerror(errno));
     return;
   }
-  if (dup2(devnull, STDOUT_FILENO) < 0) g_warning("dup2 /dev/null to stdout: %s", g_strerror(errno));
-  close(devnull);
+  if (dup2(devnull.get(), STDOUT_FILENO) < 0) g_warning("dup2 /dev/null to stdout: %s", g_strerror(errno));
 }
 
 void RemovePidFile(const memhp::vm::StateDir& dir) {

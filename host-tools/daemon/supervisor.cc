@@ -97,22 +97,22 @@ VmLimits Supervisor::QueryVmLimits() {
   // neither maxmem nor the node count changes while the VM runs. Without them only the fixed
   // bounds apply, which is said in the log.
   VmLimits limits;
-  qmp::Result memory = qmp::ExecuteSync(
+  qmp::CommandResult memory = qmp::ExecuteSync(
       qmp_, "qom-get", qmp::JsonObjectBuilder().SetString("path", "/machine").SetString("property", "memory").Build(),
       config_.qmp_timeout);
   if (memory.ok()) {
     if (auto parsed = qemu::ParseMachineMemory(*memory.value())) {
-      limits.max_memory_bytes = parsed.value->max_size;
+      limits.max_memory_bytes = parsed->max_size;
     } else {
-      g_warning("guest limits: /machine memory: %s", parsed.error.c_str());
+      g_warning("guest limits: /machine memory: %s", parsed.error().message.c_str());
     }
   } else {
     g_warning("guest limits: qom-get /machine memory: %s", memory.error().message.c_str());
   }
-  qmp::Result numa = qmp::ExecuteSync(
+  qmp::CommandResult numa = qmp::ExecuteSync(
       qmp_, "human-monitor-command", qmp::JsonObjectBuilder().SetString("command-line", "info numa").Build(),
       config_.qmp_timeout);
-  JsonNode* text = numa.ok() ? const_cast<JsonNode*>(numa.value()) : nullptr;  // json-glib getters take non-const
+  JsonNode* text = numa.ok() ? numa->get() : nullptr;
   if (text != nullptr && JSON_NODE_HOLDS_VALUE(text) && json_node_get_value_type(text) == G_TYPE_STRING) {
     if (auto nodes = qemu::ParseInfoNumaNodeCount(json_node_get_string(text))) limits.numa_nodes = *nodes;
   } else {
@@ -134,8 +134,8 @@ std::string Supervisor::Start() {
       },
       .on_disconnected = [this](std::string_view reason) { OnQemuGone(reason); },
   });
-  if (auto error = qmp::ConnectSync(qmp_, config_.qmp_socket)) {
-    return "QMP " + config_.qmp_socket + ": " + error->message;
+  if (Status connected = qmp::ConnectSync(qmp_, config_.qmp_socket); !connected.ok()) {
+    return "QMP " + config_.qmp_socket + ": " + connected.error().message;
   }
   std::string listen_error = control_.Listen(config_.control_socket);
   if (!listen_error.empty()) return listen_error;
@@ -239,33 +239,33 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
 
   gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
   const auto timeout = config_.status_qmp_timeout;
-  qmp_.Execute("query-memory-devices", nullptr, timeout, [gather](qmp::Result r) {
+  qmp_.Execute("query-memory-devices", nullptr, timeout, [gather](qmp::CommandResult r) {
     if (!r.ok()) {
       gather->qmp_problems.push_back("query-memory-devices: " + r.error().message);
     } else if (auto devices = qmp::ParseMemoryDevices(*r.value())) {
-      for (auto& device : *devices.value) *gather->status.add_devices() = std::move(device);
+      for (auto& device : *devices) *gather->status.add_devices() = std::move(device);
     } else {
-      gather->qmp_problems.push_back(devices.error);
+      gather->qmp_problems.push_back(devices.error().message);
     }
     gather->Done();
   });
-  qmp_.Execute("query-status", nullptr, timeout, [gather](qmp::Result r) {
+  qmp_.Execute("query-status", nullptr, timeout, [gather](qmp::CommandResult r) {
     if (!r.ok()) {
       gather->qmp_problems.push_back("query-status: " + r.error().message);
     } else if (auto s = qmp::ParseStatus(*r.value())) {
-      qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
+      qmp::ApplyTo(*s, *gather->status.mutable_qemu());
     } else {
-      gather->qmp_problems.push_back(s.error);
+      gather->qmp_problems.push_back(s.error().message);
     }
     gather->Done();
   });
-  qmp_.Execute("query-memory-size-summary", nullptr, timeout, [gather](qmp::Result r) {
+  qmp_.Execute("query-memory-size-summary", nullptr, timeout, [gather](qmp::CommandResult r) {
     if (!r.ok()) {
       gather->qmp_problems.push_back("query-memory-size-summary: " + r.error().message);
     } else if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
-      qmp::ApplyTo(*s.value, *gather->status.mutable_qemu());
+      qmp::ApplyTo(*s, *gather->status.mutable_qemu());
     } else {
-      gather->qmp_problems.push_back(s.error);
+      gather->qmp_problems.push_back(s.error().message);
     }
     gather->Done();
   });
@@ -296,10 +296,10 @@ void Supervisor::HandleStop(const memhp::v1::StopRequest& request, ControlReply 
   stop_waiters_.push_back(std::move(reply));
   if (stop_waiters_.size() > 1) return;  // a quit is already on its way
   const auto timeout = std::chrono::milliseconds(request.timeout_ms() ? request.timeout_ms() : 10000);
-  qmp_.Execute("quit", nullptr, timeout, [this](qmp::Result r) {
+  qmp_.Execute("quit", nullptr, timeout, [this](qmp::CommandResult r) {
     // QEMU answers quit and then closes QMP; OnQemuGone answers the waiters. If quit failed
     // (QEMU wedged), fall back to the pid we launched, then wait for the disconnect.
-    if (r.ok() || r.error().kind == qmp::QmpErrorKind::kDisconnected) return;
+    if (r.ok() || r.error().code == memhp::v1::ERROR_CODE_UNAVAILABLE) return;
     g_warning("quit failed: %s", r.error().message.c_str());
     if (const long pid = QemuPid()) {
       kill(static_cast<pid_t>(pid), SIGKILL);
@@ -323,25 +323,27 @@ void Supervisor::HandleQmp(const memhp::v1::QmpCommand& request, ControlReply re
   }
   qmp::JsonNodePtr arguments;
   if (!request.arguments_json().empty()) {
-    qmp::ParseResult<qmp::JsonNodePtr> parsed = qmp::ParseJson(request.arguments_json());
-    if (!parsed || !qmp::AsObject(parsed.value->get())) {
+    memhp::Result<qmp::JsonNodePtr> parsed = qmp::ParseJson(request.arguments_json());
+    if (!parsed || !qmp::AsObject(parsed->get())) {
       reply(ErrorResponse(memhp::v1::ERROR_CODE_INVALID_ARGUMENT,
-                          "QMP arguments must be a JSON object" + (parsed ? std::string() : ": " + parsed.error)));
+                          "QMP arguments must be a JSON object" + (parsed ? std::string() : ": " + parsed.error().message)));
       return;
     }
-    arguments = std::move(*parsed.value);
+    arguments = std::move(*parsed);
   }
   const auto timeout = request.timeout_ms() ? std::chrono::milliseconds(request.timeout_ms()) : config_.qmp_timeout;
-  qmp_.Execute(request.command(), std::move(arguments), timeout, [reply](qmp::Result r) {
+  qmp_.Execute(request.command(), std::move(arguments), timeout, [reply](qmp::CommandResult r) {
     if (!r.ok()) {
-      reply(ErrorResponse(r.error().kind == qmp::QmpErrorKind::kTimeout ? memhp::v1::ERROR_CODE_TIMEOUT
-                          : r.error().kind == qmp::QmpErrorKind::kCommandError ? memhp::v1::ERROR_CODE_QMP
-                                                                                : memhp::v1::ERROR_CODE_UNAVAILABLE,
+      // The client's code as it is, except that a protocol error is answered as UNAVAILABLE:
+      // to whoever sent the command, QEMU did not answer it.
+      const int code = r.error().code;
+      reply(ErrorResponse(code == memhp::v1::ERROR_CODE_MALFORMED ? memhp::v1::ERROR_CODE_UNAVAILABLE
+                                                                  : static_cast<memhp::v1::ErrorCode>(code),
                           r.error().message));
       return;
     }
     memhp::v1::ControlResponse response;
-    response.mutable_qmp()->set_return_json(qmp::ToJson(r.value()));
+    response.mutable_qmp()->set_return_json(qmp::ToJson(r->get()));
     reply(std::move(response));
   });
 }

@@ -96,7 +96,6 @@ class Supervisor {
   operations::OperationService operations_;  // plug, unplug, resize, online/offline, policy, zones
   std::vector<ControlReply> stop_waiters_;
   bool qemu_gone_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace memhp::daemon

@@ -150,10 +150,10 @@ void WatchHub::PublishOperation(std::string_view name, const google::protobuf::M
 ControlReply WatchHub::TapOperation(const memhp::v1::ControlRequest& request, ControlReply reply) {
   PublishOperation("requested", request);
   const std::string kind(OperationName(request));
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   return ControlReply(
       [this, alive, kind, reply](memhp::v1::ControlResponse response) {
-        if (alive.expired()) {
+        if (alive.Expired()) {
           reply(std::move(response));
           return;
         }

@@ -32,6 +32,7 @@
 
 #include <google/protobuf/message.h>
 
+#include "base/liveness.h"
 #include "daemon/control_server.h"
 #include "memhp/v1/agent.pb.h"
 #include "memhp/v1/control.pb.h"
@@ -86,7 +87,7 @@ class WatchHub {
   uint64_t dropped_ = 0;
   // Expires with the hub, so a tapped reply answered late (after memhpd's teardown began) only
   // forwards its answer.
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness alive_;
 };
 
 // {"key": "value", ...} with every string escaped for JSON.

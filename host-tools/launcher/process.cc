@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/unique_fd.h"
 #include "vm/state_dir.h"
 
 namespace memhp::launcher {
@@ -60,11 +61,11 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
     start.why = std::string("pipe: ") + std::strerror(errno);
     return start;
   }
-  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
+  UniqueFd ready_read(pipe_fds[0]);
+  UniqueFd ready_write(pipe_fds[1]);
+  UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!log.valid()) {
     start.why = "open " + log_path + ": " + std::strerror(errno);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
     return start;
   }
   std::vector<char*> c_argv = CArgv(argv);
@@ -73,20 +74,21 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
     // The daemon outlives this CLI: its own session, no terminal, stdout = the ready pipe. A
     // step that fails is said in the log and the child exits: a daemon whose "ready" went
     // elsewhere would look like one that never became ready.
-    if (setsid() < 0) ChildFails(log_fd, "setsid");
+    if (setsid() < 0) ChildFails(log.get(), "setsid");
     const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull < 0) ChildFails(log_fd, "open /dev/null");
-    if (dup2(devnull, STDIN_FILENO) < 0) ChildFails(log_fd, "dup2 stdin");
-    if (dup2(pipe_fds[1], STDOUT_FILENO) < 0) ChildFails(log_fd, "dup2 stdout");
-    if (dup2(log_fd, STDERR_FILENO) < 0) ChildFails(log_fd, "dup2 stderr");
+    if (devnull < 0) ChildFails(log.get(), "open /dev/null");
+    if (dup2(devnull, STDIN_FILENO) < 0) ChildFails(log.get(), "dup2 stdin");
+    if (dup2(ready_write.get(), STDOUT_FILENO) < 0) ChildFails(log.get(), "dup2 stdout");
+    if (dup2(log.get(), STDERR_FILENO) < 0) ChildFails(log.get(), "dup2 stderr");
     execvp(c_argv[0], c_argv.data());
-    ChildFails(log_fd, "exec ", c_argv[0]);
+    ChildFails(log.get(), "exec ", c_argv[0]);
   }
-  close(pipe_fds[1]);
-  close(log_fd);
+  const int fork_errno = errno;
+  // Only the child writes to these now: the read end sees EOF when the child is gone.
+  ready_write.Reset();
+  log.Reset();
   if (pid < 0) {
-    start.why = std::string("fork: ") + std::strerror(errno);
-    close(pipe_fds[0]);
+    start.why = std::string("fork: ") + std::strerror(fork_errno);
     return start;
   }
   start.pid = pid;
@@ -99,7 +101,7 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
       start.why = "it did not report ready within " + std::to_string(timeout.count() / 1000) + " s";
       break;
     }
-    pollfd pfd{pipe_fds[0], POLLIN, 0};
+    pollfd pfd{ready_read.get(), POLLIN, 0};
     const int polled = poll(&pfd, 1, static_cast<int>(left.count()));
     if (polled < 0 && errno != EINTR) {
       start.why = std::string("poll: ") + std::strerror(errno);
@@ -109,7 +111,7 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
     // now would block on the pipe past the deadline, for as long as a silent daemon lives.
     if (polled <= 0) continue;
     char buffer[256];
-    const ssize_t n = read(pipe_fds[0], buffer, sizeof(buffer));
+    const ssize_t n = read(ready_read.get(), buffer, sizeof(buffer));
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) {
       int status = 0;
@@ -131,7 +133,6 @@ DaemonStart StartDaemon(const std::vector<std::string>& argv, const std::string&
       break;
     }
   }
-  close(pipe_fds[0]);
   return start;
 }
 

@@ -1,6 +1,7 @@
 // json_limits — the lexical pre-scan of JSON texts from QEMU (see json_limits.h).
 #include "qmp/json_limits.h"
 
+#include <cerrno>
 #include <string>
 
 namespace memhp::qmp {
@@ -16,11 +17,10 @@ bool IsDelimiter(char c) {
 
 }  // namespace
 
-ParseResult<JsonSize> ScanJsonSize(std::string_view text, const JsonLimits& limits) {
-  using R = ParseResult<JsonSize>;
+memhp::Result<JsonSize> ScanJsonSize(std::string_view text, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return R::Fail("JSON text of " + std::to_string(text.size()) + " bytes, over the " +
-                   std::to_string(limits.max_bytes) + "-byte bound");
+    return memhp::Error{EFBIG, "JSON text of " + std::to_string(text.size()) + " bytes, over the " +
+                                   std::to_string(limits.max_bytes) + "-byte bound"};
   }
   JsonSize size;
   size.bytes = text.size();
@@ -29,7 +29,7 @@ ParseResult<JsonSize> ScanJsonSize(std::string_view text, const JsonLimits& limi
   bool in_scalar = false;
   const auto count_value = [&]() -> bool { return ++size.values <= limits.max_values; };
   const auto too_many = [&] {
-    return R::Fail("JSON text with more than " + std::to_string(limits.max_values) + " values");
+    return memhp::Error{E2BIG, "JSON text with more than " + std::to_string(limits.max_values) + " values"};
   };
 
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -50,8 +50,8 @@ ParseResult<JsonSize> ScanJsonSize(std::string_view text, const JsonLimits& limi
       case '[':
       case '{':
         if (++depth > limits.max_depth) {
-          return R::Fail("JSON nesting deeper than " + std::to_string(limits.max_depth) +
-                         " levels (at byte " + std::to_string(i) + ")");
+          return memhp::Error{E2BIG, "JSON nesting deeper than " + std::to_string(limits.max_depth) +
+                                         " levels (at byte " + std::to_string(i) + ")"};
         }
         if (depth > size.depth) size.depth = depth;
         if (!count_value()) return too_many();
@@ -74,7 +74,7 @@ ParseResult<JsonSize> ScanJsonSize(std::string_view text, const JsonLimits& limi
         break;
     }
   }
-  return R::Ok(size);
+  return size;
 }
 
 }  // namespace memhp::qmp

@@ -20,7 +20,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "qmp/parse_result.h"
+#include "base/result.h"
 
 namespace memhp::qmp {
 
@@ -42,8 +42,9 @@ struct JsonSize {
 };
 
 // Walks `text` lexically (strings and their escapes are skipped, so brackets inside a string
-// do not count) and fails with the first bound it crosses. It does not validate the JSON:
-// json-glib does that afterwards, within these bounds.
-[[nodiscard]] ParseResult<JsonSize> ScanJsonSize(std::string_view text, const JsonLimits& limits);
+// do not count) and fails with the first bound it crosses: EFBIG over max_bytes, E2BIG over
+// max_depth or max_values. It does not validate the JSON: json-glib does that afterwards,
+// within these bounds.
+[[nodiscard]] memhp::Result<JsonSize> ScanJsonSize(std::string_view text, const JsonLimits& limits);
 
 }  // namespace memhp::qmp

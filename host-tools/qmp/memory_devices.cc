@@ -119,10 +119,9 @@ void FillOther(Fields& f, MemoryDevice& device) {
 
 }  // namespace
 
-ParseResult<std::vector<MemoryDevice>> ParseMemoryDevices(const JsonNode& value) {
-  using R = ParseResult<std::vector<MemoryDevice>>;
+memhp::Result<std::vector<MemoryDevice>> ParseMemoryDevices(const JsonNode& value) {
   JsonArray* array = AsArray(&value);
-  if (array == nullptr) return R::Fail("query-memory-devices: the return value is not an array");
+  if (array == nullptr) return memhp::Error::Invalid("query-memory-devices: the return value is not an array");
 
   std::vector<MemoryDevice> devices;
   const guint n = json_array_get_length(array);
@@ -130,11 +129,11 @@ ParseResult<std::vector<MemoryDevice>> ParseMemoryDevices(const JsonNode& value)
   for (guint i = 0; i < n; ++i) {
     const JsonObject* entry = AsObject(json_array_get_element(array, i));
     const std::string where = "query-memory-devices: entry " + std::to_string(i);
-    if (entry == nullptr) return R::Fail(where + " is not an object");
+    if (entry == nullptr) return memhp::Error::Invalid(where + " is not an object");
     auto type = GetString(entry, "type");
-    if (!type) return R::Fail(where + " has no string \"type\"");
+    if (!type) return memhp::Error::Invalid(where + " has no string \"type\"");
     const JsonObject* data = GetObject(entry, "data");
-    if (data == nullptr) return R::Fail(where + " (" + *type + ") has no object \"data\"");
+    if (data == nullptr) return memhp::Error::Invalid(where + " (" + *type + ") has no object \"data\"");
 
     MemoryDevice device;
     device.set_kind(KindOf(*type));
@@ -160,31 +159,29 @@ ParseResult<std::vector<MemoryDevice>> ParseMemoryDevices(const JsonNode& value)
         FillOther(fields, device);
         break;
     }
-    if (!fields.error().empty()) return R::Fail(fields.error());
+    if (!fields.error().empty()) return memhp::Error::Invalid(fields.error());
     devices.push_back(std::move(device));
   }
-  return R::Ok(std::move(devices));
+  return devices;
 }
 
-ParseResult<MemorySizeSummary> ParseMemorySizeSummary(const JsonNode& value) {
-  using R = ParseResult<MemorySizeSummary>;
+memhp::Result<MemorySizeSummary> ParseMemorySizeSummary(const JsonNode& value) {
   const JsonObject* object = AsObject(&value);
   if (object == nullptr)
-    return R::Fail("query-memory-size-summary: the return value is not an object");
+    return memhp::Error::Invalid("query-memory-size-summary: the return value is not an object");
   const auto base = GetUint(object, "base-memory");
-  if (!base) return R::Fail("query-memory-size-summary: no integer \"base-memory\"");
-  return R::Ok(MemorySizeSummary{*base, GetUint(object, "plugged-memory").value_or(0)});
+  if (!base) return memhp::Error::Invalid("query-memory-size-summary: no integer \"base-memory\"");
+  return MemorySizeSummary{*base, GetUint(object, "plugged-memory").value_or(0)};
 }
 
-ParseResult<RunStatus> ParseStatus(const JsonNode& value) {
-  using R = ParseResult<RunStatus>;
+memhp::Result<RunStatus> ParseStatus(const JsonNode& value) {
   const JsonObject* object = AsObject(&value);
-  if (object == nullptr) return R::Fail("query-status: the return value is not an object");
+  if (object == nullptr) return memhp::Error::Invalid("query-status: the return value is not an object");
   auto status = GetString(object, "status");
   const auto running = GetBool(object, "running");
   if (!status || !running)
-    return R::Fail("query-status: needs string \"status\" and bool \"running\"");
-  return R::Ok(RunStatus{std::move(*status), *running});
+    return memhp::Error::Invalid("query-status: needs string \"status\" and bool \"running\"");
+  return RunStatus{std::move(*status), *running};
 }
 
 void ApplyTo(const MemorySizeSummary& summary, memhp::v1::QemuInfo& info) {

@@ -26,7 +26,7 @@
 namespace memhp::qmp {
 
 // The "return" value of query-memory-devices.
-[[nodiscard]] ParseResult<std::vector<memhp::v1::MemoryDevice>> ParseMemoryDevices(
+[[nodiscard]] memhp::Result<std::vector<memhp::v1::MemoryDevice>> ParseMemoryDevices(
     const JsonNode& value);
 
 struct MemorySizeSummary {
@@ -35,7 +35,7 @@ struct MemorySizeSummary {
 };
 
 // The "return" value of query-memory-size-summary.
-[[nodiscard]] ParseResult<MemorySizeSummary> ParseMemorySizeSummary(const JsonNode& value);
+[[nodiscard]] memhp::Result<MemorySizeSummary> ParseMemorySizeSummary(const JsonNode& value);
 
 struct RunStatus {
   std::string status;  // QAPI RunState, verbatim
@@ -43,7 +43,7 @@ struct RunStatus {
 };
 
 // The "return" value of query-status.
-[[nodiscard]] ParseResult<RunStatus> ParseStatus(const JsonNode& value);
+[[nodiscard]] memhp::Result<RunStatus> ParseStatus(const JsonNode& value);
 
 // Each fills the QemuInfo fields it knows and leaves the others alone.
 void ApplyTo(const MemorySizeSummary& summary, memhp::v1::QemuInfo& info);

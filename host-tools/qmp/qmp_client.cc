@@ -26,12 +26,25 @@ namespace {
 constexpr guint kConnectRetryMs = 10;
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-QmpError MakeError(QmpErrorKind kind, std::string message, int err = 0) {
-  QmpError e;
-  e.kind = kind;
-  e.message = std::move(message);
-  e.errno_value = err;
-  return e;
+// Which way a command or the handshake failed (qmp_client.h, CommandResult).
+constexpr memhp::v1::ErrorCode kCommandError = memhp::v1::ERROR_CODE_QMP;
+constexpr memhp::v1::ErrorCode kTimeout = memhp::v1::ERROR_CODE_TIMEOUT;
+constexpr memhp::v1::ErrorCode kDisconnected = memhp::v1::ERROR_CODE_UNAVAILABLE;
+constexpr memhp::v1::ErrorCode kProtocol = memhp::v1::ERROR_CODE_MALFORMED;
+
+// `err` is the errno of the system call that failed; without one, the errno that names the
+// failure, so that errno_value is never 0 for a failure of the connection. A command error is
+// QEMU's answer, not a failure of ours: errno 0.
+memhp::Error MakeError(memhp::v1::ErrorCode code, std::string message, int err = 0) {
+  if (err == 0) {
+    switch (code) {
+      case kTimeout: err = ETIMEDOUT; break;
+      case kDisconnected: err = ENOTCONN; break;
+      case kProtocol: err = EPROTO; break;
+      default: break;
+    }
+  }
+  return memhp::Error{err, std::move(message), code};
 }
 
 // At most the first 80 bytes of a peer's text, for an error message.
@@ -64,33 +77,6 @@ struct PostedTask {
 
 }  // namespace
 
-const char* QmpErrorKindName(QmpErrorKind kind) {
-  switch (kind) {
-    case QmpErrorKind::kTimeout:
-      return "timeout";
-    case QmpErrorKind::kDisconnected:
-      return "disconnected";
-    case QmpErrorKind::kCommandError:
-      return "command-error";
-    case QmpErrorKind::kProtocol:
-      return "protocol";
-  }
-  return "unknown";
-}
-
-Result Result::Ok(JsonNodePtr value) {
-  Result r;
-  r.ok_ = true;
-  r.value_ = value ? std::move(value) : JsonNodePtr(json_node_new(JSON_NODE_NULL));
-  return r;
-}
-
-Result Result::Fail(QmpError error) {
-  Result r;
-  r.error_ = std::move(error);
-  return r;
-}
-
 QmpClient::QmpClient(GMainContext* context) : QmpClient(context, QmpClientOptions{}) {}
 
 QmpClient::QmpClient(GMainContext* context, QmpClientOptions options)
@@ -99,7 +85,7 @@ QmpClient::QmpClient(GMainContext* context, QmpClientOptions options)
       lines_(options.json_limits.max_bytes) {}
 
 QmpClient::~QmpClient() {
-  alive_.reset();
+  alive_.Expire();  // first: nothing below may run into a callback that thinks we are alive
   DestroySource(io_source_);
   DestroySource(out_source_);
   DestroySource(connect_timer_);
@@ -108,7 +94,7 @@ QmpClient::~QmpClient() {
   // Copy: destroying a posted source runs its destroy notify, which erases it from posted_.
   const std::set<GSource*> posted = posted_;
   for (GSource* source : posted) g_source_destroy(source);
-  if (fd_ >= 0) close(fd_);
+  fd_.Reset();
   g_main_context_unref(context_);
 }
 
@@ -117,7 +103,7 @@ void QmpClient::SetListener(QmpListener listener) { listener_ = std::move(listen
 bool QmpClient::BeginHandshake(std::string peer, ConnectCallback& done) {
   if (state_ != State::kIdle) {
     Post([done = std::move(done)] {
-      done(MakeError(QmpErrorKind::kDisconnected, "QMP client already used; make a new one"));
+      done(MakeError(kDisconnected, "QMP client already used; make a new one"));
     });
     return false;
   }
@@ -130,7 +116,7 @@ bool QmpClient::BeginHandshake(std::string peer, ConnectCallback& done) {
       [](gpointer data) -> gboolean {
         auto* self = static_cast<QmpClient*>(data);
         self->Teardown(
-            MakeError(QmpErrorKind::kTimeout,
+            MakeError(kTimeout,
                       "no QMP handshake with " + self->socket_path_ + " within " +
                           std::to_string(self->options_.connect_timeout.count()) + " ms"),
             Notify::kListener);
@@ -146,7 +132,7 @@ void QmpClient::Connect(const std::string& socket_path, ConnectCallback done) {
   if (socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
     Post([this] {
       Teardown(
-          MakeError(QmpErrorKind::kDisconnected,
+          MakeError(kDisconnected,
                     "QMP socket path too long for a unix socket: " + socket_path_, ENAMETOOLONG),
           Notify::kListener);
     });
@@ -156,11 +142,11 @@ void QmpClient::Connect(const std::string& socket_path, ConnectCallback done) {
 }
 
 void QmpClient::StartConnect(const std::string& socket_path) {
-  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
+  fd_.Reset(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd_.valid()) {
     const int err = errno;
     Post([this, err] {
-      Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("socket(AF_UNIX)", err), err),
+      Teardown(MakeError(kDisconnected, Errno("socket(AF_UNIX)", err), err),
                Notify::kListener);
     });
     return;
@@ -170,7 +156,7 @@ void QmpClient::StartConnect(const std::string& socket_path) {
   std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
   int rc;
   do {
-    rc = connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    rc = connect(fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   } while (rc < 0 && errno == EINTR);
   if (rc == 0) {
     StartReading();
@@ -184,8 +170,7 @@ void QmpClient::StartConnect(const std::string& socket_path) {
     });
     return;
   }
-  close(fd_);
-  fd_ = -1;
+  fd_.Reset();
   if (err == EAGAIN) {
     retry_timer_ = g_timeout_source_new(kConnectRetryMs);
     g_source_set_callback(
@@ -201,7 +186,7 @@ void QmpClient::StartConnect(const std::string& socket_path) {
     return;
   }
   Post([this, err] {
-    Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), err),
+    Teardown(MakeError(kDisconnected, Errno("connect " + socket_path_, err), err),
              Notify::kListener);
   });
 }
@@ -210,9 +195,9 @@ void QmpClient::OnConnectWritable() {
   DestroySource(out_source_);
   int err = 0;
   socklen_t len = sizeof(err);
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  if (getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
   if (err != 0) {
-    Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("connect " + socket_path_, err), err),
+    Teardown(MakeError(kDisconnected, Errno("connect " + socket_path_, err), err),
              Notify::kListener);
     return;
   }
@@ -220,18 +205,16 @@ void QmpClient::OnConnectWritable() {
 }
 
 void QmpClient::Adopt(int fd, ConnectCallback done) {
-  if (!BeginHandshake("fd " + std::to_string(fd), done)) {
-    close(fd);
-    return;
-  }
-  fd_ = fd;
-  const int flags = fcntl(fd_, F_GETFL);
-  const int fd_flags = flags < 0 ? -1 : fcntl(fd_, F_GETFD);
-  if (flags < 0 || fd_flags < 0 || fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0 ||
-      fcntl(fd_, F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
+  UniqueFd owned(fd);  // ours from here on, even when refused
+  if (!BeginHandshake("fd " + std::to_string(fd), done)) return;
+  fd_ = std::move(owned);
+  const int flags = fcntl(fd_.get(), F_GETFL);
+  const int fd_flags = flags < 0 ? -1 : fcntl(fd_.get(), F_GETFD);
+  if (flags < 0 || fd_flags < 0 || fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK) < 0 ||
+      fcntl(fd_.get(), F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
     const int err = errno;
     Post([this, err] {
-      Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("fcntl " + socket_path_, err), err),
+      Teardown(MakeError(kDisconnected, Errno("fcntl " + socket_path_, err), err),
                Notify::kListener);
     });
     return;
@@ -252,8 +235,7 @@ void QmpClient::Execute(std::string_view command, JsonNodePtr arguments,
                         std::chrono::milliseconds timeout, ResultCallback done) {
   if (state_ != State::kReady) {
     Post([done = std::move(done), command = std::string(command)] {
-      done(Result::Fail(
-          MakeError(QmpErrorKind::kDisconnected, "QMP not connected: cannot run " + command)));
+      done(MakeError(kDisconnected, "QMP not connected: cannot run " + command));
     });
     return;
   }
@@ -285,8 +267,8 @@ void QmpClient::SendCommand(std::string_view command, const JsonNode* arguments,
 }
 
 void QmpClient::Flush() {
-  while (!out_.empty() && fd_ >= 0) {
-    const ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (!out_.empty() && fd_.valid()) {
+    const ssize_t n = send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0) {
       out_.erase(0, static_cast<std::size_t>(n));
       continue;
@@ -305,7 +287,7 @@ void QmpClient::Flush() {
     // Flush runs inside Execute too; tell the owner from the context, not from its own call.
     out_.clear();
     Post([this, err] {
-      Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("write to QMP", err), err),
+      Teardown(MakeError(kDisconnected, Errno("write to QMP", err), err),
                Notify::kListener);
     });
     return;
@@ -315,16 +297,16 @@ void QmpClient::Flush() {
 
 void QmpClient::OnReadable() {
   char chunk[kReadChunk];
-  const ssize_t n = read(fd_, chunk, sizeof(chunk));
+  const ssize_t n = read(fd_.get(), chunk, sizeof(chunk));
   if (n < 0) {
     const int err = errno;
     if (err == EINTR || err == EAGAIN || err == EWOULDBLOCK) return;
-    Teardown(MakeError(QmpErrorKind::kDisconnected, Errno("read from QMP", err), err),
+    Teardown(MakeError(kDisconnected, Errno("read from QMP", err), err),
              Notify::kListener);
     return;
   }
   if (n == 0) {
-    Teardown(MakeError(QmpErrorKind::kDisconnected, "QEMU closed the QMP connection"),
+    Teardown(MakeError(kDisconnected, "QEMU closed the QMP connection"),
              Notify::kListener);
     return;
   }
@@ -354,7 +336,7 @@ void QmpClient::OnReadable() {
 
 bool QmpClient::OnProtocolError(std::string reason, std::optional<int64_t> id) {
   if (state_ != State::kReady) {
-    Teardown(MakeError(QmpErrorKind::kProtocol, "QMP protocol error: " + reason),
+    Teardown(MakeError(kProtocol, "QMP protocol error: " + reason),
              Notify::kListener);
     return false;
   }
@@ -363,16 +345,14 @@ bool QmpClient::OnProtocolError(std::string reason, std::optional<int64_t> id) {
             static_cast<guint64>(stats_.dropped_lines), reason.c_str());
   auto it = id ? pending_.find(*id) : pending_.end();
   if (it == pending_.end()) return true;
-  const std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   const std::string command = it->second.command;
-  HandleReply(id, Result::Fail(MakeError(QmpErrorKind::kProtocol, "QMP protocol error in the "
-                                                                  "reply to " + command + ": " +
-                                                                  reason)));
-  return !alive.expired() && state_ != State::kClosed;
+  HandleReply(id, MakeError(kProtocol, "QMP protocol error in the reply to " + command + ": " + reason));
+  return !alive.Expired() && state_ != State::kClosed;
 }
 
 bool QmpClient::HandleLine(std::string_view line) {
-  const std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   Message message = ClassifyLine(line, options_.json_limits);
 
   if (auto* greeting = std::get_if<Greeting>(&message)) {
@@ -382,19 +362,19 @@ bool QmpClient::HandleLine(std::string_view line) {
     return OnProtocolError(std::move(malformed->reason), malformed->id);
   } else if (state_ == State::kAwaitingGreeting) {
     Teardown(
-        MakeError(QmpErrorKind::kProtocol, "QMP protocol error: a message before the greeting"),
+        MakeError(kProtocol, "QMP protocol error: a message before the greeting"),
         Notify::kListener);
   } else if (auto* ret = std::get_if<Return>(&message)) {
-    HandleReply(ret->id, Result::Ok(std::move(ret->value)));
+    // A command that returns nothing still has a value: JSON null (CommandResult).
+    JsonNodePtr value = ret->value ? std::move(ret->value) : JsonNodePtr(json_node_new(JSON_NODE_NULL));
+    HandleReply(ret->id, std::move(value));
   } else if (auto* error = std::get_if<Error>(&message)) {
     if (!error->id) {
       // QEMU answers a command it could not parse with an error that has no id; ours are
       // always well formed, so this cannot be matched to one of them.
       g_warning("QMP error without an id: %s: %s", error->error_class.c_str(), error->desc.c_str());
     } else {
-      QmpError e{QmpErrorKind::kCommandError, error->error_class + ": " + error->desc,
-                 error->error_class, error->desc, 0};
-      HandleReply(error->id, Result::Fail(std::move(e)));
+      HandleReply(error->id, MakeError(kCommandError, error->error_class + ": " + error->desc));
     }
   } else if (auto* event = std::get_if<Event>(&message)) {
     if (listener_.on_event) {
@@ -402,7 +382,7 @@ bool QmpClient::HandleLine(std::string_view line) {
       on_event(event->name, *event->data, event->timestamp);
     }
   }
-  return !alive.expired() && state_ != State::kClosed;
+  return !alive.Expired() && state_ != State::kClosed;
 }
 
 void QmpClient::HandleGreeting(Greeting greeting) {
@@ -410,25 +390,25 @@ void QmpClient::HandleGreeting(Greeting greeting) {
   state_ = State::kNegotiating;
   // No "enable": memhp does not use out-of-band execution.
   SendCommand("qmp_capabilities", nullptr, std::chrono::milliseconds(0),
-              [this](Result result) { OnNegotiated(std::move(result)); });
+              [this](CommandResult result) { OnNegotiated(std::move(result)); });
 }
 
-void QmpClient::OnNegotiated(Result result) {
+void QmpClient::OnNegotiated(CommandResult result) {
   if (state_ == State::kClosed) return;  // Teardown is failing us; it tells connect_done_
   if (!result.ok()) {
-    QmpError e = result.error();
+    memhp::Error e = std::move(result).error();
     e.message = "qmp_capabilities failed: " + e.message;
     Teardown(std::move(e), Notify::kListener);
     return;
   }
   // QEMU answers qmp_capabilities with {"return": {}} (qapi/control.json: it returns
   // nothing); anything else is not a QEMU that negotiated.
-  const JsonObject* value = AsObject(result.value());
+  const JsonObject* value = AsObject(result->get());
   if (value == nullptr || json_object_get_size(const_cast<JsonObject*>(value)) != 0) {
-    Teardown(MakeError(QmpErrorKind::kProtocol,
+    Teardown(MakeError(kProtocol,
                        "QMP protocol error: qmp_capabilities answered " +
-                           std::string(json_node_type_name(const_cast<JsonNode*>(result.value()))) +
-                           " " + Abbreviated(ToJson(result.value())) + ", not {}"),
+                           std::string(json_node_type_name(result->get())) + " " +
+                           Abbreviated(ToJson(result->get())) + ", not {}"),
              Notify::kListener);
     return;
   }
@@ -436,10 +416,10 @@ void QmpClient::OnNegotiated(Result result) {
   DestroySource(connect_timer_);
   ConnectCallback done = std::move(connect_done_);
   connect_done_ = nullptr;
-  if (done) done(std::nullopt);
+  if (done) done(OkStatus());
 }
 
-void QmpClient::HandleReply(std::optional<int64_t> id, Result result) {
+void QmpClient::HandleReply(std::optional<int64_t> id, CommandResult result) {
   auto it = id ? pending_.find(*id) : pending_.end();
   if (it == pending_.end()) {
     ++stats_.unknown_replies;
@@ -471,15 +451,15 @@ void QmpClient::OnCommandTimeout(int64_t id) {
   if (const uint64_t k = stats_.dropped_lines - pending.stats_at_send.dropped_lines) {
     why += "; meanwhile " + std::to_string(k) + " lines from QEMU were dropped as protocol errors";
   }
-  pending.done(Result::Fail(MakeError(QmpErrorKind::kTimeout, std::move(why))));
+  pending.done(MakeError(kTimeout, std::move(why)));
 }
 
 void QmpClient::Close() {
-  Teardown(MakeError(QmpErrorKind::kDisconnected, "QMP connection closed by its owner"),
+  Teardown(MakeError(kDisconnected, "QMP connection closed by its owner"),
            Notify::kQuiet);
 }
 
-void QmpClient::Teardown(QmpError why, Notify notify) {
+void QmpClient::Teardown(memhp::Error why, Notify notify) {
   if (state_ == State::kClosed) return;
   const bool was_ready = state_ == State::kReady;
   state_ = State::kClosed;
@@ -487,10 +467,7 @@ void QmpClient::Teardown(QmpError why, Notify notify) {
   DestroySource(out_source_);
   DestroySource(connect_timer_);
   DestroySource(retry_timer_);
-  if (fd_ >= 0) {
-    close(fd_);
-    fd_ = -1;
-  }
+  fd_.Reset();
   lines_.Clear();
   out_.clear();
   if (was_ready) g_debug("QMP disconnected: %s", why.message.c_str());
@@ -501,12 +478,13 @@ void QmpClient::Teardown(QmpError why, Notify notify) {
   connect_done_ = nullptr;
   for (auto& [id, p] : pending) DestroySource(p.timer);
 
-  const std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   for (auto& [id, p] : pending) {
-    p.done(Result::Fail(MakeError(QmpErrorKind::kDisconnected,
-                                  "no QMP reply to " + p.command + ": " + why.message,
-                                  why.errno_value)));
-    if (alive.expired()) return;
+    // The system call's errno when the connection failed; ENOTCONN when it ended otherwise
+    // (a handshake timeout or protocol error fails only the handshake's own command).
+    p.done(MakeError(kDisconnected, "no QMP reply to " + p.command + ": " + why.message,
+                     why.code == kDisconnected ? why.errno_value : 0));
+    if (alive.Expired()) return;
   }
   if (connect_done) {
     connect_done(std::move(why));
@@ -544,7 +522,7 @@ void QmpClient::Post(std::function<void()> task) {
 
 GSource* QmpClient::AttachFdSource(GIOCondition condition,
                                    gboolean (*callback)(gint, GIOCondition, gpointer)) {
-  GSource* source = g_unix_fd_source_new(fd_, condition);
+  GSource* source = g_unix_fd_source_new(fd_.get(), condition);
   g_source_set_callback(source, G_SOURCE_FUNC(callback), this, nullptr);
   g_source_attach(source, context_);
   return source;

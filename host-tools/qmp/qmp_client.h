@@ -13,13 +13,14 @@
 // "return"/"error"/"event", members of the wrong type), is a protocol error. During the
 // handshake it fails the connect. Once connected it is dropped and counted (stats()), and the
 // connection carries on: QMP answers each command on its own line, so one bad line costs at
-// most the command it answered — which fails with kProtocol when the line still carried its
-// id, and otherwise times out.
+// most the command it answered — which fails with ERROR_CODE_MALFORMED when the line still
+// carried its id, and otherwise times out.
 //
 // Every callback runs from the GMainContext given at construction, never from inside the call
 // that registered it. On a disconnect — EOF, a socket error — every pending command fails with
-// kDisconnected exactly once, then the listener's on_disconnected runs once. A command that times out fails with kTimeout and
-// is forgotten (its late reply is then an unknown id).
+// ERROR_CODE_UNAVAILABLE exactly once, then the listener's on_disconnected runs once. A command
+// that times out fails with ERROR_CODE_TIMEOUT and is forgotten (its late reply is then an
+// unknown id). CommandResult below lists the codes.
 //
 // Callbacks may call Execute or Close; they may also destroy the client (no callback runs
 // after that).
@@ -38,52 +39,34 @@
 #include <string>
 #include <string_view>
 
+#include "base/liveness.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "memhp/v1/error.pb.h"
 #include "qmp/qmp_json.h"
 #include "qmp/qmp_lines.h"
 #include "qmp/qmp_protocol.h"
 
 namespace memhp::qmp {
 
-enum class QmpErrorKind {
-  kTimeout,       // no reply (or no handshake) within the time allowed
-  kDisconnected,  // not connected, the connection was lost, or connecting failed
-  kCommandError,  // QEMU answered {"error": {"class", "desc"}}
-  kProtocol,      // QEMU sent something QMP does not allow, or over the input bounds
-};
+// What a command produced: its "return" value (never null; JSON null when QEMU returned
+// nothing), or why there is none. The Error says which way it failed in `code`, a
+// memhp.v1.ErrorCode, so that memhpd can pass it on as it is:
+//   ERROR_CODE_QMP          QEMU answered {"error": {"class", "desc"}}; the message is
+//                           "<class>: <desc>", both verbatim from QEMU. errno_value 0.
+//   ERROR_CODE_TIMEOUT      no reply (or no handshake) within the time allowed. ETIMEDOUT.
+//   ERROR_CODE_UNAVAILABLE  not connected, the connection was lost, or connecting failed:
+//                           errno_value is the failed system call's (ENOENT for a missing
+//                           socket, ...) or ENOTCONN when none failed.
+//   ERROR_CODE_MALFORMED    QEMU sent something QMP does not allow, or over the input bounds.
+//                           EPROTO.
+// One type for all of memhp (base/result.h) rather than a QMP-only one: callers hand these
+// errors on without translating them.
+using CommandResult = memhp::Result<JsonNodePtr>;
 
-[[nodiscard]] const char* QmpErrorKindName(QmpErrorKind kind);
-
-struct QmpError {
-  QmpErrorKind kind = QmpErrorKind::kDisconnected;
-  // For people. kCommandError: "<class>: <desc>", both verbatim from QEMU.
-  std::string message;
-  std::string error_class;  // kCommandError only
-  std::string desc;         // kCommandError only
-  int errno_value = 0;      // when a system call failed (connect, read, write)
-};
-
-// What a command produced: its "return" value, or why there is none.
-class [[nodiscard]] Result {
- public:
-  static Result Ok(JsonNodePtr value);
-  static Result Fail(QmpError error);
-
-  bool ok() const { return ok_; }
-  // The "return" value (never null when ok()); nullptr otherwise.
-  const JsonNode* value() const { return value_.get(); }
-  JsonNodePtr TakeValue() { return std::move(value_); }
-  // Meaningful only when !ok().
-  const QmpError& error() const { return error_; }
-
- private:
-  bool ok_ = false;
-  JsonNodePtr value_;
-  QmpError error_;
-};
-
-using ResultCallback = std::function<void(Result)>;
-// nullopt: connected and capabilities negotiated.
-using ConnectCallback = std::function<void(std::optional<QmpError>)>;
+using ResultCallback = std::function<void(CommandResult)>;
+// Ok: connected and capabilities negotiated. Errors as for CommandResult.
+using ConnectCallback = std::function<void(Status)>;
 
 struct QmpListener {
   // An asynchronous event; `data` is an object ({} when QEMU sent none).
@@ -130,11 +113,11 @@ class QmpClient {
 
   // Sends {"execute": command, "arguments": arguments, "id": N}. `arguments` may be null (no
   // arguments). `timeout` of zero means no timeout. `done` runs exactly once. Before the
-  // client is connected, or after it disconnected, `done` gets kDisconnected.
+  // client is connected, or after it disconnected, `done` gets ERROR_CODE_UNAVAILABLE.
   void Execute(std::string_view command, JsonNodePtr arguments, std::chrono::milliseconds timeout,
                ResultCallback done);
 
-  // Disconnects: pending commands (and a connect in progress) fail with kDisconnected;
+  // Disconnects: pending commands (and a connect in progress) fail with ERROR_CODE_UNAVAILABLE;
   // on_disconnected is not called. Idempotent.
   void Close();
 
@@ -175,11 +158,11 @@ class QmpClient {
   // of the file). Returns as HandleLine does.
   bool OnProtocolError(std::string reason, std::optional<int64_t> id);
   void HandleGreeting(Greeting greeting);
-  void HandleReply(std::optional<int64_t> id, Result result);
+  void HandleReply(std::optional<int64_t> id, CommandResult result);
   void OnCommandTimeout(int64_t id);
-  void OnNegotiated(Result result);
+  void OnNegotiated(CommandResult result);
   // Ends the connection; see the top of the file for who is told what.
-  void Teardown(QmpError why, Notify notify);
+  void Teardown(memhp::Error why, Notify notify);
   // Runs `task` from the context, later; dropped if the client is destroyed first.
   void Post(std::function<void()> task);
 
@@ -190,7 +173,7 @@ class QmpClient {
   GMainContext* context_;
   QmpClientOptions options_;
   State state_ = State::kIdle;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string socket_path_;
   ConnectCallback connect_done_;
   QmpListener listener_;
@@ -210,7 +193,7 @@ class QmpClient {
   std::map<int64_t, Pending> pending_;
 
   // Expires when the client is destroyed; lets loops that call user code stop in time.
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness alive_;
 };
 
 }  // namespace memhp::qmp

@@ -80,10 +80,8 @@ static std::optional<std::string> Unprintable(JsonNode* node) {
   return std::nullopt;
 }
 
-ParseResult<JsonNodePtr> ParseJson(std::string_view text, const JsonLimits& limits) {
-  if (ParseResult<JsonSize> size = ScanJsonSize(text, limits); !size) {
-    return ParseResult<JsonNodePtr>::Fail(size.error);
-  }
+memhp::Result<JsonNodePtr> ParseJson(std::string_view text, const JsonLimits& limits) {
+  if (memhp::Result<JsonSize> size = ScanJsonSize(text, limits); !size) return std::move(size).error();
   JsonParser* parser = json_parser_new();
   GError* error = nullptr;
   const gboolean loaded =
@@ -92,15 +90,15 @@ ParseResult<JsonNodePtr> ParseJson(std::string_view text, const JsonLimits& limi
     std::string why = error != nullptr ? error->message : "unknown json-glib error";
     g_clear_error(&error);
     g_object_unref(parser);
-    return ParseResult<JsonNodePtr>::Fail("invalid JSON: " + why);
+    return memhp::Error::Invalid("invalid JSON: " + why);
   }
   // json-glib accepts empty input and reports no root for it.
   JsonNode* root = json_parser_get_root(parser);
   JsonNodePtr owned = root != nullptr ? JsonNodePtr(json_node_ref(root)) : nullptr;
   g_object_unref(parser);
-  if (!owned) return ParseResult<JsonNodePtr>::Fail("empty JSON text");
-  if (auto why = Unprintable(owned.get())) return ParseResult<JsonNodePtr>::Fail("invalid JSON: " + *why);
-  return ParseResult<JsonNodePtr>::Ok(std::move(owned));
+  if (!owned) return memhp::Error::Invalid("empty JSON text");
+  if (auto why = Unprintable(owned.get())) return memhp::Error::Invalid("invalid JSON: " + *why);
+  return owned;
 }
 
 // memhp writes JSON itself rather than with json_to_string(): json-glib 1.6 prints a double

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "qmp/json_limits.h"
-#include "qmp/parse_result.h"
+#include "base/result.h"
 
 namespace memhp::qmp {
 
@@ -42,9 +42,10 @@ using JsonNodePtr = std::unique_ptr<JsonNode, JsonNodeUnref>;
 [[nodiscard]] JsonNodePtr CopyNode(const JsonNode* node);
 
 // Parses one JSON text (one QMP line). Empty or whitespace-only input is an error, and so is a
-// text over `limits`, refused before json-glib parses it (json_limits.h says why).
-[[nodiscard]] ParseResult<JsonNodePtr> ParseJson(std::string_view text,
-                                                 const JsonLimits& limits = JsonLimits{});
+// text over `limits`, refused before json-glib parses it (json_limits.h says why, and which
+// errno each bound fails with); JSON that does not parse is EINVAL.
+[[nodiscard]] memhp::Result<JsonNodePtr> ParseJson(std::string_view text,
+                                                   const JsonLimits& limits = JsonLimits{});
 
 // Compact JSON text of `node` (no newline); "null" for nullptr.
 [[nodiscard]] std::string ToJson(const JsonNode* node);

@@ -116,9 +116,9 @@ Message ClassifyNode(const JsonNode& node) {
 }
 
 Message ClassifyLine(std::string_view line, const JsonLimits& limits) {
-  ParseResult<JsonNodePtr> parsed = ParseJson(line, limits);
-  if (!parsed) return Bad(parsed.error);
-  return ClassifyNode(**parsed.value);
+  memhp::Result<JsonNodePtr> parsed = ParseJson(line, limits);
+  if (!parsed) return Bad(parsed.error().message);
+  return ClassifyNode(**parsed);
 }
 
 }  // namespace memhp::qmp

@@ -5,8 +5,10 @@
 #include "qmp/qmp_sync.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace memhp::qmp {
@@ -37,38 +39,34 @@ bool RunUntil(GMainContext* context, const std::function<bool()>& done,
   return done();
 }
 
-std::optional<QmpError> ConnectSync(QmpClient& client, const std::string& socket_path) {
+Status ConnectSync(QmpClient& client, const std::string& socket_path) {
   struct Slot {
-    bool done = false;
-    std::optional<QmpError> error;
+    std::optional<Status> status;
   };
   auto slot = std::make_shared<Slot>();
-  client.Connect(socket_path, [slot](std::optional<QmpError> error) {
-    slot->done = true;
-    slot->error = std::move(error);
-  });
+  client.Connect(socket_path, [slot](Status status) { slot->status = std::move(status); });
   if (!RunUntil(
-          client.context(), [&] { return slot->done; },
+          client.context(), [&] { return slot->status.has_value(); },
           client.options().connect_timeout + kMargin)) {
-    return QmpError{QmpErrorKind::kTimeout, "QMP connect did not finish", {}, {}, 0};
+    return memhp::Error{ETIMEDOUT, "QMP connect did not finish", memhp::v1::ERROR_CODE_TIMEOUT};
   }
-  return slot->error;
+  return std::move(*slot->status);
 }
 
-Result ExecuteSync(QmpClient& client, std::string_view command, JsonNodePtr arguments,
-                   std::chrono::milliseconds timeout) {
+CommandResult ExecuteSync(QmpClient& client, std::string_view command, JsonNodePtr arguments,
+                          std::chrono::milliseconds timeout) {
   struct Slot {
-    std::optional<Result> result;
+    std::optional<CommandResult> result;
   };
   auto slot = std::make_shared<Slot>();
   client.Execute(command, std::move(arguments), timeout,
-                 [slot](Result result) { slot->result = std::move(result); });
+                 [slot](CommandResult result) { slot->result = std::move(result); });
   const std::chrono::milliseconds wait =
       timeout.count() > 0 ? timeout + kMargin : std::chrono::milliseconds(G_MAXINT);
   if (!RunUntil(
           client.context(), [&] { return slot->result.has_value(); }, wait)) {
-    return Result::Fail(
-        QmpError{QmpErrorKind::kTimeout, "no QMP reply to " + std::string(command), {}, {}, 0});
+    return memhp::Error{ETIMEDOUT, "no QMP reply to " + std::string(command),
+                        memhp::v1::ERROR_CODE_TIMEOUT};
   }
   return std::move(*slot->result);
 }

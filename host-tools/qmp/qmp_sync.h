@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,12 +20,11 @@ namespace memhp::qmp {
 [[nodiscard]] bool RunUntil(GMainContext* context, const std::function<bool()>& done,
                             std::chrono::milliseconds timeout);
 
-// Connect(), waited for. nullopt on success.
-[[nodiscard]] std::optional<QmpError> ConnectSync(QmpClient& client,
-                                                  const std::string& socket_path);
+// Connect(), waited for.
+[[nodiscard]] Status ConnectSync(QmpClient& client, const std::string& socket_path);
 
 // Execute(), waited for.
-[[nodiscard]] Result ExecuteSync(QmpClient& client, std::string_view command, JsonNodePtr arguments,
+[[nodiscard]] CommandResult ExecuteSync(QmpClient& client, std::string_view command, JsonNodePtr arguments,
                                  std::chrono::milliseconds timeout);
 
 }  // namespace memhp::qmp

@@ -79,7 +79,7 @@ FramedStream::FramedStream(int fd, GMainContext* context, FramedStreamCallbacks 
   options_.max_reads_per_dispatch = std::max(options_.max_reads_per_dispatch, 1);
   core_->callbacks = std::move(callbacks);
   read_buf_.resize(options_.read_chunk);
-  if (fd_ < 0) {
+  if (!fd_.valid()) {
     core_->open = false;
     return;
   }
@@ -91,20 +91,20 @@ FramedStream::FramedStream(int fd, GMainContext* context, FramedStreamCallbacks 
   reinterpret_cast<Source*>(source_)->owner = this;
   g_source_set_name(source_, "memhp-framed-stream");
   interest_ = static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR);
-  fd_tag_ = g_source_add_unix_fd(source_, fd_, interest_);
+  fd_tag_ = g_source_add_unix_fd(source_, fd_.get(), interest_);
   g_source_attach(source_, context);
 
   // Non-blocking is what the loop needs; close-on-exec keeps the channel out of the hook
   // scripts the agent runs. A failure here is reported like any other: from the loop.
-  const int flags = fcntl(fd_, F_GETFL);
-  const int fd_flags = fcntl(fd_, F_GETFD);
-  if (flags < 0 || fd_flags < 0 || fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0 ||
-      fcntl(fd_, F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
+  const int flags = fcntl(fd_.get(), F_GETFL);
+  const int fd_flags = fcntl(fd_.get(), F_GETFD);
+  if (flags < 0 || fd_flags < 0 || fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK) < 0 ||
+      fcntl(fd_.get(), F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
     ScheduleCloseReport(CloseReason::kReadError, errno);
     return;
   }
   struct stat st {};
-  is_socket_ = fstat(fd_, &st) == 0 && S_ISSOCK(st.st_mode);
+  is_socket_ = fstat(fd_.get(), &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 FramedStream::~FramedStream() { Close(); }
@@ -118,12 +118,8 @@ void FramedStream::Close() {
     source_ = nullptr;
     fd_tag_ = nullptr;
   }
-  if (fd_ >= 0) {
-    // Linux releases the descriptor even when close() fails (EINTR/EIO); there is nothing left
-    // to retry, and unsent bytes are being dropped on purpose.
-    ::close(fd_);
-    fd_ = -1;
-  }
+  // Unsent bytes are being dropped on purpose; nothing is reported at close (unique_fd.h).
+  fd_.Reset();
   out_queue_.clear();
   out_offset_ = 0;
   queued_bytes_ = 0;
@@ -188,9 +184,9 @@ void FramedStream::FlushQueue() {
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = static_cast<size_t>(count);
-      written = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      written = sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
     } else {
-      written = writev(fd_, iov, count);
+      written = writev(fd_.get(), iov, count);
     }
     if (written < 0) {
       const int err = errno;
@@ -299,7 +295,7 @@ bool FramedStream::ReadAvailable(GIOCondition revents) {
                                     ? CloseReason::kPeerAbsent
                                     : CloseReason::kPeerClosed;
   for (int i = 0; i < options_.max_reads_per_dispatch; ++i) {
-    const ssize_t n = ::read(fd_, read_buf_.data(), read_buf_.size());
+    const ssize_t n = ::read(fd_.get(), read_buf_.data(), read_buf_.size());
     if (n > 0) {
       decoder_.Feed(std::string_view(read_buf_.data(), static_cast<size_t>(n)));
       while (std::optional<std::string> frame = decoder_.Next()) {
@@ -328,7 +324,7 @@ bool FramedStream::ReadAvailable(GIOCondition revents) {
       if ((revents & G_IO_ERR) != 0) {
         int so_error = 0;
         socklen_t len = sizeof(so_error);
-        if (is_socket_ && getsockopt(fd_, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 &&
+        if (is_socket_ && getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 &&
             so_error != 0) {
           return CloseAndReport(CloseReason::kReadError, so_error);
         }

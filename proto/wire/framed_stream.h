@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/unique_fd.h"
 #include "wire/frame_codec.h"
 
 namespace google::protobuf {
@@ -107,7 +108,7 @@ class FramedStream {
   // Detaches the watch, closes the fd and drops unsent bytes. Idempotent; no on_closed.
   void Close();
 
-  [[nodiscard]] bool is_open() const { return fd_ >= 0; }
+  [[nodiscard]] bool is_open() const { return fd_.valid(); }
   [[nodiscard]] size_t queued_bytes() const { return queued_bytes_; }
   [[nodiscard]] const DecoderStats& decoder_stats() const { return decoder_.stats(); }
   [[nodiscard]] const FramedStreamOptions& options() const { return options_; }
@@ -129,7 +130,7 @@ class FramedStream {
   bool CloseAndReport(CloseReason reason, int error);
   void ScheduleCloseReport(CloseReason reason, int error);
 
-  int fd_;
+  UniqueFd fd_;
   bool is_socket_ = false;
   FramedStreamOptions options_;
   std::shared_ptr<Core> core_;

@@ -127,19 +127,19 @@ void CheckMessage(std::string_view line) {
     FUZZ_CHECK(!malformed->reason.empty());
   }
 
-  memhp::qmp::ParseResult<memhp::qmp::JsonNodePtr> parsed = memhp::qmp::ParseJson(line);
+  memhp::Result<memhp::qmp::JsonNodePtr> parsed = memhp::qmp::ParseJson(line);
   if (!parsed) {
-    FUZZ_CHECK(!parsed.error.empty());
+    FUZZ_CHECK(!parsed.error().message.empty());
     return;
   }
   // The classification of a parsed tree is the classification of its line.
-  FUZZ_CHECK(memhp::qmp::ClassifyNode(*parsed.value->get()).index() == message.index());
+  FUZZ_CHECK(memhp::qmp::ClassifyNode(*parsed->get()).index() == message.index());
   // ParseJson refuses what json-glib could not print back (non-finite numbers, lone surrogates).
-  FUZZ_CHECK(!HasUnprintableValue(parsed.value->get()));
-  const std::string printed = memhp::qmp::ToJson(parsed.value->get());
-  memhp::qmp::ParseResult<memhp::qmp::JsonNodePtr> again = memhp::qmp::ParseJson(printed);
+  FUZZ_CHECK(!HasUnprintableValue(parsed->get()));
+  const std::string printed = memhp::qmp::ToJson(parsed->get());
+  memhp::Result<memhp::qmp::JsonNodePtr> again = memhp::qmp::ParseJson(printed);
   FUZZ_CHECK(again);
-  FUZZ_CHECK(memhp::qmp::ToJson(again.value->get()) == printed);
+  FUZZ_CHECK(memhp::qmp::ToJson(again->get()) == printed);
 }
 
 }  // namespace

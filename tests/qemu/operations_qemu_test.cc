@@ -81,15 +81,15 @@ class OperationsQemuTest : public ::testing::Test {
 
   std::vector<std::string> Objects() {
     auto parsed = qmp::ParseJson(Qmp("qom-list", R"({"path": "/objects"})"));
-    EXPECT_TRUE(parsed) << parsed.error;
-    return parsed ? daemon::qemu::ParseQomChildren(*parsed.value->get()) : std::vector<std::string>{};
+    EXPECT_TRUE(parsed) << parsed.error().message;
+    return parsed ? daemon::qemu::ParseQomChildren(*parsed->get()) : std::vector<std::string>{};
   }
 
   std::vector<memhp::v1::MemoryDevice> Devices() {
     auto parsed = qmp::ParseJson(Qmp("query-memory-devices"));
     if (!parsed) return {};
-    auto devices = qmp::ParseMemoryDevices(*parsed.value->get());
-    return devices ? *devices.value : std::vector<memhp::v1::MemoryDevice>{};
+    auto devices = qmp::ParseMemoryDevices(*parsed->get());
+    return devices ? *devices : std::vector<memhp::v1::MemoryDevice>{};
   }
 
   std::vector<std::string> DeviceIds() {

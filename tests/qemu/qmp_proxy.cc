@@ -103,8 +103,8 @@ void QmpProxy::Wake() {
 
 void QmpProxy::OnClientLine(const std::string& line) {
   ++commands_seen_;
-  qmp::ParseResult<qmp::JsonNodePtr> parsed = qmp::ParseJson(line);
-  const JsonObject* object = parsed ? qmp::AsObject(parsed.value->get()) : nullptr;
+  memhp::Result<qmp::JsonNodePtr> parsed = qmp::ParseJson(line);
+  const JsonObject* object = parsed ? qmp::AsObject(parsed->get()) : nullptr;
   const std::string command = qmp::GetString(object, "execute").value_or("");
   const int64_t id = qmp::GetInt(object, "id").value_or(-1);
   std::optional<std::string> answer;

@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 using namespace memhp::qmp;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 constexpr auto kCommandTimeout = 10000ms;
 
@@ -37,8 +38,8 @@ class QmpQemuTest : public ::testing::Test {
                       events_.emplace_back(name);
                     },
                     [this](std::string_view reason) { disconnects_.emplace_back(reason); }});
-    const std::optional<QmpError> connect_error = ConnectSync(*client_, qemu_->qmp_socket_path());
-    ASSERT_FALSE(connect_error.has_value()) << connect_error->message << "\n" << qemu_->Log();
+    const Status connected = ConnectSync(*client_, qemu_->qmp_socket_path());
+    ASSERT_TRUE(connected.ok()) << connected.error().message << "\n" << qemu_->Log();
   }
 
   void TearDown() override {
@@ -47,20 +48,20 @@ class QmpQemuTest : public ::testing::Test {
     g_main_context_unref(context_);
   }
 
-  Result Run(std::string_view command, JsonNodePtr arguments = nullptr) {
+  CommandResult Run(std::string_view command, JsonNodePtr arguments = nullptr) {
     return ExecuteSync(*client_, command, std::move(arguments), kCommandTimeout);
   }
 
   std::vector<memhp::v1::MemoryDevice> MemoryDevices() {
-    Result result = Run("query-memory-devices");
+    CommandResult result = Run("query-memory-devices");
     EXPECT_TRUE(result.ok()) << result.error().message;
     if (!result.ok()) return {};
     auto devices = ParseMemoryDevices(*result.value());
-    EXPECT_TRUE(devices) << devices.error;
-    return devices ? *devices.value : std::vector<memhp::v1::MemoryDevice>{};
+    EXPECT_TRUE(devices) << devices.error().message;
+    return devices ? *devices : std::vector<memhp::v1::MemoryDevice>{};
   }
 
-  Result AddDimm(const std::string& id, const std::string& memdev, int node) {
+  CommandResult AddDimm(const std::string& id, const std::string& memdev, int node) {
     return Run("device_add", JsonObjectBuilder()
                                  .SetString("driver", "pc-dimm")
                                  .SetString("id", id)
@@ -69,7 +70,7 @@ class QmpQemuTest : public ::testing::Test {
                                  .Build());
   }
 
-  Result AddBackend(const std::string& id, uint64_t size) {
+  CommandResult AddBackend(const std::string& id, uint64_t size) {
     return Run("object-add", JsonObjectBuilder()
                                  .SetString("qom-type", "memory-backend-ram")
                                  .SetString("id", id)
@@ -95,17 +96,17 @@ TEST_F(QmpQemuTest, GreetingAndCapabilities) {
   EXPECT_EQ(info.version(), FormatVersion(greeting->version));
 
   // Capabilities negotiation is over: a second qmp_capabilities is refused.
-  Result again = Run("qmp_capabilities");
+  CommandResult again = Run("qmp_capabilities");
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.error().kind, QmpErrorKind::kCommandError);
-  EXPECT_EQ(again.error().error_class, "CommandNotFound");
+  EXPECT_EQ(again.error().code, memhp::v1::ERROR_CODE_QMP);
+  EXPECT_THAT(again.error().message, StartsWith("CommandNotFound: "));
 
-  Result status = Run("query-status");
+  CommandResult status = Run("query-status");
   ASSERT_TRUE(status.ok()) << status.error().message;
   auto run = ParseStatus(*status.value());
-  ASSERT_TRUE(run) << run.error;
-  EXPECT_EQ(run.value->status, "prelaunch");  // -S
-  EXPECT_FALSE(run.value->running);
+  ASSERT_TRUE(run) << run.error().message;
+  EXPECT_EQ(run->status, "prelaunch");  // -S
+  EXPECT_FALSE(run->running);
 }
 
 TEST_F(QmpQemuTest, QueryMemoryDevicesShowsTheVirtioMemDevice) {
@@ -122,16 +123,16 @@ TEST_F(QmpQemuTest, QueryMemoryDevicesShowsTheVirtioMemDevice) {
   EXPECT_EQ(vm0.memdev(), "/objects/vmem0");
   EXPECT_NE(vm0.address(), 0u);
 
-  Result summary = Run("query-memory-size-summary");
+  CommandResult summary = Run("query-memory-size-summary");
   ASSERT_TRUE(summary.ok());
   auto parsed = ParseMemorySizeSummary(*summary.value());
-  ASSERT_TRUE(parsed) << parsed.error;
-  EXPECT_EQ(parsed.value->base_memory, uint64_t{512} << 20);
-  EXPECT_EQ(parsed.value->plugged_memory, 0u);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->base_memory, uint64_t{512} << 20);
+  EXPECT_EQ(parsed->plugged_memory, 0u);
 }
 
 TEST_F(QmpQemuTest, RequestedSizeIsSetWithQomSet) {
-  Result set = Run("qom-set", JsonObjectBuilder()
+  CommandResult set = Run("qom-set", JsonObjectBuilder()
                                   .SetString("path", "vm0")
                                   .SetString("property", "requested-size")
                                   .SetUint("value", uint64_t{64} << 20)
@@ -144,9 +145,9 @@ TEST_F(QmpQemuTest, RequestedSizeIsSetWithQomSet) {
 }
 
 TEST_F(QmpQemuTest, PlugADimmIntoASlot) {
-  Result backend = AddBackend("dimm0mem", uint64_t{256} << 20);
+  CommandResult backend = AddBackend("dimm0mem", uint64_t{256} << 20);
   ASSERT_TRUE(backend.ok()) << backend.error().message;
-  Result device = AddDimm("dimm0", "dimm0mem", 1);
+  CommandResult device = AddDimm("dimm0", "dimm0mem", 1);
   ASSERT_TRUE(device.ok()) << device.error().message;
 
   const auto devices = MemoryDevices();
@@ -165,32 +166,31 @@ TEST_F(QmpQemuTest, PlugADimmIntoASlot) {
   EXPECT_TRUE(dimm->hotpluggable());
   EXPECT_NE(dimm->address(), 0u);
 
-  Result summary = Run("query-memory-size-summary");
+  CommandResult summary = Run("query-memory-size-summary");
   ASSERT_TRUE(summary.ok());
   auto parsed = ParseMemorySizeSummary(*summary.value());
   ASSERT_TRUE(parsed);
-  EXPECT_EQ(parsed.value->plugged_memory, uint64_t{256} << 20);
+  EXPECT_EQ(parsed->plugged_memory, uint64_t{256} << 20);
 }
 
 TEST_F(QmpQemuTest, ErrorsCarryClassAndDesc) {
   // A memdev that does not exist: QEMU 7.2 says DeviceNotFound, not GenericError.
-  Result unknown = AddDimm("dimm1", "nosuch", 0);
+  CommandResult unknown = AddDimm("dimm1", "nosuch", 0);
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.error().kind, QmpErrorKind::kCommandError);
-  EXPECT_EQ(unknown.error().error_class, "DeviceNotFound");
-  EXPECT_EQ(unknown.error().desc, "Device 'nosuch' not found");
+  EXPECT_EQ(unknown.error().code, memhp::v1::ERROR_CODE_QMP);
+  // The message is "<class>: <desc>", both verbatim from QEMU.
   EXPECT_EQ(unknown.error().message, "DeviceNotFound: Device 'nosuch' not found");
 
   // The same backend id twice is a GenericError.
   ASSERT_TRUE(AddBackend("m2", uint64_t{128} << 20).ok());
-  Result duplicate = AddBackend("m2", uint64_t{128} << 20);
+  CommandResult duplicate = AddBackend("m2", uint64_t{128} << 20);
   ASSERT_FALSE(duplicate.ok());
-  EXPECT_EQ(duplicate.error().error_class, "GenericError");
-  EXPECT_THAT(duplicate.error().desc, HasSubstr("m2"));
+  EXPECT_THAT(duplicate.error().message, StartsWith("GenericError: "));
+  EXPECT_THAT(duplicate.error().message, HasSubstr("m2"));
 
-  Result command = Run("no-such-command");
+  CommandResult command = Run("no-such-command");
   ASSERT_FALSE(command.ok());
-  EXPECT_EQ(command.error().error_class, "CommandNotFound");
+  EXPECT_THAT(command.error().message, StartsWith("CommandNotFound: "));
 
   // Errors leave the connection usable.
   EXPECT_TRUE(client_->connected());
@@ -201,20 +201,20 @@ TEST_F(QmpQemuTest, FailedDeviceAddIsRolledBackWithObjectDel) {
   // The plug flow's rollback (docs/architecture.md, "Plug a DIMM"): object-add, device_add
   // fails, object-del.
   ASSERT_TRUE(AddBackend("odd", 1000000).ok());  // not a multiple of the 2 MiB DIMM alignment
-  Result device = AddDimm("dimm0", "odd", 0);
+  CommandResult device = AddDimm("dimm0", "odd", 0);
   ASSERT_FALSE(device.ok());
-  EXPECT_EQ(device.error().error_class, "GenericError");
-  EXPECT_THAT(device.error().desc, HasSubstr("multiple of"));
-  Result del = Run("object-del", JsonObjectBuilder().SetString("id", "odd").Build());
+  EXPECT_THAT(device.error().message, StartsWith("GenericError: "));
+  EXPECT_THAT(device.error().message, HasSubstr("multiple of"));
+  CommandResult del = Run("object-del", JsonObjectBuilder().SetString("id", "odd").Build());
   EXPECT_TRUE(del.ok()) << del.error().message;
   EXPECT_EQ(MemoryDevices().size(), 1u);
 
   // A backend a DIMM uses cannot be deleted.
   ASSERT_TRUE(AddBackend("used", uint64_t{128} << 20).ok());
   ASSERT_TRUE(AddDimm("dimm1", "used", 0).ok());
-  Result busy = Run("object-del", JsonObjectBuilder().SetString("id", "used").Build());
+  CommandResult busy = Run("object-del", JsonObjectBuilder().SetString("id", "used").Build());
   ASSERT_FALSE(busy.ok());
-  EXPECT_THAT(busy.error().desc, HasSubstr("in use"));
+  EXPECT_THAT(busy.error().message, HasSubstr("in use"));
 }
 
 TEST_F(QmpQemuTest, DimmUnplugWaitsForTheGuest) {
@@ -222,7 +222,7 @@ TEST_F(QmpQemuTest, DimmUnplugWaitsForTheGuest) {
   // is removed and no DEVICE_DELETED comes. memhpd must wait for the event, with a timeout.
   ASSERT_TRUE(AddBackend("dimm0mem", uint64_t{128} << 20).ok());
   ASSERT_TRUE(AddDimm("dimm0", "dimm0mem", 0).ok());
-  Result del = Run("device_del", JsonObjectBuilder().SetString("id", "dimm0").Build());
+  CommandResult del = Run("device_del", JsonObjectBuilder().SetString("id", "dimm0").Build());
   EXPECT_TRUE(del.ok()) << del.error().message;
   EXPECT_FALSE(RunUntil(
       context_, [&] { return !events_.empty(); }, 500ms));
@@ -230,11 +230,11 @@ TEST_F(QmpQemuTest, DimmUnplugWaitsForTheGuest) {
 }
 
 TEST_F(QmpQemuTest, QuitEndsQemuCleanly) {
-  Result quit = Run("quit");
+  CommandResult quit = Run("quit");
   // QEMU 7.2 sends the SHUTDOWN event, then the reply, then closes the socket. The reply can
   // lose the race with the close on other versions, so both outcomes are accepted.
   if (!quit.ok()) {
-    EXPECT_EQ(quit.error().kind, QmpErrorKind::kDisconnected);
+    EXPECT_EQ(quit.error().code, memhp::v1::ERROR_CODE_UNAVAILABLE);
   }
   ASSERT_TRUE(RunUntil(
       context_, [&] { return !disconnects_.empty(); }, 10000ms));

@@ -29,6 +29,7 @@
 #include "qmp/qmp_json.h"
 #include "qmp/qmp_sync.h"
 #include "shared_vm.h"
+#include "../unit/support/status_text.h"
 
 namespace memhp::vmtest {
 namespace {
@@ -231,8 +232,8 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
     GMainContext* context = g_main_context_new();
     {
       memhp::qmp::QmpClient qmp(context);
-      auto connect_error = memhp::qmp::ConnectSync(qmp, Dir() + "/qmp.sock");
-      ASSERT_FALSE(connect_error) << connect_error->message;
+      const Status connected = memhp::qmp::ConnectSync(qmp, Dir() + "/qmp.sock");
+      ASSERT_TRUE(connected.ok()) << connected.error().message;
       auto backend = memhp::qmp::ExecuteSync(qmp, "object-add",
                                              memhp::qmp::JsonObjectBuilder()
                                                  .SetString("qom-type", "memory-backend-ram")
@@ -254,7 +255,7 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
     g_main_context_unref(context);
     // ... and its journal records up to the kill.
     memhp::daemon::operations::Journal journal(Dir() + "/journal.jsonl");
-    ASSERT_EQ(journal.Open(), "");
+    ASSERT_EQ(test_support::ErrorText(journal.Open()), "");
     memhp::daemon::operations::JournalParams params;
     params.kind = memhp::v1::OPERATION_KIND_PLUG;
     params.device_id = "dimm9";
@@ -262,9 +263,9 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
     params.size = 128ull << 20;
     params.node = 0;
     uint64_t id = 0;
-    ASSERT_EQ(journal.Begin(params, &id), "");
-    ASSERT_EQ(journal.Step(id, "object-added", "mem-dimm9"), "");
-    ASSERT_EQ(journal.Step(id, "device-added", "dimm9"), "");
+    ASSERT_EQ(test_support::ErrorText(journal.Begin(params, &id)), "");
+    ASSERT_EQ(test_support::ErrorText(journal.Step(id, "object-added", "mem-dimm9")), "");
+    ASSERT_EQ(test_support::ErrorText(journal.Step(id, "device-added", "dimm9")), "");
   }
   ASSERT_NE(Journal().find("\"step\":\"device-added\",\"detail\":\"dimm9\""), std::string::npos) << Journal();
 

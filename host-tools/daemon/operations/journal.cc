@@ -24,10 +24,6 @@ using qmp::JsonObjectBuilder;
 
 uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
 
-std::string Errno(const char* what, const std::string& path, int err) {
-  return std::string(what) + " " + path + ": " + std::strerror(err);
-}
-
 template <typename Enum>
 Enum ByName(const std::string& name, Enum first, Enum last, const char* (*namer)(Enum), Enum fallback) {
   for (int v = first; v <= last; ++v) {
@@ -112,9 +108,7 @@ const char* TargetName(memhp::v1::OnlineTarget target) {
 
 Journal::Journal(std::string path, JournalLimits limits) : path_(std::move(path)), limits_(limits) {}
 
-Journal::~Journal() {
-  if (fd_ >= 0) close(fd_);
-}
+Journal::~Journal() = default;
 
 JournalOp* Journal::Find(uint64_t id) {
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
@@ -124,8 +118,8 @@ JournalOp* Journal::Find(uint64_t id) {
 }
 
 void Journal::Apply(const std::string& line) {
-  qmp::ParseResult<qmp::JsonNodePtr> parsed = qmp::ParseJson(line);
-  JsonObject* object = parsed ? qmp::AsObject(parsed.value->get()) : nullptr;
+  memhp::Result<qmp::JsonNodePtr> parsed = qmp::ParseJson(line);
+  JsonObject* object = parsed ? qmp::AsObject(parsed->get()) : nullptr;
   const auto id = object ? GetUint(object, "op") : std::nullopt;
   const auto rec = object ? GetString(object, "rec") : std::nullopt;
   // memhpd numbers operations from 1 upwards, so 0 and UINT64_MAX (also what "op":-1 reads as)
@@ -194,8 +188,8 @@ size_t Journal::Load(std::string_view content) {
   return complete;
 }
 
-std::string Journal::Open() {
-  if (fd_ >= 0) return "";
+Status Journal::Open() {
+  if (fd_.valid()) return OkStatus();
   std::string content;
   {
     std::ifstream in(path_, std::ios::binary);
@@ -206,44 +200,40 @@ std::string Journal::Open() {
     }
   }
   const size_t complete = Load(content);
-  const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open", path_, errno);
+  UniqueFd fd(open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::FromErrno(errno, "open", path_);
   if (complete < content.size()) {
     // A torn last line: memhpd died inside a write. Cut it so the next record starts cleanly.
     torn_tail_ = true;
-    if (ftruncate(fd, static_cast<off_t>(complete)) != 0) {
-      const int err = errno;
-      close(fd);
-      return Errno("truncate", path_, err);
-    }
+    if (ftruncate(fd.get(), static_cast<off_t>(complete)) != 0) return Error::FromErrno(errno, "truncate", path_);
   }
-  fd_ = fd;
+  fd_ = std::move(fd);
   return CompactIfNeeded();
 }
 
-std::string Journal::Append(const std::string& json_line) {
-  if (fd_ < 0) return "journal " + path_ + " is not open";
+Status Journal::Append(const std::string& json_line) {
+  if (!fd_.valid()) return Error{EBADF, "journal " + path_ + " is not open"};
   const std::string line = json_line + "\n";
   size_t written = 0;
   while (written < line.size()) {
-    const ssize_t n = write(fd_, line.data() + written, line.size() - written);
+    const ssize_t n = write(fd_.get(), line.data() + written, line.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("write", path_, errno);
+      return Error::FromErrno(errno, "write", path_);
     }
     written += static_cast<size_t>(n);
   }
-  if (fdatasync(fd_) != 0) return Errno("fdatasync", path_, errno);
+  if (fdatasync(fd_.get()) != 0) return Error::FromErrno(errno, "fdatasync", path_);
   ++records_;
   return CompactIfNeeded();
 }
 
-std::string Journal::CompactIfNeeded() {
-  if (records_ <= limits_.max_records) return "";
+Status Journal::CompactIfNeeded() {
+  if (records_ <= limits_.max_records) return OkStatus();
   Trim();
   const std::string temp = path_ + ".tmp";
-  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open", temp, errno);
+  UniqueFd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::FromErrno(errno, "open", temp);
   std::string text;
   size_t records = 0;
   for (const auto& op : ops_) {
@@ -258,23 +248,23 @@ std::string Journal::CompactIfNeeded() {
       ++records;
     }
   }
-  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  const bool ok =
+      write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd.get()) == 0;
   const int err = errno;
-  close(fd);
+  fd.Reset();
   if (!ok) {
     unlink(temp.c_str());
-    return Errno("write", temp, err);
+    return Error::FromErrno(err, "write", temp);
   }
-  if (rename(temp.c_str(), path_.c_str()) != 0) return Errno("rename", temp, errno);
-  const int new_fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (new_fd < 0) return Errno("open", path_, errno);
-  close(fd_);
-  fd_ = new_fd;
+  if (rename(temp.c_str(), path_.c_str()) != 0) return Error::FromErrno(errno, "rename", temp);
+  UniqueFd new_fd(open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (!new_fd.valid()) return Error::FromErrno(errno, "open", path_);
+  fd_ = std::move(new_fd);
   records_ = records;
-  return "";
+  return OkStatus();
 }
 
-std::string Journal::Begin(const JournalParams& params, uint64_t* id) {
+Status Journal::Begin(const JournalParams& params, uint64_t* id) {
   JournalOp op;
   op.id = next_id_++;
   op.begin_unix_ns = NowUnixNs();
@@ -285,18 +275,18 @@ std::string Journal::Begin(const JournalParams& params, uint64_t* id) {
   return Append(line);
 }
 
-std::string Journal::Step(uint64_t id, const std::string& name, const std::string& detail) {
+Status Journal::Step(uint64_t id, const std::string& name, const std::string& detail) {
   JournalOp* op = Find(id);
-  if (op == nullptr) return "journal: no operation " + std::to_string(id);
+  if (op == nullptr) return Error::Invalid("journal: no operation " + std::to_string(id));
   JournalStep step{name, detail};
   if (op->steps.size() < kMaxStepsPerOp) op->steps.push_back(step);
   return Append(StepLine(id, step));
 }
 
-std::string Journal::End(uint64_t id, memhp::v1::OperationOutcome outcome, const std::string& detail,
+Status Journal::End(uint64_t id, memhp::v1::OperationOutcome outcome, const std::string& detail,
                          bool recovered, uint64_t size_reached) {
   JournalOp* op = Find(id);
-  if (op == nullptr) return "journal: no operation " + std::to_string(id);
+  if (op == nullptr) return Error::Invalid("journal: no operation " + std::to_string(id));
   op->ended = true;
   op->outcome = outcome;
   op->detail = detail;

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+#include "base/unique_fd.h"
 #include "memhp/v1/control.pb.h"
 
 namespace memhp::daemon::operations {
@@ -74,19 +76,26 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Reads the file (a missing one is empty) and opens it for appending. "" or why not.
-  [[nodiscard]] std::string Open();
+  // Reads the file (a missing one is empty) and opens it for appending. An error names the
+  // system call, the path and its errno.
+  [[nodiscard]] Status Open();
 
   // What Open() does with the file's text, without the file: applies every complete line
   // (skipping what is not a record) and returns the length up to the last newline — the part
   // Open() keeps; a longer `content` ends in a torn line. Also the fuzz target's entry point.
   size_t Load(std::string_view content);
 
-  // Each appends one record and fsyncs it; "" or why not (errno text and the path).
-  [[nodiscard]] std::string Begin(const JournalParams& params, uint64_t* id);
-  [[nodiscard]] std::string Step(uint64_t id, const std::string& name, const std::string& detail = "");
-  [[nodiscard]] std::string End(uint64_t id, memhp::v1::OperationOutcome outcome, const std::string& detail,
-                                bool recovered, uint64_t size_reached);
+  // Each appends one record and fsyncs it. An error names the system call, the path and its
+  // errno; Step and End of an id the journal does not hold fail with EINVAL, any of them on a
+  // journal that is not open with EBADF.
+  //
+  // Begin sets *id even when it fails: the operation is held in memory all the same, so the
+  // caller can still answer with its id and End() it (an out-parameter rather than a
+  // Result<uint64_t> for that reason).
+  [[nodiscard]] Status Begin(const JournalParams& params, uint64_t* id);
+  [[nodiscard]] Status Step(uint64_t id, const std::string& name, const std::string& detail = "");
+  [[nodiscard]] Status End(uint64_t id, memhp::v1::OperationOutcome outcome, const std::string& detail,
+                           bool recovered, uint64_t size_reached);
 
   // Operations begun and not ended, oldest first.
   [[nodiscard]] std::vector<JournalOp> Unfinished() const;
@@ -100,14 +109,14 @@ class Journal {
 
  private:
   void Apply(const std::string& line);
-  [[nodiscard]] std::string Append(const std::string& json_line);
-  [[nodiscard]] std::string CompactIfNeeded();
+  [[nodiscard]] Status Append(const std::string& json_line);
+  [[nodiscard]] Status CompactIfNeeded();
   void Trim();
   JournalOp* Find(uint64_t id);
 
   std::string path_;
   JournalLimits limits_;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::deque<JournalOp> ops_;
   uint64_t next_id_ = 1;
   size_t records_ = 0;

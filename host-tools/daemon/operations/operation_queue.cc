@@ -15,10 +15,10 @@ OperationQueue::~OperationQueue() {
 bool OperationQueue::Submit(std::shared_ptr<Queueable> op) {
   if (!current_ && waiting_.empty()) {
     current_ = op;
-    std::weak_ptr<int> alive = alive_;
+    const Liveness::Token alive = alive_.token();
     Queueable* started = op.get();
     op->StartTurn([this, alive, started] {
-      if (alive.expired() || current_.get() != started) return;
+      if (alive.Expired() || current_.get() != started) return;
       StartNext();
     });
     return true;
@@ -48,10 +48,10 @@ void OperationQueue::StartNext() {
         uint32_t ahead = 1;
         for (auto& w : self->waiting_) w->WaitingBehind(ahead++);
         self->current_ = op;
-        std::weak_ptr<int> alive = self->alive_;
+        const Liveness::Token alive = self->alive_.token();
         Queueable* started = op.get();
         op->StartTurn([self, alive, started] {
-          if (alive.expired() || self->current_.get() != started) return;
+          if (alive.Expired() || self->current_.get() != started) return;
           self->StartNext();
         });
         return G_SOURCE_REMOVE;

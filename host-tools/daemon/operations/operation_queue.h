@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 
+#include "base/liveness.h"
+
 namespace memhp::daemon::operations {
 
 class Queueable {
@@ -48,7 +50,7 @@ class OperationQueue {
   std::shared_ptr<Queueable> current_;
   std::deque<std::shared_ptr<Queueable>> waiting_;
   GSource* next_source_ = nullptr;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness alive_;
 };
 
 }  // namespace memhp::daemon::operations

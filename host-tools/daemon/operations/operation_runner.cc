@@ -101,13 +101,13 @@ void OperationRunner::Execute(Action& action) {
           if (journaled_) return;
           params_ = a.params;
           uint64_t id = 0;
-          const std::string error = env_.journal.Begin(params_, &id);
+          const Status begun = env_.journal.Begin(params_, &id);
           result_.set_operation_id(id);
           journaled_ = true;
-          if (!error.empty()) FailJournal("journal: " + error);
+          if (!begun.ok()) FailJournal("journal: " + begun.error().message);
         } else if constexpr (std::is_same_v<A, JournalStepDone>) {
-          if (std::string error = env_.journal.Step(result_.operation_id(), a.name, a.detail); !error.empty()) {
-            FailJournal("journal: " + error + " (after " + a.name + ")");
+          if (Status step = env_.journal.Step(result_.operation_id(), a.name, a.detail); !step.ok()) {
+            FailJournal("journal: " + step.error().message + " (after " + a.name + ")");
           }
         } else if constexpr (std::is_same_v<A, AskFacts>) {
           GatherAllFacts();
@@ -334,17 +334,19 @@ void OperationRunner::Complete(memhp::v1::OperationResult result) {
     // Ended before its begin record (refused at admission, say): journaled all the same, so
     // every answer a client saw has its record.
     uint64_t id = 0;
-    if (std::string e = env_.journal.Begin(params_, &id); !e.empty()) g_warning("journal: %s", e.c_str());
+    if (Status begun = env_.journal.Begin(params_, &id); !begun.ok()) {
+      g_warning("journal: %s", begun.error().message.c_str());
+    }
     result_.set_operation_id(id);
     journaled_ = true;
   }
   result.set_operation_id(result_.operation_id());
   result.set_duration_us(started_us_ ? static_cast<uint64_t>(g_get_monotonic_time() - started_us_) : 0);
   result.set_recovered(resumed_.has_value());
-  if (std::string e = env_.journal.End(result.operation_id(), outcome, detail, resumed_.has_value(), result.size_reached());
-      !e.empty()) {
-    g_warning("journal: %s", e.c_str());
-    result.set_detail(detail + " (journal: " + e + ")");
+  if (Status ended = env_.journal.End(result.operation_id(), outcome, detail, resumed_.has_value(), result.size_reached());
+      !ended.ok()) {
+    g_warning("journal: %s", ended.error().message.c_str());
+    result.set_detail(detail + " (journal: " + ended.error().message + ")");
   }
   g_message("%soperation %llu %s %s: %s - %s", resumed_ ? "reconcile: " : "",
             static_cast<unsigned long long>(result.operation_id()), KindName(result.kind()), result.device_id().c_str(),

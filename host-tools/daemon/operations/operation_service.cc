@@ -22,8 +22,7 @@ OperationService::OperationService(OperationServiceConfig config, MemoryDevices&
 OperationService::~OperationService() = default;
 
 std::string OperationService::Start() {
-  std::string error = journal_.Open();
-  if (!error.empty()) return "journal: " + error;
+  if (Status opened = journal_.Open(); !opened.ok()) return "journal: " + opened.error().message;
   if (journal_.torn_tail_dropped()) g_warning("journal %s: a torn last record was dropped", journal_.path().c_str());
   for (const JournalOp& op : journal_.Unfinished()) {
     MachineFn machine;
@@ -33,10 +32,10 @@ std::string OperationService::Start() {
       case memhp::v1::OPERATION_KIND_RESIZE: machine = MakeMachine(ResumeResize(op), NextResize); break;
       default:
         // A kind this memhpd does not know cannot be decided on: end it so it does not come back.
-        if (std::string e = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
-                                         "recovered after a memhpd restart: unknown operation kind", true, 0);
-            !e.empty()) {
-          g_warning("journal: %s", e.c_str());
+        if (Status ended = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
+                                        "recovered after a memhpd restart: unknown operation kind", true, 0);
+            !ended.ok()) {
+          g_warning("journal: %s", ended.error().message.c_str());
         }
         continue;
     }
@@ -121,9 +120,9 @@ void OperationService::OnQemuGone(std::string_view reason) {
 }
 
 void OperationService::SendDeviceMap() {
-  std::weak_ptr<int> alive = alive_;
+  const Liveness::Token alive = alive_.token();
   devices_.ListDevices([this, alive](Result<std::vector<memhp::v1::MemoryDevice>> devices) {
-    if (alive.expired() || !devices.ok()) return;
+    if (alive.Expired() || !devices.ok()) return;
     agent_.SendDeviceMap(BuildDeviceMap(devices.value(), targets_), [](Result<uint32_t> taken) {
       if (!taken.ok()) g_message("device map not taken by the agent: %s", taken.error().message.c_str());
     });

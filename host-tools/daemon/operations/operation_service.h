@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "base/liveness.h"
 #include "daemon/control_server.h"
 #include "daemon/operations/journal.h"
 #include "daemon/operations/machine.h"
@@ -77,7 +78,7 @@ class OperationService {
   std::map<std::string, memhp::v1::OnlineTarget> targets_;
   RunnerEnv env_;
   OperationQueue queue_;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  Liveness alive_;
 };
 
 }  // namespace memhp::daemon::operations

@@ -7,17 +7,16 @@
 
 namespace memhp::daemon::qemu {
 
-qmp::ParseResult<MachineMemory> ParseMachineMemory(const JsonNode& value) {
+Result<MachineMemory> ParseMachineMemory(const JsonNode& value) {
   JsonObject* object = qmp::AsObject(&value);
-  if (object == nullptr) return qmp::ParseResult<MachineMemory>::Fail("/machine memory is not an object");
+  if (object == nullptr) return Error::Invalid("/machine memory is not an object");
   const auto size = qmp::GetUint(object, "size");
   const auto slots = qmp::GetUint(object, "slots");
   const auto max_size = qmp::GetUint(object, "max-size");
   if (!size || !slots || !max_size) {
-    return qmp::ParseResult<MachineMemory>::Fail("/machine memory lacks size, slots or max-size");
+    return Error::Invalid("/machine memory lacks size, slots or max-size");
   }
-  return qmp::ParseResult<MachineMemory>::Ok(
-      MachineMemory{*size, static_cast<uint32_t>(*slots), *max_size});
+  return MachineMemory{*size, static_cast<uint32_t>(*slots), *max_size};
 }
 
 std::optional<uint32_t> ParseInfoNumaNodeCount(const std::string& text) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "qmp/qmp_json.h"
 #include "qmp/qmp_protocol.h"
 
@@ -27,7 +28,7 @@ struct MachineMemory {
 };
 
 // The "return" of `qom-get /machine memory`.
-[[nodiscard]] qmp::ParseResult<MachineMemory> ParseMachineMemory(const JsonNode& value);
+[[nodiscard]] Result<MachineMemory> ParseMachineMemory(const JsonNode& value);
 // The text `info numa` prints: "<N> nodes" on its first line.
 [[nodiscard]] std::optional<uint32_t> ParseInfoNumaNodeCount(const std::string& text);
 // The child object names of a `qom-list /objects` "return" (entries whose type is "child<...>").

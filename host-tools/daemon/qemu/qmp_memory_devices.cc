@@ -22,35 +22,20 @@ Error Malformed(std::string message) {
 
 }  // namespace
 
-Error FromQmpError(const qmp::QmpError& error) {
-  Error e{error.errno_value, error.message};
-  switch (error.kind) {
-    case qmp::QmpErrorKind::kCommandError:
-      e.code = memhp::v1::ERROR_CODE_QMP;
-      break;
-    case qmp::QmpErrorKind::kTimeout:
-      e.code = memhp::v1::ERROR_CODE_TIMEOUT;
-      if (e.errno_value == 0) e.errno_value = ETIMEDOUT;
-      break;
-    case qmp::QmpErrorKind::kDisconnected:
-      e.code = memhp::v1::ERROR_CODE_UNAVAILABLE;
-      e.errno_value = ENOTCONN;  // IsGone: QEMU went away, whatever the system call said
-      break;
-    case qmp::QmpErrorKind::kProtocol:
-      e.code = memhp::v1::ERROR_CODE_MALFORMED;
-      if (e.errno_value == 0) e.errno_value = EPROTO;
-      break;
-  }
-  return e;
+Error FromQmpError(Error error) {
+  // The client already carries the code (qmp_client.h); a lost connection keeps the errno of
+  // the system call that failed, which this port does not pass on.
+  if (error.code == memhp::v1::ERROR_CODE_UNAVAILABLE) error.errno_value = ENOTCONN;
+  return error;
 }
 
 QmpMemoryDevices::QmpMemoryDevices(qmp::QmpClient& qmp, std::chrono::milliseconds timeout)
     : qmp_(qmp), timeout_(timeout) {}
 
 void QmpMemoryDevices::Command(std::string_view command, qmp::JsonNodePtr arguments, Done<void> done) {
-  qmp_.Execute(command, std::move(arguments), timeout_, [done = std::move(done)](qmp::Result r) {
+  qmp_.Execute(command, std::move(arguments), timeout_, [done = std::move(done)](qmp::CommandResult r) {
     if (!r.ok()) {
-      done(FromQmpError(r.error()));
+      done(FromQmpError(std::move(r).error()));
       return;
     }
     done(Status());
@@ -58,27 +43,27 @@ void QmpMemoryDevices::Command(std::string_view command, qmp::JsonNodePtr argume
 }
 
 void QmpMemoryDevices::ListDevices(Done<std::vector<memhp::v1::MemoryDevice>> done) {
-  qmp_.Execute("query-memory-devices", nullptr, timeout_, [done = std::move(done)](qmp::Result r) {
+  qmp_.Execute("query-memory-devices", nullptr, timeout_, [done = std::move(done)](qmp::CommandResult r) {
     if (!r.ok()) {
-      Error e = FromQmpError(r.error());
+      Error e = FromQmpError(std::move(r).error());
       e.message = "query-memory-devices: " + e.message;
       done(std::move(e));
       return;
     }
     auto parsed = qmp::ParseMemoryDevices(*r.value());
     if (!parsed) {
-      done(Malformed(parsed.error));  // it names the query already
+      done(Malformed(parsed.error().message));  // it names the query already
       return;
     }
-    done(std::move(*parsed.value));
+    done(std::move(*parsed));
   });
 }
 
 void QmpMemoryDevices::ListBackends(Done<std::vector<std::string>> done) {
   qmp_.Execute("qom-list", qmp::JsonObjectBuilder().SetString("path", "/objects").Build(), timeout_,
-               [done = std::move(done)](qmp::Result r) {
+               [done = std::move(done)](qmp::CommandResult r) {
                  if (!r.ok()) {
-                   Error e = FromQmpError(r.error());
+                   Error e = FromQmpError(std::move(r).error());
                    e.message = "qom-list /objects: " + e.message;
                    done(std::move(e));
                    return;
@@ -117,26 +102,26 @@ void QmpMemoryDevices::GatherFacts(std::function<void(HardwareFacts)> done) {
     }
     g->Finish();
   });
-  qmp_.Execute("query-memory-size-summary", nullptr, timeout_, [g](qmp::Result r) {
+  qmp_.Execute("query-memory-size-summary", nullptr, timeout_, [g](qmp::CommandResult r) {
     if (!r.ok()) {
       g->out.problems.push_back("query-memory-size-summary: " + r.error().message);
     } else if (auto s = qmp::ParseMemorySizeSummary(*r.value())) {
-      g->out.base_memory = s.value->base_memory;
-      g->out.plugged_memory = s.value->plugged_memory;
+      g->out.base_memory = s->base_memory;
+      g->out.plugged_memory = s->plugged_memory;
     } else {
-      g->out.problems.push_back(s.error);  // a wrong shape is not "no memory"
+      g->out.problems.push_back(s.error().message);  // a wrong shape is not "no memory"
     }
     g->Finish();
   });
   qmp_.Execute("qom-get", qmp::JsonObjectBuilder().SetString("path", "/machine").SetString("property", "memory").Build(),
-               timeout_, [g](qmp::Result r) {
+               timeout_, [g](qmp::CommandResult r) {
                  if (r.ok()) {
                    if (auto m = ParseMachineMemory(*r.value())) {
-                     if (m.value->max_size > 0) g->out.max_memory = m.value->max_size;
-                     g->out.slots = m.value->slots;
-                     if (!g->out.base_memory) g->out.base_memory = m.value->size;
+                     if (m->max_size > 0) g->out.max_memory = m->max_size;
+                     g->out.slots = m->slots;
+                     if (!g->out.base_memory) g->out.base_memory = m->size;
                    } else {
-                     g->out.problems.push_back(m.error);
+                     g->out.problems.push_back(m.error().message);
                    }
                  } else {
                    g->out.problems.push_back("qom-get /machine memory: " + r.error().message);
@@ -152,9 +137,9 @@ void QmpMemoryDevices::GatherFacts(std::function<void(HardwareFacts)> done) {
     g->Finish();
   });
   qmp_.Execute("human-monitor-command", qmp::JsonObjectBuilder().SetString("command-line", "info numa").Build(),
-               timeout_, [g](qmp::Result r) {
+               timeout_, [g](qmp::CommandResult r) {
                  if (r.ok()) {
-                   JsonNode* node = const_cast<JsonNode*>(r.value());  // json-glib takes non-const
+                   JsonNode* node = r->get();  // json-glib takes non-const
                    const char* text = JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING
                                           ? json_node_get_string(node)
                                           : nullptr;

@@ -50,8 +50,9 @@ class QmpMemoryDevices final : public MemoryDevices {
   std::chrono::milliseconds timeout_;
 };
 
-// A QMP error as a memhp Error (see the header comment).
-[[nodiscard]] Error FromQmpError(const qmp::QmpError& error);
+// A QMP client's error as this port's (see the header comment): the same but for errno
+// ENOTCONN on every UNAVAILABLE, whatever the system call said, so that IsGone holds.
+[[nodiscard]] Error FromQmpError(Error error);
 
 // The DeviceEvent a QMP event means for memory devices, or nothing (an event operations do not
 // wait for, or one without the members it needs). An ACPI_DEVICE_OST is a refusal only with a

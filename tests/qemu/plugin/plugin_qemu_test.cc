@@ -52,18 +52,17 @@ class PluginQemuTest : public ::testing::Test {
     qmp::QmpClientOptions options;
     options.connect_timeout = 10000ms;
     client_ = std::make_unique<qmp::QmpClient>(context_, options);
-    const std::optional<qmp::QmpError> connect_error =
-        qmp::ConnectSync(*client_, qemu_->qmp_socket_path());
-    ASSERT_FALSE(connect_error.has_value()) << connect_error->message << "\n" << qemu_->Log();
+    const Status connected = qmp::ConnectSync(*client_, qemu_->qmp_socket_path());
+    ASSERT_TRUE(connected.ok()) << connected.error().message << "\n" << qemu_->Log();
   }
 
-  qmp::Result Run(std::string_view command) {
+  qmp::CommandResult Run(std::string_view command) {
     return qmp::ExecuteSync(*client_, command, nullptr, 10000ms);
   }
 
   // quit over QMP; QEMU must then exit 0 by itself.
   void Quit() {
-    qmp::Result result = Run("quit");
+    qmp::CommandResult result = Run("quit");
     EXPECT_TRUE(result.ok()) << result.error().message;
     client_.reset();
     const std::optional<QemuExit> exit = qemu_->WaitForExit(20000ms);

@@ -11,11 +11,13 @@
 #include <string>
 
 #include "qmp/qmp_json.h"
+#include "../support/status_text.h"
 
 namespace memhp::qmp {
 namespace {
 
 using ::testing::HasSubstr;
+using ::memhp::test_support::ErrorText;
 
 std::string Nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
@@ -41,18 +43,18 @@ TEST(JsonLimits, TheDefaultsAreQemusNestingAndRoomForQueryQmpSchema) {
 
 TEST(JsonLimits, Depth1024IsAcceptedAndParses) {
   const std::string text = Nested(1024);
-  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
-  ASSERT_TRUE(size) << size.error;
-  EXPECT_EQ(size.value->depth, 1024u);
-  ParseResult<JsonNodePtr> parsed = ParseJson(text);
-  EXPECT_TRUE(parsed) << parsed.error;
+  memhp::Result<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  ASSERT_TRUE(size) << size.error().message;
+  EXPECT_EQ(size->depth, 1024u);
+  memhp::Result<JsonNodePtr> parsed = ParseJson(text);
+  EXPECT_TRUE(parsed) << parsed.error().message;
 }
 
 TEST(JsonLimits, Depth1025IsRefused) {
-  ParseResult<JsonSize> size = ScanJsonSize(Nested(1025), JsonLimits{});
+  memhp::Result<JsonSize> size = ScanJsonSize(Nested(1025), JsonLimits{});
   ASSERT_FALSE(size);
-  EXPECT_THAT(size.error, HasSubstr("nesting deeper than 1024 levels"));
-  EXPECT_THAT(ParseJson(Nested(1025)).error, HasSubstr("nesting deeper than 1024"));
+  EXPECT_THAT(ErrorText(size), HasSubstr("nesting deeper than 1024 levels"));
+  EXPECT_THAT(ErrorText(ParseJson(Nested(1025))), HasSubstr("nesting deeper than 1024"));
 }
 
 TEST(JsonLimits, ArraysAndObjectsNestTogether) {
@@ -61,7 +63,7 @@ TEST(JsonLimits, ArraysAndObjectsNestTogether) {
   for (int i = 0; i < 512; ++i) text += R"({"a":[)";
   text += R"({"a":1})";
   for (int i = 0; i < 512; ++i) text += "]}";
-  EXPECT_THAT(ScanJsonSize(text, JsonLimits{}).error, HasSubstr("nesting deeper than 1024"));
+  EXPECT_THAT(ErrorText(ScanJsonSize(text, JsonLimits{})), HasSubstr("nesting deeper than 1024"));
 }
 
 TEST(JsonLimits, ClosingBracketsLowerTheDepth) {
@@ -69,76 +71,76 @@ TEST(JsonLimits, ClosingBracketsLowerTheDepth) {
   std::string text = "[";
   for (int i = 0; i < 2000; ++i) text += i == 0 ? "[]" : ",[]";
   text += "]";
-  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
-  ASSERT_TRUE(size) << size.error;
-  EXPECT_EQ(size.value->depth, 2u);
+  memhp::Result<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  ASSERT_TRUE(size) << size.error().message;
+  EXPECT_EQ(size->depth, 2u);
 }
 
 TEST(JsonLimits, BracketsInsideStringsAreNotCounted) {
   const std::string text = R"({"desc": ")" + std::string(5000, '[') + std::string(10, '{') + R"("})";
-  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
-  ASSERT_TRUE(size) << size.error;
-  EXPECT_EQ(size.value->depth, 1u);
-  EXPECT_EQ(size.value->values, 3u);  // the object, its member name, the string
+  memhp::Result<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  ASSERT_TRUE(size) << size.error().message;
+  EXPECT_EQ(size->depth, 1u);
+  EXPECT_EQ(size->values, 3u);  // the object, its member name, the string
   EXPECT_TRUE(ParseJson(text));
 }
 
 TEST(JsonLimits, EscapedQuotesDoNotEndAString) {
   // \" stays inside the string, so the brackets after it are still text.
   const std::string inside = R"(["a\")" + std::string(2000, '[') + R"("])";
-  ParseResult<JsonSize> size = ScanJsonSize(inside, JsonLimits{});
-  ASSERT_TRUE(size) << size.error;
-  EXPECT_EQ(size.value->depth, 1u);
+  memhp::Result<JsonSize> size = ScanJsonSize(inside, JsonLimits{});
+  ASSERT_TRUE(size) << size.error().message;
+  EXPECT_EQ(size->depth, 1u);
   EXPECT_TRUE(ParseJson(inside));
   // \\ is an escaped backslash: the quote after it ends the string, and what follows counts.
   const std::string after = R"(["a\\",)" + Nested(1025) + "]";
-  EXPECT_THAT(ScanJsonSize(after, JsonLimits{}).error, HasSubstr("nesting deeper"));
+  EXPECT_THAT(ErrorText(ScanJsonSize(after, JsonLimits{})), HasSubstr("nesting deeper"));
 }
 
 TEST(JsonLimits, HundredThousandOpenBracketsAreRefusedWithoutParsing) {
   // The line that overflowed memhpd's stack inside json-glib's recursive parser.
   const std::string text(100000, '[');
-  ParseResult<JsonSize> size = ScanJsonSize(text, JsonLimits{});
+  memhp::Result<JsonSize> size = ScanJsonSize(text, JsonLimits{});
   ASSERT_FALSE(size);
-  EXPECT_THAT(size.error, HasSubstr("at byte 1024"));  // refused at the first level too many
-  ParseResult<JsonNodePtr> parsed = ParseJson(text);
+  EXPECT_THAT(ErrorText(size), HasSubstr("at byte 1024"));  // refused at the first level too many
+  memhp::Result<JsonNodePtr> parsed = ParseJson(text);
   ASSERT_FALSE(parsed);
-  EXPECT_THAT(parsed.error, HasSubstr("nesting deeper than 1024"));
+  EXPECT_THAT(ErrorText(parsed), HasSubstr("nesting deeper than 1024"));
 }
 
 TEST(JsonLimits, ValuesCountScalarsContainersAndMemberNames) {
-  ParseResult<JsonSize> size =
+  memhp::Result<JsonSize> size =
       ScanJsonSize(R"({"a": [1, -2.5e3, true, null, "x"], "b": {}})", JsonLimits{});
-  ASSERT_TRUE(size) << size.error;
+  ASSERT_TRUE(size) << size.error().message;
   // object, "a", array, 5 scalars, "b", {}
-  EXPECT_EQ(size.value->values, 10u);
-  EXPECT_EQ(size.value->depth, 2u);
+  EXPECT_EQ(size->values, 10u);
+  EXPECT_EQ(size->depth, 2u);
 }
 
 TEST(JsonLimits, TheValueBoundIsInclusive) {
   EXPECT_TRUE(ScanJsonSize(Zeros(9), ValueLimit(10)));  // the array and 9 zeros
-  ParseResult<JsonSize> over = ScanJsonSize(Zeros(10), ValueLimit(10));
+  memhp::Result<JsonSize> over = ScanJsonSize(Zeros(10), ValueLimit(10));
   ASSERT_FALSE(over);
-  EXPECT_THAT(over.error, HasSubstr("more than 10 values"));
+  EXPECT_THAT(ErrorText(over), HasSubstr("more than 10 values"));
 }
 
 TEST(JsonLimits, AHugeArrayIsRefusedByItsCountBeforeJsonGlibBuildsIt) {
   // 300 000 zeros: 600 KB, well within the byte bound, but ~25 MB of json-glib nodes.
-  ParseResult<JsonNodePtr> parsed = ParseJson(Zeros(300000));
+  memhp::Result<JsonNodePtr> parsed = ParseJson(Zeros(300000));
   ASSERT_FALSE(parsed);
-  EXPECT_THAT(parsed.error, HasSubstr("more than 262144 values"));
+  EXPECT_THAT(ErrorText(parsed), HasSubstr("more than 262144 values"));
 }
 
 TEST(JsonLimits, TheByteBoundIsInclusive) {
   JsonLimits limits;
   limits.max_bytes = 8;
   EXPECT_TRUE(ScanJsonSize(R"("123456")", limits));
-  EXPECT_THAT(ScanJsonSize(R"("1234567")", limits).error, HasSubstr("9 bytes, over the 8-byte"));
+  EXPECT_THAT(ErrorText(ScanJsonSize(R"("1234567")", limits)), HasSubstr("9 bytes, over the 8-byte"));
 }
 
 TEST(JsonLimits, UnbalancedTextIsLeftToJsonGlib) {
   EXPECT_TRUE(ScanJsonSize("]]]", JsonLimits{}));
-  EXPECT_THAT(ParseJson("]]]").error, HasSubstr("invalid JSON"));
+  EXPECT_THAT(ErrorText(ParseJson("]]]")), HasSubstr("invalid JSON"));
   EXPECT_TRUE(ScanJsonSize(R"("unterminated)", JsonLimits{}));
   EXPECT_FALSE(ParseJson(R"("unterminated)"));
 }
@@ -179,20 +181,20 @@ TEST(JsonLimits, TheScanAgreesWithJsonGlibOnEveryTextJsonGlibAccepts) {
     std::string text;
     const std::size_t pieces = 1 + rng() % 24;
     for (std::size_t i = 0; i < pieces; ++i) text += kAlphabet[rng() % std::size(kAlphabet)];
-    ParseResult<JsonSize> scan = ScanJsonSize(text, JsonLimits{});
+    memhp::Result<JsonSize> scan = ScanJsonSize(text, JsonLimits{});
     ASSERT_TRUE(scan) << text;  // nothing here comes near a bound
-    ParseResult<JsonNodePtr> tree = ParseJson(text);
+    memhp::Result<JsonNodePtr> tree = ParseJson(text);
     if (!tree) continue;
     ++parsed;
     JsonSize measured;
-    Measure(tree.value->get(), 0, &measured);
-    EXPECT_GE(scan.value->depth, measured.depth) << text;
-    EXPECT_GE(scan.value->values, measured.values) << text;
-    const std::string canonical = ToJson(tree.value->get());
-    ParseResult<JsonSize> rescan = ScanJsonSize(canonical, JsonLimits{});
+    Measure(tree->get(), 0, &measured);
+    EXPECT_GE(scan->depth, measured.depth) << text;
+    EXPECT_GE(scan->values, measured.values) << text;
+    const std::string canonical = ToJson(tree->get());
+    memhp::Result<JsonSize> rescan = ScanJsonSize(canonical, JsonLimits{});
     ASSERT_TRUE(rescan) << canonical;
-    EXPECT_EQ(rescan.value->depth, measured.depth) << canonical;
-    EXPECT_EQ(rescan.value->values, measured.values) << canonical;
+    EXPECT_EQ(rescan->depth, measured.depth) << canonical;
+    EXPECT_EQ(rescan->values, measured.values) << canonical;
   }
   EXPECT_GT(parsed, 100);  // the comparison ran on enough texts to mean something
 }

@@ -167,13 +167,13 @@ TEST(Admission, FormatsBytes) {
 TEST(QemuFacts, ParsesMachineMemory) {
   auto json = qmp::ParseJson(R"({"size": 536870912, "slots": 8, "max-size": 17179869184})");
   ASSERT_TRUE(json);
-  auto m = ParseMachineMemory(*json.value->get());
-  ASSERT_TRUE(m) << m.error;
-  EXPECT_EQ(m.value->size, 512 * kMiB);
-  EXPECT_EQ(m.value->slots, 8u);
-  EXPECT_EQ(m.value->max_size, 16 * kGiB);
+  auto m = ParseMachineMemory(*json->get());
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->size, 512 * kMiB);
+  EXPECT_EQ(m->slots, 8u);
+  EXPECT_EQ(m->max_size, 16 * kGiB);
   auto bad = qmp::ParseJson(R"({"size": 1})");
-  EXPECT_FALSE(ParseMachineMemory(*bad.value->get()));
+  EXPECT_FALSE(ParseMachineMemory(*bad->get()));
 }
 
 TEST(QemuFacts, ParsesInfoNuma) {
@@ -186,7 +186,7 @@ TEST(QemuFacts, ParsesInfoNuma) {
 TEST(QemuFacts, ListsQomChildren) {
   auto json = qmp::ParseJson(
       R"([{"name": "type", "type": "string"}, {"name": "m1", "type": "child<memory-backend-ram>"}, {"name": "mem-x", "type": "child<memory-backend-ram>"}])");
-  EXPECT_EQ(ParseQomChildren(*json.value->get()), (std::vector<std::string>{"m1", "mem-x"}));
+  EXPECT_EQ(ParseQomChildren(*json->get()), (std::vector<std::string>{"m1", "mem-x"}));
 }
 
 TEST(QemuFacts, SplitsZonesIntoMovableAndKernel) {

@@ -14,10 +14,12 @@
 #include "daemon/operations/block_progress.h"
 #include "daemon/operations/journal.h"
 #include "daemon/operations/reconcile.h"
+#include "../support/status_text.h"
 
 namespace memhp::daemon::operations {
 namespace {
 
+using ::memhp::test_support::ErrorText;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -57,17 +59,17 @@ class TempJournal : public ::testing::Test {
 TEST_F(TempJournal, RoundTripsEveryRecord) {
   {
     Journal journal(path_);
-    ASSERT_EQ(journal.Open(), "");
+    ASSERT_EQ(ErrorText(journal.Open()), "");
     uint64_t id = 0;
-    ASSERT_EQ(journal.Begin(PlugParams("dimm1"), &id), "");
+    ASSERT_EQ(ErrorText(journal.Begin(PlugParams("dimm1"), &id)), "");
     EXPECT_EQ(id, 1u);
-    ASSERT_EQ(journal.Step(id, "object-added", "mem-dimm1"), "");
-    ASSERT_EQ(journal.Step(id, "device-added"), "");
-    ASSERT_EQ(journal.End(id, memhp::v1::OPERATION_OUTCOME_DONE, "256 MiB online", false, 256 * kMiB), "");
+    ASSERT_EQ(ErrorText(journal.Step(id, "object-added", "mem-dimm1")), "");
+    ASSERT_EQ(ErrorText(journal.Step(id, "device-added")), "");
+    ASSERT_EQ(ErrorText(journal.End(id, memhp::v1::OPERATION_OUTCOME_DONE, "256 MiB online", false, 256 * kMiB)), "");
   }
   EXPECT_EQ(Lines(), 4u);
   Journal again(path_);
-  ASSERT_EQ(again.Open(), "");
+  ASSERT_EQ(ErrorText(again.Open()), "");
   ASSERT_EQ(again.ops().size(), 1u);
   const JournalOp& op = again.ops().front();
   EXPECT_EQ(op.id, 1u);
@@ -90,22 +92,22 @@ TEST_F(TempJournal, RoundTripsEveryRecord) {
 TEST_F(TempJournal, ToleratesATornLastLineAndCutsIt) {
   {
     Journal journal(path_);
-    ASSERT_EQ(journal.Open(), "");
+    ASSERT_EQ(ErrorText(journal.Open()), "");
     uint64_t id = 0;
-    ASSERT_EQ(journal.Begin(PlugParams("dimm1"), &id), "");
-    ASSERT_EQ(journal.Step(id, "object-added"), "");
+    ASSERT_EQ(ErrorText(journal.Begin(PlugParams("dimm1"), &id)), "");
+    ASSERT_EQ(ErrorText(journal.Step(id, "object-added")), "");
   }
   { std::ofstream(path_, std::ios::app) << R"({"op":1,"rec":"step","t":5,"step":"devi)"; }
   Journal journal(path_);
-  ASSERT_EQ(journal.Open(), "");
+  ASSERT_EQ(ErrorText(journal.Open()), "");
   EXPECT_TRUE(journal.torn_tail_dropped());
   ASSERT_EQ(journal.Unfinished().size(), 1u);
   EXPECT_EQ(journal.Unfinished()[0].steps.size(), 1u);
   // The next record starts on its own line.
-  ASSERT_EQ(journal.End(1, memhp::v1::OPERATION_OUTCOME_FAILED, "recovered", true, 0), "");
+  ASSERT_EQ(ErrorText(journal.End(1, memhp::v1::OPERATION_OUTCOME_FAILED, "recovered", true, 0)), "");
   EXPECT_THAT(Text(), Not(HasSubstr(R"("step":"devi)")));
   Journal third(path_);
-  ASSERT_EQ(third.Open(), "");
+  ASSERT_EQ(ErrorText(third.Open()), "");
   EXPECT_EQ(third.skipped_lines(), 0u);
   EXPECT_TRUE(third.ops().front().recovered);
 }
@@ -113,7 +115,7 @@ TEST_F(TempJournal, ToleratesATornLastLineAndCutsIt) {
 TEST_F(TempJournal, SkipsAGarbledMiddleLine) {
   { std::ofstream(path_) << "{not json\n" << R"({"op":3,"rec":"begin","kind":"resize","device":"vm0","size":4})" << "\n"; }
   Journal journal(path_);
-  ASSERT_EQ(journal.Open(), "");
+  ASSERT_EQ(ErrorText(journal.Open()), "");
   EXPECT_EQ(journal.skipped_lines(), 1u);
   ASSERT_EQ(journal.Unfinished().size(), 1u);
   EXPECT_EQ(journal.Unfinished()[0].params.kind, memhp::v1::OPERATION_KIND_RESIZE);
@@ -122,32 +124,32 @@ TEST_F(TempJournal, SkipsAGarbledMiddleLine) {
 TEST_F(TempJournal, IdsContinueAfterARestart) {
   {
     Journal journal(path_);
-    ASSERT_EQ(journal.Open(), "");
+    ASSERT_EQ(ErrorText(journal.Open()), "");
     uint64_t id = 0;
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(journal.Begin(PlugParams("d" + std::to_string(i)), &id), "");
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(ErrorText(journal.Begin(PlugParams("d" + std::to_string(i)), &id)), "");
     EXPECT_EQ(id, 3u);
   }
   Journal journal(path_);
-  ASSERT_EQ(journal.Open(), "");
+  ASSERT_EQ(ErrorText(journal.Open()), "");
   uint64_t id = 0;
-  ASSERT_EQ(journal.Begin(PlugParams("d9"), &id), "");
+  ASSERT_EQ(ErrorText(journal.Begin(PlugParams("d9"), &id)), "");
   EXPECT_EQ(id, 4u);
 }
 
 TEST_F(TempJournal, CompactsKeepingUnfinishedAndTheLastFinished) {
   Journal journal(path_, JournalLimits{.max_records = 40, .keep_finished = 3});
-  ASSERT_EQ(journal.Open(), "");
+  ASSERT_EQ(ErrorText(journal.Open()), "");
   uint64_t unfinished = 0;
-  ASSERT_EQ(journal.Begin(PlugParams("stuck"), &unfinished), "");
-  ASSERT_EQ(journal.Step(unfinished, "object-added"), "");
+  ASSERT_EQ(ErrorText(journal.Begin(PlugParams("stuck"), &unfinished)), "");
+  ASSERT_EQ(ErrorText(journal.Step(unfinished, "object-added")), "");
   uint64_t id = 0;
   for (int i = 0; i < 30; ++i) {
-    ASSERT_EQ(journal.Begin(PlugParams("d" + std::to_string(i)), &id), "");
-    ASSERT_EQ(journal.End(id, memhp::v1::OPERATION_OUTCOME_DONE, "", false, 0), "");
+    ASSERT_EQ(ErrorText(journal.Begin(PlugParams("d" + std::to_string(i)), &id)), "");
+    ASSERT_EQ(ErrorText(journal.End(id, memhp::v1::OPERATION_OUTCOME_DONE, "", false, 0)), "");
   }
   EXPECT_LE(Lines(), 40u);
   Journal reread(path_);
-  ASSERT_EQ(reread.Open(), "");
+  ASSERT_EQ(ErrorText(reread.Open()), "");
   ASSERT_EQ(reread.Unfinished().size(), 1u);
   EXPECT_EQ(reread.Unfinished()[0].id, unfinished);
   EXPECT_TRUE(reread.Unfinished()[0].HasStep("object-added"));
@@ -161,9 +163,9 @@ TEST_F(TempJournal, CompactsKeepingUnfinishedAndTheLastFinished) {
 
 TEST_F(TempJournal, ReportsAnUnwritableFolder) {
   Journal journal(dir_ + "/missing/journal.jsonl");
-  EXPECT_THAT(journal.Open(), HasSubstr("missing/journal.jsonl"));
+  EXPECT_THAT(ErrorText(journal.Open()), HasSubstr("missing/journal.jsonl"));
   uint64_t id = 0;
-  EXPECT_THAT(journal.Begin(PlugParams("x"), &id), HasSubstr("not open"));
+  EXPECT_THAT(ErrorText(journal.Begin(PlugParams("x"), &id)), HasSubstr("not open"));
 }
 
 // --- Reconcile decisions ---

@@ -28,12 +28,14 @@
 #include "qmp/qmp_client.h"
 #include "../support/fake_qmp_server.h"
 #include "../support/framed_peer.h"
+#include "../support/status_text.h"
 
 namespace memhp::daemon::operations {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using test_support::ErrorText;
 using test_support::FakeServer;
 using test_support::kGreeting;
 using test_support::Reply;
@@ -64,13 +66,13 @@ class OperationsOverQmpTest : public ::testing::Test {
         },
         [](std::string_view) {}});
     bool connected = false;
-    qmp_->Adopt(fds[0], [&](std::optional<qmp::QmpError> e) { connected = !e; });
+    qmp_->Adopt(fds[0], [&](Status status) { connected = status.ok(); });
     server_->SendLine(kGreeting);
     server_->SendLine(Reply(server_->ExpectCommand("qmp_capabilities"), "{}"));
     ASSERT_TRUE(test_support::RunUntil(context_, [&] { return connected; }));
     agent_ = std::make_unique<AgentChannel>(dir_ + "/nobody.sock", context_, AgentChannelListener{});
     journal_ = std::make_unique<Journal>(dir_ + "/journal.jsonl");
-    ASSERT_EQ(journal_->Open(), "");
+    ASSERT_EQ(ErrorText(journal_->Open()), "");
     devices_ = std::make_unique<qemu::QmpMemoryDevices>(*qmp_, std::chrono::milliseconds(10000));
     guest_ = std::make_unique<ChannelGuestAgent>(*agent_, std::chrono::milliseconds(5000));
     env_ = std::make_unique<RunnerEnv>(RunnerEnv{

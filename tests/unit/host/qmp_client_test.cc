@@ -18,6 +18,7 @@
 
 #include "qmp/qmp_sync.h"
 #include "../support/fake_qmp_server.h"
+#include "../support/status_text.h"
 
 namespace memhp::qmp {
 namespace {
@@ -25,6 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
+using test_support::ErrorOf;
 using test_support::FakeServer;
 using test_support::kGreeting;
 using test_support::Reply;
@@ -32,9 +34,9 @@ using test_support::Reply;
 // Collects a command's outcomes; more than one is a bug the tests look for.
 struct Outcome {
   int calls = 0;
-  std::optional<Result> result;
+  std::optional<CommandResult> result;
   ResultCallback Callback() {
-    return [this](Result r) {
+    return [this](CommandResult r) {
       ++calls;
       result = std::move(r);
     };
@@ -61,9 +63,9 @@ class QmpClientTest : public ::testing::Test {
                             std::to_string(ts.seconds) + "." + std::to_string(ts.microseconds));
         },
         [this](std::string_view reason) { disconnects_.emplace_back(reason); }});
-    client_->Adopt(fds[0], [this](std::optional<QmpError> error) {
+    client_->Adopt(fds[0], [this](Status status) {
       ++connect_calls_;
-      connect_error_ = std::move(error);
+      connect_error_ = ErrorOf(std::move(status));
     });
   }
 
@@ -88,7 +90,7 @@ class QmpClientTest : public ::testing::Test {
   std::unique_ptr<QmpClient> client_;
   std::unique_ptr<FakeServer> server_;
   int connect_calls_ = 0;
-  std::optional<QmpError> connect_error_;
+  std::optional<memhp::Error> connect_error_;
   std::vector<std::string> events_;
   std::vector<std::string> disconnects_;
 };
@@ -122,7 +124,7 @@ TEST_F(QmpClientTest, CommandReturnsItsValue) {
   server_->SendLine(Reply(id, R"({"status": "prelaunch", "singlestep": false, "running": false})"));
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
   ASSERT_TRUE(outcome.result->ok());
-  EXPECT_EQ(GetString(AsObject(outcome.result->value()), "status"), "prelaunch");
+  EXPECT_EQ(GetString(AsObject(outcome.result->value().get()), "status"), "prelaunch");
   EXPECT_EQ(client_->pending_count(), 0u);
 }
 
@@ -157,11 +159,10 @@ TEST_F(QmpClientTest, ErrorReplyCarriesClassAndDescVerbatim) {
       R"(, "error": {"class": "GenericError", "desc": "Duplicate ID 'm0' for object"}})");
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
   ASSERT_FALSE(outcome.result->ok());
-  const QmpError& e = outcome.result->error();
-  EXPECT_EQ(e.kind, QmpErrorKind::kCommandError);
+  const memhp::Error& e = outcome.result->error();
+  EXPECT_EQ(e.code, memhp::v1::ERROR_CODE_QMP);
+  // "<class>: <desc>", both verbatim.
   EXPECT_EQ(e.message, "GenericError: Duplicate ID 'm0' for object");
-  EXPECT_EQ(e.error_class, "GenericError");
-  EXPECT_EQ(e.desc, "Duplicate ID 'm0' for object");
   EXPECT_TRUE(client_->connected());
 }
 
@@ -196,7 +197,7 @@ TEST_F(QmpClientTest, ReplyWithUnknownIdIsDropped) {
   server_->SendLine(Reply(id, R"("yours")"));
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
   ASSERT_TRUE(outcome.result->ok());
-  EXPECT_EQ(ToJson(outcome.result->value()), R"("yours")");
+  EXPECT_EQ(ToJson(outcome.result->value().get()), R"("yours")");
   Settle();
   EXPECT_EQ(outcome.calls, 1);
   EXPECT_TRUE(client_->connected());
@@ -213,7 +214,7 @@ TEST_F(QmpClientTest, CommandTimesOutAndItsLateReplyIsDropped) {
   const int64_t fast_id = server_->ExpectCommand("query-status");
   ASSERT_TRUE(Run([&] { return slow.calls > 0; }));
   ASSERT_FALSE(slow.result->ok());
-  EXPECT_EQ(slow.result->error().kind, QmpErrorKind::kTimeout);
+  EXPECT_EQ(slow.result->error().code, memhp::v1::ERROR_CODE_TIMEOUT);
   EXPECT_THAT(slow.result->error().message, HasSubstr("query-memory-devices"));
   EXPECT_EQ(fast.calls, 0);
 
@@ -241,7 +242,7 @@ TEST_F(QmpClientTest, DisconnectFailsEveryPendingCommandOnce) {
   for (Outcome* o : {&a, &b}) {
     EXPECT_EQ(o->calls, 1);
     ASSERT_TRUE(o->result.has_value());
-    EXPECT_EQ(o->result->error().kind, QmpErrorKind::kDisconnected);
+    EXPECT_EQ(o->result->error().code, memhp::v1::ERROR_CODE_UNAVAILABLE);
     EXPECT_THAT(o->result->error().message, HasSubstr("QEMU closed the QMP connection"));
   }
   EXPECT_FALSE(client_->connected());
@@ -251,7 +252,7 @@ TEST_F(QmpClientTest, DisconnectFailsEveryPendingCommandOnce) {
   client_->Execute("query-status", nullptr, 1000ms, c.Callback());
   EXPECT_EQ(c.calls, 0);
   ASSERT_TRUE(Run([&] { return c.calls > 0; }));
-  EXPECT_EQ(c.result->error().kind, QmpErrorKind::kDisconnected);
+  EXPECT_EQ(c.result->error().code, memhp::v1::ERROR_CODE_UNAVAILABLE);
 
   client_->Close();
   Settle();
@@ -297,7 +298,7 @@ TEST_F(QmpClientTest, OverlongGreetingFailsTheConnect) {
   server_->Send(std::string(4096, '{'));
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kProtocol);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_MALFORMED);
   EXPECT_THAT(connect_error_->message, HasSubstr("1024-byte bound"));
 }
 
@@ -306,7 +307,7 @@ TEST_F(QmpClientTest, DeeplyNestedGreetingFailsTheConnectWithoutCrashing) {
   server_->SendLine(std::string(100000, '['));
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kProtocol);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_MALFORMED);
   EXPECT_THAT(connect_error_->message, HasSubstr("nesting deeper than 1024"));
   EXPECT_FALSE(client_->connected());
 }
@@ -340,7 +341,7 @@ TEST_F(QmpClientTest, AnswerOverTheValueBoundFailsTheCommandItCannotBeMatchedTo)
   server_->SendLine(Reply(id, zeros + "]"));
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
   ASSERT_FALSE(outcome.result->ok());
-  EXPECT_EQ(outcome.result->error().kind, QmpErrorKind::kTimeout);
+  EXPECT_EQ(outcome.result->error().code, memhp::v1::ERROR_CODE_TIMEOUT);
   EXPECT_THAT(outcome.result->error().message, HasSubstr("1 lines from QEMU were dropped"));
   EXPECT_TRUE(client_->connected());
 }
@@ -354,7 +355,7 @@ TEST_F(QmpClientTest, MalformedReplyCarryingItsIdFailsThatCommand) {
   server_->SendLine(R"({"error": "no class", "id": )" + std::to_string(id) + "}");
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
   ASSERT_FALSE(outcome.result->ok());
-  EXPECT_EQ(outcome.result->error().kind, QmpErrorKind::kProtocol);
+  EXPECT_EQ(outcome.result->error().code, memhp::v1::ERROR_CODE_MALFORMED);
   EXPECT_THAT(outcome.result->error().message, HasSubstr("reply to query-status"));
   EXPECT_TRUE(client_->connected());
 }
@@ -368,7 +369,7 @@ TEST_F(QmpClientTest, TimeoutSaysQemuAnsweredWithOtherIds) {
   server_->SendLine(Reply(id + 1000, "{}"));
   server_->SendLine(Reply(id + 1001, "{}"));
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
-  EXPECT_EQ(outcome.result->error().kind, QmpErrorKind::kTimeout);
+  EXPECT_EQ(outcome.result->error().code, memhp::v1::ERROR_CODE_TIMEOUT);
   EXPECT_THAT(outcome.result->error().message,
               HasSubstr("meanwhile QEMU sent 2 replies with ids memhp did not send"));
   EXPECT_EQ(client_->stats().unknown_replies, 2u);
@@ -381,7 +382,7 @@ TEST_F(QmpClientTest, CapabilitiesAnsweredWithAnArrayFailTheConnect) {
   server_->SendLine(Reply(id, "[0, 0, 0]"));
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kProtocol);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_MALFORMED);
   EXPECT_THAT(connect_error_->message, HasSubstr("qmp_capabilities answered"));
   EXPECT_FALSE(client_->connected());
 }
@@ -393,7 +394,7 @@ TEST_F(QmpClientTest, AnArrayLineInsteadOfTheCapabilitiesAnswerFailsTheConnect) 
   server_->SendLine("[0, 0, 0]");
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kProtocol);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_MALFORMED);
   EXPECT_THAT(connect_error_->message, HasSubstr("not a JSON object"));
 }
 
@@ -434,7 +435,7 @@ TEST_F(QmpClientTest, CloseFailsPendingButDoesNotCallOnDisconnected) {
   client_->Execute("query-status", nullptr, 1000ms, outcome.Callback());
   client_->Close();
   EXPECT_EQ(outcome.calls, 1);
-  EXPECT_EQ(outcome.result->error().kind, QmpErrorKind::kDisconnected);
+  EXPECT_EQ(outcome.result->error().code, memhp::v1::ERROR_CODE_UNAVAILABLE);
   Settle();
   EXPECT_TRUE(disconnects_.empty());
   EXPECT_FALSE(client_->connected());
@@ -446,7 +447,7 @@ TEST_F(QmpClientTest, ExecuteBeforeConnectingFailsLater) {
   client_->Execute("query-status", nullptr, 1000ms, outcome.Callback());
   EXPECT_EQ(outcome.calls, 0);
   ASSERT_TRUE(Run([&] { return outcome.calls > 0; }));
-  EXPECT_EQ(outcome.result->error().kind, QmpErrorKind::kDisconnected);
+  EXPECT_EQ(outcome.result->error().code, memhp::v1::ERROR_CODE_UNAVAILABLE);
 }
 
 TEST_F(QmpClientTest, HandshakeTimesOutWithoutAGreeting) {
@@ -455,7 +456,7 @@ TEST_F(QmpClientTest, HandshakeTimesOutWithoutAGreeting) {
   StartPair(options);
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kTimeout);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_TIMEOUT);
   EXPECT_TRUE(disconnects_.empty());  // it never was connected
 }
 
@@ -466,7 +467,7 @@ TEST_F(QmpClientTest, HandshakeTimesOutWithoutACapabilitiesReply) {
   server_->SendLine(kGreeting);
   (void)server_->ExpectCommand("qmp_capabilities");
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kTimeout);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_TIMEOUT);
   Settle();
   EXPECT_EQ(connect_calls_, 1);
 }
@@ -476,7 +477,7 @@ TEST_F(QmpClientTest, MessageBeforeTheGreetingIsAProtocolError) {
   server_->SendLine(R"({"return": {}, "id": 1})");
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kProtocol);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_MALFORMED);
   EXPECT_THAT(connect_error_->message, HasSubstr("before the greeting"));
 }
 
@@ -489,8 +490,9 @@ TEST_F(QmpClientTest, RefusedCapabilitiesFailTheConnect) {
       R"(, "error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}})");
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
   ASSERT_TRUE(connect_error_.has_value());
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kCommandError);
-  EXPECT_EQ(connect_error_->error_class, "CommandNotFound");
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_QMP);
+  EXPECT_EQ(connect_error_->message,
+            "qmp_capabilities failed: CommandNotFound: Capabilities negotiation is already complete, command ignored");
   EXPECT_FALSE(client_->connected());
 }
 
@@ -498,7 +500,7 @@ TEST_F(QmpClientTest, EofDuringHandshakeFailsTheConnectOnce) {
   StartPair();
   server_->Close();
   ASSERT_TRUE(Run([&] { return connect_calls_ > 0; }));
-  EXPECT_EQ(connect_error_->kind, QmpErrorKind::kDisconnected);
+  EXPECT_EQ(connect_error_->code, memhp::v1::ERROR_CODE_UNAVAILABLE);
   Settle();
   EXPECT_EQ(connect_calls_, 1);
   EXPECT_TRUE(disconnects_.empty());
@@ -509,7 +511,7 @@ TEST_F(QmpClientTest, ClientMayBeDestroyedFromACallback) {
   Handshake();
   Outcome second;
   int first_calls = 0;
-  client_->Execute("a", nullptr, 0ms, [&](Result) {
+  client_->Execute("a", nullptr, 0ms, [&](CommandResult) {
     ++first_calls;
     client_.reset();
   });
@@ -578,10 +580,10 @@ TEST_F(QmpClientSocketTest, ConnectsAndNegotiates) {
   Listen();
   QmpClient client(context_);
   int calls = 0;
-  std::optional<QmpError> result;
-  client.Connect(path_, [&](std::optional<QmpError> e) {
+  std::optional<memhp::Error> result;
+  client.Connect(path_, [&](Status status) {
     ++calls;
-    result = std::move(e);
+    result = ErrorOf(std::move(status));
   });
   EXPECT_EQ(calls, 0);
   const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -607,9 +609,9 @@ TEST_F(QmpClientSocketTest, ConnectsAndNegotiates) {
 
 TEST_F(QmpClientSocketTest, MissingSocketFailsWithErrno) {
   QmpClient client(context_);
-  const std::optional<QmpError> error = ConnectSync(client, path_);
+  const std::optional<memhp::Error> error = ErrorOf(ConnectSync(client, path_));
   ASSERT_TRUE(error.has_value());
-  EXPECT_EQ(error->kind, QmpErrorKind::kDisconnected);
+  EXPECT_EQ(error->code, memhp::v1::ERROR_CODE_UNAVAILABLE);
   EXPECT_EQ(error->errno_value, ENOENT);
   EXPECT_THAT(error->message, HasSubstr(path_));
 }
@@ -620,14 +622,14 @@ TEST_F(QmpClientSocketTest, ListenerThatNeverGreetsTimesOut) {
   options.connect_timeout = 100ms;
   QmpClient client(context_, options);
   // The listener never greets: only the connect timeout can end the wait (its kind says so).
-  const std::optional<QmpError> error = ConnectSync(client, path_);
+  const std::optional<memhp::Error> error = ErrorOf(ConnectSync(client, path_));
   ASSERT_TRUE(error.has_value());
-  EXPECT_EQ(error->kind, QmpErrorKind::kTimeout);
+  EXPECT_EQ(error->code, memhp::v1::ERROR_CODE_TIMEOUT);
 }
 
 TEST_F(QmpClientSocketTest, OverlongPathIsRefused) {
   QmpClient client(context_);
-  const std::optional<QmpError> error = ConnectSync(client, "/" + std::string(200, 'p'));
+  const std::optional<memhp::Error> error = ErrorOf(ConnectSync(client, "/" + std::string(200, 'p')));
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->errno_value, ENAMETOOLONG);
 }
@@ -635,7 +637,7 @@ TEST_F(QmpClientSocketTest, OverlongPathIsRefused) {
 TEST_F(QmpClientSocketTest, ExecuteSyncTimesOut) {
   Listen();
   QmpClient client(context_);
-  client.Connect(path_, [](std::optional<QmpError>) {});
+  client.Connect(path_, [](Status) {});
   const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   ASSERT_GE(fd, 0);
   FakeServer server(context_, fd);
@@ -643,9 +645,9 @@ TEST_F(QmpClientSocketTest, ExecuteSyncTimesOut) {
   server.SendLine(Reply(server.ExpectCommand("qmp_capabilities"), "{}"));
   ASSERT_TRUE(RunUntil(
       context_, [&] { return client.connected(); }, 2000ms));
-  const Result result = ExecuteSync(client, "query-status", nullptr, 50ms);
+  const CommandResult result = ExecuteSync(client, "query-status", nullptr, 50ms);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().kind, QmpErrorKind::kTimeout);
+  EXPECT_EQ(result.error().code, memhp::v1::ERROR_CODE_TIMEOUT);
 }
 
 }  // namespace

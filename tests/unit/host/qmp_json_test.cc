@@ -1,5 +1,6 @@
 // Tests for qmp/qmp_json: owning parse, tolerant getters, builders.
 #include "qmp/qmp_json.h"
+#include "../support/status_text.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,10 +11,12 @@
 namespace memhp::qmp {
 namespace {
 
+using ::memhp::test_support::ErrorText;
+
 JsonNodePtr Parse(std::string_view text) {
-  ParseResult<JsonNodePtr> r = ParseJson(text);
-  EXPECT_TRUE(r) << r.error;
-  return r ? std::move(*r.value) : nullptr;
+  memhp::Result<JsonNodePtr> r = ParseJson(text);
+  EXPECT_TRUE(r) << r.error().message;
+  return r ? std::move(*r) : nullptr;
 }
 
 TEST(QmpJson, ParsesAnObject) {
@@ -25,9 +28,9 @@ TEST(QmpJson, ParsesAnObject) {
 
 TEST(QmpJson, RejectsInvalidAndEmptyText) {
   for (const char* text : {"", "   ", "{", "garbage", R"({"a": })"}) {
-    ParseResult<JsonNodePtr> r = ParseJson(text);
+    memhp::Result<JsonNodePtr> r = ParseJson(text);
     EXPECT_FALSE(r) << text;
-    EXPECT_FALSE(r.error.empty()) << text;
+    EXPECT_FALSE(ErrorText(r).empty()) << text;
   }
 }
 
@@ -35,12 +38,12 @@ TEST(QmpJson, RejectsInvalidAndEmptyText) {
 TEST(QmpJson, RejectsWhatJsonGlibCannotPrintBack) {
   for (const char* text : {R"({"return": 1e999})", R"([-1e999])", R"({"return": "\uDDDD"})",
                            R"({"\uD800": 1})", R"([[["a", "\udc00"]]])"}) {
-    ParseResult<JsonNodePtr> r = ParseJson(text);
+    memhp::Result<JsonNodePtr> r = ParseJson(text);
     EXPECT_FALSE(r) << text;
-    EXPECT_THAT(r.error, ::testing::HasSubstr("invalid JSON")) << text;
+    EXPECT_THAT(ErrorText(r), ::testing::HasSubstr("invalid JSON")) << text;
   }
-  ParseResult<JsonNodePtr> fine = ParseJson(R"({"return": [1.5e300, "\u00e9\ud83d\ude00"]})");
-  EXPECT_TRUE(fine) << fine.error;  // large but finite, and a surrogate pair, are fine
+  memhp::Result<JsonNodePtr> fine = ParseJson(R"({"return": [1.5e300, "\u00e9\ud83d\ude00"]})");
+  EXPECT_TRUE(fine) << fine.error().message;  // large but finite, and a surrogate pair, are fine
 }
 
 // What ToJson prints parses back to the same text: doubles in exponent form stay JSON (json-glib's
@@ -48,14 +51,14 @@ TEST(QmpJson, RejectsWhatJsonGlibCannotPrintBack) {
 TEST(QmpJson, PrintsWhatParsesBack) {
   for (const char* text : {R"({"return":[1.0,9e-199,1e+300,-0.5,2.5e-07]})", R"(["a\"b\\c\n\u0001é"])",
                            R"({"id":-3,"ok":true,"none":null,"o":{}})"}) {
-    ParseResult<JsonNodePtr> first = ParseJson(text);
-    ASSERT_TRUE(first) << text << ": " << first.error;
-    const std::string printed = ToJson(first.value->get());
-    ParseResult<JsonNodePtr> again = ParseJson(printed);
-    ASSERT_TRUE(again) << printed << ": " << again.error;
-    EXPECT_EQ(ToJson(again.value->get()), printed);
+    memhp::Result<JsonNodePtr> first = ParseJson(text);
+    ASSERT_TRUE(first) << text << ": " << first.error().message;
+    const std::string printed = ToJson(first->get());
+    memhp::Result<JsonNodePtr> again = ParseJson(printed);
+    ASSERT_TRUE(again) << printed << ": " << again.error().message;
+    EXPECT_EQ(ToJson(again->get()), printed);
   }
-  EXPECT_EQ(ToJson(ParseJson("[9e-199, 1.0, 7]").value->get()), "[9e-199,1.0,7]");
+  EXPECT_EQ(ToJson(ParseJson("[9e-199, 1.0, 7]")->get()), "[9e-199,1.0,7]");
 }
 
 TEST(QmpJson, GettersTolerateMissingMembersAndWrongTypes) {

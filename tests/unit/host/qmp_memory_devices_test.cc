@@ -9,12 +9,14 @@
 #include <gtest/gtest.h>
 
 #include "qmp/memory_devices.h"
+#include "../support/status_text.h"
 
 namespace memhp::qmp {
 namespace {
 
 using memhp::v1::MemoryDevice;
 using ::testing::HasSubstr;
+using ::memhp::test_support::ErrorText;
 
 // captured: at start
 constexpr char kVirtioMemOnly[] =
@@ -32,21 +34,21 @@ constexpr char kSgxAndUnknown[] =
     R"([{"type": "sgx-epc", "data": {"memaddr": 4294967296, "size": 33554432, "node": 0, "memdev": "/objects/epc0"}}, {"type": "hv-balloon", "data": {"id": "hvb", "memaddr": 8589934592, "max-size": 1073741824, "memdev": "/objects/hvbm"}}])";
 
 std::vector<MemoryDevice> ParseOk(const char* text) {
-  ParseResult<JsonNodePtr> json = ParseJson(text);
-  EXPECT_TRUE(json) << json.error;
+  memhp::Result<JsonNodePtr> json = ParseJson(text);
+  EXPECT_TRUE(json) << json.error().message;
   if (!json) return {};
-  auto devices = ParseMemoryDevices(**json.value);
-  EXPECT_TRUE(devices) << devices.error;
-  return devices ? *devices.value : std::vector<MemoryDevice>{};
+  auto devices = ParseMemoryDevices(**json);
+  EXPECT_TRUE(devices) << devices.error().message;
+  return devices ? *devices : std::vector<MemoryDevice>{};
 }
 
 std::string ParseFails(const char* text) {
-  ParseResult<JsonNodePtr> json = ParseJson(text);
-  EXPECT_TRUE(json) << json.error;
+  memhp::Result<JsonNodePtr> json = ParseJson(text);
+  EXPECT_TRUE(json) << json.error().message;
   if (!json) return {};
-  auto devices = ParseMemoryDevices(**json.value);
+  auto devices = ParseMemoryDevices(**json);
   EXPECT_FALSE(devices);
-  return devices.error;
+  return ErrorText(devices);
 }
 
 TEST(QmpMemoryDevices, VirtioMem) {
@@ -161,16 +163,16 @@ TEST(QmpMemorySizeSummary, Parses) {
   for (auto [text, plugged] :
        {std::pair{R"({"base-memory": 536870912, "plugged-memory": 0})", 0ull},
         std::pair{R"({"base-memory": 536870912, "plugged-memory": 268435456})", 268435456ull}}) {
-    ParseResult<JsonNodePtr> json = ParseJson(text);
+    memhp::Result<JsonNodePtr> json = ParseJson(text);
     ASSERT_TRUE(json);
-    auto summary = ParseMemorySizeSummary(**json.value);
-    ASSERT_TRUE(summary) << summary.error;
-    EXPECT_EQ(summary.value->base_memory, 536870912u);
-    EXPECT_EQ(summary.value->plugged_memory, plugged);
+    auto summary = ParseMemorySizeSummary(**json);
+    ASSERT_TRUE(summary) << summary.error().message;
+    EXPECT_EQ(summary->base_memory, 536870912u);
+    EXPECT_EQ(summary->plugged_memory, plugged);
 
     memhp::v1::QemuInfo info;
     info.set_run_state("running");
-    ApplyTo(*summary.value, info);
+    ApplyTo(*summary, info);
     EXPECT_EQ(info.base_memory(), 536870912u);
     EXPECT_EQ(info.plugged_memory(), plugged);
     EXPECT_EQ(info.run_state(), "running");  // left alone
@@ -178,18 +180,18 @@ TEST(QmpMemorySizeSummary, Parses) {
 }
 
 TEST(QmpMemorySizeSummary, PluggedMemoryIsOptional) {
-  ParseResult<JsonNodePtr> json = ParseJson(R"({"base-memory": 1073741824})");
+  memhp::Result<JsonNodePtr> json = ParseJson(R"({"base-memory": 1073741824})");
   ASSERT_TRUE(json);
-  auto summary = ParseMemorySizeSummary(**json.value);
+  auto summary = ParseMemorySizeSummary(**json);
   ASSERT_TRUE(summary);
-  EXPECT_EQ(summary.value->plugged_memory, 0u);
+  EXPECT_EQ(summary->plugged_memory, 0u);
 }
 
 TEST(QmpMemorySizeSummary, RejectsWrongShapes) {
   for (const char* text : {"[]", "{}", R"({"base-memory": "1G"})"}) {
-    ParseResult<JsonNodePtr> json = ParseJson(text);
+    memhp::Result<JsonNodePtr> json = ParseJson(text);
     ASSERT_TRUE(json);
-    EXPECT_FALSE(ParseMemorySizeSummary(**json.value)) << text;
+    EXPECT_FALSE(ParseMemorySizeSummary(**json)) << text;
   }
 }
 
@@ -203,23 +205,23 @@ TEST(QmpStatus, Parses) {
        {Case{R"({"status": "prelaunch", "singlestep": false, "running": false})", "prelaunch"},
         Case{R"({"status": "paused", "singlestep": false, "running": false})", "paused"},
         Case{R"({"status": "running", "singlestep": false, "running": true})", "running"}}) {
-    ParseResult<JsonNodePtr> json = ParseJson(c.text);
+    memhp::Result<JsonNodePtr> json = ParseJson(c.text);
     ASSERT_TRUE(json);
-    auto status = ParseStatus(**json.value);
-    ASSERT_TRUE(status) << status.error;
-    EXPECT_EQ(status.value->status, c.status);
-    EXPECT_EQ(status.value->running, std::string_view(c.status) == "running");
+    auto status = ParseStatus(**json);
+    ASSERT_TRUE(status) << status.error().message;
+    EXPECT_EQ(status->status, c.status);
+    EXPECT_EQ(status->running, std::string_view(c.status) == "running");
     memhp::v1::QemuInfo info;
-    ApplyTo(*status.value, info);
+    ApplyTo(*status, info);
     EXPECT_EQ(info.run_state(), c.status);
   }
 }
 
 TEST(QmpStatus, RejectsWrongShapes) {
   for (const char* text : {"[]", R"({"status": "running"})", R"({"status": 1, "running": true})"}) {
-    ParseResult<JsonNodePtr> json = ParseJson(text);
+    memhp::Result<JsonNodePtr> json = ParseJson(text);
     ASSERT_TRUE(json);
-    EXPECT_FALSE(ParseStatus(**json.value)) << text;
+    EXPECT_FALSE(ParseStatus(**json)) << text;
   }
 }
 

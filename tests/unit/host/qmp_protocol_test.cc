@@ -248,9 +248,9 @@ TEST(QmpProtocol, MalformedObjectsKeepTheirIntegerId) {
 }
 
 TEST(QmpProtocol, ClassifiesParsedNodes) {
-  ParseResult<JsonNodePtr> parsed = ParseJson(kDeviceDeleted);
+  memhp::Result<JsonNodePtr> parsed = ParseJson(kDeviceDeleted);
   ASSERT_TRUE(parsed);
-  Message m = ClassifyNode(**parsed.value);
+  Message m = ClassifyNode(**parsed);
   EXPECT_TRUE(std::holds_alternative<Event>(m));
 }
 

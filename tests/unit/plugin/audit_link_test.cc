@@ -68,7 +68,7 @@ class AuditLinkTest : public ::testing::Test {
     qemu_ = std::make_unique<FakeServer>(context_, fds[1]);
     qmp_ = std::make_unique<qmp::QmpClient>(context_);
     bool connected = false;
-    qmp_->Adopt(fds[0], [&](std::optional<qmp::QmpError> e) { connected = !e.has_value(); });
+    qmp_->Adopt(fds[0], [&](Status status) { connected = status.ok(); });
     qemu_->SendLine(kGreeting);
     qemu_->SendLine(Reply(qemu_->ExpectCommand("qmp_capabilities"), "{}"));
     ASSERT_TRUE(RunUntil(context_, [&] { return connected; }));

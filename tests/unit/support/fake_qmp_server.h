@@ -25,7 +25,6 @@ using qmp::GetMember;
 using qmp::GetString;
 using qmp::JsonNodePtr;
 using qmp::ParseJson;
-using qmp::ParseResult;
 using qmp::ToJson;
 
 // captured from QEMU 7.2.22
@@ -78,10 +77,10 @@ class FakeServer {
     std::optional<std::string> line = ReadLine();
     EXPECT_TRUE(line.has_value()) << "no command " << execute;
     if (!line) return -1;
-    ParseResult<JsonNodePtr> json = ParseJson(*line);
+    memhp::Result<JsonNodePtr> json = ParseJson(*line);
     EXPECT_TRUE(json) << *line;
     if (!json) return -1;
-    const JsonObject* o = AsObject(json.value->get());
+    const JsonObject* o = AsObject(json->get());
     EXPECT_EQ(GetString(o, "execute"), std::string(execute)) << *line;
     if (arguments_json != nullptr) *arguments_json = ToJson(GetMember(o, "arguments"));
     const auto id = GetInt(o, "id");

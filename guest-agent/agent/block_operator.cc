@@ -172,7 +172,7 @@ Result<std::vector<uint32_t>> BlockOperator::Resolve(const memhp::v1::BlockSelec
   return ids;
 }
 
-BlockResult BlockOperator::OnlineOne(const MemoryBlock& block, TargetState target,
+BlockResult BlockOperator::OnlineOne(const MemoryBlock& block, abi::OnlineType target,
                                      memhp::v1::Zone zone, EventOrigin origin, uint64_t request_id) {
   const auto started = Clock::now();
   BlockResult r = MakeResult(block.id(), memhp::v1::BLOCK_OUTCOME_FAILED, "");
@@ -284,13 +284,13 @@ Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& i
     }
     switch (target) {
       case memhp::v1::ONLINE_TARGET_DEFAULT:
-        *op.add_blocks() = OnlineOne(*block, TargetState::kOnline, DefaultZoneOf(*block), origin, request_id);
+        *op.add_blocks() = OnlineOne(*block, abi::OnlineType::kOnline, DefaultZoneOf(*block), origin, request_id);
         break;
       case memhp::v1::ONLINE_TARGET_KERNEL:
-        *op.add_blocks() = OnlineOne(*block, TargetState::kOnlineKernel, KernelZoneOf(*block), origin, request_id);
+        *op.add_blocks() = OnlineOne(*block, abi::OnlineType::kOnlineKernel, KernelZoneOf(*block), origin, request_id);
         break;
       case memhp::v1::ONLINE_TARGET_MOVABLE:
-        *op.add_blocks() = OnlineOne(*block, TargetState::kOnlineMovable, memhp::v1::ZONE_MOVABLE, origin, request_id);
+        *op.add_blocks() = OnlineOne(*block, abi::OnlineType::kOnlineMovable, memhp::v1::ZONE_MOVABLE, origin, request_id);
         break;
       case memhp::v1::ONLINE_TARGET_UNSPECIFIED:
       default: {  // only UNSPECIFIED gets here (checked above): the policy decides
@@ -331,17 +331,14 @@ Result<BlockOpResult> BlockOperator::OnlineBlocks(const std::vector<uint32_t>& i
           group.device_id.empty() ? decision.reason : group.device_id + ": " + decision.reason;
       for (const AddedBlock& added : group.blocks) {
         const MemoryBlock* b = by_id.at(added.id);
-        if (decision.action == OnlineAction::kLeaveOffline) {
+        if (decision.action == abi::OnlineType::kOffline) {
           BlockResult r = MakeResult(b->id(), memhp::v1::BLOCK_OUTCOME_LEFT_OFFLINE, reason);
           r.set_node(b->node());
           *op.add_blocks() = r;
           continue;
         }
-        const TargetState state = decision.action == OnlineAction::kOnlineMovable ? TargetState::kOnlineMovable
-                                  : decision.action == OnlineAction::kOnlineKernel ? TargetState::kOnlineKernel
-                                                                                   : TargetState::kOnline;
         const memhp::v1::Zone zone = decision.zone != memhp::v1::ZONE_UNSPECIFIED ? decision.zone : DefaultZoneOf(*b);
-        BlockResult r = OnlineOne(*b, state, zone, origin, request_id);
+        BlockResult r = OnlineOne(*b, decision.action, zone, origin, request_id);
         if (r.detail().empty()) r.set_detail(reason);
         if (r.outcome() == memhp::v1::BLOCK_OUTCOME_DONE) {
           AddToUsage(usage, group.device_id, group.kind, b->node(), r.zone(), inventory->block_size_bytes());
@@ -407,7 +404,7 @@ Result<BlockOpResult> BlockOperator::Offline(const memhp::v1::OfflineRequest& re
     for (auto it = offlined.rbegin(); it != offlined.rend(); ++it) {
       const MemoryBlock& block = *it->second;
       const bool movable = block.zone() == memhp::v1::ZONE_MOVABLE;
-      const BlockResult back = OnlineOne(block, movable ? TargetState::kOnlineMovable : TargetState::kOnlineKernel,
+      const BlockResult back = OnlineOne(block, movable ? abi::OnlineType::kOnlineMovable : abi::OnlineType::kOnlineKernel,
                                          movable ? memhp::v1::ZONE_MOVABLE : KernelZoneOf(block),
                                          EventOrigin::kHostRequest, request_id);
       BlockResult& recorded = *op.mutable_blocks(static_cast<int>(it->first));

@@ -66,7 +66,7 @@ class BlockOperator {
                                                       const memhp::v1::Inventory& inventory,
                                                       bool for_offline) const;
   [[nodiscard]] memhp::v1::BlockResult OnlineOne(const memhp::v1::MemoryBlock& block,
-                                                 TargetState target, memhp::v1::Zone zone,
+                                                 abi::OnlineType target, memhp::v1::Zone zone,
                                                  EventOrigin origin, uint64_t request_id);
   [[nodiscard]] memhp::v1::BlockResult OfflineOne(const memhp::v1::MemoryBlock& block,
                                                   uint64_t request_id);

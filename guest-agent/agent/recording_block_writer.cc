@@ -14,7 +14,7 @@ std::optional<uint64_t> RecordingBlockWriter::Seqnum() const {
   return *seqnum;
 }
 
-Status RecordingBlockWriter::Write(uint32_t block, TargetState target) {
+Status RecordingBlockWriter::Write(uint32_t block, abi::OnlineType target) {
   const std::optional<uint64_t> before = Seqnum();
   Status written = inner_.Write(block, target);
   if (!written.ok()) return written;  // a failed write changed nothing and sends no uevent
@@ -25,7 +25,7 @@ Status RecordingBlockWriter::Write(uint32_t block, TargetState target) {
     if (*after == *before) return written;
     window = SeqnumWindow{.before = *before, .after = *after};
   }
-  own_.Expect(block, target != TargetState::kOffline, window);
+  own_.Expect(block, target != abi::OnlineType::kOffline, window);
   return written;
 }
 

@@ -24,7 +24,7 @@ class RecordingBlockWriter : public BlockWriter {
   RecordingBlockWriter(BlockWriter& inner, const SysfsReader& sysfs, OwnTransitions& own)
       : inner_(inner), sysfs_(sysfs), own_(own) {}
 
-  [[nodiscard]] Status Write(uint32_t block, TargetState target) override;
+  [[nodiscard]] Status Write(uint32_t block, abi::OnlineType target) override;
 
  private:
   [[nodiscard]] std::optional<uint64_t> Seqnum() const;

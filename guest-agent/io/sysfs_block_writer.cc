@@ -89,8 +89,8 @@ std::string SysfsBlockWriter::StatePath(uint32_t block) const {
   return path + abi::MemoryBlockAttr(block, abi::kBlockState);
 }
 
-Status SysfsBlockWriter::Write(uint32_t block, TargetState target) {
-  const std::string_view value = TargetStateName(target);
+Status SysfsBlockWriter::Write(uint32_t block, abi::OnlineType target) {
+  const std::string_view value = abi::OnlineTypeName(target);
   if (value.empty()) return Error::Invalid("no state name for the requested target");
   const std::string path = StatePath(block);
   if (options_.deadline.count() <= 0) return ToStatus(WriteOnce(path, value), path, value);

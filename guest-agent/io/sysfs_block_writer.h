@@ -49,8 +49,8 @@ class SysfsBlockWriter final : public BlockWriter {
   SysfsBlockWriter(std::string root, const InterruptSignal& interrupt,
                    SysfsBlockWriterOptions options = {});
 
-  // Writes TargetStateName(target) to <root>/sys/devices/system/memory/memory<block>/state.
-  [[nodiscard]] Status Write(uint32_t block, TargetState target) override;
+  // Writes abi::OnlineTypeName(target) to <root>/sys/devices/system/memory/memory<block>/state.
+  [[nodiscard]] Status Write(uint32_t block, abi::OnlineType target) override;
 
   // Changes the deadline of later writes (each offline request carries its own).
   void set_deadline(std::chrono::milliseconds deadline) { options_.deadline = deadline; }

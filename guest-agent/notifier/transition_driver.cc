@@ -34,16 +34,6 @@ TransitionOutcome Rejected(int err, std::string message) {
 
 }  // namespace
 
-std::string_view TargetStateName(TargetState target) {
-  switch (target) {
-    case TargetState::kOnline: return abi::kOnlineTypeOnline;
-    case TargetState::kOnlineKernel: return abi::kOnlineTypeKernel;
-    case TargetState::kOnlineMovable: return abi::kOnlineTypeMovable;
-    case TargetState::kOffline: return abi::kOnlineTypeOffline;
-  }
-  return "";
-}
-
 std::string_view TransitionResultName(TransitionResult result) {
   switch (result) {
     case TransitionResult::kDone: return "done";
@@ -62,8 +52,8 @@ struct TransitionDriver::Plan {
   abi::MemoryEvent going;   // S1 / S4
   abi::MemoryEvent cancel;  // S2 / S5
   abi::MemoryEvent done;    // S3 / S6
-  TargetState write;        // what to write
-  TargetState write_back;   // kRevert's opposite
+  abi::OnlineType write;        // what to write
+  abi::OnlineType write_back;   // kRevert's opposite
   memhp::v1::BlockState before;
   memhp::v1::BlockState after;
 };
@@ -73,14 +63,14 @@ TransitionDriver::TransitionDriver(NotifierChain& chain, BlockWriter& writer, Ev
     : chain_(chain), writer_(writer), sink_(std::move(sink)), options_(options) {}
 
 TransitionOutcome TransitionDriver::Online(const NotifyContext& ctx, const MemoryNotify& notify,
-                                           TargetState target) {
-  if (target == TargetState::kOffline) {
+                                           abi::OnlineType target) {
+  if (target == abi::OnlineType::kOffline) {
     return Rejected(EINVAL, "online of block " + std::to_string(ctx.block) +
                                 " asked for target \"offline\"");
   }
   const Plan plan{abi::MemoryEvent::kGoingOnline, abi::MemoryEvent::kCancelOnline,
                   abi::MemoryEvent::kOnline,      target,
-                  TargetState::kOffline,          memhp::v1::BLOCK_STATE_OFFLINE,
+                  abi::OnlineType::kOffline,          memhp::v1::BLOCK_STATE_OFFLINE,
                   memhp::v1::BLOCK_STATE_ONLINE};
   return Run(plan, ctx, notify);
 }
@@ -89,11 +79,11 @@ TransitionOutcome TransitionDriver::Offline(const NotifyContext& ctx,
                                             const MemoryNotify& notify) {
   // Back to the zone it left: a Movable block via online_movable, a kernel-zone block via
   // online_kernel; a plain "online" lets the kernel choose when the zone is not known.
-  TargetState back = TargetState::kOnline;
-  if (ctx.zone == memhp::v1::ZONE_MOVABLE) back = TargetState::kOnlineMovable;
-  if (IsKernelZone(ctx.zone)) back = TargetState::kOnlineKernel;
+  abi::OnlineType back = abi::OnlineType::kOnline;
+  if (ctx.zone == memhp::v1::ZONE_MOVABLE) back = abi::OnlineType::kOnlineMovable;
+  if (IsKernelZone(ctx.zone)) back = abi::OnlineType::kOnlineKernel;
   const Plan plan{abi::MemoryEvent::kGoingOffline, abi::MemoryEvent::kCancelOffline,
-                  abi::MemoryEvent::kOffline,      TargetState::kOffline,
+                  abi::MemoryEvent::kOffline,      abi::OnlineType::kOffline,
                   back,                            memhp::v1::BLOCK_STATE_ONLINE,
                   memhp::v1::BLOCK_STATE_OFFLINE};
   return Run(plan, ctx, notify);
@@ -145,7 +135,7 @@ TransitionOutcome TransitionDriver::Run(const Plan& plan, const NotifyContext& c
   if (Status w = writer_.Write(ctx.block, plan.write); !w.ok()) {
     out.result = TransitionResult::kWriteFailed;
     out.errno_value = WriteErrno(w.error());
-    out.message = block + ": write \"" + std::string(TargetStateName(plan.write)) +
+    out.message = block + ": write \"" + std::string(abi::OnlineTypeName(plan.write)) +
                   "\" failed: " + w.error().message;
     Emit(out, plan.cancel, notify, ctx, out.errno_value);  // S2/S5
     return out;
@@ -176,7 +166,7 @@ TransitionOutcome TransitionDriver::Run(const Plan& plan, const NotifyContext& c
     // Still in the new state: no CANCEL_*, which would tell handlers it went back.
     out.result = TransitionResult::kRevertFailed;
     out.errno_value = WriteErrno(w.error());
-    out.message = veto + "; write-back \"" + std::string(TargetStateName(plan.write_back)) +
+    out.message = veto + "; write-back \"" + std::string(abi::OnlineTypeName(plan.write_back)) +
                   "\" failed: " + w.error().message;
     return out;
   }

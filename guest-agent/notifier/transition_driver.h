@@ -47,22 +47,13 @@
 
 namespace memhp::agent {
 
-// What is written to memory<N>/state (linux_abi.h kOnlineType*; S20).
-enum class TargetState {
-  kOnline,         // "online": the kernel's default zone
-  kOnlineKernel,   // "online_kernel"
-  kOnlineMovable,  // "online_movable"
-  kOffline,        // "offline"
-};
-// The string written to `state` for `target` (abi::kOnlineType*).
-[[nodiscard]] std::string_view TargetStateName(TargetState target);
-
-// The seam to the kernel: the sysfs writer in production, a fake in tests. The error's
+// The seam to the kernel: the sysfs writer in production, a fake in tests. Write() puts
+// abi::OnlineTypeName(target) in memory<block>/state (linux_abi.h; S20). The error's
 // errno_value is the write(2) errno (EBUSY, EINVAL, ...); 0 is taken as EIO.
 class BlockWriter {
  public:
   virtual ~BlockWriter() = default;
-  [[nodiscard]] virtual Status Write(uint32_t block, TargetState target) = 0;
+  [[nodiscard]] virtual Status Write(uint32_t block, abi::OnlineType target) = 0;
 };
 
 // How NOTIFY_BAD at MEM_ONLINE / MEM_OFFLINE is honoured (S16; see the file comment).
@@ -128,7 +119,7 @@ class TransitionDriver {
   // Onlines ctx.block (currently offline) to `target` (not kOffline: that is kRejected with
   // EINVAL). `notify` is ComputeMemoryNotify() of this online.
   [[nodiscard]] TransitionOutcome Online(const NotifyContext& ctx, const MemoryNotify& notify,
-                                         TargetState target = TargetState::kOnline);
+                                         abi::OnlineType target = abi::OnlineType::kOnline);
 
   // Offlines ctx.block (currently online in ctx.zone). Under kRevert, a veto at MEM_OFFLINE
   // writes it back with online_movable for a Movable block, online_kernel for a kernel zone,

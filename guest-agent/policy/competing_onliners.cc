@@ -118,9 +118,8 @@ std::vector<std::string> Expand(const std::string& value,
 }
 
 bool IsOnlineValue(std::string_view v) {
-  v = TrimSpace(v);
-  return v == abi::kOnlineTypeOnline || v == abi::kOnlineTypeKernel ||
-         v == abi::kOnlineTypeMovable;
+  const std::optional<abi::OnlineType> type = abi::ParseOnlineType(TrimSpace(v));
+  return type && *type != abi::OnlineType::kOffline;
 }
 
 // Why this pair onlines memory blocks, or "" if it does not.

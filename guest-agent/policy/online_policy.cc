@@ -34,6 +34,7 @@
 namespace memhp::agent {
 namespace {
 
+using abi::OnlineType;
 using memhp::v1::Zone;
 
 __extension__ using U128 = unsigned __int128;  // ratio x bytes does not fit 64 bits in general
@@ -134,51 +135,52 @@ RatioCheck CheckRatio(const PolicyInput& in, const Scope& scope, uint64_t group_
 // ---------------------------------------------------------------------------------------------
 // Policy -> wanted zone class, then valid_zones -> what to write.
 // ---------------------------------------------------------------------------------------------
-enum class Want { kOffline, kDefault, kKernel, kMovable };
-
+// What the policy wants written, before valid_zones had their say.
 struct Choice {
-  Want want = Want::kOffline;
+  OnlineType want = OnlineType::kOffline;
   std::string reason;
 };
 
 Choice AutoMovable(const PolicyInput& in, uint64_t group_bytes) {
   const std::string p = "auto-movable: ";
   if (in.config.movable_ratio_percent == 0) {
-    return {Want::kKernel, p + "ratio 0% never allows MOVABLE"};
+    return {OnlineType::kOnlineKernel, p + "ratio 0% never allows MOVABLE"};
   }
   if (in.device_kind == DeviceKind::kDimm && in.device_kernel_bytes > 0) {
-    return {Want::kKernel, p + "the DIMM already has " + MiB(in.device_kernel_bytes) +
+    return {OnlineType::kOnlineKernel, p + "the DIMM already has " + MiB(in.device_kernel_bytes) +
                                " online KERNEL; the rest follows (one zone per DIMM)"};
   }
   RatioCheck sys = CheckRatio(in, Scope{}, group_bytes);
-  if (!sys.fits) return {Want::kKernel, p + sys.text};
-  if (!in.config.numa_aware) return {Want::kMovable, p + sys.text};
+  if (!sys.fits) return {OnlineType::kOnlineKernel, p + sys.text};
+  if (!in.config.numa_aware) return {OnlineType::kOnlineMovable, p + sys.text};
   RatioCheck node = CheckRatio(in, Scope{false, in.node}, group_bytes);
-  if (!node.fits) return {Want::kKernel, p + node.text};
-  return {Want::kMovable, p + node.text + "; " + sys.text};
+  if (!node.fits) return {OnlineType::kOnlineKernel, p + node.text};
+  return {OnlineType::kOnlineMovable, p + node.text + "; " + sys.text};
 }
 
 Choice ChooseByPolicy(const PolicyInput& in, uint64_t group_bytes) {
   switch (in.requested_zone) {
-    case ZoneRequest::kKernel: return {Want::kKernel, "host requested KERNEL"};
-    case ZoneRequest::kMovable: return {Want::kMovable, "host requested MOVABLE"};
-    case ZoneRequest::kDefault: return {Want::kDefault, "host requested the default zone"};
+    case ZoneRequest::kKernel: return {OnlineType::kOnlineKernel, "host requested KERNEL"};
+    case ZoneRequest::kMovable: return {OnlineType::kOnlineMovable, "host requested MOVABLE"};
+    case ZoneRequest::kDefault: return {OnlineType::kOnline, "host requested the default zone"};
     case ZoneRequest::kNone: break;
   }
-  switch (in.config.kind) {
-    case PolicyKind::kManual: return {Want::kOffline, "manual: left offline"};
-    case PolicyKind::kOnline: return {Want::kDefault, "online: the kernel's default zone"};
-    case PolicyKind::kOnlineKernel: return {Want::kKernel, "online_kernel"};
-    case PolicyKind::kOnlineMovable: return {Want::kMovable, "online_movable"};
-    case PolicyKind::kAutoMovable: return AutoMovable(in, group_bytes);
+  if (in.config.kind == PolicyKind::kAutoMovable) return AutoMovable(in, group_bytes);
+  const std::optional<OnlineType> fixed = PolicyOnlineType(in.config.kind);
+  if (!fixed) return {OnlineType::kOffline, "unknown policy: left offline"};
+  switch (*fixed) {
+    case OnlineType::kOffline: return {*fixed, "manual: left offline"};
+    case OnlineType::kOnline: return {*fixed, "online: the kernel's default zone"};
+    case OnlineType::kOnlineKernel:
+    case OnlineType::kOnlineMovable: return {*fixed, std::string(abi::OnlineTypeName(*fixed))};
   }
-  return {Want::kOffline, "unknown policy: left offline"};
+  return {OnlineType::kOffline, "unknown policy: left offline"};
 }
 
-bool Allows(const GroupBlock& b, Want want) {
+bool Allows(const GroupBlock& b, OnlineType want) {
   if (!b.valid_zones) return true;
   const std::vector<Zone>& zs = *b.valid_zones;
-  if (want == Want::kMovable) {
+  if (want == OnlineType::kOnlineMovable) {
     return std::find(zs.begin(), zs.end(), memhp::v1::ZONE_MOVABLE) != zs.end();
   }
   return std::any_of(zs.begin(), zs.end(), IsKernelZone);
@@ -190,7 +192,9 @@ std::string ZonesText(const GroupBlock& b) {
   return s.empty() ? std::string(abi::kZoneNone) : s;
 }
 
-std::string ClassName(Want w) { return w == Want::kMovable ? "Movable" : "a kernel zone"; }
+std::string ClassName(OnlineType w) {
+  return w == OnlineType::kOnlineMovable ? "Movable" : "a kernel zone";
+}
 
 OnlineDecision Offline(std::string reason) {
   OnlineDecision d;
@@ -198,14 +202,14 @@ OnlineDecision Offline(std::string reason) {
   return d;
 }
 
-OnlineDecision Finish(const PolicyInput& in, OnlineAction action, Zone zone, bool fell_back,
+OnlineDecision Finish(const PolicyInput& in, OnlineType action, Zone zone, bool fell_back,
                       std::string reason) {
   OnlineDecision d;
   d.action = action;
   d.zone = zone;
   d.fell_back = fell_back;
   d.reason = std::move(reason);
-  for (const GroupBlock& b : in.blocks) d.writes.push_back({b.id, OnlineActionValue(action)});
+  for (const GroupBlock& b : in.blocks) d.writes.push_back({b.id, abi::OnlineTypeName(action)});
   return d;
 }
 
@@ -221,7 +225,7 @@ Zone KernelZoneOf(const PolicyInput& in) {
   return memhp::v1::ZONE_NORMAL;
 }
 
-OnlineDecision ResolveClass(const PolicyInput& in, Want want, std::string reason) {
+OnlineDecision ResolveClass(const PolicyInput& in, OnlineType want, std::string reason) {
   const GroupBlock* refusing = nullptr;
   for (const GroupBlock& b : in.blocks) {
     if (!Allows(b, want)) {
@@ -231,7 +235,8 @@ OnlineDecision ResolveClass(const PolicyInput& in, Want want, std::string reason
   }
   bool fell_back = false;
   if (refusing != nullptr) {
-    const Want other = want == Want::kMovable ? Want::kKernel : Want::kMovable;
+    const OnlineType other =
+        want == OnlineType::kOnlineMovable ? OnlineType::kOnlineKernel : OnlineType::kOnlineMovable;
     reason += "; block " + std::to_string(refusing->id) + "'s valid_zones (" +
               ZonesText(*refusing) + ") do not allow " + ClassName(want);
     for (const GroupBlock& b : in.blocks) {
@@ -244,13 +249,13 @@ OnlineDecision ResolveClass(const PolicyInput& in, Want want, std::string reason
     want = other;
     fell_back = true;
   }
-  if (want == Want::kMovable) {
+  if (want == OnlineType::kOnlineMovable) {
     if (fell_back) reason += ": onlining Movable instead";
-    return Finish(in, OnlineAction::kOnlineMovable, memhp::v1::ZONE_MOVABLE, fell_back, reason);
+    return Finish(in, OnlineType::kOnlineMovable, memhp::v1::ZONE_MOVABLE, fell_back, reason);
   }
   const Zone zone = KernelZoneOf(in);
   if (fell_back) reason += ": onlining " + std::string(ZoneName(zone)) + " instead";
-  return Finish(in, OnlineAction::kOnlineKernel, zone, fell_back, reason);
+  return Finish(in, OnlineType::kOnlineKernel, zone, fell_back, reason);
 }
 
 // "online": the kernel picks each block's zone (zone_for_pfn_range(MMOP_ONLINE, ...)), which
@@ -267,13 +272,14 @@ OnlineDecision ResolveDefault(const PolicyInput& in, std::string reason) {
       reason += " differs between blocks (block " + std::to_string(b.id) + ": " +
                 std::string(ZoneName(z)) + "), pinning the group to " +
                 std::string(ZoneName(*first));
-      return ResolveClass(in, *first == memhp::v1::ZONE_MOVABLE ? Want::kMovable : Want::kKernel,
-                          std::move(reason));
+      return ResolveClass(
+          in, *first == memhp::v1::ZONE_MOVABLE ? OnlineType::kOnlineMovable : OnlineType::kOnlineKernel,
+          std::move(reason));
     }
   }
-  if (!first) return Finish(in, OnlineAction::kOnline, memhp::v1::ZONE_UNSPECIFIED, false,
+  if (!first) return Finish(in, OnlineType::kOnline, memhp::v1::ZONE_UNSPECIFIED, false,
                             reason + " (valid_zones unknown)");
-  return Finish(in, OnlineAction::kOnline, *first, false,
+  return Finish(in, OnlineType::kOnline, *first, false,
                 reason + " (" + std::string(ZoneName(*first)) + ")");
 }
 
@@ -292,22 +298,24 @@ Result<PolicyKind> ParsePolicyKind(std::string_view text) {
 std::string_view FormatPolicyKind(PolicyKind kind) {
   switch (kind) {
     case PolicyKind::kManual: return "manual";
-    case PolicyKind::kOnline: return abi::kOnlineTypeOnline;
-    case PolicyKind::kOnlineKernel: return abi::kOnlineTypeKernel;
-    case PolicyKind::kOnlineMovable: return abi::kOnlineTypeMovable;
     case PolicyKind::kAutoMovable: return "auto-movable";  // online_policy_to_str[]
+    case PolicyKind::kOnline:
+    case PolicyKind::kOnlineKernel:
+    case PolicyKind::kOnlineMovable:
+      return abi::OnlineTypeName(*PolicyOnlineType(kind));  // online_type_to_str[]
   }
   return "";
 }
 
-std::string_view OnlineActionValue(OnlineAction action) {
-  switch (action) {
-    case OnlineAction::kLeaveOffline: return "";
-    case OnlineAction::kOnline: return abi::kOnlineTypeOnline;
-    case OnlineAction::kOnlineKernel: return abi::kOnlineTypeKernel;
-    case OnlineAction::kOnlineMovable: return abi::kOnlineTypeMovable;
+std::optional<OnlineType> PolicyOnlineType(PolicyKind kind) {
+  switch (kind) {
+    case PolicyKind::kManual: return OnlineType::kOffline;
+    case PolicyKind::kOnline: return OnlineType::kOnline;
+    case PolicyKind::kOnlineKernel: return OnlineType::kOnlineKernel;
+    case PolicyKind::kOnlineMovable: return OnlineType::kOnlineMovable;
+    case PolicyKind::kAutoMovable: return std::nullopt;
   }
-  return "";
+  return std::nullopt;
 }
 
 OnlineDecision Decide(const PolicyInput& in) {
@@ -315,7 +323,7 @@ OnlineDecision Decide(const PolicyInput& in) {
   if (in.block_size_bytes == 0) return Offline("block size unknown (0): left offline");
   const uint64_t group_bytes = SatMul(in.block_size_bytes, in.blocks.size());
   Choice c = ChooseByPolicy(in, group_bytes);
-  if (c.want == Want::kOffline) return Offline(std::move(c.reason));
+  if (c.want == OnlineType::kOffline) return Offline(std::move(c.reason));
   // valid_zones "none": the kernel offers no zone at all (valid_zones_show()).
   for (const GroupBlock& b : in.blocks) {
     if (b.valid_zones && b.valid_zones->empty()) {
@@ -323,7 +331,7 @@ OnlineDecision Decide(const PolicyInput& in) {
                      "'s valid_zones is none: no zone to online it to, left offline");
     }
   }
-  if (c.want == Want::kDefault) return ResolveDefault(in, std::move(c.reason));
+  if (c.want == OnlineType::kOnline) return ResolveDefault(in, std::move(c.reason));
   return ResolveClass(in, c.want, std::move(c.reason));
 }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "memhp/v1/memory.pb.h"
+#include "sysfs/linux_abi.h"
 #include "sysfs/result.h"
 #include "sysfs/sysfs_parse.h"
 
@@ -39,6 +40,12 @@ enum class PolicyKind { kManual, kOnline, kOnlineKernel, kOnlineMovable, kAutoMo
 // else is an EINVAL Error that lists the accepted names.
 [[nodiscard]] Result<PolicyKind> ParsePolicyKind(std::string_view text);
 [[nodiscard]] std::string_view FormatPolicyKind(PolicyKind kind);
+
+// A policy is not an online type, but all but one write the same online type to every group:
+// manual leaves blocks offline (kOffline: nothing written), online / online_kernel /
+// online_movable are the kernel's online types of the same name. Nothing for kAutoMovable,
+// which decides group by group (Decide()).
+[[nodiscard]] std::optional<abi::OnlineType> PolicyOnlineType(PolicyKind kind);
 
 // The kernel's defaults: memory_hotplug.auto_movable_ratio=301 ("allowing for hotplugging
 // 24 GiB to a 8 GiB VM ... the additional 1% deals with some pages being not present") and
@@ -96,19 +103,15 @@ struct PolicyInput {
   std::vector<DeviceMemory> other_devices;
 };
 
-// What to write to each block's `state`.
-enum class OnlineAction { kLeaveOffline, kOnline, kOnlineKernel, kOnlineMovable };
-// abi::kOnlineType* for the action; "" for kLeaveOffline.
-[[nodiscard]] std::string_view OnlineActionValue(OnlineAction action);
-
 struct BlockWrite {
   uint32_t block_id = 0;
-  std::string_view value;  // "online", "online_kernel" or "online_movable"
+  std::string_view value;  // abi::OnlineTypeName(action): "online", "online_kernel" or "online_movable"
   bool operator==(const BlockWrite&) const = default;
 };
 
 struct OnlineDecision {
-  OnlineAction action = OnlineAction::kLeaveOffline;
+  // What to write to each block's `state`; kOffline: nothing, the group stays offline.
+  abi::OnlineType action = abi::OnlineType::kOffline;
   // The zone the group lands in: the kernel zone valid_zones names (Normal, DMA32, ...) or
   // Movable; ZONE_UNSPECIFIED when left offline, or for "online" with valid_zones unknown.
   memhp::v1::Zone zone = memhp::v1::ZONE_UNSPECIFIED;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,38 @@ inline constexpr std::string_view kOnlineTypeOffline = "offline";        // MMOP
 inline constexpr std::string_view kOnlineTypeOnline = "online";          // MMOP_ONLINE: default zone
 inline constexpr std::string_view kOnlineTypeKernel = "online_kernel";   // MMOP_ONLINE_KERNEL
 inline constexpr std::string_view kOnlineTypeMovable = "online_movable"; // MMOP_ONLINE_MOVABLE
+
+// The same four as one type, for everything in the agent that decides or performs a write to
+// `state`: the onlining policy's decision, the transition driver, the block writers. Values
+// are the kernel's enum mmop (include/linux/memory_hotplug.h), the index of
+// online_type_to_str[]. kOffline as a decision for an offline block means "leave it so":
+// nothing is written.
+enum class OnlineType : uint8_t {
+  kOffline = 0,        // MMOP_OFFLINE
+  kOnline = 1,         // MMOP_ONLINE: the kernel's default zone (zone_for_pfn_range())
+  kOnlineKernel = 2,   // MMOP_ONLINE_KERNEL
+  kOnlineMovable = 3,  // MMOP_ONLINE_MOVABLE
+};
+
+// online_type_to_str[type]: the kOnlineType* string written to `state` for `type`.
+[[nodiscard]] constexpr std::string_view OnlineTypeName(OnlineType type) {
+  switch (type) {
+    case OnlineType::kOffline: return kOnlineTypeOffline;
+    case OnlineType::kOnline: return kOnlineTypeOnline;
+    case OnlineType::kOnlineKernel: return kOnlineTypeKernel;
+    case OnlineType::kOnlineMovable: return kOnlineTypeMovable;
+  }
+  return "";
+}
+
+// mhp_online_type_from_str(): the type `text` names exactly (no trimming), or nothing.
+[[nodiscard]] constexpr std::optional<OnlineType> ParseOnlineType(std::string_view text) {
+  for (OnlineType t : {OnlineType::kOffline, OnlineType::kOnline, OnlineType::kOnlineKernel,
+                       OnlineType::kOnlineMovable}) {
+    if (text == OnlineTypeName(t)) return t;
+  }
+  return std::nullopt;
+}
 
 // Section size on x86_64: SECTION_SIZE_BITS = 27 (arch/x86/include/asm/sparsemem.h), so
 // phys_index * 128 MiB == block id * block_size_bytes (a block is sections_per_block

@@ -49,11 +49,11 @@ namespace agent = memhp::agent;
 // tree. Deterministic, so an input means the same thing on every run.
 class RefusingWriter : public agent::BlockWriter {
  public:
-  agent::Status Write(uint32_t block, agent::TargetState target) override {
-    if (target == agent::TargetState::kOffline && block % 2 == 1) {
+  agent::Status Write(uint32_t block, agent::abi::OnlineType target) override {
+    if (target == agent::abi::OnlineType::kOffline && block % 2 == 1) {
       return agent::Error{EBUSY, "offline: Device or resource busy"};
     }
-    if (target != agent::TargetState::kOffline && block == 70) {
+    if (target != agent::abi::OnlineType::kOffline && block == 70) {
       return agent::Error{EINVAL, "online: Invalid argument"};
     }
     return agent::OkStatus();

@@ -41,21 +41,21 @@ class KernelLikeWriter : public BlockWriter {
   KernelLikeWriter(FakeSysfs& guest, uint64_t boot_normal_pages) : guest_(guest), normal_(boot_normal_pages) {
     WriteZoneInfo();
   }
-  Status Write(uint32_t block, TargetState target) override {
+  Status Write(uint32_t block, abi::OnlineType target) override {
     writes[block] = target;
     switch (target) {
-      case TargetState::kOnlineMovable:
+      case abi::OnlineType::kOnlineMovable:
         guest_.SetBlockState(block, "online");
         guest_.SetValidZones(block, "Movable");
         movable_ += kPagesPerBlock;
         break;
-      case TargetState::kOnline:
-      case TargetState::kOnlineKernel:
+      case abi::OnlineType::kOnline:
+      case abi::OnlineType::kOnlineKernel:
         guest_.SetBlockState(block, "online");
         guest_.SetValidZones(block, "Normal");
         normal_ += kPagesPerBlock;
         break;
-      case TargetState::kOffline:
+      case abi::OnlineType::kOffline:
         guest_.SetBlockState(block, "offline");
         guest_.SetValidZones(block, "Normal Movable");
         break;
@@ -63,7 +63,7 @@ class KernelLikeWriter : public BlockWriter {
     WriteZoneInfo();
     return OkStatus();
   }
-  std::map<uint32_t, TargetState> writes;
+  std::map<uint32_t, abi::OnlineType> writes;
 
  private:
   void WriteZoneInfo() {
@@ -144,8 +144,8 @@ class DevicePolicyTest : public ::testing::Test {
   std::vector<memhp::v1::AgentEvent> sent_;
 };
 
-constexpr auto kMovable = TargetState::kOnlineMovable;
-constexpr auto kKernel = TargetState::kOnlineKernel;
+constexpr auto kMovable = abi::OnlineType::kOnlineMovable;
+constexpr auto kKernel = abi::OnlineType::kOnlineKernel;
 
 TEST_F(DevicePolicyTest, WithoutAMapEachNodesBurstIsOneGroup) {
   // 8 blocks = 1 GiB > 100% of 256 MiB boot KERNEL: the whole burst goes KERNEL together.

@@ -49,10 +49,10 @@ class KernelLikeWriter : public BlockWriter {
   KernelLikeWriter(FakeSysfs& guest, uint64_t boot_normal_pages) : guest_(guest), normal_(boot_normal_pages) {
     WriteZoneInfo();
   }
-  Status Write(uint32_t block, TargetState target) override {
+  Status Write(uint32_t block, abi::OnlineType target) override {
     writes[block] = target;
-    const bool movable = target == TargetState::kOnlineMovable;
-    if (target == TargetState::kOffline) {
+    const bool movable = target == abi::OnlineType::kOnlineMovable;
+    if (target == abi::OnlineType::kOffline) {
       guest_.SetBlockState(block, "offline");
       guest_.SetValidZones(block, "Normal Movable");
     } else {
@@ -63,7 +63,7 @@ class KernelLikeWriter : public BlockWriter {
     WriteZoneInfo();
     return OkStatus();
   }
-  std::map<uint32_t, TargetState> writes;
+  std::map<uint32_t, abi::OnlineType> writes;
 
  private:
   void WriteZoneInfo() {
@@ -175,8 +175,8 @@ class IntentOnliningTest : public ::testing::TestWithParam<PolicyKind> {
   std::vector<memhp::v1::AgentEvent> sent_;
 };
 
-constexpr auto kMovable = TargetState::kOnlineMovable;
-constexpr auto kKernel = TargetState::kOnlineKernel;
+constexpr auto kMovable = abi::OnlineType::kOnlineMovable;
+constexpr auto kKernel = abi::OnlineType::kOnlineKernel;
 
 TEST_P(IntentOnliningTest, WithoutTheIntentTheNewBlocksGoMovable) {
   HotAdd({60, 61});

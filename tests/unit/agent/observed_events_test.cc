@@ -45,8 +45,8 @@ constexpr char kSeqnumFile[] = "sys/kernel/uevent_seqnum";
 class StateWriter : public BlockWriter {
  public:
   explicit StateWriter(FakeSysfs& guest) : guest_(guest) {}
-  Status Write(uint32_t block, TargetState target) override {
-    guest_.SetBlockState(block, target == TargetState::kOffline ? "offline" : "online");
+  Status Write(uint32_t block, abi::OnlineType target) override {
+    guest_.SetBlockState(block, target == abi::OnlineType::kOffline ? "offline" : "online");
     if (sends_uevent && seqnum > 0) guest_.WriteFile(kSeqnumFile, std::to_string(++seqnum) + "\n");
     return OkStatus();
   }

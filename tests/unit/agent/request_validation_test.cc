@@ -37,9 +37,9 @@ constexpr uint64_t kBlock = 128ull << 20;
 class CountingWriter : public BlockWriter {
  public:
   explicit CountingWriter(FakeSysfs& guest) : guest_(guest) {}
-  Status Write(uint32_t block, TargetState target) override {
+  Status Write(uint32_t block, abi::OnlineType target) override {
     ++writes;
-    guest_.SetBlockState(block, target == TargetState::kOffline ? "offline" : "online");
+    guest_.SetBlockState(block, target == abi::OnlineType::kOffline ? "offline" : "online");
     return OkStatus();
   }
   int writes = 0;

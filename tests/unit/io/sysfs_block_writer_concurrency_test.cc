@@ -69,7 +69,7 @@ TEST_F(SysfsBlockWriterConcurrencyTest, ParallelOfflinesAllTimeOutWhileTheirWrit
   for (uint32_t b = 0; b < kBlocks; ++b) {
     callers.emplace_back([&, b] {
       SysfsBlockWriter writer(sysfs_.root(), interrupt_, {.deadline = milliseconds(50), .kill_interval = milliseconds(5)});
-      results[b] = writer.Write(10 + b, TargetState::kOffline);
+      results[b] = writer.Write(10 + b, abi::OnlineType::kOffline);
     });
   }
   for (std::thread& t : callers) t.join();
@@ -107,7 +107,7 @@ TEST_F(SysfsBlockWriterConcurrencyTest, AWriteThatCompletesAroundTheDeadlineIsRe
       close(fd);
     });
     SysfsBlockWriter writer(sysfs_.root(), interrupt_, {.deadline = milliseconds(5), .kill_interval = milliseconds(1)});
-    const Status s = writer.Write(7, TargetState::kOffline);
+    const Status s = writer.Write(7, abi::OnlineType::kOffline);
     stop.store(true);
     kernel.join();
     if (s.ok()) {

@@ -55,13 +55,13 @@ class SysfsBlockWriterTest : public ::testing::Test {
 
 TEST_F(SysfsBlockWriterTest, EachTargetWritesItsOnlineType) {
   const struct {
-    TargetState target;
+    abi::OnlineType target;
     const char* written;
   } cases[] = {
-      {TargetState::kOnline, "online"},
-      {TargetState::kOnlineKernel, "online_kernel"},
-      {TargetState::kOnlineMovable, "online_movable"},
-      {TargetState::kOffline, "offline"},
+      {abi::OnlineType::kOnline, "online"},
+      {abi::OnlineType::kOnlineKernel, "online_kernel"},
+      {abi::OnlineType::kOnlineMovable, "online_movable"},
+      {abi::OnlineType::kOffline, "offline"},
   };
   for (const milliseconds deadline : {milliseconds(0), milliseconds(1000)}) {
     SysfsBlockWriter writer(sysfs_.root(), interrupt_, {.deadline = deadline});
@@ -86,7 +86,7 @@ TEST_F(SysfsBlockWriterTest, VanishedBlockIsEnoentWithThePath) {
   sysfs_.RemoveBlock(5);
   for (const milliseconds deadline : {milliseconds(0), milliseconds(1000)}) {
     SysfsBlockWriter writer(sysfs_.root(), interrupt_, {.deadline = deadline});
-    Status s = writer.Write(5, TargetState::kOnline);
+    Status s = writer.Write(5, abi::OnlineType::kOnline);
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.error().errno_value, ENOENT);
     EXPECT_THAT(s.error().message, HasSubstr(writer.StatePath(5)));
@@ -99,7 +99,7 @@ TEST_F(SysfsBlockWriterTest, VanishedBlockIsEnoentWithThePath) {
 TEST_F(SysfsBlockWriterTest, StateThatIsADirectoryIsEisdir) {
   sysfs_.ReplaceWithDirectory(FakeSysfs::BlockAttr(5, abi::kBlockState));
   SysfsBlockWriter writer(sysfs_.root(), interrupt_);
-  Status s = writer.Write(5, TargetState::kOffline);
+  Status s = writer.Write(5, abi::OnlineType::kOffline);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().errno_value, EISDIR);
   EXPECT_THAT(s.error().message, HasSubstr(writer.StatePath(5)));
@@ -112,7 +112,7 @@ TEST_F(SysfsBlockWriterTest, WriteErrorKeepsItsErrno) {
   sysfs_.Remove(FakeSysfs::BlockAttr(5, abi::kBlockState));
   ASSERT_EQ(symlink("/dev/full", state.c_str()), 0);
   SysfsBlockWriter writer(sysfs_.root(), interrupt_, {.deadline = milliseconds(1000)});
-  Status s = writer.Write(5, TargetState::kOffline);
+  Status s = writer.Write(5, abi::OnlineType::kOffline);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().errno_value, ENOSPC);
   EXPECT_THAT(s.error().message, HasSubstr("write offline to " + state));
@@ -124,7 +124,7 @@ TEST_F(SysfsBlockWriterTest, HangingWriteTimesOutAndLeavesNoThread) {
   SysfsBlockWriter writer(sysfs_.root(), interrupt_, {.deadline = milliseconds(200)});
   // The write hangs for ever (MakeStateHang): returning at all, ETIMEDOUT after the interrupt,
   // is the proof the deadline worked; how long it took is not asserted.
-  Status s = writer.Write(5, TargetState::kOffline);
+  Status s = writer.Write(5, abi::OnlineType::kOffline);
 
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().errno_value, ETIMEDOUT);
@@ -142,7 +142,7 @@ TEST_F(SysfsBlockWriterTest, HangIsInterruptedEvenIfTheCallerBlocksTheSignal) {
   sigaddset(&block, interrupt_.signo());
   ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
   SysfsBlockWriter writer(sysfs_.root(), interrupt_, {.deadline = milliseconds(100)});
-  Status s = writer.Write(5, TargetState::kOnlineMovable);
+  Status s = writer.Write(5, abi::OnlineType::kOnlineMovable);
   ASSERT_EQ(pthread_sigmask(SIG_SETMASK, &old, nullptr), 0);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().errno_value, ETIMEDOUT);

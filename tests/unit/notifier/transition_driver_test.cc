@@ -26,7 +26,7 @@ using ::testing::Pair;
 // Records writes; fails the next ones with the queued errnos (0 = succeed).
 class FakeBlockWriter : public BlockWriter {
  public:
-  Status Write(uint32_t block, TargetState target) override {
+  Status Write(uint32_t block, abi::OnlineType target) override {
     writes.emplace_back(block, target);
     int err = 0;
     if (!fail_next.empty()) {
@@ -36,7 +36,7 @@ class FakeBlockWriter : public BlockWriter {
     if (err != 0) return Error::FromErrno(err, "write", abi::MemoryBlockAttr(block, "state"));
     return OkStatus();
   }
-  std::vector<std::pair<uint32_t, TargetState>> writes;
+  std::vector<std::pair<uint32_t, abi::OnlineType>> writes;
   std::deque<int> fail_next;
 };
 
@@ -88,10 +88,10 @@ TEST_F(TransitionDriverTest, OnlineHappyPath) {
   ASSERT_TRUE(chain.Register("a", 0, Answer(log, "a", MemoryEvent::kOnline,
                                             NotifyResult::kOk)).ok());
   TransitionDriver d = Driver();
-  TransitionOutcome out = d.Online(kCtx, kNotify, TargetState::kOnlineMovable);
+  TransitionOutcome out = d.Online(kCtx, kNotify, abi::OnlineType::kOnlineMovable);
   EXPECT_EQ(out.result, TransitionResult::kDone);
   EXPECT_THAT(Events(out), ElementsAre(MemoryEvent::kGoingOnline, MemoryEvent::kOnline));  // S1,S3
-  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, TargetState::kOnlineMovable)));
+  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, abi::OnlineType::kOnlineMovable)));
   EXPECT_EQ(out.final_state, v1::BLOCK_STATE_ONLINE);
   EXPECT_EQ(out.errno_value, 0);
   EXPECT_EQ(sink.events, Events(out));
@@ -131,7 +131,7 @@ TEST_F(TransitionDriverTest, StopAtGoingOnlineSkipsLaterButOnlines) {
   TransitionDriver d = Driver();
   TransitionOutcome out = d.Online(kCtx, kNotify);
   EXPECT_EQ(out.result, TransitionResult::kDone);
-  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, TargetState::kOnline)));
+  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, abi::OnlineType::kOnline)));
   EXPECT_THAT(log, ElementsAre(Pair("stopper", MemoryEvent::kGoingOnline),
                                Pair("stopper", MemoryEvent::kOnline),
                                Pair("later", MemoryEvent::kOnline)));
@@ -142,7 +142,7 @@ TEST_F(TransitionDriverTest, StopAtGoingOnlineSkipsLaterButOnlines) {
 TEST_F(TransitionDriverTest, OnlineWriteFailureCancelsWithErrno) {
   writer.fail_next = {EINVAL};
   TransitionDriver d = Driver();
-  TransitionOutcome out = d.Online(kCtx, kNotify, TargetState::kOnlineKernel);
+  TransitionOutcome out = d.Online(kCtx, kNotify, abi::OnlineType::kOnlineKernel);
   EXPECT_EQ(out.result, TransitionResult::kWriteFailed);
   EXPECT_THAT(Events(out), ElementsAre(MemoryEvent::kGoingOnline, MemoryEvent::kCancelOnline));
   EXPECT_EQ(out.errno_value, EINVAL);
@@ -155,7 +155,7 @@ TEST_F(TransitionDriverTest, OfflineHappyPath) {
   TransitionOutcome out = d.Offline(kCtx, kNotify);
   EXPECT_EQ(out.result, TransitionResult::kDone);
   EXPECT_THAT(sink.events, ElementsAre(MemoryEvent::kGoingOffline, MemoryEvent::kOffline));
-  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, TargetState::kOffline)));
+  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, abi::OnlineType::kOffline)));
   EXPECT_EQ(out.final_state, v1::BLOCK_STATE_OFFLINE);
 }
 
@@ -198,7 +198,7 @@ TEST_F(TransitionDriverTest, BadAtOfflineReportOnlyKeepsOffline) {
   TransitionDriver d = Driver(PostEventVeto::kReportOnly);
   TransitionOutcome out = d.Offline(kCtx, kNotify);
   EXPECT_EQ(out.result, TransitionResult::kPostEventVetoReported);
-  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, TargetState::kOffline)));
+  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, abi::OnlineType::kOffline)));
   EXPECT_THAT(sink.events, ElementsAre(MemoryEvent::kGoingOffline, MemoryEvent::kOffline));
   EXPECT_EQ(out.vetoed_by, "late-objector");
   EXPECT_EQ(out.vetoed_at, MemoryEvent::kOffline);
@@ -214,8 +214,8 @@ TEST_F(TransitionDriverTest, BadAtOfflineRevertWritesBackThenCancels) {
   TransitionDriver d = Driver(PostEventVeto::kRevert);
   TransitionOutcome out = d.Offline(kCtx, kNotify);
   EXPECT_EQ(out.result, TransitionResult::kReverted);
-  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, TargetState::kOffline),
-                                         Pair(40u, TargetState::kOnlineMovable)));
+  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, abi::OnlineType::kOffline),
+                                         Pair(40u, abi::OnlineType::kOnlineMovable)));
   EXPECT_THAT(sink.events, ElementsAre(MemoryEvent::kGoingOffline, MemoryEvent::kOffline,
                                        MemoryEvent::kCancelOffline));
   EXPECT_THAT(sink.errnos, ElementsAre(0, 0, EPERM));
@@ -231,8 +231,8 @@ TEST_F(TransitionDriverTest, BadAtOnlineRevertFailsNoCancel) {
   TransitionDriver d = Driver(PostEventVeto::kRevert);
   TransitionOutcome out = d.Online(kCtx, kNotify);
   EXPECT_EQ(out.result, TransitionResult::kRevertFailed);
-  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, TargetState::kOnline),
-                                         Pair(40u, TargetState::kOffline)));
+  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, abi::OnlineType::kOnline),
+                                         Pair(40u, abi::OnlineType::kOffline)));
   EXPECT_THAT(sink.events, ElementsAre(MemoryEvent::kGoingOnline, MemoryEvent::kOnline));
   EXPECT_EQ(out.final_state, v1::BLOCK_STATE_ONLINE);
   EXPECT_EQ(out.errno_value, EBUSY);
@@ -247,13 +247,13 @@ TEST_F(TransitionDriverTest, KernelZoneOfflineRevertsWithOnlineKernel) {
   ctx.zone = v1::ZONE_NORMAL;
   TransitionOutcome out = d.Offline(ctx, kNotify);
   EXPECT_EQ(out.result, TransitionResult::kReverted);
-  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, TargetState::kOffline),
-                                         Pair(40u, TargetState::kOnlineKernel)));
+  EXPECT_THAT(writer.writes, ElementsAre(Pair(40u, abi::OnlineType::kOffline),
+                                         Pair(40u, abi::OnlineType::kOnlineKernel)));
 }
 
 TEST_F(TransitionDriverTest, OnlineToOfflineTargetIsRejected) {
   TransitionDriver d = Driver();
-  TransitionOutcome out = d.Online(kCtx, kNotify, TargetState::kOffline);
+  TransitionOutcome out = d.Online(kCtx, kNotify, abi::OnlineType::kOffline);
   EXPECT_EQ(out.result, TransitionResult::kRejected);
   EXPECT_EQ(out.errno_value, EINVAL);
   EXPECT_THAT(sink.events, IsEmpty());
@@ -311,10 +311,10 @@ TEST_F(TransitionDriverTest, EmptySinkIsAllowed) {
 }
 
 TEST(TransitionNamesTest, TargetStateNamesAreTheKernels) {
-  EXPECT_EQ(TargetStateName(TargetState::kOnline), "online");
-  EXPECT_EQ(TargetStateName(TargetState::kOnlineKernel), "online_kernel");
-  EXPECT_EQ(TargetStateName(TargetState::kOnlineMovable), "online_movable");
-  EXPECT_EQ(TargetStateName(TargetState::kOffline), "offline");
+  EXPECT_EQ(abi::OnlineTypeName(abi::OnlineType::kOnline), "online");
+  EXPECT_EQ(abi::OnlineTypeName(abi::OnlineType::kOnlineKernel), "online_kernel");
+  EXPECT_EQ(abi::OnlineTypeName(abi::OnlineType::kOnlineMovable), "online_movable");
+  EXPECT_EQ(abi::OnlineTypeName(abi::OnlineType::kOffline), "offline");
   EXPECT_EQ(TransitionResultName(TransitionResult::kVetoed), "vetoed");
 }
 

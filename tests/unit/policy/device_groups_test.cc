@@ -15,6 +15,7 @@
 namespace memhp::agent {
 namespace {
 
+using abi::OnlineType;
 using memhp::v1::DeviceMap;
 using memhp::v1::DeviceRange;
 
@@ -241,7 +242,7 @@ TEST(DecidePerDeviceTest, ADimmWithKernelMemoryStaysKernel) {
   in.zoneinfo = BootZones(1024ull << 20, 0);
   FillGroupInput(groups[0], usage, in);
   const OnlineDecision d = Decide(in);
-  EXPECT_EQ(d.action, OnlineAction::kOnlineKernel) << d.reason;
+  EXPECT_EQ(d.action, OnlineType::kOnlineKernel) << d.reason;
   EXPECT_EQ(d.writes.size(), 2u);
 }
 
@@ -255,7 +256,7 @@ TEST(DecidePerDeviceTest, VirtioMemBlocksSwitchToKernelWhenTheRatioIsReached) {
   ASSERT_EQ(groups.size(), 4u);
   std::vector<DeviceUsage> usage;
   uint64_t normal = 256ull << 20, movable = 0;
-  std::vector<OnlineAction> actions;
+  std::vector<OnlineType> actions;
   for (const DeviceGroup& g : groups) {
     PolicyInput in;
     in.config = PolicyConfig{.kind = PolicyKind::kAutoMovable, .movable_ratio_percent = 100, .numa_aware = true};
@@ -265,21 +266,21 @@ TEST(DecidePerDeviceTest, VirtioMemBlocksSwitchToKernelWhenTheRatioIsReached) {
     FillGroupInput(g, usage, in);
     const OnlineDecision d = Decide(in);
     actions.push_back(d.action);
-    const bool to_movable = d.action == OnlineAction::kOnlineMovable;
+    const bool to_movable = d.action == OnlineType::kOnlineMovable;
     (to_movable ? movable : normal) += kBlock;  // what zoneinfo shows after the online
     AddToUsage(usage, g.device_id, g.kind, g.node,
                to_movable ? memhp::v1::ZONE_MOVABLE : memhp::v1::ZONE_NORMAL, kBlock);
   }
-  EXPECT_EQ(actions, (std::vector<OnlineAction>{OnlineAction::kOnlineMovable, OnlineAction::kOnlineMovable,
-                                                OnlineAction::kOnlineKernel, OnlineAction::kOnlineMovable}));
+  EXPECT_EQ(actions, (std::vector<OnlineType>{OnlineType::kOnlineMovable, OnlineType::kOnlineMovable,
+                                           OnlineType::kOnlineKernel, OnlineType::kOnlineMovable}));
 }
 
 TEST(DecidePerDeviceTest, TheHostsTargetOverridesManual) {
   const DeviceMapTable map = TestMap();
   std::vector<DeviceGroup> groups = GroupByDevice({{36, 0, std::nullopt}, {48, 0, std::nullopt}}, &map);
   ASSERT_EQ(groups.size(), 2u);
-  for (const auto& [group, want] : {std::pair{groups[0], OnlineAction::kOnlineKernel},
-                                    std::pair{groups[1], OnlineAction::kOnlineMovable}}) {
+  for (const auto& [group, want] : {std::pair{groups[0], OnlineType::kOnlineKernel},
+                                    std::pair{groups[1], OnlineType::kOnlineMovable}}) {
     PolicyInput in;
     in.config = PolicyConfig{.kind = PolicyKind::kManual, .movable_ratio_percent = 301, .numa_aware = true};
     in.block_size_bytes = kBlock;

@@ -58,7 +58,7 @@ struct Row {
   const char* name;
   PolicyKind kind;
   std::function<void(PolicyInput&)> tweak;
-  OnlineAction action;
+  abi::OnlineType action;
   Zone zone;
   bool fell_back;
   const char* reason;
@@ -74,13 +74,13 @@ void Check(const Row& row) {
   EXPECT_EQ(d.fell_back, row.fell_back) << d.reason;
   EXPECT_THAT(d.reason, HasSubstr(row.reason));
   // One zone per group: every block gets the same write, or none does.
-  if (d.action == OnlineAction::kLeaveOffline) {
+  if (d.action == abi::OnlineType::kOffline) {
     EXPECT_TRUE(d.writes.empty());
     return;
   }
   ASSERT_EQ(d.writes.size(), in.blocks.size());
   for (std::size_t i = 0; i < d.writes.size(); ++i) {
-    EXPECT_EQ(d.writes[i], (BlockWrite{in.blocks[i].id, OnlineActionValue(d.action)}));
+    EXPECT_EQ(d.writes[i], (BlockWrite{in.blocks[i].id, abi::OnlineTypeName(d.action)}));
   }
 }
 
@@ -97,6 +97,26 @@ TEST(PolicyKindTest, ParseAndFormatRoundTrip) {
     ASSERT_TRUE(r.ok()) << text;
     EXPECT_EQ(*r, kind);
     EXPECT_EQ(FormatPolicyKind(kind), text);
+  }
+}
+
+// Every policy but auto-movable writes one online type to every group (online_policy.h).
+TEST(PolicyKindTest, MapsToTheOnlineTypeItWrites) {
+  EXPECT_EQ(PolicyOnlineType(PolicyKind::kManual), abi::OnlineType::kOffline);
+  EXPECT_EQ(PolicyOnlineType(PolicyKind::kOnline), abi::OnlineType::kOnline);
+  EXPECT_EQ(PolicyOnlineType(PolicyKind::kOnlineKernel), abi::OnlineType::kOnlineKernel);
+  EXPECT_EQ(PolicyOnlineType(PolicyKind::kOnlineMovable), abi::OnlineType::kOnlineMovable);
+  EXPECT_EQ(PolicyOnlineType(PolicyKind::kAutoMovable), std::nullopt);
+}
+
+// The kernel's online types by name (mhp_online_type_from_str()): exact, nothing else.
+TEST(OnlineTypeTest, ParsesTheKernelsNamesOnly) {
+  for (abi::OnlineType t : {abi::OnlineType::kOffline, abi::OnlineType::kOnline, abi::OnlineType::kOnlineKernel,
+                            abi::OnlineType::kOnlineMovable}) {
+    EXPECT_EQ(abi::ParseOnlineType(abi::OnlineTypeName(t)), t);
+  }
+  for (const char* text : {"", "manual", "auto-movable", "online ", "Online", "online-movable"}) {
+    EXPECT_EQ(abi::ParseOnlineType(text), std::nullopt) << text;
   }
 }
 
@@ -117,29 +137,29 @@ TEST(PolicyConfigTest, DefaultsAreTheKernels) {
 
 TEST(DecideTest, EveryPolicyKind) {
   const std::vector<Row> rows = {
-      {"manual leaves offline", PolicyKind::kManual, nullptr, OnlineAction::kLeaveOffline,
+      {"manual leaves offline", PolicyKind::kManual, nullptr, abi::OnlineType::kOffline,
        kNoZone, false, "manual"},
-      {"online: kernel default zone", PolicyKind::kOnline, nullptr, OnlineAction::kOnline,
+      {"online: kernel default zone", PolicyKind::kOnline, nullptr, abi::OnlineType::kOnline,
        kNormal, false, "default zone (Normal)"},
       {"online with Movable as default", PolicyKind::kOnline,
        [](PolicyInput& in) { in.blocks = Blocks(40, 2, {{kMovable, kNormal}}); },
-       OnlineAction::kOnline, kMovable, false, "(Movable)"},
+       abi::OnlineType::kOnline, kMovable, false, "(Movable)"},
       {"online, valid_zones unreadable", PolicyKind::kOnline,
-       [](PolicyInput& in) { in.blocks = Blocks(40, 2, std::nullopt); }, OnlineAction::kOnline,
+       [](PolicyInput& in) { in.blocks = Blocks(40, 2, std::nullopt); }, abi::OnlineType::kOnline,
        kNoZone, false, "valid_zones unknown"},
-      {"online_kernel", PolicyKind::kOnlineKernel, nullptr, OnlineAction::kOnlineKernel,
+      {"online_kernel", PolicyKind::kOnlineKernel, nullptr, abi::OnlineType::kOnlineKernel,
        kNormal, false, "online_kernel"},
       {"online_kernel below 4 GiB lands in DMA32", PolicyKind::kOnlineKernel,
        [](PolicyInput& in) { in.blocks = Blocks(8, 2, {{kDma32, kMovable}}); },
-       OnlineAction::kOnlineKernel, kDma32, false, "online_kernel"},
-      {"online_movable", PolicyKind::kOnlineMovable, nullptr, OnlineAction::kOnlineMovable,
+       abi::OnlineType::kOnlineKernel, kDma32, false, "online_kernel"},
+      {"online_movable", PolicyKind::kOnlineMovable, nullptr, abi::OnlineType::kOnlineMovable,
        kMovable, false, "online_movable"},
       {"auto-movable, room on node 1", PolicyKind::kAutoMovable, nullptr,
-       OnlineAction::kOnlineMovable, kMovable, false,
+       abi::OnlineType::kOnlineMovable, kMovable, false,
        "auto-movable: node 1 MOVABLE 768 MiB + 256 MiB ≤ 301% of KERNEL 384 MiB"},
       {"auto-movable, ratio 0 never movable", PolicyKind::kAutoMovable,
        [](PolicyInput& in) { in.config.movable_ratio_percent = 0; },
-       OnlineAction::kOnlineKernel, kNormal, false, "ratio 0%"},
+       abi::OnlineType::kOnlineKernel, kNormal, false, "ratio 0%"},
   };
   for (const Row& r : rows) Check(r);
 }
@@ -147,11 +167,11 @@ TEST(DecideTest, EveryPolicyKind) {
 TEST(DecideTest, NoBlocksOrNoBlockSizeLeavesOffline) {
   PolicyInput in = TwoNodes(PolicyKind::kOnlineMovable);
   in.blocks.clear();
-  EXPECT_EQ(Decide(in).action, OnlineAction::kLeaveOffline);
+  EXPECT_EQ(Decide(in).action, abi::OnlineType::kOffline);
   in = TwoNodes(PolicyKind::kOnlineMovable);
   in.block_size_bytes = 0;
   const OnlineDecision d = Decide(in);
-  EXPECT_EQ(d.action, OnlineAction::kLeaveOffline);
+  EXPECT_EQ(d.action, abi::OnlineType::kOffline);
   EXPECT_THAT(d.reason, HasSubstr("block size"));
 }
 
@@ -166,15 +186,15 @@ TEST(DecideTest, RatioBoundaryIsInclusive) {
   };
   const std::vector<Row> rows = {
       {"one block to exactly 301%", PolicyKind::kAutoMovable, boundary(300, 1),
-       OnlineAction::kOnlineMovable, kMovable, false,
+       abi::OnlineType::kOnlineMovable, kMovable, false,
        "MOVABLE 38400 MiB + 128 MiB ≤ 301% of KERNEL 12800 MiB"},
       {"a group to exactly 301%", PolicyKind::kAutoMovable, boundary(298, 3),
-       OnlineAction::kOnlineMovable, kMovable, false, "+ 384 MiB ≤ 301%"},
+       abi::OnlineType::kOnlineMovable, kMovable, false, "+ 384 MiB ≤ 301%"},
       {"one block over 301%", PolicyKind::kAutoMovable, boundary(301, 1),
-       OnlineAction::kOnlineKernel, kNormal, false,
+       abi::OnlineType::kOnlineKernel, kNormal, false,
        "MOVABLE 38528 MiB + 128 MiB > 301% of KERNEL 12800 MiB"},
       {"a group one block over: all of it KERNEL", PolicyKind::kAutoMovable, boundary(298, 4),
-       OnlineAction::kOnlineKernel, kNormal, false, "+ 512 MiB > 301%"},
+       abi::OnlineType::kOnlineKernel, kNormal, false, "+ 512 MiB > 301%"},
   };
   for (const Row& r : rows) Check(r);
 }
@@ -191,21 +211,21 @@ TEST(DecideTest, NumaAwareOnVersusOff) {
   };
   const std::vector<Row> rows = {
       {"aware: node 1 is full", PolicyKind::kAutoMovable, group(true, 1, 4),
-       OnlineAction::kOnlineKernel, kNormal, false,
+       abi::OnlineType::kOnlineKernel, kNormal, false,
        "node 1 MOVABLE 768 MiB + 512 MiB > 301% of KERNEL 384 MiB"},
       {"unaware: the system has room", PolicyKind::kAutoMovable, group(false, 1, 4),
-       OnlineAction::kOnlineMovable, kMovable, false,
+       abi::OnlineType::kOnlineMovable, kMovable, false,
        "system MOVABLE 768 MiB + 512 MiB ≤ 301% of KERNEL 2432 MiB"},
       {"aware: node 0 has room; both checks named", PolicyKind::kAutoMovable, group(true, 0, 4),
-       OnlineAction::kOnlineMovable, kMovable, false,
+       abi::OnlineType::kOnlineMovable, kMovable, false,
        "node 0 MOVABLE 0 MiB + 512 MiB ≤ 301% of KERNEL 2048 MiB; system MOVABLE"},
       {"aware: a memoryless node gets KERNEL", PolicyKind::kAutoMovable, group(true, 2, 1),
-       OnlineAction::kOnlineKernel, kNormal, false, "node 2 MOVABLE 0 MiB + 128 MiB > 301% of "
+       abi::OnlineType::kOnlineKernel, kNormal, false, "node 2 MOVABLE 0 MiB + 128 MiB > 301% of "
                                                     "KERNEL 0 MiB"},
       {"unaware: a memoryless node gets MOVABLE", PolicyKind::kAutoMovable, group(false, 2, 1),
-       OnlineAction::kOnlineMovable, kMovable, false, "system MOVABLE"},
+       abi::OnlineType::kOnlineMovable, kMovable, false, "system MOVABLE"},
       {"aware but the system is full", PolicyKind::kAutoMovable,
-       [](PolicyInput& in) { in.blocks = Blocks(40, 60); }, OnlineAction::kOnlineKernel,
+       [](PolicyInput& in) { in.blocks = Blocks(40, 60); }, abi::OnlineType::kOnlineKernel,
        kNormal, false, "system MOVABLE 768 MiB + 7680 MiB > 301% of KERNEL 2432 MiB"},
   };
   for (const Row& r : rows) Check(r);
@@ -215,19 +235,19 @@ TEST(DecideTest, HostRequestedZoneOverridesThePolicy) {
   auto ask = [](ZoneRequest z) { return [=](PolicyInput& in) { in.requested_zone = z; }; };
   const std::vector<Row> rows = {
       {"manual, host asks MOVABLE", PolicyKind::kManual, ask(ZoneRequest::kMovable),
-       OnlineAction::kOnlineMovable, kMovable, false, "host requested MOVABLE"},
+       abi::OnlineType::kOnlineMovable, kMovable, false, "host requested MOVABLE"},
       {"auto-movable would pick MOVABLE, host asks KERNEL", PolicyKind::kAutoMovable,
-       ask(ZoneRequest::kKernel), OnlineAction::kOnlineKernel, kNormal, false,
+       ask(ZoneRequest::kKernel), abi::OnlineType::kOnlineKernel, kNormal, false,
        "host requested KERNEL"},
       {"online_kernel, host asks MOVABLE", PolicyKind::kOnlineKernel,
-       ask(ZoneRequest::kMovable), OnlineAction::kOnlineMovable, kMovable, false,
+       ask(ZoneRequest::kMovable), abi::OnlineType::kOnlineMovable, kMovable, false,
        "host requested MOVABLE"},
       {"host asks MOVABLE, a block cannot take it", PolicyKind::kOnline,
        [](PolicyInput& in) {
          in.requested_zone = ZoneRequest::kMovable;
          in.blocks[1].valid_zones = std::vector<Zone>{kNormal};
        },
-       OnlineAction::kOnlineKernel, kNormal, true,
+       abi::OnlineType::kOnlineKernel, kNormal, true,
        "host requested MOVABLE; block 41's valid_zones (Normal) do not allow Movable: "
        "onlining Normal instead"},
   };
@@ -247,24 +267,24 @@ TEST(DecideTest, ValidZonesFallback) {
   const std::vector<Zone> both = {kNormal, kMovable};
   const std::vector<Row> rows = {
       {"online_movable, one block Normal-only: whole group KERNEL", PolicyKind::kOnlineMovable,
-       zones({both, normal_only, both}), OnlineAction::kOnlineKernel, kNormal, true,
+       zones({both, normal_only, both}), abi::OnlineType::kOnlineKernel, kNormal, true,
        "block 41's valid_zones (Normal) do not allow Movable: onlining Normal instead"},
       {"auto-movable's MOVABLE not offered", PolicyKind::kAutoMovable,
-       zones({normal_only, normal_only}), OnlineAction::kOnlineKernel, kNormal, true,
+       zones({normal_only, normal_only}), abi::OnlineType::kOnlineKernel, kNormal, true,
        "block 40's valid_zones (Normal) do not allow Movable: onlining Normal instead"},
       {"online_kernel, Movable-only block", PolicyKind::kOnlineKernel,
-       zones({both, movable_only}), OnlineAction::kOnlineMovable, kMovable, true,
+       zones({both, movable_only}), abi::OnlineType::kOnlineMovable, kMovable, true,
        "do not allow a kernel zone: onlining Movable instead"},
       {"unknown valid_zones rule nothing out", PolicyKind::kOnlineMovable,
-       zones({std::nullopt, both}), OnlineAction::kOnlineMovable, kMovable, false,
+       zones({std::nullopt, both}), abi::OnlineType::kOnlineMovable, kMovable, false,
        "online_movable"},
       {"no zone every block takes", PolicyKind::kOnlineMovable,
-       zones({movable_only, normal_only}), OnlineAction::kLeaveOffline, kNoZone, false,
+       zones({movable_only, normal_only}), abi::OnlineType::kOffline, kNoZone, false,
        "no zone every block can take"},
       {"valid_zones none", PolicyKind::kOnlineKernel, zones({both, std::vector<Zone>{}}),
-       OnlineAction::kLeaveOffline, kNoZone, false, "block 41's valid_zones is none"},
+       abi::OnlineType::kOffline, kNoZone, false, "block 41's valid_zones is none"},
       {"online, defaults differ: pinned to the first", PolicyKind::kOnline,
-       zones({both, std::vector<Zone>{kMovable, kNormal}}), OnlineAction::kOnlineKernel,
+       zones({both, std::vector<Zone>{kMovable, kNormal}}), abi::OnlineType::kOnlineKernel,
        kNormal, false, "differs between blocks (block 41: Movable), pinning the group to "
                        "Normal"},
   };
@@ -286,17 +306,17 @@ TEST(DecideTest, DeviceAccounting) {
   const std::vector<Row> rows = {
       {"another DIMM's KERNEL is no base for this DIMM", PolicyKind::kAutoMovable,
        setup(DeviceKind::kDimm, 0, {{1, DeviceKind::kDimm, 128 * kMiB, 0}}),
-       OnlineAction::kOnlineKernel, kNormal, false,
+       abi::OnlineType::kOnlineKernel, kNormal, false,
        "> 301% of KERNEL 384 MiB (boot memory only: 128 MiB hot-added KERNEL not counted)"},
       {"boot memory counts all of Normal when nothing was hot-added KERNEL",
        PolicyKind::kAutoMovable, setup(DeviceKind::kBootMemory, 0, {}),
-       OnlineAction::kOnlineMovable, kMovable, false, "≤ 301% of KERNEL 512 MiB"},
+       abi::OnlineType::kOnlineMovable, kMovable, false, "≤ 301% of KERNEL 512 MiB"},
       {"a virtio-mem device's own KERNEL is its base", PolicyKind::kAutoMovable,
-       setup(DeviceKind::kVirtioMem, 128 * kMiB, {}), OnlineAction::kOnlineMovable, kMovable,
+       setup(DeviceKind::kVirtioMem, 128 * kMiB, {}), abi::OnlineType::kOnlineMovable, kMovable,
        false, "≤ 301% of KERNEL 512 MiB (boot memory only: 128 MiB hot-added KERNEL not "
               "counted; incl. 128 MiB KERNEL of this virtio-mem device)"},
       {"a DIMM with a KERNEL block stays KERNEL", PolicyKind::kAutoMovable,
-       setup(DeviceKind::kDimm, 128 * kMiB, {}), OnlineAction::kOnlineKernel, kNormal, false,
+       setup(DeviceKind::kDimm, 128 * kMiB, {}), abi::OnlineType::kOnlineKernel, kNormal, false,
        "the DIMM already has 128 MiB online KERNEL; the rest follows (one zone per DIMM)"},
       {"another virtio-mem device keeps the KERNEL its MOVABLE needs", PolicyKind::kAutoMovable,
        [](PolicyInput& in) {
@@ -305,7 +325,7 @@ TEST(DecideTest, DeviceAccounting) {
          in.other_devices = {{1, DeviceKind::kVirtioMem, 0, 1536 * kMiB}};
          in.blocks = Blocks(40, 1);
        },
-       OnlineAction::kOnlineKernel, kNormal, false,
+       abi::OnlineType::kOnlineKernel, kNormal, false,
        "boot KERNEL 384 MiB is all needed by other virtio-mem devices"},
       {"another virtio-mem device's MOVABLE is its own business", PolicyKind::kAutoMovable,
        [](PolicyInput& in) {
@@ -314,7 +334,7 @@ TEST(DecideTest, DeviceAccounting) {
          in.other_devices = {{1, DeviceKind::kVirtioMem, 0, 602 * kMiB}};
          in.blocks = Blocks(40, 4);
        },
-       OnlineAction::kOnlineMovable, kMovable, false,
+       abi::OnlineType::kOnlineMovable, kMovable, false,
        "MOVABLE 0 MiB + 512 MiB ≤ 301% of KERNEL 184 MiB (other virtio-mem devices: "
        "602 MiB MOVABLE and 200 MiB KERNEL set aside)"},
   };

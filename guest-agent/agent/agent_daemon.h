@@ -21,7 +21,7 @@
 #include "handlers/hook_scripts.h"
 #include "handlers/pin_guard.h"
 #include "io/uevent_monitor.h"
-#include "io/unique_fd.h"
+#include "base/unique_fd.h"
 #include "policy/online_policy.h"
 #include "sysfs/result.h"
 

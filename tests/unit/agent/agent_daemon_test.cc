@@ -20,7 +20,7 @@
 #include "agent/agent_daemon.h"
 #include "agent/channel_openers.h"
 #include "fake_sysfs.h"
-#include "io/unique_fd.h"
+#include "base/unique_fd.h"
 #include "memhp/v1/agent.pb.h"
 #include "../support/framed_peer.h"
 

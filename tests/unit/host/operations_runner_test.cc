@@ -16,6 +16,7 @@
 #include "daemon/operations/operation_service.h"
 #include "../support/fake_ports.h"
 #include "../support/framed_peer.h"
+#include "../support/status_text.h"
 
 namespace memhp::daemon::operations {
 namespace {
@@ -156,7 +157,7 @@ TEST_F(RunnerTest, APolicyReadDoesNotWaitButAPolicyChangeDoes) {
 TEST_F(RunnerTest, AnUnfinishedPlugInTheJournalIsResumedAtStartAndEndsRecovered) {
   {
     Journal journal(dir_ + "/journal.jsonl");
-    ASSERT_EQ(journal.Open(), "");
+    ASSERT_EQ(test_support::ErrorText(journal.Open()), "");
     JournalParams params;
     params.kind = memhp::v1::OPERATION_KIND_PLUG;
     params.device_id = "dimm1";
@@ -164,8 +165,8 @@ TEST_F(RunnerTest, AnUnfinishedPlugInTheJournalIsResumedAtStartAndEndsRecovered)
     params.size = 256 * kMiB;
     params.node = 1;
     uint64_t id = 0;
-    ASSERT_EQ(journal.Begin(params, &id), "");
-    ASSERT_EQ(journal.Step(id, "device-added", "dimm1"), "");
+    ASSERT_EQ(test_support::ErrorText(journal.Begin(params, &id)), "");
+    ASSERT_EQ(test_support::ErrorText(journal.Step(id, "device-added", "dimm1")), "");
   }
   devices_.devices.push_back(devices_.plugged);
   StartService();

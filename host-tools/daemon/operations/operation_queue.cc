@@ -1,7 +1,18 @@
 // operation_queue — see operation_queue.h.
 #include "daemon/operations/operation_queue.h"
 
+#include <string>
+
 namespace memhp::daemon::operations {
+
+memhp::v1::ControlResponse QueuedResponse(uint32_t ahead) {
+  memhp::v1::ControlResponse response;
+  auto* progress = response.mutable_progress();
+  progress->set_step("queued");
+  progress->set_detail(std::to_string(ahead) + " operation(s) ahead");
+  progress->set_queued_behind(ahead);
+  return response;
+}
 
 OperationQueue::OperationQueue(GMainContext* context) : context_(context) {}
 

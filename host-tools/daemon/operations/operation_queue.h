@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 
+#include "memhp/v1/control.pb.h"
+
 #include "base/liveness.h"
 
 namespace memhp::daemon::operations {
@@ -29,6 +31,9 @@ class Queueable {
 };
 
 inline constexpr size_t kMaxQueuedOperations = 32;
+
+// What a waiting request's client is told: OperationProgress step "queued", `ahead` ahead of it.
+[[nodiscard]] memhp::v1::ControlResponse QueuedResponse(uint32_t ahead);
 
 class OperationQueue {
  public:

@@ -37,14 +37,7 @@ void OperationRunner::StartTurn(std::function<void()> done) {
   Feed(Started{});
 }
 
-void OperationRunner::WaitingBehind(uint32_t ahead) {
-  memhp::v1::ControlResponse response;
-  auto* progress = response.mutable_progress();
-  progress->set_step("queued");
-  progress->set_detail(std::to_string(ahead) + " operation(s) ahead");
-  progress->set_queued_behind(ahead);
-  reply_(std::move(response));
-}
+void OperationRunner::WaitingBehind(uint32_t ahead) { reply_(QueuedResponse(ahead)); }
 
 void OperationRunner::OnDeviceEvent(const DeviceEvent& event) { Feed(DeviceEventSeen{event}); }
 

@@ -28,18 +28,18 @@ ControlServer::~ControlServer() {
   }
 }
 
-std::string ControlServer::Listen(const std::string& path) {
+Status ControlServer::Listen(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return "control socket path too long: " + path;
+  if (path.size() >= sizeof(addr.sun_path)) return Error{ENAMETOOLONG, "control socket path too long: " + path};
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) return std::string("socket: ") + g_strerror(errno);
+  if (!fd.valid()) return Error{errno, std::string("socket: ") + g_strerror(errno)};
   unlink(path.c_str());  // memhpd.pid guards against a live twin; this is a dead one's file
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
       chmod(path.c_str(), 0600) != 0 || listen(fd.get(), 16) != 0) {
     const int err = errno;
-    return "bind/listen " + path + ": " + g_strerror(err);
+    return Error{err, "bind/listen " + path + ": " + g_strerror(err)};
   }
   listen_fd_ = std::move(fd);
   path_ = path;
@@ -52,7 +52,7 @@ std::string ControlServer::Listen(const std::string& path) {
       }),
       this, nullptr);
   g_source_attach(accept_source_, context_);
-  return "";
+  return OkStatus();
 }
 
 void ControlServer::Accept() {

@@ -12,6 +12,8 @@
 
 #include <glib.h>
 
+#include "base/result.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,7 +73,7 @@ class ControlServer {
 
   // Binds and listens on `path` (a stale socket file from a dead memhpd is replaced).
   // Returns an errno-style message on failure, "" on success.
-  [[nodiscard]] std::string Listen(const std::string& path);
+  [[nodiscard]] Status Listen(const std::string& path);
 
   [[nodiscard]] size_t client_count() const { return clients_.size(); }
   [[nodiscard]] uint64_t malformed_count() const { return malformed_; }

@@ -81,9 +81,8 @@ int main(int argc, char** argv) {
                                                     : memhp::daemon::ArmPolicy::kOnAgentHello,
       },
       loop);
-  const std::string failure = supervisor.Start();
-  if (!failure.empty()) {
-    std::fprintf(stderr, "memhpd: %s\n", failure.c_str());
+  if (const memhp::Status started = supervisor.Start(); !started.ok()) {
+    std::fprintf(stderr, "memhpd: %s\n", started.error().message.c_str());
     RemovePidFile(dir);
     return 1;
   }

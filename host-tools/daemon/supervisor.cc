@@ -127,7 +127,7 @@ long Supervisor::QemuPid() const {
   return config_.qemu_pidfile.empty() ? 0 : vm::ReadLivePid(config_.qemu_pidfile);
 }
 
-std::string Supervisor::Start() {
+Status Supervisor::Start() {
   qmp_.SetListener(qmp::QmpListener{
       .on_event = [this](std::string_view name, const JsonNode& data, const qmp::Timestamp& timestamp) {
         OnQmpEvent(name, data, timestamp);
@@ -135,21 +135,20 @@ std::string Supervisor::Start() {
       .on_disconnected = [this](std::string_view reason) { OnQemuGone(reason); },
   });
   if (Status connected = qmp::ConnectSync(qmp_, config_.qmp_socket); !connected.ok()) {
-    return "QMP " + config_.qmp_socket + ": " + connected.error().message;
+    return Error{connected.error().errno_value, "QMP " + config_.qmp_socket + ": " + connected.error().message};
   }
-  std::string listen_error = control_.Listen(config_.control_socket);
-  if (!listen_error.empty()) return listen_error;
+  if (Status listening = control_.Listen(config_.control_socket); !listening.ok()) return listening;
   agent_.SetLimits(QueryVmLimits());
   agent_.Start();
   // The journal and the reconcile of what a previous memhpd left in flight (QMP is up now).
-  if (std::string journal_error = operations_.Start(); !journal_error.empty()) {
-    g_warning("%s: operations will fail until it is fixed", journal_error.c_str());
+  if (Status journal = operations_.Start(); !journal.ok()) {
+    g_warning("%s: operations will fail until it is fixed", journal.error().message.c_str());
   }
   if (!config_.audit_socket.empty()) {
     audit_ = std::make_unique<AuditLink>(config_.audit_socket, config_.audit_arm, context_, &qmp_);
     audit_->Start();
   }
-  return "";
+  return OkStatus();
 }
 
 void Supervisor::OnQemuGone(std::string_view reason) {

@@ -54,7 +54,7 @@ class Supervisor {
 
   // Connects QMP (waiting for it), starts the agent channel and the control socket. Returns
   // "" when memhpd is ready to serve, else why not.
-  [[nodiscard]] std::string Start();
+  [[nodiscard]] Status Start();
 
  private:
   void Handle(const memhp::v1::ControlRequest& request, ControlReply reply);

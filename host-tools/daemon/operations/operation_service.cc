@@ -21,8 +21,10 @@ OperationService::OperationService(OperationServiceConfig config, MemoryDevices&
 
 OperationService::~OperationService() = default;
 
-std::string OperationService::Start() {
-  if (Status opened = journal_.Open(); !opened.ok()) return "journal: " + opened.error().message;
+Status OperationService::Start() {
+  if (Status opened = journal_.Open(); !opened.ok()) {
+    return Error{opened.error().errno_value, "journal: " + opened.error().message};
+  }
   if (journal_.torn_tail_dropped()) g_warning("journal %s: a torn last record was dropped", journal_.path().c_str());
   for (const JournalOp& op : journal_.Unfinished()) {
     MachineFn machine;
@@ -40,10 +42,10 @@ std::string OperationService::Start() {
         continue;
     }
     if (!queue_.Submit(std::make_shared<OperationRunner>(env_, op, std::move(machine)))) {
-      return "cannot queue the recovery of operation " + std::to_string(op.id);
+      return Error{EBUSY, "cannot queue the recovery of operation " + std::to_string(op.id)};
     }
   }
-  return "";
+  return OkStatus();
 }
 
 OperationRunner* OperationService::Running() const { return dynamic_cast<OperationRunner*>(queue_.current()); }

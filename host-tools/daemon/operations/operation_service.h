@@ -48,7 +48,7 @@ class OperationService {
 
   // Once the hardware is reachable: opens the journal and queues the resumed operations. "" or
   // why the journal cannot be used (operations then fail with that reason; memhpd keeps serving).
-  [[nodiscard]] std::string Start();
+  [[nodiscard]] Status Start();
 
   void Plug(const memhp::v1::PlugRequest& request, ControlReply reply);
   void Unplug(const memhp::v1::UnplugRequest& request, ControlReply reply);

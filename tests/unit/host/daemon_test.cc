@@ -31,6 +31,7 @@
 #include "memhp/v1/control.pb.h"
 #include "wire/frame_codec.h"
 #include "../support/framed_peer.h"
+#include "../support/status_text.h"
 
 namespace memhp::daemon {
 namespace {
@@ -513,7 +514,7 @@ class ControlServerTest : public ::testing::Test {
           }
           reply(EchoStatus(request));
         });
-    EXPECT_EQ(server_->Listen(path_), "");
+    EXPECT_EQ(test_support::ErrorText(server_->Listen(path_)), "");
   }
   ~ControlServerTest() override {
     held_.clear();
@@ -671,7 +672,7 @@ TEST_F(ControlServerTest, ListenReplacesAStaleSocketFile) {
   ASSERT_GE(old_fd, 0);
   close(old_fd);
   ControlServer second(context_, [](const ControlRequest&, ControlReply) {});
-  EXPECT_EQ(second.Listen(stale), "");
+  EXPECT_EQ(test_support::ErrorText(second.Listen(stale)), "");
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ class RunnerTest : public ::testing::Test {
       if (name == "end") ends_.push_back(dynamic_cast<const memhp::v1::OperationResult&>(data));
     };
     service_ = std::make_unique<OperationService>(config, devices_, agent_, context_);
-    ASSERT_EQ(service_->Start(), "");
+    ASSERT_EQ(test_support::ErrorText(service_->Start()), "");
   }
   void SetBlocks(memhp::v1::BlockState state, memhp::v1::Zone zone) {
     agent_.inventory.Clear();

@@ -22,6 +22,7 @@
 
 #include "daemon/control_server.h"
 #include "../support/framed_peer.h"
+#include "../support/status_text.h"
 
 namespace memhp::daemon {
 namespace {
@@ -233,7 +234,7 @@ class WatchOverSocketTest : public ::testing::Test {
     server_ = std::make_unique<ControlServer>(context_, [this](const ControlRequest& request, ControlReply reply) {
       if (request.has_watch()) hub_.Subscribe(std::move(reply), {});
     });
-    EXPECT_EQ(server_->Listen(dir_ + "/control.sock"), "");
+    EXPECT_EQ(test_support::ErrorText(server_->Listen(dir_ + "/control.sock")), "");
   }
   ~WatchOverSocketTest() override {
     server_.reset();

@@ -14,6 +14,17 @@
 #include "wire/unix_connect.h"
 
 namespace memhp::daemon {
+
+Error NoReply(memhp::v1::ErrorCode code, std::string why) {
+  // IsGone (ports/memory_devices.h) reads ENOTCONN as "the agent is not there"; a timeout or a
+  // broken answer is not that.
+  Error e{code == memhp::v1::ERROR_CODE_UNAVAILABLE ? ENOTCONN
+          : code == memhp::v1::ERROR_CODE_TIMEOUT   ? ETIMEDOUT
+                                                     : EPROTO,
+          std::move(why)};
+  e.code = code;
+  return e;
+}
 namespace {
 
 constexpr uint32_t kReconnectMaxMs = 2000;
@@ -97,7 +108,7 @@ bool AgentChannel::Send(const memhp::v1::AgentEnvelope& envelope) {
 void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::milliseconds timeout,
                            AgentReplyCallback done) {
   if (!agent_connected()) {
-    done(AgentReply{std::nullopt, memhp::v1::ERROR_CODE_UNAVAILABLE, "the agent is not connected"});
+    done(NoReply(memhp::v1::ERROR_CODE_UNAVAILABLE, "the agent is not connected"));
     return;
   }
   const uint64_t id = next_id_++;
@@ -105,7 +116,7 @@ void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::millise
   memhp::v1::AgentEnvelope envelope;
   *envelope.mutable_request() = std::move(request);
   if (!Send(envelope)) {
-    done(AgentReply{std::nullopt, memhp::v1::ERROR_CODE_UNAVAILABLE, "could not send to the agent"});
+    done(NoReply(memhp::v1::ERROR_CODE_UNAVAILABLE, "could not send to the agent"));
     return;
   }
   Pending& pending = pending_[id];
@@ -119,8 +130,8 @@ void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::millise
       pending.timer,
       [](gpointer data) -> gboolean {
         auto* t = static_cast<TimerData*>(data);
-        t->self->Finish(t->id, AgentReply{std::nullopt, memhp::v1::ERROR_CODE_TIMEOUT,
-                                          "the agent did not answer in time"});
+        t->self->Finish(t->id, NoReply(memhp::v1::ERROR_CODE_TIMEOUT,
+                                          "the agent did not answer in time"));
         return G_SOURCE_REMOVE;
       },
       new TimerData{this, id}, [](gpointer data) { delete static_cast<TimerData*>(data); });
@@ -142,7 +153,7 @@ void AgentChannel::Finish(uint64_t id, AgentReply reply) {
 void AgentChannel::FailAll(const std::string& why) {
   while (!pending_.empty()) {
     Finish(pending_.begin()->first,
-           AgentReply{std::nullopt, memhp::v1::ERROR_CODE_UNAVAILABLE, why});
+           NoReply(memhp::v1::ERROR_CODE_UNAVAILABLE, why));
   }
 }
 
@@ -218,11 +229,11 @@ void AgentChannel::OnFrame(std::string payload) {
       }
       if (Status claims = CheckResponse(response, block_size(), limits_); !claims.ok()) {
         Violation("answer refused: " + claims.error().message);
-        Finish(response.id(), AgentReply{std::nullopt, memhp::v1::ERROR_CODE_MALFORMED,
-                                         "the agent's answer broke the protocol: " + claims.error().message});
+        Finish(response.id(), NoReply(memhp::v1::ERROR_CODE_MALFORMED,
+                                         "the agent's answer broke the protocol: " + claims.error().message));
         return;
       }
-      Finish(response.id(), AgentReply{response, memhp::v1::ERROR_CODE_UNSPECIFIED, ""});
+      Finish(response.id(), AgentReply(response));
       return;
     }
     case memhp::v1::AgentEnvelope::kEvent: {

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 
+#include "base/result.h"
 #include "memhp/v1/agent.pb.h"
 #include "wire/framed_stream.h"
 #include "daemon/guest_claims.h"
@@ -35,12 +36,13 @@
 
 namespace memhp::daemon {
 
-// The outcome of a request to the agent: its response, or why there is none.
-struct AgentReply {
-  std::optional<memhp::v1::AgentResponse> response;
-  memhp::v1::ErrorCode error_code = memhp::v1::ERROR_CODE_UNSPECIFIED;  // when no response
-  std::string error;
-};
+// The outcome of a request to the agent: its response (which may be the agent's own error
+// answer), or why there is none — an Error whose code is the ErrorCode (UNAVAILABLE: no agent or
+// lost, with errno ENOTCONN; TIMEOUT; MALFORMED: an answer that broke the guest rules).
+using AgentReply = Result<memhp::v1::AgentResponse>;
+
+// A request that got no response.
+[[nodiscard]] Error NoReply(memhp::v1::ErrorCode code, std::string why);
 
 using AgentReplyCallback = std::function<void(AgentReply)>;
 

@@ -24,7 +24,7 @@ void Call(AgentChannel& channel, AgentRequest request, std::chrono::milliseconds
       done(std::move(s).error());
       return;
     }
-    std::optional<T> value = take(*reply.response);
+    std::optional<T> value = take(reply.value());
     if (!value) {
       done(WrongKind(what));
       return;
@@ -36,16 +36,9 @@ void Call(AgentChannel& channel, AgentRequest request, std::chrono::milliseconds
 }  // namespace
 
 Status ReplyStatus(const AgentReply& reply) {
-  if (!reply.response) {
-    Error e{0, reply.error};
-    e.code = reply.error_code;
-    // AgentChannel answers UNAVAILABLE when there is no agent or it went away mid-request.
-    if (reply.error_code == memhp::v1::ERROR_CODE_UNAVAILABLE) e.errno_value = ENOTCONN;
-    if (reply.error_code == memhp::v1::ERROR_CODE_TIMEOUT) e.errno_value = ETIMEDOUT;
-    return e;
-  }
-  if (reply.response->has_error()) {
-    const auto& err = reply.response->error();
+  if (!reply.ok()) return reply.error();  // no response: the channel's Error (agent_channel.h)
+  if (reply.value().has_error()) {
+    const auto& err = reply.value().error();
     Error e{err.errno_value(), err.message()};
     e.code = err.code();
     return e;
@@ -124,7 +117,7 @@ void ChannelGuestAgent::SendIntent(const memhp::v1::PlugIntent& intent, Done<voi
       done(std::move(s).error());
       return;
     }
-    if (!reply.response->has_intent()) {
+    if (!reply.value().has_intent()) {
       done(WrongKind("plug intent"));
       return;
     }

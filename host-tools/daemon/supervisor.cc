@@ -275,11 +275,10 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
   memhp::v1::AgentRequest inventory_request;
   inventory_request.mutable_inventory();
   agent_.Request(std::move(inventory_request), config_.agent_timeout, [gather](AgentReply r) {
-    if (r.response && r.response->has_inventory()) {
-      *gather->status.mutable_agent()->mutable_inventory() = r.response->inventory();
+    if (r.ok() && r.value().has_inventory()) {
+      *gather->status.mutable_agent()->mutable_inventory() = r.value().inventory();
     } else {
-      gather->problems.push_back("agent inventory: " +
-                                 (r.response ? r.response->error().message() : r.error));
+      gather->problems.push_back("agent inventory: " + (r.ok() ? r.value().error().message() : r.error().message));
     }
     gather->Done();
   });

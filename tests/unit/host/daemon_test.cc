@@ -144,7 +144,7 @@ memhp::v1::Inventory SomeInventory(uint32_t block) {
 }
 
 AgentReply Unanswered() {
-  return AgentReply{std::nullopt, memhp::v1::ERROR_CODE_UNSPECIFIED, "no callback yet"};
+  return NoReply(memhp::v1::ERROR_CODE_UNSPECIFIED, "no callback yet");
 }
 
 class AgentChannelTest : public ::testing::Test {
@@ -357,9 +357,9 @@ TEST_F(AgentChannelTest, AnAnswerBreakingTheRulesFailsTheRequest) {
   agent_->Send(answer);
 
   ASSERT_TRUE(RunUntil(context_, [&] { return calls > 0; }));
-  EXPECT_FALSE(reply.response.has_value());
-  EXPECT_EQ(reply.error_code, memhp::v1::ERROR_CODE_MALFORMED);
-  EXPECT_THAT(reply.error, HasSubstr("node 7"));
+  EXPECT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, memhp::v1::ERROR_CODE_MALFORMED);
+  EXPECT_THAT(reply.error().message, HasSubstr("node 7"));
   EXPECT_EQ(violations_.size(), 1u);
 }
 
@@ -390,10 +390,9 @@ TEST_F(AgentChannelTest, RequestGetsItsAnswer) {
 
   ASSERT_TRUE(RunUntil(context_, [&] { return calls > 0; }));
   EXPECT_EQ(calls, 1);
-  ASSERT_TRUE(reply.response.has_value()) << reply.error;
-  EXPECT_EQ(reply.response->id(), id);
-  EXPECT_EQ(reply.response->inventory().blocks(0).id(), 9u);
-  EXPECT_EQ(reply.error_code, memhp::v1::ERROR_CODE_UNSPECIFIED);
+  ASSERT_TRUE(reply.ok()) << reply.error().message;
+  EXPECT_EQ(reply.value().id(), id);
+  EXPECT_EQ(reply.value().inventory().blocks(0).id(), 9u);
   EXPECT_EQ(channel_->stats().dropped_replies, 1u);
 }
 
@@ -411,8 +410,8 @@ TEST_F(AgentChannelTest, UnansweredRequestTimesOutOnce) {
   ASSERT_TRUE(sent.has_value());
 
   ASSERT_TRUE(RunUntil(context_, [&] { return calls > 0; }));
-  EXPECT_FALSE(reply.response.has_value());
-  EXPECT_EQ(reply.error_code, memhp::v1::ERROR_CODE_TIMEOUT);
+  EXPECT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, memhp::v1::ERROR_CODE_TIMEOUT);
 
   // The answer arrives late: it is dropped, and the callback is not run again.
   AgentEnvelope late;
@@ -433,7 +432,7 @@ TEST_F(AgentChannelTest, RequestWithoutAgentIsUnavailableAtOnce) {
     reply = std::move(r);
   });
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(reply.error_code, memhp::v1::ERROR_CODE_UNAVAILABLE);
+  EXPECT_EQ(reply.error().code, memhp::v1::ERROR_CODE_UNAVAILABLE);
 }
 
 TEST_F(AgentChannelTest, LostAgentFailsPendingRequestsOnceAndReconnects) {
@@ -456,8 +455,8 @@ TEST_F(AgentChannelTest, LostAgentFailsPendingRequestsOnceAndReconnects) {
   EXPECT_FALSE(channel_->hello().has_value());
   ASSERT_EQ(replies.size(), 2u);
   for (const AgentReply& r : replies) {
-    EXPECT_FALSE(r.response.has_value());
-    EXPECT_EQ(r.error_code, memhp::v1::ERROR_CODE_UNAVAILABLE);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, memhp::v1::ERROR_CODE_UNAVAILABLE);
   }
 
   // Retries while nobody listens fail quietly and change nothing.

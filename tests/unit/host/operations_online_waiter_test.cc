@@ -41,14 +41,14 @@ class OnlineWaiterTest : public ::testing::Test {
                 [this](Done<memhp::v1::Inventory> done) {
                   memhp::v1::AgentRequest r;
                   r.mutable_inventory();
-                  agent_.push_back({std::move(r), [done](AgentReply a) { done(a.response->inventory()); }});
+                  agent_.push_back({std::move(r), [done](AgentReply a) { done(a.value().inventory()); }});
                 },
             .online =
                 [this](const memhp::v1::OnlineRequest& online, std::chrono::milliseconds,
                        Done<memhp::v1::BlockOpResult> done) {
                   memhp::v1::AgentRequest r;
                   *r.mutable_online() = online;
-                  agent_.push_back({std::move(r), [done](AgentReply a) { done(a.response->block_op()); }});
+                  agent_.push_back({std::move(r), [done](AgentReply a) { done(a.value().block_op()); }});
                 },
             .after = [this](std::chrono::milliseconds, std::function<void()> fn) { timers_.push_back(std::move(fn)); },
             .progress = [this](uint64_t done, uint64_t) { progress_.push_back(done); },
@@ -72,7 +72,7 @@ class OnlineWaiterTest : public ::testing::Test {
       b->set_node(1);
       if (state == memhp::v1::BLOCK_STATE_ONLINE) b->set_zone(memhp::v1::ZONE_MOVABLE);
     }
-    p.done(AgentReply{response, memhp::v1::ERROR_CODE_UNSPECIFIED, ""});
+    p.done(AgentReply(response));
   }
   void FireTimer() {
     ASSERT_FALSE(timers_.empty());
@@ -152,7 +152,7 @@ TEST_F(OnlineWaiterTest, WithAZoneAskedTheRangeIsOnlinedIntoIt) {
   agent_.pop_front();
   memhp::v1::AgentResponse response;
   response.mutable_block_op()->add_blocks()->set_block(32);
-  online.done(AgentReply{response, memhp::v1::ERROR_CODE_UNSPECIFIED, ""});
+  online.done(AgentReply(response));
   AnswerInventory({{32, kOn}, {33, kOn}});
   ASSERT_TRUE(end_);
   EXPECT_EQ(end_->reason, OnlineWaitEndReason::kSettled);

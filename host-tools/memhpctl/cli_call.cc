@@ -41,15 +41,15 @@ int CallMemhpd(const Command& command, memhp::v1::ControlRequest request, std::c
   ControlClient client(StateOf(command).control_socket());
   CallResult result = client.Call(std::move(request), timeout, on_progress);
   if (on_answer) on_answer();
-  if (!result.response) {
-    return Fail(command, result.error == CallError::kTimeout ? kExitTimeout : kExitFailed,
-                "VM '" + command.global.vm + "': " + result.message);
+  if (!result.ok()) {
+    return Fail(command, result.error().code == memhp::v1::ERROR_CODE_TIMEOUT ? kExitTimeout : kExitFailed,
+                "VM '" + command.global.vm + "': " + result.error().message);
   }
-  if (result.response->has_error()) {
-    const memhp::v1::Error& error = result.response->error();
+  if (result.value().has_error()) {
+    const memhp::v1::Error& error = result.value().error();
     return Fail(command, ctl::ErrorExitCode(error.code()), error.message());
   }
-  *response = std::move(*result.response);
+  *response = std::move(result).value();
   return kExitOk;
 }
 

@@ -83,8 +83,8 @@ AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::se
     memhp::v1::ControlRequest request;
     request.mutable_status()->set_refresh_inventory(false);
     CallResult result = client.Call(request, 5s);
-    if (result.response && result.response->has_status()) {
-      *last = result.response->status();
+    if (result.ok() && result.value().has_status()) {
+      *last = result.value().status();
       if (last->agent().connected() && last->agent().has_inventory()) return AgentWait::kConnected;
     }
     std::this_thread::sleep_for(200ms);
@@ -248,21 +248,21 @@ int RunStatus(const Command& command) {
   memhp::v1::ControlRequest request;
   request.mutable_status()->set_refresh_inventory(command.status.refresh);
   CallResult result = client.Call(request, 15s);
-  if (!result.response) {
-    return Fail(command, result.error == CallError::kTimeout ? kExitTimeout : kExitFailed,
-                "VM '" + command.global.vm + "': " + result.message);
+  if (!result.ok()) {
+    return Fail(command, result.error().code == memhp::v1::ERROR_CODE_TIMEOUT ? kExitTimeout : kExitFailed,
+                "VM '" + command.global.vm + "': " + result.error().message);
   }
-  if (result.response->has_error()) {
-    return Fail(command, kExitFailed, result.response->error().message());
+  if (result.value().has_error()) {
+    return Fail(command, kExitFailed, result.value().error().message());
   }
-  const memhp::v1::VmStatus& status = result.response->status();
+  const memhp::v1::VmStatus& status = result.value().status();
   // A VM launched with --audit: the plugin's heat per device too. Status works without it.
   std::optional<memhp::v1::AuditReport> audit;
   if (g_file_test(state.audit_socket().c_str(), G_FILE_TEST_EXISTS)) {
     memhp::v1::ControlRequest audit_request;
     audit_request.mutable_audit();
     CallResult audit_result = client.Call(audit_request, 10s);
-    if (audit_result.response && audit_result.response->has_audit()) audit = audit_result.response->audit();
+    if (audit_result.ok() && audit_result.value().has_audit()) audit = audit_result.value().audit();
   }
   const memhp::v1::AuditReport* heat = audit ? &*audit : nullptr;
   std::fputs((command.global.json ? ctl::RenderStatusJson(status, heat) : ctl::RenderStatusText(status, heat)).c_str(),
@@ -281,10 +281,10 @@ int RunStop(const Command& command) {
     memhp::v1::ControlRequest request;
     request.mutable_stop()->set_timeout_ms(command.stop.timeout_s * 1000);
     CallResult result = client.Call(request, timeout);
-    asked = result.response && result.response->has_stop();
+    asked = result.ok() && result.value().has_stop();
     if (!asked) {
       std::fprintf(stderr, "memhpctl: memhpd did not stop the VM (%s); terminating it\n",
-                   result.response ? result.response->error().message().c_str() : result.message.c_str());
+                   result.ok() ? result.value().error().message().c_str() : result.error().message.c_str());
     }
   } else if (!qemu_pid) {
     return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is not running");

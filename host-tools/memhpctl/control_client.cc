@@ -12,6 +12,12 @@
 #include "wire/frame_codec.h"
 
 namespace memhp::cli {
+
+Error CallFailure(memhp::v1::ErrorCode code, int errno_value, std::string message) {
+  Error e{errno_value, std::move(message)};
+  e.code = code;
+  return e;
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -43,10 +49,10 @@ std::string ControlClient::Connect() {
   return "";
 }
 
-uint64_t ControlClient::Send(memhp::v1::ControlRequest request, CallResult& error) {
+uint64_t ControlClient::Send(memhp::v1::ControlRequest request, Error& error) {
   if (fd_ < 0) {
     if (std::string message = Connect(); !message.empty()) {
-      error = {std::nullopt, CallError::kNoDaemon, "memhpd is not running for this VM (" + message + ")"};
+      error = CallFailure(memhp::v1::ERROR_CODE_UNAVAILABLE, ENOTCONN, "memhpd is not running for this VM (" + message + ")");
       return 0;
     }
   }
@@ -59,7 +65,7 @@ uint64_t ControlClient::Send(memhp::v1::ControlRequest request, CallResult& erro
     const ssize_t n = send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      error = {std::nullopt, CallError::kIo, std::string("send: ") + std::strerror(errno)};
+      error = CallFailure(memhp::v1::ERROR_CODE_FAILED, errno, std::string("send: ") + std::strerror(errno));
       return 0;
     }
     sent += static_cast<size_t>(n);
@@ -70,7 +76,7 @@ uint64_t ControlClient::Send(memhp::v1::ControlRequest request, CallResult& erro
 CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::milliseconds timeout,
                                const ProgressFn& on_progress) {
   auto deadline = Clock::now() + timeout;
-  CallResult failure;
+  Error failure;
   const uint64_t id = Send(std::move(request), failure);
   if (id == 0) return failure;
 
@@ -86,18 +92,19 @@ CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::m
         if (on_progress) on_progress(reply.response().progress());
         continue;
       }
-      return {reply.response(), CallError::kNone, ""};
+      return reply.response();
     }
     pollfd pfd{fd_, POLLIN, 0};
     const int ready = poll(&pfd, 1, RemainingMs(deadline));
     if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) return {std::nullopt, CallError::kTimeout, "memhpd did not answer in time"};
-    if (ready < 0) return {std::nullopt, CallError::kIo, std::string("poll: ") + std::strerror(errno)};
+    if (ready == 0) return CallFailure(memhp::v1::ERROR_CODE_TIMEOUT, ETIMEDOUT, "memhpd did not answer in time");
+    if (ready < 0) return CallFailure(memhp::v1::ERROR_CODE_FAILED, errno, std::string("poll: ") + std::strerror(errno));
     const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      return {std::nullopt, CallError::kIo,
-              n == 0 ? "memhpd closed the connection" : std::string("recv: ") + std::strerror(errno)};
+      const int err = n == 0 ? ECONNRESET : errno;
+      return CallFailure(memhp::v1::ERROR_CODE_FAILED, err,
+                         n == 0 ? "memhpd closed the connection" : std::string("recv: ") + std::strerror(err));
     }
     decoder.Feed(std::string_view(buffer, static_cast<size_t>(n)));
   }
@@ -111,7 +118,7 @@ ControlClient::StreamResult ControlClient::Stream(
     memhp::v1::ControlRequest request,
     const std::function<bool(const memhp::v1::ControlResponse&)>& on_response,
     const volatile std::sig_atomic_t* stop) {
-  CallResult failure;
+  Error failure;
   const uint64_t id = Send(std::move(request), failure);
   if (id == 0) return {StreamEnd::kError, failure.message};
   wire::FrameDecoder decoder;

@@ -18,17 +18,18 @@
 #include <optional>
 #include <string>
 
+#include "base/result.h"
 #include "memhp/v1/control.pb.h"
 
 namespace memhp::cli {
 
-enum class CallError { kNone, kNoDaemon, kTimeout, kIo };
+// Why a call got no answer (see CallResult).
+[[nodiscard]] Error CallFailure(memhp::v1::ErrorCode code, int errno_value, std::string message);
 
-struct CallResult {
-  std::optional<memhp::v1::ControlResponse> response;
-  CallError error = CallError::kNone;
-  std::string message;  // set with error
-};
+// The answer memhpd sent (which may itself carry memhpd's error), or why there is none: an Error
+// whose code says which (UNAVAILABLE: no memhpd for the VM; TIMEOUT: no answer in time; FAILED:
+// the socket failed, errno set).
+using CallResult = Result<memhp::v1::ControlResponse>;
 
 class ControlClient {
  public:
@@ -60,7 +61,7 @@ class ControlClient {
  private:
   [[nodiscard]] std::string Connect();
   // Connects if needed and sends `request` with a fresh id; returns the id, or 0 and `error`.
-  [[nodiscard]] uint64_t Send(memhp::v1::ControlRequest request, CallResult& error);
+  [[nodiscard]] uint64_t Send(memhp::v1::ControlRequest request, Error& error);
 
   std::string path_;
   int fd_ = -1;

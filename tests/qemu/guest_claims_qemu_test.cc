@@ -89,8 +89,8 @@ class GuestClaimsQemuTest : public ::testing::Test {
     ControlRequest request;
     request.mutable_status();
     cli::CallResult r = client_->Call(std::move(request), 30000ms, nullptr);
-    EXPECT_EQ(r.error, cli::CallError::kNone) << r.message << "\n" << memhpd_->Log();
-    return r.response ? r.response->status().agent() : memhp::v1::AgentStatus{};
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message) << "\n" << memhpd_->Log();
+    return r.ok() ? r.value().status().agent() : memhp::v1::AgentStatus{};
   }
 
   // The next envelope memhpd sends that is not an ack (acks are taken along the way).

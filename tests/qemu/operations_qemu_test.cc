@@ -58,8 +58,8 @@ class OperationsQemuTest : public ::testing::Test {
     cli::CallResult r = client_->Call(std::move(request), timeout, [this](const memhp::v1::OperationProgress& p) {
       progress_.push_back(p.step());
     });
-    EXPECT_EQ(r.error, cli::CallError::kNone) << r.message << "\n" << memhpd_->Log();
-    return r.response.value_or(ControlResponse{});
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message) << "\n" << memhpd_->Log();
+    return r.ok() ? r.value() : ControlResponse{};
   }
 
   ControlResponse Plug(const std::string& id, uint64_t size, int node) {

@@ -75,9 +75,9 @@ TEST_F(HostCore, AnOnlineSentDuringAPlugWaitsItsTurnAndIsToldSo) {
   const std::string journal_then = Journal();
   int status = 0;
   waitpid(client, &status, 0);
-  ASSERT_TRUE(answer.response.has_value()) << answer.message;
-  ASSERT_TRUE(answer.response->has_block_op()) << answer.response->DebugString();
-  EXPECT_EQ(answer.response->block_op().blocks_size(), 1);
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  ASSERT_TRUE(answer.value().has_block_op()) << answer.value().DebugString();
+  EXPECT_EQ(answer.value().block_op().blocks_size(), 1);
   ASSERT_FALSE(queued.empty()) << "the online was never told it was queued";
   EXPECT_GE(queued.front(), 1u);
   // The plug's operation id, from its begin record; its end record must be there already.

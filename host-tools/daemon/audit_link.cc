@@ -16,6 +16,17 @@
 namespace memhp::daemon {
 namespace {
 
+// A request the plugin did not answer.
+Error NoAuditReply(memhp::v1::ErrorCode code, std::string why) {
+  Error e{code == memhp::v1::ERROR_CODE_TIMEOUT ? ETIMEDOUT : code == memhp::v1::ERROR_CODE_UNAVAILABLE ? ENOTCONN : EIO,
+          std::move(why)};
+  e.code = code;
+  return e;
+}
+
+}  // namespace
+namespace {
+
 namespace v1 = memhp::v1;
 using namespace std::chrono_literals;
 
@@ -81,7 +92,7 @@ void AuditLink::OnClosed() {
   std::vector<uint64_t> ids;
   for (const auto& [id, pending] : pending_) ids.push_back(id);
   for (uint64_t id : ids) {
-    Finish(id, AuditReply{std::nullopt, v1::ERROR_CODE_UNAVAILABLE, "the audit plugin's socket closed"});
+    Finish(id, NoAuditReply(v1::ERROR_CODE_UNAVAILABLE, "the audit plugin's socket closed"));
   }
   TryConnect();
 }
@@ -97,7 +108,7 @@ void AuditLink::OnFrame(std::string payload) {
     return;
   }
   const uint64_t id = response.id();
-  Finish(id, AuditReply{std::move(response), v1::ERROR_CODE_UNSPECIFIED, ""});
+  Finish(id, AuditReply(std::move(response)));
 }
 
 void AuditLink::Finish(uint64_t id, AuditReply reply) {
@@ -113,15 +124,14 @@ void AuditLink::Request(v1::AuditRequest request, std::chrono::milliseconds time
                         AuditReplyCallback done) {
   if (!stream_) {
     if (done) {
-      done(AuditReply{std::nullopt, v1::ERROR_CODE_UNAVAILABLE,
-                      "the audit plugin's socket " + socket_path_ + " is not connected"});
+      done(NoAuditReply(v1::ERROR_CODE_UNAVAILABLE, "the audit plugin's socket " + socket_path_ + " is not connected"));
     }
     return;
   }
   const uint64_t id = next_id_++;
   request.set_id(id);
   if (stream_->SendMessage(request) != wire::SendStatus::kQueued) {
-    if (done) done(AuditReply{std::nullopt, v1::ERROR_CODE_FAILED, "could not send to the audit plugin"});
+    if (done) done(NoAuditReply(v1::ERROR_CODE_FAILED, "could not send to the audit plugin"));
     return;
   }
   Pending& pending = pending_[id];
@@ -140,8 +150,7 @@ void AuditLink::Request(v1::AuditRequest request, std::chrono::milliseconds time
         if (it != self->pending_.end()) {
           g_source_unref(it->second.timer);
           it->second.timer = nullptr;
-          self->Finish(data->id, AuditReply{std::nullopt, v1::ERROR_CODE_TIMEOUT,
-                                            "the audit plugin did not answer in time"});
+          self->Finish(data->id, NoAuditReply(v1::ERROR_CODE_TIMEOUT, "the audit plugin did not answer in time"));
         }
         return G_SOURCE_REMOVE;
       },
@@ -158,11 +167,11 @@ void AuditLink::SendArm(bool armed, AuditReplyCallback done) {
   v1::AuditRequest request;
   request.mutable_arm()->set_armed(armed);
   Request(std::move(request), kPluginTimeout, [armed, done = std::move(done)](AuditReply r) {
-    if (!r.response || r.response->has_error()) {
+    if (!r.ok() || r.value().has_error()) {
       g_warning("audit plugin: %s failed: %s", armed ? "arm" : "disarm",
-                r.response ? r.response->error().message().c_str() : r.error.c_str());
+                r.ok() ? r.value().error().message().c_str() : r.error().message.c_str());
     } else {
-      g_message("audit plugin %s", r.response->armed() ? "armed" : "disarmed");
+      g_message("audit plugin %s", r.value().armed() ? "armed" : "disarmed");
     }
     if (done) done(std::move(r));
   });
@@ -352,9 +361,9 @@ void AuditLink::Apply(AuditInputs inputs) {
   const Liveness::Token alive = alive_.token();
   Request(std::move(request), kPluginTimeout, [this, alive, count](AuditReply r) {
     if (alive.Expired()) return;
-    if (!r.response || r.response->has_error()) {
+    if (!r.ok() || r.value().has_error()) {
       g_warning("audit plugin refused the ranges: %s",
-                r.response ? r.response->error().message().c_str() : r.error.c_str());
+                r.ok() ? r.value().error().message().c_str() : r.error().message.c_str());
       last_sent_.reset();
       return;
     }

@@ -35,6 +35,7 @@
 #include "base/liveness.h"
 #include "daemon/audit_ranges.h"
 #include "memhp/v1/agent.pb.h"
+#include "base/result.h"
 #include "memhp/v1/audit.pb.h"
 #include "qmp/qmp_client.h"
 #include "wire/framed_stream.h"
@@ -47,12 +48,9 @@ enum class ArmPolicy {
   kOnRequest,     // only when asked (memhpctl audit --arm)
 };
 
-// The plugin's answer to one request, or why there is none.
-struct AuditReply {
-  std::optional<memhp::v1::AuditResponse> response;
-  memhp::v1::ErrorCode error_code = memhp::v1::ERROR_CODE_UNSPECIFIED;
-  std::string error;
-};
+// The plugin's answer to one request (which may carry its own error), or why there is none:
+// an Error whose code is UNAVAILABLE (not connected, closed), FAILED (could not send) or TIMEOUT.
+using AuditReply = Result<memhp::v1::AuditResponse>;
 using AuditReplyCallback = std::function<void(AuditReply)>;
 
 class AuditLink {

@@ -435,15 +435,15 @@ void Supervisor::HandleAudit(const memhp::v1::AuditCommand& request, ControlRepl
   memhp::v1::AuditRequest report;
   report.mutable_report()->set_include_json(request.include_json());
   audit_->Request(std::move(report), std::chrono::seconds(10), [reply](AuditReply r) {
-    if (!r.response) {
-      reply(ErrorResponse(r.error_code, r.error));
+    if (!r.ok()) {
+      reply(ErrorResponse(static_cast<memhp::v1::ErrorCode>(r.error().code), r.error().message));
       return;
     }
     memhp::v1::ControlResponse response;
-    if (r.response->has_error()) {
-      *response.mutable_error() = r.response->error();
+    if (r.value().has_error()) {
+      *response.mutable_error() = r.value().error();
     } else {
-      *response.mutable_audit() = r.response->report();
+      *response.mutable_audit() = r.value().report();
     }
     reply(std::move(response));
   });

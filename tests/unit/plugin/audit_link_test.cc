@@ -229,8 +229,8 @@ TEST_F(AuditLinkTest, ArmAndDisarmOnRequestAreRememberedAndFailWithoutThePlugin)
   ASSERT_TRUE(arm && arm->has_arm());
   EXPECT_FALSE(arm->arm().armed());
   ASSERT_TRUE(RunUntil(context_, [&] { return reply.has_value(); }));
-  ASSERT_TRUE(reply->response);
-  EXPECT_FALSE(reply->response->armed());
+  ASSERT_TRUE(reply->ok());
+  EXPECT_FALSE(reply->value().armed());
 
   // The plugin goes away (QEMU quit: its socket file too): a request fails at once with
   // UNAVAILABLE, naming the socket.
@@ -244,9 +244,9 @@ TEST_F(AuditLinkTest, ArmAndDisarmOnRequestAreRememberedAndFailWithoutThePlugin)
   report.mutable_report();
   link_->Request(report, 1s, [&](AuditReply r) { reply = std::move(r); });
   ASSERT_TRUE(reply.has_value());
-  EXPECT_FALSE(reply->response);
-  EXPECT_EQ(reply->error_code, v1::ERROR_CODE_UNAVAILABLE);
-  EXPECT_NE(reply->error.find(path_), std::string::npos) << reply->error;
+  EXPECT_FALSE(reply->ok());
+  EXPECT_EQ(reply->error().code, v1::ERROR_CODE_UNAVAILABLE);
+  EXPECT_NE(reply->error().message.find(path_), std::string::npos) << reply->error().message;
 }
 
 }  // namespace

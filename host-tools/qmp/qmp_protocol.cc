@@ -58,6 +58,9 @@ Message ClassifyError(const JsonObject* root) {
 Message ClassifyEvent(const JsonObject* root) {
   auto name = GetString(root, "event");
   if (!name) return Bad("event: \"event\" is not a string");
+  // QAPI event names are identifiers (qapi/*.json); an empty one names nothing a listener could
+  // act on. Found by the qmp fuzz target's invariant.
+  if (name->empty()) return Bad("event: the event name is empty");
   Event event;
   event.name = std::move(*name);
   const JsonNode* data = GetMember(root, "data");

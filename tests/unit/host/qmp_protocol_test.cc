@@ -203,6 +203,7 @@ TEST(QmpProtocol, Malformed) {
       {R"({"error": {"class": "GenericError"}, "id": 1})", "desc"},
       {R"({"error": {"class": 1, "desc": "x"}, "id": 1})", "class"},
       {R"({"event": 5, "timestamp": {"seconds": 1, "microseconds": 2}})", "not a string"},
+      {R"({"event": "", "timestamp": {"seconds": -1, "microseconds": -1}})", "event name is empty"},
       {R"({"event": "STOP", "data": [], "timestamp": {"seconds": 1, "microseconds": 2}})", "data"},
       {R"({"event": "STOP"})", "timestamp"},
       {R"({"event": "STOP", "timestamp": {"seconds": 1.5, "microseconds": 2}})", "timestamp"},

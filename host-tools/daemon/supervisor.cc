@@ -2,6 +2,7 @@
 #include "daemon/supervisor.h"
 
 #include <signal.h>
+#include <cerrno>
 #include <unistd.h>
 
 #include <utility>
@@ -299,14 +300,15 @@ void Supervisor::HandleStop(const memhp::v1::StopRequest& request, ControlReply 
     // (QEMU wedged), fall back to the pid we launched, then wait for the disconnect.
     if (r.ok() || r.error().code == memhp::v1::ERROR_CODE_UNAVAILABLE) return;
     g_warning("quit failed: %s", r.error().message.c_str());
+    std::string why = "quit failed: " + r.error().message;
     if (const long pid = QemuPid()) {
-      kill(static_cast<pid_t>(pid), SIGKILL);
-    } else {
-      for (ControlReply& waiter : stop_waiters_) {
-        waiter(ErrorResponse(memhp::v1::ERROR_CODE_QMP, "quit failed: " + r.error().message));
-      }
-      stop_waiters_.clear();
+      if (kill(static_cast<pid_t>(pid), SIGKILL) == 0) return;  // the disconnect answers the waiters
+      // Not killed (gone meanwhile, or not ours to kill): nothing will close QMP for us.
+      why += std::string("; kill -KILL ") + std::to_string(pid) + ": " + g_strerror(errno);
+      g_warning("%s", why.c_str());
     }
+    for (ControlReply& waiter : stop_waiters_) waiter(ErrorResponse(memhp::v1::ERROR_CODE_QMP, why));
+    stop_waiters_.clear();
   });
 }
 

@@ -1,6 +1,7 @@
 // qemu_facts — see qemu_facts.h.
 #include "daemon/qemu/qemu_facts.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "qmp/qmp_json.h"
@@ -25,7 +26,12 @@ std::optional<uint32_t> ParseInfoNumaNodeCount(const std::string& text) {
   size_t start = pos;
   while (start > 0 && text[start - 1] >= '0' && text[start - 1] <= '9') --start;
   if (start == pos || start != 0) return std::nullopt;  // "<N> nodes" opens the text
-  return static_cast<uint32_t>(std::strtoul(text.substr(0, pos).c_str(), nullptr, 10));
+  // QEMU caps NUMA nodes at MAX_NODES (128); a count that does not even fit 32 bits is not a
+  // count (it would otherwise wrap to a small one, e.g. 4294967297 to 1).
+  if (pos > 10) return std::nullopt;
+  const unsigned long long n = std::strtoull(text.substr(0, pos).c_str(), nullptr, 10);
+  if (n > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(n);
 }
 
 std::vector<std::string> ParseQomChildren(const JsonNode& value) {

@@ -181,6 +181,10 @@ TEST(QemuFacts, ParsesInfoNuma) {
   EXPECT_EQ(ParseInfoNumaNodeCount("0 nodes\r\n"), 0u);
   EXPECT_FALSE(ParseInfoNumaNodeCount("no numa here").has_value());
   EXPECT_FALSE(ParseInfoNumaNodeCount("x2 nodes").has_value());
+  // A count past 32 bits is not taken for a small one (4294967297 would wrap to 1).
+  EXPECT_FALSE(ParseInfoNumaNodeCount("4294967297 nodes\r\n").has_value());
+  EXPECT_FALSE(ParseInfoNumaNodeCount("99999999999999999999999 nodes\r\n").has_value());
+  EXPECT_EQ(ParseInfoNumaNodeCount("4294967295 nodes\r\n"), 4294967295u);
 }
 
 TEST(QemuFacts, ListsQomChildren) {

@@ -20,6 +20,7 @@
 #include "agent/hotplug_watcher.h"
 #include "agent/zone_report.h"
 #include "fake_sysfs.h"
+#include "kernel_like_writer.h"
 #include "notifier/notifier_chain.h"
 #include "notifier/transition_driver.h"
 #include "policy/device_map.h"
@@ -29,53 +30,12 @@ namespace {
 
 using testing::FakeNodes;
 using testing::FakeSysfs;
+using testing::KernelLikeWriter;
 
 constexpr uint64_t kBlock = 128ull << 20;
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kPagesPerBlock = kBlock / kPage;
 
-// Writes memoryN/state and valid_zones as the kernel would after the transition, and keeps
-// zoneinfo's present pages in step (node 0 only).
-class KernelLikeWriter : public BlockWriter {
- public:
-  KernelLikeWriter(FakeSysfs& guest, uint64_t boot_normal_pages) : guest_(guest), normal_(boot_normal_pages) {
-    WriteZoneInfo();
-  }
-  Status Write(uint32_t block, abi::OnlineType target) override {
-    writes[block] = target;
-    switch (target) {
-      case abi::OnlineType::kOnlineMovable:
-        guest_.SetBlockState(block, "online");
-        guest_.SetValidZones(block, "Movable");
-        movable_ += kPagesPerBlock;
-        break;
-      case abi::OnlineType::kOnline:
-      case abi::OnlineType::kOnlineKernel:
-        guest_.SetBlockState(block, "online");
-        guest_.SetValidZones(block, "Normal");
-        normal_ += kPagesPerBlock;
-        break;
-      case abi::OnlineType::kOffline:
-        guest_.SetBlockState(block, "offline");
-        guest_.SetValidZones(block, "Normal Movable");
-        break;
-    }
-    WriteZoneInfo();
-    return OkStatus();
-  }
-  std::map<uint32_t, abi::OnlineType> writes;
-
- private:
-  void WriteZoneInfo() {
-    guest_.SetZoneInfo("Node 0, zone   Normal\n  pages free 0\n        present " + std::to_string(normal_) +
-                       "\n        managed " + std::to_string(normal_) +
-                       "\nNode 0, zone  Movable\n  pages free 0\n        present " + std::to_string(movable_) +
-                       "\n        managed " + std::to_string(movable_) + "\n");
-  }
-  FakeSysfs& guest_;
-  uint64_t normal_;
-  uint64_t movable_ = 0;
-};
 
 memhp::v1::DeviceMap TestMap() {
   memhp::v1::DeviceMap map;

@@ -74,8 +74,10 @@ class PendingRequests {
 
   // Waits for the answer to request `id` (from NextId(), already sent). `done` runs once: with
   // the answer (Finish), TIMEOUT after `timeout` (unless kUntilClosed), or FailAll's error.
+  // One waiter per id: waiting again for an id replaces the earlier waiter and its deadline.
   void Wait(uint64_t id, std::chrono::milliseconds timeout, Done done) {
     Entry& entry = entries_[id];
+    DestroyTimer(entry.timer);
     entry.done = std::move(done);
     if (timeout <= kUntilClosed) return;
     entry.timer = g_timeout_source_new(static_cast<guint>(timeout.count()));

@@ -139,10 +139,9 @@ TEST_F(PendingRequestsTest, UntilClosedHasNoDeadline) {
 TEST_F(PendingRequestsTest, FailAllEndsEveryWaiterOnceAndKeepsWhatTheyStart) {
   table_ = std::make_unique<Table>(context_, "the peer");
   std::vector<uint64_t> ids;
-  for (int i = 0; i < 3; ++i) {
-    ids.push_back(table_->NextId());
-    Record(ids.back(), i == 0 ? kUntilClosed : 10s);
-  }
+  for (int i = 0; i < 3; ++i) ids.push_back(table_->NextId());
+  Record(ids[0], kUntilClosed);
+  Record(ids[2], 10s);
   // One waiter sends a new request from its callback (to the stream the owner has now).
   const uint64_t resend = table_->NextId();
   table_->Wait(ids[1], 10s, [&](Reply reply) {
@@ -160,6 +159,21 @@ TEST_F(PendingRequestsTest, FailAllEndsEveryWaiterOnceAndKeepsWhatTheyStart) {
   EXPECT_TRUE(table_->Waiting(resend));
   EXPECT_TRUE(replies_[resend].empty());
   EXPECT_EQ(table_->size(), 1u);
+}
+
+TEST_F(PendingRequestsTest, WaitingAgainForAnIdReplacesTheWaiterAndItsDeadline) {
+  table_ = std::make_unique<Table>(context_, "the peer");
+  const uint64_t id = table_->NextId();
+  const uint64_t marker = table_->NextId();
+  int first = 0;
+  table_->Wait(id, 1ms, [&](Reply) { ++first; });
+  Record(id, 10s);
+  Record(marker, 5ms);
+  ASSERT_TRUE(RunUntil([&] { return !replies_[marker].empty(); }));
+  EXPECT_EQ(first, 0);  // its 1 ms deadline went with it
+  EXPECT_TRUE(table_->Waiting(id));
+  ASSERT_TRUE(table_->Finish(id, Answer(id)));
+  EXPECT_EQ(replies_[id].size(), 1u);
 }
 
 TEST_F(PendingRequestsTest, AWaiterMayFinishAnotherFromItsCallback) {

@@ -93,6 +93,8 @@ class AgentChannel {
   [[nodiscard]] uint64_t last_seen_unix_ns() const { return last_seen_unix_ns_; }
   [[nodiscard]] const AgentChannelStats& stats() const { return stats_; }
   [[nodiscard]] const std::string& last_violation() const { return last_violation_; }
+  // The guest's last memory pressure (a pressure event, or a zone report event carrying one).
+  [[nodiscard]] const std::optional<memhp::v1::MemoryPressure>& pressure() const { return pressure_; }
   // The last memory events recorded (at most kRecentEvents), oldest first.
   [[nodiscard]] const std::deque<memhp::v1::AgentEvent>& recent_events() const { return recent_; }
 
@@ -122,6 +124,7 @@ class AgentChannel {
   uint64_t hello_request_id_ = 0;
   std::optional<memhp::v1::Hello> hello_;
   std::optional<memhp::v1::Inventory> inventory_;
+  std::optional<memhp::v1::MemoryPressure> pressure_;
   std::deque<memhp::v1::AgentEvent> recent_;
   size_t recent_bytes_ = 0;
   VmLimits limits_;

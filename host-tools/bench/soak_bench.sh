@@ -157,7 +157,7 @@ for c in range(cycles):
             # Leave the VM as the next cycle expects it (no soak1, vmem1 at its size), so one
             # failure is counted once and not again in every later cycle.
             if s[0] in ("plug", "unplug"):
-                for again in (("unplug", "soak1", "--block-timeout", "60000"), ("unplug", "soak1", "--force")):
+                for again in (("unplug", "soak1", "--block-timeout", "60s"), ("unplug", "soak1", "--force")):
                     if not any(d.get("id") == "soak1" for d in devices()):
                         break
                     r2, _ = op(*again)

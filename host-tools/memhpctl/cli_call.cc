@@ -3,9 +3,11 @@
 
 #include <json-glib/json-glib.h>
 
+#include <cstdarg>
 #include <cstdio>
 
 #include "ctl/operation_view.h"
+#include "ctl/terminal_text.h"
 
 namespace memhp::cli {
 
@@ -28,9 +30,30 @@ std::string JsonString(std::string_view text) {
 
 int Fail(const Command& command, int code, const std::string& message) {
   if (command.global.json) {
-    std::printf("{\"ok\": false, \"exit_code\": %d, \"error\": %s}\n", code, JsonString(message).c_str());
+    const std::string json = "{\"ok\": false, \"exit_code\": " + std::to_string(code) + ", \"error\": " +
+                             JsonString(message) + "}";
+    std::printf("%s\n", ctl::EscapeJsonForTerminal(json).c_str());
   } else {
-    std::fprintf(stderr, "memhpctl: %s\n", message.c_str());
+    std::fprintf(stderr, "memhpctl: %s\n", ctl::EscapeForTerminal(message, ctl::Newlines::kKeep).c_str());
+  }
+  return code;
+}
+
+std::string FormatText(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  g_autofree gchar* text = g_strdup_vprintf(format, args);
+  va_end(args);
+  return text;
+}
+
+int PrintAnswer(const Command& command, int code, std::string_view text, std::string_view json) {
+  if (command.global.json) {
+    std::string line = ctl::EscapeJsonForTerminal(json);
+    if (line.empty() || line.back() != '\n') line += '\n';
+    std::fputs(line.c_str(), stdout);
+  } else if (!command.global.quiet) {
+    std::fputs(ctl::EscapeForTerminal(text, ctl::Newlines::kKeep).c_str(), stdout);
   }
   return code;
 }

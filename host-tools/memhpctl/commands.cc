@@ -14,7 +14,9 @@
 #include <string>
 #include <thread>
 
+#include "ctl/operation_view.h"
 #include "ctl/status_view.h"
+#include "ctl/terminal_text.h"
 #include "launcher/installation.h"
 #include "launcher/process.h"
 #include "launcher/qemu_command.h"
@@ -74,7 +76,7 @@ std::string EndStarted(const char* what, long pid, std::chrono::milliseconds gra
 // Polls memhpd until the agent has said hello, QEMU has gone, or the deadline passes.
 enum class AgentWait { kConnected, kQemuGone, kTimeout };
 
-AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::seconds timeout,
+AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::milliseconds timeout,
                        memhp::v1::VmStatus* last) {
   const auto deadline = Clock::now() + timeout;
   ControlClient client(state.control_socket());
@@ -175,7 +177,9 @@ int RunLaunch(const Command& command) {
                                           vm::TailFile(state.memhpd_log(), 10));
   }
 
-  const std::chrono::seconds boot_timeout(opt.boot_timeout_s ? opt.boot_timeout_s : spec.accel == "kvm" ? 60 : 180);
+  const std::chrono::milliseconds boot_timeout(opt.boot_timeout_ms ? opt.boot_timeout_ms
+                                               : spec.accel == "kvm"  ? 60'000
+                                                                      : 180'000);
   memhp::v1::VmStatus status;
   const AgentWait waited = WaitForAgent(state, qemu_pid, boot_timeout, &status);
   if (waited != AgentWait::kConnected) {
@@ -185,24 +189,22 @@ int RunLaunch(const Command& command) {
     const std::string why = waited == AgentWait::kQemuGone
                                 ? "QEMU exited before the guest agent said hello"
                                 : "the guest agent did not say hello within " +
-                                      std::to_string(boot_timeout.count()) + " s";
+                                      ctl::FormatDurationUs(static_cast<uint64_t>(boot_timeout.count()) * 1000);
     return Fail(command, waited == AgentWait::kTimeout ? kExitTimeout : kExitFailed,
                 why + left + "; the console's last lines:\n" + console);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (command.global.json) {
-    std::printf("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"qemu_pid\": %ld, \"memhpd_pid\": %ld, "
-                "\"accel\": \"%s\", \"seconds\": %.2f, \"kernel_release\": %s}\n",
-                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), qemu_pid,
-                daemon.pid, spec.accel.c_str(), seconds,
-                JsonString(status.agent().hello().guest().kernel_release()).c_str());
-  } else {
-    std::printf("VM '%s' is up in %.1f s: QEMU pid %ld (%s), memhpd pid %ld, agent on kernel %s\n"
-                "state folder: %s\n",
-                command.global.vm.c_str(), seconds, qemu_pid, spec.accel.c_str(), daemon.pid,
-                status.agent().hello().guest().kernel_release().c_str(), state.path().c_str());
-  }
-  return kExitOk;
+  const std::string& kernel = status.agent().hello().guest().kernel_release();  // the guest's words
+  const std::string json = FormatText(
+      "{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"qemu_pid\": %ld, \"memhpd_pid\": %ld, \"accel\": \"%s\", "
+      "\"seconds\": %.2f, \"kernel_release\": %s}\n",
+      JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), qemu_pid, daemon.pid,
+      spec.accel.c_str(), seconds, JsonString(kernel).c_str());
+  const std::string text = FormatText(
+      "VM '%s' is up in %.1f s: QEMU pid %ld (%s), memhpd pid %ld, agent on kernel %s\nstate folder: %s\n",
+      command.global.vm.c_str(), seconds, qemu_pid, spec.accel.c_str(), daemon.pid,
+      ctl::EscapeForTerminal(kernel, ctl::Newlines::kEscape).c_str(), state.path().c_str());
+  return PrintAnswer(command, kExitOk, text, json);
 }
 
 int RunAttach(const Command& command) {
@@ -232,14 +234,11 @@ int RunAttach(const Command& command) {
     return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
                                           vm::TailFile(state.memhpd_log(), 10));
   }
-  if (command.global.json) {
-    std::printf("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"memhpd_pid\": %ld}\n",
-                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), daemon.pid);
-  } else {
-    std::printf("memhpd (pid %ld) serves VM '%s'; state folder: %s\n", daemon.pid,
-                command.global.vm.c_str(), state.path().c_str());
-  }
-  return kExitOk;
+  return PrintAnswer(command, kExitOk,
+                     FormatText("memhpd (pid %ld) serves VM '%s'; state folder: %s\n", daemon.pid,
+                                command.global.vm.c_str(), state.path().c_str()),
+                     FormatText("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"memhpd_pid\": %ld}\n",
+                                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), daemon.pid));
 }
 
 int RunStatus(const Command& command) {
@@ -265,26 +264,26 @@ int RunStatus(const Command& command) {
     if (audit_result.ok() && audit_result.value().has_audit()) audit = audit_result.value().audit();
   }
   const memhp::v1::AuditReport* heat = audit ? &*audit : nullptr;
-  std::fputs((command.global.json ? ctl::RenderStatusJson(status, heat) : ctl::RenderStatusText(status, heat)).c_str(),
-             stdout);
-  return kExitOk;
+  if (command.global.json) return PrintAnswer(command, kExitOk, "", ctl::RenderStatusJson(status, heat));
+  return PrintAnswer(command, kExitOk, ctl::RenderStatusText(status, heat), "");
 }
 
 int RunStop(const Command& command) {
   const vm::StateDir state = StateOf(command);
   const long qemu_pid = vm::ReadLivePid(state.qemu_pidfile());
   const long memhpd_pid = vm::ReadLivePid(state.memhpd_pidfile());
-  const std::chrono::seconds timeout(command.stop.timeout_s);
+  const std::chrono::milliseconds timeout(command.stop.timeout_ms);
   bool asked = false;
   if (memhpd_pid) {
     ControlClient client(state.control_socket());
     memhp::v1::ControlRequest request;
-    request.mutable_stop()->set_timeout_ms(command.stop.timeout_s * 1000);
+    request.mutable_stop()->set_timeout_ms(command.stop.timeout_ms);
     CallResult result = client.Call(request, timeout);
     asked = result.ok() && result.value().has_stop();
     if (!asked) {
+      const std::string why = result.ok() ? result.value().error().message() : result.error().message;
       std::fprintf(stderr, "memhpctl: memhpd did not stop the VM (%s); terminating it\n",
-                   result.ok() ? result.value().error().message().c_str() : result.error().message.c_str());
+                   ctl::EscapeForTerminal(why, ctl::Newlines::kEscape).c_str());
     }
   } else if (!qemu_pid) {
     return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is not running");
@@ -295,13 +294,9 @@ int RunStop(const Command& command) {
   if (!qemu_gone || !memhpd_gone) {
     return Fail(command, kExitFailed, "could not end " + std::string(qemu_gone ? "memhpd" : "QEMU"));
   }
-  if (command.global.json) {
-    std::printf("{\"ok\": true, \"vm\": %s, \"clean_shutdown\": %s}\n", JsonString(command.global.vm).c_str(),
-                asked ? "true" : "false");
-  } else {
-    std::printf("VM '%s' stopped%s\n", command.global.vm.c_str(), asked ? "" : " (forced)");
-  }
-  return kExitOk;
+  return PrintAnswer(command, kExitOk, FormatText("VM '%s' stopped%s\n", command.global.vm.c_str(), asked ? "" : " (forced)"),
+                     FormatText("{\"ok\": true, \"vm\": %s, \"clean_shutdown\": %s}\n",
+                                JsonString(command.global.vm).c_str(), asked ? "true" : "false"));
 }
 
 }  // namespace memhp::cli

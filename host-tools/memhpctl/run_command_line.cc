@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ctl/terminal_text.h"
 #include "memhpctl/cli_args.h"
 #include "memhpctl/verb_table.h"
 
@@ -26,7 +27,8 @@ bool ReaderLeft() {
 int RunCommandLine(const std::vector<std::string>& args) {
   const ParseOutcome parsed = ParseCommandLine(args);
   if (!parsed.command) {
-    std::fprintf(stderr, "memhpctl: %s\n", parsed.error.c_str());
+    // The error quotes the word that was wrong, which a script may have filled from anywhere.
+    std::fprintf(stderr, "memhpctl: %s\n", ctl::EscapeForTerminal(parsed.error, ctl::Newlines::kEscape).c_str());
     return kExitUsage;
   }
   const int code = SpecOf(parsed.command->verb).run(*parsed.command);

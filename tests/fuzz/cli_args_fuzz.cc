@@ -15,6 +15,7 @@
 
 #include "fuzz_check.h"
 #include "memhpctl/cli_args.h"
+#include "memhpctl/cli_values.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> args;

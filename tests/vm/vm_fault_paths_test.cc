@@ -116,9 +116,9 @@ TEST_F(FaultPaths, SecondBlockRefusingRollsTheFirstBackAndTheUnplugIsRefused) {
   ASSERT_GT(pin, 0) << "the pin of block " << second << " was not taken";
   const size_t events_before = ReadMemoryEvents(*vm_).size();
 
-  Json op = Op({"unplug", "fa", "--block-timeout", "10000"}, 1);
+  Json op = Op({"unplug", "fa", "--block-timeout", "10s"}, 1);
   // The same refusal in the text output, while the pin still holds: "nothing changed" once.
-  CliRun text = Ctl({"unplug", "fa", "--block-timeout", "10000"});
+  CliRun text = Ctl({"unplug", "fa", "--block-timeout", "10s"});
   Unpin(pin);
   Figure("unplug_refused_rolled_back", op);
   std::printf("[detail] %s\n", op.String("detail").c_str());
@@ -170,7 +170,7 @@ TEST_F(FaultPaths, AForcedUnplugTheGuestCannotEjectFailsWithTheGuestsAnswer) {
   ASSERT_TRUE(Inject(-16)) << "memory-notifier-error-inject is not there";
   // --force: the agent's refusal (EBUSY at the first block) does not stop the device_del; the
   // guest kernel's own offline in the eject then fails the same way.
-  CliRun run = Ctl({"--json", "unplug", "fa", "--force", "--block-timeout", "5000", "--timeout", "120"});
+  CliRun run = Ctl({"--json", "unplug", "fa", "--force", "--block-timeout", "5s", "--timeout", "120"});
   const bool cleared = Inject(0);
   EXPECT_TRUE(cleared) << "the injection was not cleared";
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;

@@ -93,7 +93,7 @@ TEST_F(Hotplug, InjectedGoingOfflineErrorYieldsCancelOfflineAndNothingChanges) {
   ASSERT_NE(Guest("echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
 
   const std::string blocks = std::to_string(dimm_first_block_) + "," + std::to_string(dimm_first_block_ + 1);
-  CliRun refused = Ctl({"--json", "offline", "--blocks", blocks, "--all-or-nothing", "--timeout-ms", "5000"});
+  CliRun refused = Ctl({"--json", "offline", "--blocks", blocks, "--all-or-nothing", "--block-timeout", "5s"});
   Guest("echo 0 > " + inject);
   EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
   Json result(refused.out);
@@ -194,7 +194,7 @@ TEST_F(Hotplug, RestartedAgentMatchesSysfsAndItsLowerSeqsAreRecorded) {
   const std::string block = std::to_string(dimm_first_block_);
   const std::string state = Guest("echo S=$(cat /sys/devices/system/memory/memory" + block + "/state)=S");
   const bool online_now = state.find("S=online=S") != std::string::npos;
-  CliRun op = online_now ? Ctl({"--json", "offline", "--blocks", block, "--timeout-ms", "5000"})
+  CliRun op = online_now ? Ctl({"--json", "offline", "--blocks", block, "--block-timeout", "5s"})
                          : Ctl({"--json", "online", "--blocks", block});
   ASSERT_NE(Json(op.out).String("blocks.0.outcome"), "") << op.out << op.err;
   Json now("");

@@ -132,7 +132,7 @@ TEST_F(Operations, UnplugRefusedInTheGuestChangesNothing) {
 
   const std::string inject = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error";
   ASSERT_NE(Guest("echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
-  Json op = Op({"unplug", "dimm2", "--block-timeout", "5000"}, 1);
+  Json op = Op({"unplug", "dimm2", "--block-timeout", "5s"}, 1);
   const std::string cleared = Guest("echo 0 > " + inject + " && cat " + inject);
   EXPECT_NE(cleared.find("\n0"), std::string::npos) << "the injection was not cleared: " << cleared;
   Figure("unplug_refused", op);

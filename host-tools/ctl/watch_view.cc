@@ -3,11 +3,17 @@
 
 #include <json-glib/json-glib.h>
 
+#include <string>
+
 namespace memhp::ctl {
 
-std::string RenderWatchLine(const memhp::v1::WatchEvent& event) {
+std::string RenderWatchLine(const memhp::v1::WatchEvent& event, std::string_view vm, uint64_t seq) {
   g_autoptr(JsonBuilder) builder = json_builder_new();
   json_builder_begin_object(builder);
+  json_builder_set_member_name(builder, "vm");
+  json_builder_add_string_value(builder, std::string(vm).c_str());
+  json_builder_set_member_name(builder, "seq");
+  json_builder_add_int_value(builder, static_cast<gint64>(seq));
   json_builder_set_member_name(builder, "time_unix_ns");
   json_builder_add_int_value(builder, static_cast<gint64>(event.time_unix_ns()));
   json_builder_set_member_name(builder, "source");

@@ -8,6 +8,7 @@
 
 #include "ctl/operation_view.h"
 #include "ctl/terminal_text.h"
+#include "memhpctl/json_envelope.h"
 
 namespace memhp::cli {
 
@@ -30,9 +31,7 @@ std::string JsonString(std::string_view text) {
 
 int Fail(const Command& command, int code, const std::string& message) {
   if (command.global.json) {
-    const std::string json = "{\"ok\": false, \"exit_code\": " + std::to_string(code) + ", \"error\": " +
-                             JsonString(message) + "}";
-    std::printf("%s\n", ctl::EscapeJsonForTerminal(json).c_str());
+    std::fputs(ctl::EscapeJsonForTerminal(JsonEnvelope(code, message, "")).c_str(), stdout);
   } else {
     std::fprintf(stderr, "memhpctl: %s\n", ctl::EscapeForTerminal(message, ctl::Newlines::kKeep).c_str());
   }
@@ -47,11 +46,10 @@ std::string FormatText(const char* format, ...) {
   return text;
 }
 
-int PrintAnswer(const Command& command, int code, std::string_view text, std::string_view json) {
+int PrintAnswer(const Command& command, int code, std::string_view text, std::string_view json,
+                std::string_view error) {
   if (command.global.json) {
-    std::string line = ctl::EscapeJsonForTerminal(json);
-    if (line.empty() || line.back() != '\n') line += '\n';
-    std::fputs(line.c_str(), stdout);
+    std::fputs(ctl::EscapeJsonForTerminal(JsonEnvelope(code, error, json)).c_str(), stdout);
   } else if (!command.global.quiet) {
     std::fputs(ctl::EscapeForTerminal(text, ctl::Newlines::kKeep).c_str(), stdout);
   }

@@ -14,7 +14,6 @@
 #include <string>
 #include <thread>
 
-#include "ctl/operation_view.h"
 #include "ctl/status_view.h"
 #include "ctl/terminal_text.h"
 #include "launcher/installation.h"
@@ -189,14 +188,16 @@ int RunLaunch(const Command& command) {
     const std::string why = waited == AgentWait::kQemuGone
                                 ? "QEMU exited before the guest agent said hello"
                                 : "the guest agent did not say hello within " +
-                                      ctl::FormatDurationUs(static_cast<uint64_t>(boot_timeout.count()) * 1000);
+                                      (boot_timeout.count() % 1000 == 0
+                                           ? std::to_string(boot_timeout.count() / 1000) + " s"
+                                           : std::to_string(boot_timeout.count()) + " ms");
     return Fail(command, waited == AgentWait::kTimeout ? kExitTimeout : kExitFailed,
                 why + left + "; the console's last lines:\n" + console);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const std::string& kernel = status.agent().hello().guest().kernel_release();  // the guest's words
   const std::string json = FormatText(
-      "{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"qemu_pid\": %ld, \"memhpd_pid\": %ld, \"accel\": \"%s\", "
+      "{\"vm\": %s, \"state_dir\": %s, \"qemu_pid\": %ld, \"memhpd_pid\": %ld, \"accel\": \"%s\", "
       "\"seconds\": %.2f, \"kernel_release\": %s}\n",
       JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), qemu_pid, daemon.pid,
       spec.accel.c_str(), seconds, JsonString(kernel).c_str());
@@ -237,7 +238,7 @@ int RunAttach(const Command& command) {
   return PrintAnswer(command, kExitOk,
                      FormatText("memhpd (pid %ld) serves VM '%s'; state folder: %s\n", daemon.pid,
                                 command.global.vm.c_str(), state.path().c_str()),
-                     FormatText("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"memhpd_pid\": %ld}\n",
+                     FormatText("{\"vm\": %s, \"state_dir\": %s, \"memhpd_pid\": %ld}\n",
                                 JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), daemon.pid));
 }
 
@@ -295,7 +296,7 @@ int RunStop(const Command& command) {
     return Fail(command, kExitFailed, "could not end " + std::string(qemu_gone ? "memhpd" : "QEMU"));
   }
   return PrintAnswer(command, kExitOk, FormatText("VM '%s' stopped%s\n", command.global.vm.c_str(), asked ? "" : " (forced)"),
-                     FormatText("{\"ok\": true, \"vm\": %s, \"clean_shutdown\": %s}\n",
+                     FormatText("{\"vm\": %s, \"clean_shutdown\": %s}\n",
                                 JsonString(command.global.vm).c_str(), asked ? "true" : "false"));
 }
 

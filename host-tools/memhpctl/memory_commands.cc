@@ -32,6 +32,22 @@ const char* OutcomeName(memhp::v1::BlockOutcome outcome) {
   return name.c_str() + std::string("BLOCK_OUTCOME_").size();
 }
 
+// "2 of 3 blocks not done: 41 VETOED, 42 FAILED" — the envelope's error of a block op that
+// did not do every block.
+std::string NotDone(const memhp::v1::BlockOpResult& result) {
+  if (result.all_done()) return "";
+  std::string which;
+  int count = 0;
+  for (const auto& b : result.blocks()) {
+    const memhp::v1::BlockOutcome o = b.outcome();
+    if (o == memhp::v1::BLOCK_OUTCOME_DONE || o == memhp::v1::BLOCK_OUTCOME_ALREADY) continue;
+    if (++count <= 8) which += (which.empty() ? "" : ", ") + std::to_string(b.block()) + " " + OutcomeName(o);
+  }
+  if (count == 0) return "not every block was done";
+  return std::to_string(count) + " of " + std::to_string(result.blocks_size()) + " blocks not done: " + which +
+         (count > 8 ? ", ..." : "");
+}
+
 }  // namespace
 
 int RunQmp(const Command& command) {
@@ -75,7 +91,7 @@ int RunBlockOp(const Command& command) {
   if (int code = Call(command, request, 300s, &response)) return code;
   const memhp::v1::BlockOpResult& result = response.block_op();
   const int code = result.all_done() ? kExitOk : kExitFailed;
-  if (command.global.json) return PrintAnswer(command, code, "", wire::ProtoToJson(result));
+  if (command.global.json) return PrintAnswer(command, code, "", wire::ProtoToJson(result), NotDone(result));
   std::string text = "  BLOCK  OUTCOME       ZONE     NODE  ERRNO  TIME     DETAIL\n";
   for (const auto& b : result.blocks()) {
     // The vetoer's name and the detail are the guest's words: one line each, escaped.
@@ -95,9 +111,9 @@ int RunEvents(const Command& command) {
   memhp::v1::ControlResponse response;
   if (int code = Call(command, request, 15s, &response)) return code;
   std::string text;
-  std::string json;  // one object per line
+  std::string json;  // {"events": [...]}
   for (const auto& event : response.status().agent().recent_events()) {
-    json += wire::ProtoToJson(event) + "\n";
+    json += (json.empty() ? "{\"events\": [" : ", ") + wire::ProtoToJson(event);
     if (event.has_gap()) {
       text += FormatText("%6llu  GAP: %llu events lost from seq %llu\n", static_cast<unsigned long long>(event.seq()),
                          static_cast<unsigned long long>(event.gap().count()),
@@ -125,7 +141,7 @@ int RunEvents(const Command& command) {
                        m.notify().status_change_nid(), vetoed.c_str(),
                        m.errno_value() ? (" errno " + std::to_string(m.errno_value())).c_str() : "");
   }
-  return PrintAnswer(command, kExitOk, text, json);
+  return PrintAnswer(command, kExitOk, text, json.empty() ? "{\"events\": []}" : json + "]}");
 }
 
 }  // namespace memhp::cli

@@ -105,7 +105,10 @@ int RunOperation(const Command& command, memhp::v1::ControlRequest request, cons
   if (!response.has_operation()) return Fail(command, kExitFailed, std::string(verb) + ": memhpd answered without a result");
   const memhp::v1::OperationResult& result = response.operation();
   const int code = ctl::OperationExitCode(result.outcome());
-  if (command.global.json) return PrintAnswer(command, code, "", wire::ProtoToJson(result));
+  if (command.global.json) {
+    // Not done: the headline says why ("unplug refused: block 37 busy (EBUSY) ...").
+    return PrintAnswer(command, code, "", wire::ProtoToJson(result), ctl::RenderOperationHeadline(result));
+  }
   return PrintAnswer(command, code, ctl::RenderOperationText(result), "");
 }
 
@@ -189,6 +192,7 @@ int RunWatch(const Command& command) {
   ControlClient client(StateOf(command).control_socket());
   bool qemu_gone = false;
   bool dropped = false;
+  uint64_t seq = 0;  // the stream's lines, from 1 (watch_view.h)
   std::optional<memhp::v1::Error> error;
   const ControlClient::StreamResult end = client.Stream(
       std::move(request),
@@ -200,7 +204,7 @@ int RunWatch(const Command& command) {
         if (!response.has_watch_event()) return true;  // nothing else is promised; skip it
         const memhp::v1::WatchEvent& event = response.watch_event();
         // The stream is watch's whole output, so --quiet leaves it; escaped like every answer.
-        const std::string line = ctl::EscapeJsonForTerminal(ctl::RenderWatchLine(event));
+        const std::string line = ctl::EscapeJsonForTerminal(ctl::RenderWatchLine(event, command.global.vm, ++seq));
         if (std::printf("%s\n", line.c_str()) < 0 || std::fflush(stdout) != 0) {
           return false;  // e.g. `memhpctl watch | head`: the reader is done
         }

@@ -10,6 +10,7 @@
 
 #include "ctl/terminal_text.h"
 #include "memhpctl/cli_args.h"
+#include "memhpctl/json_envelope.h"
 #include "memhpctl/verb_table.h"
 
 namespace memhp::cli {
@@ -27,6 +28,12 @@ bool ReaderLeft() {
 int RunCommandLine(const std::vector<std::string>& args) {
   const ParseOutcome parsed = ParseCommandLine(args);
   if (!parsed.command) {
+    // A script that asked for JSON gets its usage error in JSON too (the envelope, on stdout).
+    if (WantsJson(args)) {
+      std::fputs(ctl::EscapeJsonForTerminal(JsonEnvelope(kExitUsage, parsed.error, "")).c_str(), stdout);
+      std::fflush(stdout);
+      return kExitUsage;
+    }
     // The error quotes the word that was wrong, which a script may have filled from anywhere.
     std::fprintf(stderr, "memhpctl: %s\n", ctl::EscapeForTerminal(parsed.error, ctl::Newlines::kEscape).c_str());
     return kExitUsage;

@@ -57,7 +57,9 @@ TEST(PrintAnswerTest, QuietPrintsNothingButKeepsTheCode) {
 TEST(PrintAnswerTest, JsonIsPrintedEvenWhenQuietAndEscaped) {
   const std::string json = "{\"vetoed_by\": \"" + kHostile + "\"}";
   const Printed p = Capture([&] { return PrintAnswer(With(true, true), kExitOk, "text", json); });
-  EXPECT_EQ(p.out, "{\"vetoed_by\": \"veto \\u001b]0;owned\\u0007 \\u009b2J \\u202e\"}\n");
+  EXPECT_EQ(p.out,
+            "{\"ok\":true,\"exit_code\":0,\"error\":null,\"result\":"
+            "{\"vetoed_by\":\"veto \\u001b]0;owned\\u0007 \\u009b2J \\u202e\"}}\n");
 }
 
 TEST(FailTest, EscapesOnStderrAndInJson) {

@@ -213,7 +213,7 @@ INSTANTIATE_TEST_SUITE_P(
     Table, UsageErrorTest,
     ::testing::Values(
         UsageErrorCase{"UnknownVerb", {"hotplug"}, "memhpctl: unknown command 'hotplug' (see memhpctl help)\n"},
-        UsageErrorCase{"UnknownVerbAfterGlobals", {"--json", "hotplug"},
+        UsageErrorCase{"UnknownVerbAfterGlobals", {"--vm", "x", "hotplug"},
                        "memhpctl: unknown command 'hotplug' (see memhpctl help)\n"},
         UsageErrorCase{"UnknownHelpTopic", {"help", "hotplug"},
                        "memhpctl: unknown command 'hotplug' (see memhpctl help)\n"},

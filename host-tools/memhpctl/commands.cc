@@ -21,6 +21,7 @@
 #include "launcher/qemu_command.h"
 #include "memhpctl/cli_call.h"
 #include "memhpctl/control_client.h"
+#include "memhpctl/progress_line.h"
 #include "vm/state_dir.h"
 
 namespace memhp::cli {
@@ -75,8 +76,20 @@ std::string EndStarted(const char* what, long pid, std::chrono::milliseconds gra
 // Polls memhpd until the agent has said hello, QEMU has gone, or the deadline passes.
 enum class AgentWait { kConnected, kQemuGone, kTimeout };
 
+// The boot phase for the progress line: the guest console's last line while the kernel boots
+// (the guest's words: ProgressLine escapes them), then the agent's hello.
+std::string BootPhase(const vm::StateDir& state, const memhp::v1::VmStatus& last) {
+  if (last.agent().connected()) return "launch: the agent said hello; reading its inventory";
+  std::string tail = vm::TailFile(state.console_log(), 1);
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  if (tail.empty()) return "launch: QEMU started; waiting for the kernel";
+  constexpr size_t kShown = 60;  // one line on an 80-column terminal, with the rest
+  if (tail.size() > kShown) tail = tail.substr(0, kShown) + "...";
+  return "launch: booting: " + tail;
+}
+
 AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::milliseconds timeout,
-                       memhp::v1::VmStatus* last) {
+                       memhp::v1::VmStatus* last, ProgressLine& progress) {
   const auto deadline = Clock::now() + timeout;
   ControlClient client(state.control_socket());
   while (Clock::now() < deadline) {
@@ -88,6 +101,7 @@ AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::mi
       *last = result.value().status();
       if (last->agent().connected() && last->agent().has_inventory()) return AgentWait::kConnected;
     }
+    progress.Show(FormatText("%s %.0f s", BootPhase(state, *last).c_str(), progress.Elapsed()));
     std::this_thread::sleep_for(200ms);
   }
   return AgentWait::kTimeout;
@@ -102,6 +116,7 @@ std::vector<std::string> MemhpdArgv(const launcher::Installation& installation,
 
 int RunLaunch(const Command& command) {
   const auto started = Clock::now();
+  ProgressLine progress(command);  // cleared when it goes, before anything is printed after it
   const vm::StateDir state = StateOf(command);
   if (const long pid = vm::ReadLivePid(state.memhpd_pidfile())) {
     return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is already served by memhpd (pid " +
@@ -133,8 +148,10 @@ int RunLaunch(const Command& command) {
   spec.kernel = opt.kernel;
   spec.initrd = opt.initrd;
   if (spec.kernel.empty() || spec.initrd.empty()) {
+    progress.Show("launch: preparing the guest image");
     launcher::GuestImage image;
     if (std::string error = launcher::PrepareDefaultImage(installation, &image); !error.empty()) {
+      progress.Clear();
       return Fail(command, kExitFailed, error);
     }
     if (spec.kernel.empty()) spec.kernel = image.kernel;
@@ -157,8 +174,10 @@ int RunLaunch(const Command& command) {
   }
 
   // QEMU daemonizes once its sockets listen; errors before that come back on stderr.
+  progress.Show("launch: starting QEMU (" + spec.accel + ")");
   const launcher::RunResult qemu = launcher::RunCapture(launcher::BuildQemuArgv(spec));
   if (qemu.exit_code != 0) {
+    progress.Clear();
     return Fail(command, kExitFailed, "QEMU did not start: " + (qemu.err.empty() ? "exit status " + std::to_string(qemu.exit_code) : qemu.err));
   }
   const long qemu_pid = vm::ReadLivePid(state.qemu_pidfile());
@@ -169,8 +188,10 @@ int RunLaunch(const Command& command) {
     memhpd_argv.insert(memhpd_argv.end(), {"--audit-socket", state.audit_socket(), "--audit-arm",
                                            opt.audit_arm_on_request ? "request" : "hello"});
   }
+  progress.Show("launch: QEMU started (pid " + std::to_string(qemu_pid) + "); starting memhpd");
   const launcher::DaemonStart daemon = launcher::StartDaemon(memhpd_argv, state.memhpd_log(), 20s);
   if (!daemon.ready) {
+    progress.Clear();
     const std::string left = EndStarted("QEMU", qemu_pid, 5s) + EndStarted("memhpd", daemon.pid, 2s);
     return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
                                           vm::TailFile(state.memhpd_log(), 10));
@@ -180,7 +201,8 @@ int RunLaunch(const Command& command) {
                                                : spec.accel == "kvm"  ? 60'000
                                                                       : 180'000);
   memhp::v1::VmStatus status;
-  const AgentWait waited = WaitForAgent(state, qemu_pid, boot_timeout, &status);
+  const AgentWait waited = WaitForAgent(state, qemu_pid, boot_timeout, &status, progress);
+  progress.Clear();
   if (waited != AgentWait::kConnected) {
     const std::string console = ConsoleTail(state);
     // A failed launch leaves no stray QEMU and no memhpd behind.
@@ -275,13 +297,17 @@ int RunStop(const Command& command) {
   const long memhpd_pid = vm::ReadLivePid(state.memhpd_pidfile());
   const std::chrono::milliseconds timeout(command.stop.timeout_ms);
   bool asked = false;
+  ProgressLine progress(command);
   if (memhpd_pid) {
+    progress.Show("stop: asking QEMU to quit (QMP quit), waiting up to " +
+                  std::to_string(command.stop.timeout_ms / 1000) + " s");
     ControlClient client(state.control_socket());
     memhp::v1::ControlRequest request;
     request.mutable_stop()->set_timeout_ms(command.stop.timeout_ms);
     CallResult result = client.Call(request, timeout);
     asked = result.ok() && result.value().has_stop();
     if (!asked) {
+      progress.Clear();
       const std::string why = result.ok() ? result.value().error().message() : result.error().message;
       std::fprintf(stderr, "memhpctl: memhpd did not stop the VM (%s); terminating it\n",
                    ctl::EscapeForTerminal(why, ctl::Newlines::kEscape).c_str());
@@ -290,8 +316,10 @@ int RunStop(const Command& command) {
     return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is not running");
   }
   // Whatever memhpd said, no QEMU and no memhpd of this VM may be left.
+  progress.Show("stop: waiting for QEMU and memhpd to end");
   const bool qemu_gone = launcher::TerminateProcess(qemu_pid, asked ? timeout : 5s);
   const bool memhpd_gone = launcher::TerminateProcess(memhpd_pid, 5s);
+  progress.Clear();
   if (!qemu_gone || !memhpd_gone) {
     return Fail(command, kExitFailed, "could not end " + std::string(qemu_gone ? "memhpd" : "QEMU"));
   }

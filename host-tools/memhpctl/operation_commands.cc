@@ -7,7 +7,6 @@
 // REFUSED/FAILED 1, TIMED_OUT/PARTIAL 3) or, when memhpd answered with an error, its code
 // (TIMEOUT 3, anything else 1). watch prints one JSON object per line until interrupted.
 #include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include "memhpctl/cli_call.h"
 #include "memhpctl/commands.h"
 #include "memhpctl/control_client.h"
+#include "memhpctl/progress_line.h"
 #include "vm/state_dir.h"
 #include "wire/proto_json.h"
 
@@ -34,45 +34,26 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// The one rewritten progress line on a terminal's stderr (never in --json mode, never when
-// stderr is a file or pipe: a log should not fill with carriage returns).
-class ProgressLine {
+// Shows an operation's progress on the one progress line (progress_line.h).
+class OperationProgressLine {
  public:
-  ProgressLine(const Command& command, std::string verb, std::string device)
-      : enabled_(!command.global.json && !command.global.quiet && isatty(STDERR_FILENO)),
-        verb_(std::move(verb)),
-        device_(std::move(device)),
-        start_(Clock::now()) {}
-  ~ProgressLine() { Clear(); }
-
+  OperationProgressLine(const Command& command, std::string verb, std::string device)
+      : line_(command), verb_(std::move(verb)), device_(std::move(device)) {}
   void Show(const memhp::v1::OperationProgress& progress) {
-    if (!enabled_) return;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    // memhpd's step names and the device id it picked: escaped, this line must stay one line.
-    const std::string line = ctl::RenderProgressLine(verb_, device_, progress, elapsed);
-    std::fprintf(stderr, "\r\033[K%s", ctl::EscapeForTerminal(line, ctl::Newlines::kEscape).c_str());
-    std::fflush(stderr);
-    shown_ = true;
+    line_.Show(ctl::RenderProgressLine(verb_, device_, progress, line_.Elapsed()));
   }
-  void Clear() {
-    if (!shown_) return;
-    std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
-    shown_ = false;
-  }
+  void Clear() { line_.Clear(); }
 
  private:
-  bool enabled_;
+  ProgressLine line_;
   std::string verb_;
   std::string device_;
-  Clock::time_point start_;
-  bool shown_ = false;
 };
 
 // Sends `request`, waits for the final answer (progress shown meanwhile). Returns kExitOk and
 // fills `response`, or prints the failure and returns its exit code.
 int Call(const Command& command, memhp::v1::ControlRequest request, std::chrono::milliseconds timeout,
-         ProgressLine* progress, memhp::v1::ControlResponse* response) {
+         OperationProgressLine* progress, memhp::v1::ControlResponse* response) {
   const int code = CallMemhpd(command, std::move(request), timeout, response,
                               [progress](const memhp::v1::OperationProgress& p) {
                                 if (progress) progress->Show(p);
@@ -96,7 +77,7 @@ memhp::v1::OnlineTarget TargetOf(ZoneChoice zone) {
 // Runs one operation request and prints its OperationResult.
 int RunOperation(const Command& command, memhp::v1::ControlRequest request, const char* verb,
                  const std::string& device, uint32_t timeout_ms) {
-  ProgressLine progress(command, verb, device);
+  OperationProgressLine progress(command, verb, device);
   memhp::v1::ControlResponse response;
   // memhpd bounds the operation itself; the margin covers the answer's way back. Progress
   // restarts this wait (control_client.h), so an operation queued behind others is not cut off.

@@ -4,10 +4,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <pty.h>
+#include <unistd.h>
+
 #include <string>
 
 #include "memhpctl/cli_args.h"
 #include "memhpctl/cli_call.h"
+#include "memhpctl/progress_line.h"
 #include "memhpctl/run_command_line.h"
 
 namespace memhp::cli {
@@ -77,6 +82,47 @@ TEST(UsageErrorTest, QuotesTheWordEscaped) {
   EXPECT_EQ(p.code, kExitUsage);
   EXPECT_THAT(p.err, HasSubstr("not '1\\x1b[2J'"));
   EXPECT_THAT(p.err, Not(HasSubstr("\x1b")));
+}
+
+// What a ProgressLine of `command` writes to stderr when stderr is a terminal (a pty) — or
+// a pipe, when `terminal` is false.
+std::string ProgressOutput(const Command& command, bool terminal) {
+  int reader = -1;
+  int writer = -1;
+  if (terminal) {
+    EXPECT_EQ(openpty(&reader, &writer, nullptr, nullptr, nullptr), 0);
+  } else {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    reader = fds[0];
+    writer = fds[1];
+  }
+  std::fflush(stderr);
+  const int saved = dup(STDERR_FILENO);
+  dup2(writer, STDERR_FILENO);
+  {
+    ProgressLine line(command);
+    line.Show("launch: booting: \x1b]0;owned\x07");
+    line.Show("launch: done");
+  }  // cleared as it goes
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(writer);
+  fcntl(reader, F_SETFL, O_NONBLOCK);
+  std::string out;
+  char buffer[512];
+  for (ssize_t n; (n = read(reader, buffer, sizeof buffer)) > 0;) out.append(buffer, static_cast<size_t>(n));
+  close(reader);
+  return out;
+}
+
+TEST(ProgressLineTest, OneEscapedRewrittenLineOnATerminalOnly) {
+  EXPECT_EQ(ProgressOutput(With(false, false), true),
+            "\r\x1b[Klaunch: booting: \\x1b]0;owned\\x07\r\x1b[Klaunch: done\r\x1b[K");
+  EXPECT_EQ(ProgressOutput(With(true, false), true), "") << "--json: a script is reading";
+  EXPECT_EQ(ProgressOutput(With(false, true), true), "") << "--quiet";
+  EXPECT_EQ(ProgressOutput(With(false, false), false), "") << "not a terminal: a log or a pipe";
 }
 
 }  // namespace

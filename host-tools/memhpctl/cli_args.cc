@@ -17,6 +17,13 @@ const OptionSpec* FindOption(const std::vector<OptionSpec>& options, const std::
   return nullptr;
 }
 
+const OptionSpec* FindLetter(const std::vector<OptionSpec>& options, char letter) {
+  for (const OptionSpec& option : options) {
+    if (option.letter != 0 && option.letter == letter) return &option;
+  }
+  return nullptr;
+}
+
 // The one-letter options: -h and -V ask for help or the version, -j and -q are --json and
 // --quiet (GlobalOptionSpecs).
 struct ShortFlag {
@@ -28,13 +35,14 @@ std::optional<ShortFlag> FindShortFlag(char letter) {
   switch (letter) {
     case 'h': return ShortFlag{Verb::kHelp, ""};
     case 'V': return ShortFlag{Verb::kVersion, ""};
-    case 'j': return ShortFlag{std::nullopt, "json"};
+    case 'j':
+    case 'J': return ShortFlag{std::nullopt, "json"};  // -J: lsmem's spelling
     case 'q': return ShortFlag{std::nullopt, "quiet"};
     default: return std::nullopt;
   }
 }
 
-std::string ShortFlagList() { return " (short options: -h help, -V version, -j json, -q quiet)"; }
+std::string ShortFlagList() { return " (short options: -h help, -V version, -j or -J json, -q quiet, and a command's own)"; }
 
 // Options memhpctl took once and takes no more, with what replaced them: a script that still
 // passes one is told what to write instead.
@@ -75,8 +83,25 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
     std::optional<std::string> inline_value;
     if (arg[1] != '-') {
       // Short flags, alone or bundled ("-jq").
+      // The verb's own letters (blocks -o LIST -b) first: a letter that takes a value takes the
+      // rest of the word (-oRANGE) or the next one.
       std::optional<Verb> asked;
       for (size_t k = 1; k < arg.size(); ++k) {
+        if (const OptionSpec* own = verb ? FindLetter(verb->options, arg[k]) : nullptr) {
+          std::string value;
+          if (own->takes_value()) {
+            if (k + 1 < arg.size()) {
+              value = arg.substr(k + 1);
+            } else if (i + 1 < args.size()) {
+              value = args[++i];
+            } else {
+              return {std::nullopt, "-" + std::string(1, arg[k]) + " (--" + own->name + ") needs a value"};
+            }
+            k = arg.size();
+          }
+          if (std::string error = own->apply(command, value); !error.empty()) return {std::nullopt, error};
+          continue;
+        }
         const std::optional<ShortFlag> flag = FindShortFlag(arg[k]);
         if (!flag) return {std::nullopt, "unknown option -" + std::string(1, arg[k]) + ShortFlagList()};
         if (flag->asks) asked = *flag->asks;

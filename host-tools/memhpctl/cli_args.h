@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "ctl/blocks_view.h"
+
 namespace memhp::cli {
 
 // Documented exit codes (README, "memhpctl"): scripts branch on these.
@@ -30,6 +32,7 @@ enum class Verb {
   // Operations (operation_commands.cc).
   kPlug, kUnplug, kResize, kPolicy, kZones, kWatch,
   kAudit,  // the memhp-audit plugin's report (audit_command.cc)
+  kBlocks,  // every guest block, as lsmem shows it (blocks_command.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };
@@ -141,6 +144,12 @@ struct AuditOptions {
   bool disarm = false;
 };
 
+// blocks [-o LIST] [-b] [-r] [-n] [--split LIST] [-a] [--no-refresh]
+struct BlocksOptions {
+  ctl::BlocksViewOptions view;
+  bool refresh = true;  // ask the agent for a fresh inventory
+};
+
 // help [VERB], VERB --help
 struct HelpOptions {
   std::optional<Verb> topic;  // nullopt: every verb, in one list
@@ -162,6 +171,7 @@ struct Command {
   PolicyOptions policy;
   WatchOptions watch;
   AuditOptions audit;
+  BlocksOptions blocks;
 };
 
 struct ParseOutcome {

@@ -97,10 +97,12 @@ std::string WrappedUsage(const VerbSpec& row) {
 // "  --name METAVAR   help", the help column aligned over `options`.
 std::string OptionLines(const std::vector<args::OptionSpec>& options) {
   size_t width = 0;
-  for (const args::OptionSpec& o : options) width = std::max(width, o.name.size() + o.metavar.size() + 3);
+  for (const args::OptionSpec& o : options) width = std::max(width, o.name.size() + o.metavar.size() + 3 + (o.letter ? 4 : 0));
   std::string out;
   for (const args::OptionSpec& o : options) {
-    std::string left = "--" + o.name + (o.takes_value() ? " " + o.metavar : "");
+    // "--output LIST, -o": the long name first, so every line starts "  --NAME".
+    std::string left = "--" + o.name + (o.takes_value() ? " " + o.metavar : "") +
+                       (o.letter ? std::string(", -") + o.letter : std::string());
     left.resize(width, ' ');
     out += "  " + left + "  " + o.help + "\n";
   }

@@ -129,6 +129,11 @@ OptionSpec Choice(std::string name, std::vector<std::string> words, std::string 
                     }};
 }
 
+OptionSpec WithLetter(char letter, OptionSpec option) {
+  option.letter = letter;
+  return option;
+}
+
 OptionSpec Zone(std::string help, std::function<void(Command&, ZoneChoice)> set) {
   static constexpr ZoneChoice kZones[] = {ZoneChoice::kPolicy, ZoneChoice::kDefault, ZoneChoice::kKernel,
                                           ZoneChoice::kMovable};

@@ -21,6 +21,8 @@ struct OptionSpec {
   std::string help;     // one line
   // Applies the option's value ("" for a flag); returns "" or the usage error.
   std::function<std::string(Command&, const std::string& value)> apply;
+  char letter = 0;  // its one-letter form (-o), or 0 for none
+
 
   [[nodiscard]] bool takes_value() const { return !metavar.empty(); }
 };
@@ -62,6 +64,8 @@ struct DurationRule {
 // unless one is given (for a list too long to read in the help's first column).
 [[nodiscard]] OptionSpec Choice(std::string name, std::vector<std::string> words, std::string help,
                                 std::function<void(Command&, size_t)> set, std::string metavar = "");
+// `option` with a one-letter form too (-o LIST, -b), as lsmem spells it.
+[[nodiscard]] OptionSpec WithLetter(char letter, OptionSpec option);
 // --zone ZONE: policy, default, kernel or movable, for online and plug.
 [[nodiscard]] OptionSpec Zone(std::string help, std::function<void(Command&, ZoneChoice)> set);
 

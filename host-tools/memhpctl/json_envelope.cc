@@ -44,7 +44,7 @@ bool WantsJson(const std::vector<std::string>& args) {
   for (const std::string& arg : args) {
     if (arg == "--") return false;
     if (arg == "--json") return true;
-    if (arg.size() > 1 && arg[0] == '-' && arg[1] != '-' && arg.find('j') != std::string::npos) return true;
+    if (arg.size() > 1 && arg[0] == '-' && arg[1] != '-' && arg.find_first_of("jJ") != std::string::npos) return true;
   }
   return false;
 }

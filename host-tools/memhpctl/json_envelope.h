@@ -19,7 +19,7 @@ namespace memhp::cli {
 // envelope stays one valid JSON object. One line, ending in "\n".
 [[nodiscard]] std::string JsonEnvelope(int exit_code, std::string_view error, std::string_view result_json);
 
-// Whether a command line asks for JSON (--json, or -j alone or bundled, before any `--`), read
+// Whether a command line asks for JSON (--json, or -j/-J alone or bundled, before any `--`), read
 // without parsing it: a usage error is answered in JSON too, though the line did not parse.
 [[nodiscard]] bool WantsJson(const std::vector<std::string>& args);
 

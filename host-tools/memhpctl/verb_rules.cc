@@ -74,6 +74,21 @@ std::string ApplyPlugId(Command& c, const std::string& v) {
   return "";
 }
 
+std::string ApplyBlockColumns(Command& c, const std::string& v) {
+  Result<std::vector<ctl::BlockColumn>> columns = ctl::ParseBlockColumns(v, /*for_split=*/false);
+  if (!columns.ok()) return "--output: " + columns.error().message;
+  c.blocks.view.columns = std::move(columns).value();
+  return "";
+}
+
+std::string ApplyBlockSplit(Command& c, const std::string& v) {
+  Result<std::vector<ctl::BlockColumn>> columns = ctl::ParseBlockColumns(v, /*for_split=*/true);
+  if (!columns.ok()) return "--split: " + columns.error().message;
+  c.blocks.view.split = std::move(columns).value();
+  c.blocks.view.split_given = true;
+  return "";
+}
+
 namespace {
 
 // A word the verb took: fine (no error) or wrong (the usage error).

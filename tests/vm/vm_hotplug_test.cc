@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -216,6 +217,50 @@ TEST_F(Hotplug, RestartedAgentMatchesSysfsAndItsLowerSeqsAreRecorded) {
     EXPECT_EQ(last.kind, "MEMORY_EVENT_KIND_ONLINE");
   }
   EXPECT_LT(last.seq, old_max_seq) << "numbered below what the old agent sent, and recorded all the same";
+}
+
+// `memhpctl blocks` against the guest's own sysfs, read through the console: the same blocks in
+// the same states, the DIMM's blocks named by its device, and the totals adding up. Last: it
+// only reads, whatever the tests before left.
+TEST_F(Hotplug, BlocksMatchSysfs) {
+  // "B=<id>:<state>" per block, fenced: the console also carries the echoed command and the
+  // agent's log lines.
+  const std::string out = Guest(
+      "for d in /sys/devices/system/memory/memory*; do echo \"B=${d##*memory}:$(cat $d/state)=B\"; done; echo DONE=1");
+  std::map<int64_t, std::string> sysfs;
+  for (size_t at = out.find("\nB="); at != std::string::npos; at = out.find("\nB=", at + 1)) {
+    const size_t colon = out.find(':', at);
+    const size_t end = out.find("=B", at);
+    if (colon == std::string::npos || end == std::string::npos || colon > end) continue;
+    sysfs[g_ascii_strtoll(out.substr(at + 3, colon - at - 3).c_str(), nullptr, 10)] = out.substr(colon + 1, end - colon - 1);
+  }
+  ASSERT_GE(sysfs.size(), 4u) << out;
+
+  const CliRun run = Ctl({"--json", "blocks", "--all"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const Json blocks = ResultOf(run);
+  ASSERT_EQ(blocks.Length("memory"), sysfs.size()) << run.out;
+  int64_t online = 0;
+  int64_t offline = 0;
+  std::set<std::string> devices;
+  for (size_t i = 0; i < blocks.Length("memory"); ++i) {
+    const std::string p = "memory." + std::to_string(i) + ".";
+    const int64_t id = g_ascii_strtoll(blocks.String(p + "block").c_str(), nullptr, 10);
+    ASSERT_TRUE(sysfs.count(id)) << "block " << id << " is not in sysfs";
+    EXPECT_EQ(blocks.String(p + "state"), sysfs[id]) << "block " << id;
+    EXPECT_EQ(blocks.Int(p + "size"), kBlock);
+    (sysfs[id] == "online" ? online : offline) += kBlock;
+    if (!blocks.String(p + "device").empty()) devices.insert(blocks.String(p + "device"));
+  }
+  EXPECT_EQ(blocks.Int("online_bytes"), online);
+  EXPECT_EQ(blocks.Int("offline_bytes"), offline);
+  EXPECT_TRUE(devices.count("d1")) << "the DIMM of the first test owns its blocks: " << run.out;
+
+  const CliRun text = Ctl({"blocks"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("RANGE"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Total online memory:"), std::string::npos) << text.out;
+  std::printf("[detail] memhpctl blocks:\n%s", text.out.c_str());
 }
 
 }  // namespace

@@ -11,8 +11,10 @@ _memhpctl_words() {
 }
 
 _memhpctl_options() {
-  # memhpctl help VERB: "  --name VALUE  help" under "options:"; the global ones always.
-  "$1" help "$2" 2>/dev/null | awk '/^options:/ {o = 1; next} o && /^$/ {exit} o {print $1}'
+  # memhpctl help VERB: "  --name VALUE  help" or "  --name, -x  help" under "options:"; the
+  # global ones always.
+  "$1" help "$2" 2>/dev/null | awk '/^options:/ {o = 1; next} o && /^$/ {exit}
+    o {n = $1; sub(/,$/, "", n); print n; if (match($0, /, -[A-Za-z]( |$)/)) print substr($0, RSTART + 2, 2)}'
   printf '%s\n' --vm --state-root --json --quiet --help -j -q -h
 }
 

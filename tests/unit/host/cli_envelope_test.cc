@@ -155,6 +155,9 @@ void AnswerEverything(const ControlRequest& request, daemon::ControlReply reply)
       r.mutable_status()->set_vm_name("t");
       auto* e = r.mutable_status()->mutable_agent()->add_recent_events();
       e->set_seq(5);
+      auto* inventory = r.mutable_status()->mutable_agent()->mutable_inventory();  // for blocks
+      inventory->set_block_size_bytes(128 << 20);
+      inventory->add_blocks()->set_state(memhp::v1::BLOCK_STATE_ONLINE);
       break;
     }
     case ControlRequest::kQmp: r.mutable_qmp()->set_return_json(R"({"status":"running"})"); break;
@@ -193,6 +196,7 @@ const std::vector<std::vector<std::string>>& MemhpdVerbs() {
       {"policy"},
       {"zones"},
       {"audit"},
+      {"blocks"},
   };
   return verbs;
 }
@@ -207,6 +211,9 @@ TEST(EnvelopeTest, EveryVerbThroughMemhpdSucceedsInTheEnvelope) {
   EXPECT_EQ(RunJson(Args(memhpd, {"status"})).ResultString("vm_name"), "t");
   EXPECT_EQ(RunJson(Args(memhpd, {"qmp", "query-status"})).ResultString("status"), "running");
   EXPECT_EQ(RunJson(Args(memhpd, {"policy"})).ResultString("policy"), "auto-movable");
+  const Envelope blocks = RunJson(Args(memhpd, {"blocks"}));
+  ASSERT_NE(blocks.result, nullptr);
+  EXPECT_EQ(json_object_get_int_member(json_node_get_object(blocks.result), "online_bytes"), 128 << 20);
   EXPECT_EQ(RunJson(Args(memhpd, {"plug", "--size", "128M", "--node", "0"})).ResultString("outcome"),
             "OPERATION_OUTCOME_DONE");
   const Envelope events = RunJson(Args(memhpd, {"events"}));
@@ -329,6 +336,7 @@ TEST(EnvelopeTest, UsageErrorsOfEveryVerbAreInTheEnvelope) {
            {"-j", "offline", "--blocks", "47-40"},
            {"-j", "events", "--all"},
            {"-j", "qmp"},
+           {"-j", "blocks", "-o", "RANGE,NOPE"},
            {"-j", "version", "x"},
            {"-jq", "help", "nothing"},
            {"hotplug", "--json"},

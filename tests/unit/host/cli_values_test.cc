@@ -256,5 +256,26 @@ TEST(SizeOptionTest, BareNumbersAreBytesEverywhere) {
   EXPECT_THAT(ErrorOf({"plug", "--size", "0", "--node", "0"}), HasSubstr("--size takes a size"));
 }
 
+TEST(VerbLettersTest, BlocksTakesLsmemsShortOptions) {
+  const Command c = Parsed({"blocks", "-o", "RANGE,SIZE", "-bn", "-r", "-a", "-J"});
+  EXPECT_EQ(c.verb, Verb::kBlocks);
+  EXPECT_EQ(c.blocks.view.columns, (std::vector<ctl::BlockColumn>{ctl::BlockColumn::kRange, ctl::BlockColumn::kSize}));
+  EXPECT_TRUE(c.blocks.view.bytes);
+  EXPECT_TRUE(c.blocks.view.noheadings);
+  EXPECT_TRUE(c.blocks.view.raw);
+  EXPECT_TRUE(c.blocks.view.all);
+  EXPECT_TRUE(c.global.json) << "-J is lsmem's --json";
+  EXPECT_EQ(Parsed({"blocks", "-oSTATE"}).blocks.view.columns, std::vector<ctl::BlockColumn>{ctl::BlockColumn::kState});
+  EXPECT_EQ(Parsed({"blocks", "-bo", "NODE"}).blocks.view.columns, std::vector<ctl::BlockColumn>{ctl::BlockColumn::kNode});
+  const Command split = Parsed({"blocks", "--split", "none"});
+  EXPECT_TRUE(split.blocks.view.split_given);
+  EXPECT_TRUE(split.blocks.view.split.empty());
+  EXPECT_THAT(ErrorOf({"blocks", "-o"}), HasSubstr("-o (--output) needs a value"));
+  EXPECT_THAT(ErrorOf({"blocks", "-o", "RANGE,BOGUS"}), HasSubstr("--output: unknown column 'BOGUS'"));
+  EXPECT_THAT(ErrorOf({"blocks", "--split", "SIZE"}), HasSubstr("does not split"));
+  // A verb's letters are its own: plug has no -b.
+  EXPECT_THAT(ErrorOf({"plug", "-b"}), HasSubstr("unknown option -b"));
+}
+
 }  // namespace
 }  // namespace memhp::cli

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "ctl/json_text.h"
 #include "ctl/status_view.h"
 #include "ctl/terminal_text.h"
 
@@ -251,11 +252,7 @@ std::string RenderBlocksJson(const BlocksReport& report, const BlocksViewOptions
     json_builder_add_int_value(builder, static_cast<gint64>(value));
   }
   json_builder_end_object(builder);
-  g_autoptr(JsonNode) out = json_builder_get_root(builder);
-  g_autoptr(JsonGenerator) generator = json_generator_new();
-  json_generator_set_root(generator, out);
-  g_autofree gchar* text = json_generator_to_data(generator, nullptr);
-  return text;
+  return BuiltJson(builder);
 }
 
 }  // namespace memhp::ctl

@@ -3,6 +3,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ctl/json_text.h"
+
 namespace memhp::cli {
 
 std::string JsonEnvelope(int exit_code, std::string_view error, std::string_view result_json) {
@@ -19,25 +21,9 @@ std::string JsonEnvelope(int exit_code, std::string_view error, std::string_view
     json_builder_add_string_value(builder, std::string(error).c_str());
   }
   json_builder_set_member_name(builder, "result");
-  g_autoptr(JsonParser) parser = json_parser_new();
-  const std::string text(result_json);
-  if (text.empty()) {
-    json_builder_add_null_value(builder);
-  } else if (json_parser_load_from_data(parser, text.c_str(), static_cast<gssize>(text.size()), nullptr) &&
-             json_parser_get_root(parser) != nullptr) {
-    json_builder_add_value(builder, json_node_copy(json_parser_get_root(parser)));
-  } else {
-    json_builder_begin_object(builder);
-    json_builder_set_member_name(builder, "unparsed");
-    json_builder_add_string_value(builder, text.c_str());
-    json_builder_end_object(builder);
-  }
+  ctl::AddJsonText(builder, result_json, ctl::EmptyText::kNull);
   json_builder_end_object(builder);
-  g_autoptr(JsonNode) root = json_builder_get_root(builder);
-  g_autoptr(JsonGenerator) generator = json_generator_new();
-  json_generator_set_root(generator, root);
-  g_autofree gchar* out = json_generator_to_data(generator, nullptr);
-  return std::string(out) + "\n";
+  return ctl::BuiltJson(builder) + "\n";
 }
 
 bool WantsJson(const std::vector<std::string>& args) {

@@ -15,7 +15,9 @@ cache=${MEMHP_CACHE:-/var/cache/memhp}
 
 say() { printf 'memhp-setup: %s\n' "$*" >&2; }
 
-# Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header).
+# Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header);
+# scdoc turns docs/man/*.scd into the manual pages; libsmartcols-dev is lsmem's table library
+# (memhpctl blocks).
 # clang-14 and libclang-rt-14-dev (ASan, UBSan, TSan, libFuzzer) are for the sanitizer builds
 # tests/run.sh makes with sanitizer-builds.sh; the normal build uses g++.
 packages=(
@@ -26,6 +28,7 @@ packages=(
   libgtest-dev libgmock-dev
   busybox-static cpio kmod
   python3 dpkg-dev
+  scdoc libsmartcols-dev
 )
 
 missing=()

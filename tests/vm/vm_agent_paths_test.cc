@@ -41,7 +41,7 @@ constexpr int64_t kMiB = 1ll << 20;
 constexpr int64_t kBlock = 128 * kMiB;
 constexpr int kBacklog = 8;
 
-// One line of `memhpctl --json events`: a memory event or a gap.
+// One of `memhpctl --json events`' events: a memory event or a gap.
 struct Recorded {
   int64_t seq = -1;
   bool replayed = false;
@@ -67,28 +67,25 @@ class AgentPaths : public SharedVmTest<AgentPaths> {
 
   static std::vector<Recorded> Events() {
     std::vector<Recorded> out;
-    const std::string text = Ctl({"--json", "events"}).out;
-    gchar** lines = g_strsplit(text.c_str(), "\n", -1);
-    for (gchar** l = lines; *l; ++l) {
-      if (!**l) continue;
-      Json e(*l);
+    const Json events = ResultOf(Ctl({"--json", "events"}));
+    for (size_t i = 0; i < events.Length("events"); ++i) {
+      const std::string e = "events." + std::to_string(i) + ".";
       Recorded r;
-      r.seq = e.Int("seq");
-      r.replayed = e.Bool("replayed");
-      if (e.At("gap")) {
+      r.seq = events.Int(e + "seq");
+      r.replayed = events.Bool(e + "replayed");
+      if (events.At(e + "gap")) {
         r.kind = "gap";
-        r.gap_first = e.Int("gap.first_seq");
-        r.gap_count = e.Int("gap.count");
-      } else if (e.At("memory")) {
-        r.kind = e.String("memory.kind");
-        r.block = e.Int("memory.block");
-        r.origin = e.String("memory.origin");
+        r.gap_first = events.Int(e + "gap.first_seq");
+        r.gap_count = events.Int(e + "gap.count");
+      } else if (events.At(e + "memory")) {
+        r.kind = events.String(e + "memory.kind");
+        r.block = events.Int(e + "memory.block");
+        r.origin = events.String(e + "memory.origin");
       } else {
         continue;
       }
       out.push_back(r);
     }
-    g_strfreev(lines);
     return out;
   }
   // The ONLINE/OFFLINE events of `block` recorded after position `from` of Events().
@@ -129,7 +126,7 @@ class AgentPaths : public SharedVmTest<AgentPaths> {
                     " && echo online_movable > " + state + " || echo SHELL_WRITE_FAILED; done",
                 30000);
   }
-  static Json Status() { return Json(Ctl({"--json", "status"}).out); }
+  static Json Status() { return ResultOf(Ctl({"--json", "status"})); }
   // memhpd killed (SIGKILL, as a crash) and gone; the agent stays.
   static void KillMemhpd() {
     const long pid = Status().Int("memhpd_pid");
@@ -178,7 +175,7 @@ int64_t AgentPaths::block_ = -1;
 TEST_F(AgentPaths, ShellOfflineAndOnlineOfAHotPluggedBlockIsReportedEveryRound) {
   CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "0", "--id", "dimm1", "--zone", "movable"});
   ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
-  Json op(plug.out);
+  Json op = ResultOf(plug);
   block_ = op.Int("address") / kBlock;
   ASSERT_GT(block_, 0) << plug.out;
   ASSERT_EQ(State(block_), "online");
@@ -387,7 +384,7 @@ TEST_F(AgentPaths, TheAgentReopensItsPortAfterAHotUnplugAndPlug) {
   // And the channel works: a request through it is answered.
   CliRun offline = Ctl({"--json", "offline", "--blocks", std::to_string(block_)});
   EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
-  EXPECT_EQ(Json(offline.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << offline.out;
+  EXPECT_EQ(ResultOf(offline).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << offline.out;
   CliRun online = Ctl({"--json", "online", "--blocks", std::to_string(block_), "--zone", "movable"});
   EXPECT_EQ(online.exit_code, 0) << online.out << online.err;
 }

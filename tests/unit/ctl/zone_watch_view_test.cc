@@ -109,11 +109,13 @@ TEST(WatchLineTest, DataIsEmbeddedAsAnObject) {
   event.set_source("agent");
   event.set_name("ONLINE");
   event.set_data_json(R"({"seq":"12","memory":{"block":73,"zone":"ZONE_MOVABLE"}})");
-  const std::string line = RenderWatchLine(event);
+  const std::string line = RenderWatchLine(event, "web-1", 7);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject* object = ParseLine(parser, line);
   ASSERT_NE(object, nullptr);
+  EXPECT_STREQ(json_object_get_string_member(object, "vm"), "web-1");
+  EXPECT_EQ(json_object_get_int_member(object, "seq"), 7);
   EXPECT_EQ(json_object_get_int_member(object, "time_unix_ns"), 1764093000123456789ll);
   EXPECT_STREQ(json_object_get_string_member(object, "source"), "agent");
   EXPECT_STREQ(json_object_get_string_member(object, "name"), "ONLINE");
@@ -126,7 +128,7 @@ TEST(WatchLineTest, EmptyDataIsAnEmptyObjectAndStringsAreEscaped) {
   v1::WatchEvent event;
   event.set_source("memhpd");
   event.set_name("say \"hi\"\n");
-  const std::string line = RenderWatchLine(event);
+  const std::string line = RenderWatchLine(event, "default", 1);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject* object = ParseLine(parser, line);
@@ -141,7 +143,7 @@ TEST(WatchLineTest, DataThatIsNotJsonIsKeptAsUnparsed) {
   event.set_name("X");
   event.set_data_json("{not json");
   g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject* object = ParseLine(parser, RenderWatchLine(event));
+  JsonObject* object = ParseLine(parser, RenderWatchLine(event, "default", 1));
   ASSERT_NE(object, nullptr);
   EXPECT_STREQ(json_object_get_string_member(json_object_get_object_member(object, "data"), "unparsed"),
                "{not json");

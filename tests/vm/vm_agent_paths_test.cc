@@ -431,7 +431,7 @@ TEST_F(AgentPaths, WithNoHostAttachedForAMinuteTheAgentStaysIdle) {
 
 TEST_F(AgentPaths, PressureIsReportedWhenTheGuestStallsOnMemoryAndWhenItRecovers) {
   // Read through a zone report first: the guest's MemAvailable and the OOM kills so far.
-  const Json zones(Ctl({"--json", "zones"}).out);
+  const Json zones = ResultOf(Ctl({"--json", "zones"}));
   ASSERT_TRUE(zones.Bool("pressure.psi_available")) << "the guest kernel has no PSI";
   const int64_t kills_before = zones.Int("pressure.oom_kill");
   const int64_t available_mib = zones.Int("pressure.mem_available_bytes") / kMiB;

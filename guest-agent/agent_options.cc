@@ -31,6 +31,7 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   g_autofree gchar* hooks_dir = nullptr;
   g_autofree gchar* pins_dir = nullptr;
   gboolean version = FALSE;
+  gboolean take_onlining = FALSE;
   GOptionEntry entries[] = {
       {"port-name", 'p', 0, G_OPTION_ARG_STRING, &port_name,
        "virtio-serial port to use (default org.memhp.agent.0)", "NAME"},
@@ -51,6 +52,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
       {"pins-dir", 0, 0, G_OPTION_ARG_FILENAME, &pins_dir,
        "pin files (a held flock on \"START-END\" or \"memoryN\") veto offlining their range, S22 "
        "(default /run/memhp/pins)", "DIR"},
+      {"take-onlining", 0, 0, G_OPTION_ARG_NONE, &take_onlining,
+       "own the onlining of new memory: write \"offline\" to auto_online_blocks at start", nullptr},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version and exit", nullptr},
       {},
   };
@@ -92,6 +95,7 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   options.daemon.reserve_bytes = static_cast<uint64_t>(reserve_mib) << 20;
   options.daemon.hooks_dir = hooks_dir ? hooks_dir : defaults.daemon.hooks_dir;
   options.daemon.pins_dir = pins_dir ? pins_dir : defaults.daemon.pins_dir;
+  options.daemon.onlining = take_onlining ? OnliningOwnership::kTakeOver : OnliningOwnership::kShare;
   return options;
 }
 

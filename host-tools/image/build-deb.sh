@@ -3,8 +3,10 @@
 # prints its absolute path (one line on stdout; messages on stderr).
 #
 # dpkg-buildpackage writes its results beside the source folder, so the source is staged first:
-# the files git knows (tracked and untracked, not ignored) are copied to OUT_DIR/src/memhp, a
-# fixed path, so ccache hits across runs (Debian's CFLAGS carry -ffile-prefix-map=<that path>).
+# what the agent-only build reads (the top meson files, proto/, guest-agent/, debian/, the man
+# page), as git knows it (tracked and untracked, not ignored), copied to OUT_DIR/src/memhp, a
+# fixed path, so ccache hits across runs (Debian's CFLAGS carry -ffile-prefix-map=<that path>);
+# a change anywhere else (the host tools, a test) does not rebuild the package.
 # Cached by content: the .deb is rebuilt only when the hash of the staged files differs from the
 # one in OUT_DIR/memhp-agent.deb.inputs. With --lintian, lintian checks the .deb (errors fail).
 set -euo pipefail
@@ -34,7 +36,8 @@ deb="$out/memhp-agent_${version}_${arch}.deb"
 stage="$out/src/memhp"
 rm -rf "$out/src"
 mkdir -p "$stage"
-(cd "$src" && git ls-files -z --cached --others --exclude-standard |
+(cd "$src" && git ls-files -z --cached --others --exclude-standard -- \
+    meson.build meson_options.txt proto guest-agent debian docs/man |
   while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
   cpio -0 -pdm --quiet "$stage")
 

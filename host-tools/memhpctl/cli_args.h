@@ -37,7 +37,12 @@ struct GlobalOptions {
   bool json = false;
 };
 
+// Which of memhp's guest images launch boots: the busybox initramfs, or Debian 12 with systemd
+// and the agent's package (host-tools/image/README.md).
+enum class GuestImageKind { kDefault, kDebian };
+
 struct LaunchOptions {
+  GuestImageKind image = GuestImageKind::kDefault;
   std::string kernel;   // "" = the cached Debian kernel
   std::string initrd;   // "" = the default image, built as needed
   Accel accel = Accel::kAuto;

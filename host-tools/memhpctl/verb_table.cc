@@ -24,6 +24,7 @@ using args::Zone;
 uint32_t U32(uint64_t n) { return static_cast<uint32_t>(n); }
 
 constexpr Accel kAccels[] = {Accel::kAuto, Accel::kKvm, Accel::kTcg};  // as --accel lists them
+constexpr GuestImageKind kImages[] = {GuestImageKind::kDefault, GuestImageKind::kDebian};  // as --image
 constexpr std::string_view kPolicyNames[] = {"manual", "online", "online_kernel", "online_movable", "auto-movable"};
 
 // online and offline choose their blocks alike; `more` are the verb's own options.
@@ -43,10 +44,13 @@ std::vector<OptionSpec> SelectionOptions(std::vector<OptionSpec> more) {
 std::vector<VerbSpec> BuildTable() {
   return {
       {Verb::kLaunch, "launch", "boot the default VM (or --kernel/--initrd) and start its memhpd",
-       "launch [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] [--boot-timeout S] [--memory MiB] "
+       "launch [--image default|debian] [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] [--boot-timeout S] [--memory MiB] "
        "[--nodes N] [--slots N] [--maxmem MiB] [--virtio-mem-max MiB] [--agent-args \"ARGS\"] "
        "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]]",
        {
+           Choice("image", {"default", "debian"},
+                  "default: the busybox initramfs; debian: Debian 12 with systemd and the agent's package",
+                  [](Command& c, size_t i) { c.launch.image = kImages[i]; }),
            Text("kernel", "PATH", "the guest kernel (default: the cached Debian kernel)",
                 [](Command& c, const std::string& v) { c.launch.kernel = v; }),
            Text("initrd", "PATH", "the guest's initramfs (default: memhp's image, built as needed)",

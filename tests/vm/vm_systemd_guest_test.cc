@@ -59,9 +59,9 @@ class SystemdGuest : public SharedVmTest<SystemdGuest> {
 
 TEST_F(SystemdGuest, UdevStartedTheUnitAndItsAgentSaidHello) {
   EXPECT_EQ(GuestValue("ACTIVE", "$(systemctl is-active memhp-agent)"), "active");
-  // SYSTEMD_WANTS of the udev rule: the port's device unit wants the agent.
-  EXPECT_NE(GuestValue("WANTEDBY", "\"$(systemctl show -p WantedBy --value memhp-agent)\"")
-                .find("dev-virtio\\x2dports-org.memhp.agent.0.device"),
+  // SYSTEMD_WANTS of the udev rule: the port's device unit (named by its sysfs path,
+  // ...-virtio\x2dports-vportNpM.device) wants the agent.
+  EXPECT_NE(GuestValue("WANTEDBY", "\"$(systemctl show -p WantedBy --value memhp-agent)\"").find("x2dports-vport"),
             std::string::npos);
   // udev's link, whose device unit the agent's unit is bound to.
   EXPECT_EQ(GuestValue("LINK", "$(readlink /dev/virtio-ports/org.memhp.agent.0)").rfind("../vport", 0), 0u);

@@ -30,6 +30,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   gint reserve_mib = static_cast<gint>(defaults.daemon.reserve_bytes >> 20);
   g_autofree gchar* hooks_dir = nullptr;
   g_autofree gchar* pins_dir = nullptr;
+  gint pressure_threshold_ms = static_cast<gint>(defaults.daemon.pressure.threshold_us / 1000);
+  gint pressure_window_ms = static_cast<gint>(defaults.daemon.pressure.window_us / 1000);
   gboolean version = FALSE;
   gboolean take_onlining = FALSE;
   GOptionEntry entries[] = {
@@ -54,6 +56,11 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
        "(default /run/memhp/pins)", "DIR"},
       {"take-onlining", 0, 0, G_OPTION_ARG_NONE, &take_onlining,
        "own the onlining of new memory: write \"offline\" to auto_online_blocks at start", nullptr},
+      {"pressure-threshold-ms", 0, 0, G_OPTION_ARG_INT, &pressure_threshold_ms,
+       "report memory pressure when tasks stall this long on memory within one window "
+       "(default 100; 0: no pressure events)", "MS"},
+      {"pressure-window-ms", 0, 0, G_OPTION_ARG_INT, &pressure_window_ms,
+       "the pressure window, 500 to 10000 (default 1000)", "MS"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version and exit", nullptr},
       {},
   };
@@ -84,7 +91,9 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   if (!kind.ok()) return std::move(kind).error();
   for (const Status& range : {CheckAtLeast("--movable-ratio", movable_ratio, 0),
                               CheckAtLeast("--event-backlog", backlog, 1),
-                              CheckAtLeast("--reserve-mib", reserve_mib, 0)}) {
+                              CheckAtLeast("--reserve-mib", reserve_mib, 0),
+                              CheckAtLeast("--pressure-threshold-ms", pressure_threshold_ms, 0),
+                              CheckAtLeast("--pressure-window-ms", pressure_window_ms, 0)}) {
     if (!range.ok()) return range.error();
   }
   options.daemon.sysfs_root = sysfs_root ? sysfs_root : defaults.daemon.sysfs_root;
@@ -96,6 +105,20 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   options.daemon.hooks_dir = hooks_dir ? hooks_dir : defaults.daemon.hooks_dir;
   options.daemon.pins_dir = pins_dir ? pins_dir : defaults.daemon.pins_dir;
   options.daemon.onlining = take_onlining ? OnliningOwnership::kTakeOver : OnliningOwnership::kShare;
+  options.daemon.pressure_events = pressure_threshold_ms != 0;
+  // Milliseconds to microseconds in 64 bits: an int's worth of ms does not fit 32-bit us.
+  const uint64_t threshold_us = static_cast<uint64_t>(pressure_threshold_ms) * 1000;
+  const uint64_t window_us = static_cast<uint64_t>(pressure_window_ms) * 1000;
+  if (window_us > UINT32_MAX || threshold_us > UINT32_MAX) {
+    return Error::Invalid("--pressure-window-ms and --pressure-threshold-ms must be at most 10000");
+  }
+  options.daemon.pressure = PsiTriggerSpec{.threshold_us = static_cast<uint32_t>(threshold_us),
+                                           .window_us = static_cast<uint32_t>(window_us)};
+  if (options.daemon.pressure_events) {
+    if (Status spec = CheckPsiTriggerSpec(options.daemon.pressure); !spec.ok()) {
+      return Error::Invalid("--pressure-*: " + spec.error().message);
+    }
+  }
   return options;
 }
 

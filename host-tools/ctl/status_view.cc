@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ctl/audit_view.h"
+#include "ctl/pressure_view.h"
 #include "ctl/status_summary.h"
 #include "ctl/text_table.h"
 
@@ -323,6 +324,7 @@ std::string RenderStatusText(const memhp::v1::VmStatus& status, const memhp::v1:
     out += "guest: " + std::to_string(status.agent().guest_violations()) +
            " message(s) refused for breaking the rules, last: " + status.agent().last_guest_violation() + "\n";
   }
+  if (status.agent().has_pressure()) out += RenderPressureLine(status.agent().pressure());
   out += "\n";
   AppendDevices(status, audit, out);
   if (summary.has_inventory || summary.agent_connected) {

@@ -236,6 +236,7 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
   agent->set_duplicate_events(agent_.stats().duplicates);
   agent->set_guest_violations(agent_.stats().violations);
   agent->set_last_guest_violation(agent_.last_violation());
+  if (agent_.pressure()) *agent->mutable_pressure() = *agent_.pressure();
 
   gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
   const auto timeout = config_.status_qmp_timeout;

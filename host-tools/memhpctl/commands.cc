@@ -17,6 +17,7 @@
 #include "ctl/status_view.h"
 #include "launcher/installation.h"
 #include "launcher/process.h"
+#include "base/unique_fd.h"
 #include "launcher/qemu_command.h"
 #include "memhpctl/cli_call.h"
 #include "memhpctl/control_client.h"
@@ -29,10 +30,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 bool KvmUsable() {
-  const int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
-  close(fd);
-  return true;
+  return UniqueFd(open("/dev/kvm", O_RDWR | O_CLOEXEC)).valid();
 }
 
 // --accel auto: KVM on a bare-metal host; TCG inside a VM (the CPU's "hypervisor" flag). Nested

@@ -11,7 +11,11 @@
 //   (d) the agent's virtserialport is hot-unplugged and plugged back over QMP: the same agent
 //       process reopens the new port and says hello again;
 //   (e) with no memhpd attached, the agent's CPU time and wake-ups over 60 s stay near zero,
-//       and it logs nothing meanwhile (the next memhpd gets no gap).
+//       and it logs nothing meanwhile (the next memhpd gets no gap);
+//   (f) memory pressure, for real: a guest process asks for more memory than the guest has, the
+//       kernel reclaims in vain and OOM-kills it; the agent's PSI trigger (default: 100 ms of
+//       stall within 1 s) fires, memhpd shows the STALLED pressure with the OOM kill counted,
+//       and, two quiet windows later, RECOVERED.
 // One VM for the suite; the tests run in declaration order and build on each other.
 #include <glib.h>
 #include <gtest/gtest.h>
@@ -423,6 +427,39 @@ TEST_F(AgentPaths, WithNoHostAttachedForAMinuteTheAgentStaysIdle) {
       EventsWhen([&](const std::vector<Recorded>& a) { return Transitions(a, 0, block_).size() >= 2; }, 20);
   EXPECT_EQ(Transitions(all, 0, block_).size(), 2u);
   for (const Recorded& r : all) EXPECT_NE(r.kind, "gap") << "the agent filled its backlog while no host was attached";
+}
+
+TEST_F(AgentPaths, PressureIsReportedWhenTheGuestStallsOnMemoryAndWhenItRecovers) {
+  // Read through a zone report first: the guest's MemAvailable and the OOM kills so far.
+  const Json zones(Ctl({"--json", "zones"}).out);
+  ASSERT_TRUE(zones.Bool("pressure.psi_available")) << "the guest kernel has no PSI";
+  const int64_t kills_before = zones.Int("pressure.oom_kill");
+  const int64_t available_mib = zones.Int("pressure.mem_available_bytes") / kMiB;
+  ASSERT_GT(available_mib, 0);
+  // Twice what is available: reclaim finds nothing to free (no swap, the root file system is
+  // in RAM), so the kernel stalls, then kills the largest task — this one.
+  (void)Guest("memhp-touch --mib " + std::to_string(2 * available_mib) + " >/dev/null 2>&1; echo touch-ended", 120000);
+  auto pressure_is = [&](const std::string& cause) {
+    const gint64 give_up = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    do {
+      const Json status = Status();
+      if (status.String("agent.pressure.cause") == cause) return status;
+      g_usleep(250 * 1000);
+    } while (g_get_monotonic_time() < give_up);
+    return Status();
+  };
+  // memhpd keeps the agent's last pressure; STALLED may be over by the time the shell returns.
+  // RECOVERED comes only after a STALLED (two quiet windows after the last signal), read after
+  // the kill, so it carries the counters of the whole episode.
+  const Json recovered = pressure_is("PRESSURE_CAUSE_RECOVERED");
+  ASSERT_EQ(recovered.String("agent.pressure.cause"), "PRESSURE_CAUSE_RECOVERED");
+  EXPECT_GT(recovered.Int("agent.pressure.oom_kill"), kills_before);
+  EXPECT_GT(recovered.Int("agent.pressure.some.total_us"), zones.Int("pressure.some.total_us"));
+  EXPECT_EQ(recovered.Int("agent.pressure.threshold_us"), 100000);
+  EXPECT_EQ(recovered.Int("agent.pressure.window_us"), 1000000);
+  const std::string text = Ctl({"status"}).out;
+  EXPECT_NE(text.find("pressure: some "), std::string::npos) << text;
+  EXPECT_NE(text.find("(recovered)"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ namespace memhp::ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 v1::ZoneReport TwoNodes() {
   v1::ZoneReport report;
@@ -56,6 +57,29 @@ TEST(ZonesTextTest, PagesFollowTheGuestsPageSize) {
   v1::ZoneReport report = TwoNodes();
   report.set_page_size(65536);
   EXPECT_THAT(RenderZonesText(report), HasSubstr("  Normal  4 GiB    3.75 GiB  2 GiB\n"));
+}
+
+TEST(ZonesTextTest, ThePressureLineFollowsWhenTheReportHasOne) {
+  v1::ZoneReport report = TwoNodes();
+  EXPECT_THAT(RenderZonesText(report), Not(HasSubstr("pressure:")));
+  auto* p = report.mutable_pressure();
+  p->set_psi_available(true);
+  p->mutable_some()->set_avg10_centipercent(1205);
+  p->mutable_full()->set_avg10_centipercent(7);
+  p->set_mem_total_bytes(uint64_t{1} << 30);
+  p->set_mem_available_bytes(uint64_t{256} << 20);
+  p->set_pgscan(2048);
+  p->set_pgsteal(1024);
+  p->set_oom_kill(1);
+  p->set_cause(v1::PRESSURE_CAUSE_STALLED);
+  EXPECT_THAT(RenderZonesText(report),
+              HasSubstr("pressure: some 12.05% full 0.07% (10 s), MemAvailable 256 MiB of 1 GiB, reclaimed 1024 of "
+                        "2048 pages scanned, 1 OOM kill (stalled)\n"));
+  p->set_psi_available(false);
+  p->set_oom_kill(0);
+  p->set_cause(v1::PRESSURE_CAUSE_REQUEST);
+  EXPECT_THAT(RenderZonesText(report), HasSubstr("pressure: no PSI in the guest kernel, MemAvailable"));
+  EXPECT_THAT(RenderZonesText(report), HasSubstr("0 OOM kills\n"));
 }
 
 TEST(ZonesTextTest, EmptyReportSaysSo) {

@@ -33,6 +33,7 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   gint pressure_threshold_ms = static_cast<gint>(defaults.daemon.pressure.threshold_us / 1000);
   gint pressure_window_ms = static_cast<gint>(defaults.daemon.pressure.window_us / 1000);
   gboolean version = FALSE;
+  gboolean take_onlining = FALSE;
   GOptionEntry entries[] = {
       {"port-name", 'p', 0, G_OPTION_ARG_STRING, &port_name,
        "virtio-serial port to use (default org.memhp.agent.0)", "NAME"},
@@ -53,6 +54,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
       {"pins-dir", 0, 0, G_OPTION_ARG_FILENAME, &pins_dir,
        "pin files (a held flock on \"START-END\" or \"memoryN\") veto offlining their range, S22 "
        "(default /run/memhp/pins)", "DIR"},
+      {"take-onlining", 0, 0, G_OPTION_ARG_NONE, &take_onlining,
+       "own the onlining of new memory: write \"offline\" to auto_online_blocks at start", nullptr},
       {"pressure-threshold-ms", 0, 0, G_OPTION_ARG_INT, &pressure_threshold_ms,
        "report memory pressure when tasks stall this long on memory within one window "
        "(default 100; 0: no pressure events)", "MS"},
@@ -101,6 +104,7 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   options.daemon.reserve_bytes = static_cast<uint64_t>(reserve_mib) << 20;
   options.daemon.hooks_dir = hooks_dir ? hooks_dir : defaults.daemon.hooks_dir;
   options.daemon.pins_dir = pins_dir ? pins_dir : defaults.daemon.pins_dir;
+  options.daemon.onlining = take_onlining ? OnliningOwnership::kTakeOver : OnliningOwnership::kShare;
   options.daemon.pressure_events = pressure_threshold_ms != 0;
   // Milliseconds to microseconds in 64 bits: an int's worth of ms does not fit 32-bit us.
   const uint64_t threshold_us = static_cast<uint64_t>(pressure_threshold_ms) * 1000;

@@ -77,7 +77,7 @@ Result<UeventSource> OpenKernelUevents() {
 // destroyed in reverse.
 struct AgentDaemon::Parts {
   Parts(const AgentDaemonConfig& config, const AgentDaemonSeams& seams, GMainContext* loop_context,
-        const HostFacts& host)
+        const HostFacts& host, const std::string& took_onlining_from)
       : context(loop_context),
         page_size(host.page_size),
         // What the host may change at run time (SetPolicyRequest, DeviceMap, PlugIntent).
@@ -110,6 +110,7 @@ struct AgentDaemon::Parts {
                     .pid = static_cast<uint64_t>(getpid()),
                     .policy = std::string(FormatPolicyKind(settings.policy.kind)),
                     .competing_onliners = CompetitorLines(sysfs),
+                    .took_onlining_from = took_onlining_from,
                 },
                 &operations, &settings),
         loop(g_main_loop_new(context, FALSE)),
@@ -192,9 +193,21 @@ Status AgentDaemon::Start() {
   if (g_mkdir_with_parents(config_.pins_dir.c_str(), 0755) != 0) {
     g_warning("cannot create %s: %s", config_.pins_dir.c_str(), g_strerror(errno));
   }
+  // Before the competitors are looked for, so the hello lists what is still competing. A failed
+  // take-over is no reason not to run: the log says it, and the competitor stays in the hello.
+  std::string took_onlining_from;
+  if (config_.onlining == OnliningOwnership::kTakeOver) {
+    if (Result<std::string> before = TakeOverOnlining(SysfsReader(config_.sysfs_root)); before.ok()) {
+      took_onlining_from = *before;
+      g_message("took over onlining: auto_online_blocks was %s, is offline now (--take-onlining)",
+                took_onlining_from.c_str());
+    } else {
+      g_warning("could not take over onlining (--take-onlining): %s", before.error().message.c_str());
+    }
+  }
   // The loop's context is made explicit so every part attaches to the same one.
   GMainContext* context = seams_.context ? seams_.context : g_main_context_default();
-  auto parts = std::make_unique<Parts>(config_, seams_, context, *host);
+  auto parts = std::make_unique<Parts>(config_, seams_, context, *host, took_onlining_from);
   for (auto& [name, priority, block] :
        std::vector<std::tuple<std::string_view, int, std::shared_ptr<NotifierBlock>>>{
            {kReserveGuardName, kReserveGuardPriority, parts->guard},

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "agent/host_link.h"
+#include "agent/onlining_takeover.h"
 #include "handlers/hook_scripts.h"
 #include "handlers/pin_guard.h"
 #include "io/psi_trigger.h"
@@ -36,6 +37,7 @@ struct AgentDaemonConfig {
   uint64_t reserve_bytes = 128ull << 20;  // the reserve guard's floor of MemAvailable; 0: off
   std::string hooks_dir = std::string(kDefaultHookFolder);  // the hook scripts' folder
   std::string pins_dir = std::string(kDefaultPinFolder);    // the pin files' (created if missing)
+  OnliningOwnership onlining = OnliningOwnership::kShare;  // kTakeOver: --take-onlining
   bool pressure_events = true;  // a PSI trigger reports pressure as events (pressure_watch.h)
   PsiTriggerSpec pressure;      // its threshold and window
 };

@@ -59,6 +59,7 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
   hello.set_agent_pid(identity_.pid);
   hello.set_policy(settings_ ? std::string(FormatPolicyKind(settings_->policy.kind)) : identity_.policy);
   for (const std::string& w : identity_.competing_onliners) hello.add_competing_onliners(w);
+  hello.set_took_onlining_from(identity_.took_onlining_from);
   Result<memhp::v1::GuestInfo> guest =
       sysfs_.ReadGuestInfo(identity_.kernel_release, identity_.page_size);
   if (guest.ok()) {

@@ -26,6 +26,7 @@ struct AgentIdentity {
   uint64_t pid = 0;
   std::string policy;  // the onlining policy's name (when no AgentSettings is given)
   std::vector<std::string> competing_onliners;  // found at start (competing_onliners.h)
+  std::string took_onlining_from;  // auto_online_blocks before --take-onlining wrote "offline"
 };
 
 // The largest ping payload echoed; a bigger one is answered TOO_LARGE.

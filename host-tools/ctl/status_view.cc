@@ -160,6 +160,24 @@ std::string AgentLine(const memhp::v1::AgentStatus& agent, const StatusSummary& 
   return "agent: connected \xE2\x80\x94 " + Join(facts, ", ") + "\n";  // U+2014 em dash
 }
 
+// The guest's own words, on one terminal line each (terminal_text.h); memhpd has bounded their
+// length (guest_claims.h).
+std::string GuestText(std::string_view text) { return EscapeForTerminal(text, Newlines::kEscape); }
+
+// Who onlines memory besides the agent's policy, from the hello: a take-over the agent was told
+// to make (--take-onlining), then each competing onliner it found at start.
+std::string OnliningLines(const memhp::v1::AgentStatus& agent) {
+  if (!agent.connected()) return "";
+  const memhp::v1::Hello& hello = agent.hello();
+  std::string out;
+  if (!hello.took_onlining_from().empty()) {
+    out += "onlining: taken over by the agent (auto_online_blocks was " +
+           GuestText(hello.took_onlining_from()) + ")\n";
+  }
+  for (const std::string& c : hello.competing_onliners()) out += "competing onliner: " + GuestText(c) + "\n";
+  return out;
+}
+
 void AppendDevices(const memhp::v1::VmStatus& status, const memhp::v1::AuditReport* audit,
                    std::string& out) {
   out += "QEMU memory devices\n";
@@ -300,6 +318,7 @@ std::string RenderStatusText(const memhp::v1::VmStatus& status, const memhp::v1:
   std::string out = one_line(HeaderLine(status));
   out += MemoryLine(status.qemu());
   out += one_line(AgentLine(status.agent(), summary));
+  out += OnliningLines(status.agent());
   if (status.agent().guest_violations() > 0) {
     // memhpd's own words about what it refused; no guest text is quoted in them.
     out += "guest: " + std::to_string(status.agent().guest_violations()) +

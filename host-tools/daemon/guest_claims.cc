@@ -170,6 +170,7 @@ Status CheckHello(const memhp::v1::Hello& hello, const VmLimits& limits) {
   for (const auto& [what, value] :
        {std::pair<std::string_view, const std::string*>{"hello: software_version", &hello.software_version()},
         {"hello: policy", &hello.policy()},
+        {"hello: took_onlining_from", &hello.took_onlining_from()},
         {"hello: kernel_release", &guest.kernel_release()},
         {"hello: auto_online_blocks", &guest.auto_online_blocks()}}) {
     if (Status s = CheckString(what, *value); !s.ok()) return s;

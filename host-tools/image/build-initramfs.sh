@@ -43,12 +43,10 @@ out="$(cd "$(dirname "$out")" && pwd -P)/$(basename "$out")"
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "$busybox missing (apt-get install busybox-static)"
 if ldd "$busybox" >/dev/null 2>&1; then die "$busybox is not static (install busybox-static)"; fi
-command -v depmod >/dev/null && command -v modinfo >/dev/null || die "depmod/modinfo missing (apt-get install kmod)"
 command -v cpio >/dev/null || die "cpio missing (apt-get install cpio)"
 
 release=$(ls "$kdir/lib/modules" 2>/dev/null | head -n1 || true)
 [ -n "$release" ] && [ -d "$kdir/lib/modules/$release/kernel" ] || die "no lib/modules/<release>/kernel in $kdir"
-mdir="$kdir/lib/modules/$release"
 
 # Shared libraries of an ELF file, one absolute path a line (empty if static or
 # not ELF). ldd prints "name => /path (addr)" and "/lib64/ld-linux... (addr)".
@@ -66,7 +64,7 @@ all_libs=$( { libs_of "$agent"; for e in ${extras[@]+"${extras[@]}"}; do libs_of
 # ---- content hash of all inputs -------------------------------------------
 hash=$( {
     echo "kernel $kdir $release"
-    sha256sum "$here/build-initramfs.sh" "$here/init" "$busybox" | cut -d' ' -f1
+    sha256sum "$here/build-initramfs.sh" "$here/collect-modules.sh" "$here/init" "$busybox" | cut -d' ' -f1
     echo "agent $(sha256sum <"$agent")"
     for e in ${extras[@]+"${extras[@]}"}; do echo "extra $(basename "$e") $(sha256sum <"$e")"; done
     for l in $all_libs; do echo "lib $l $(sha256sum <"$l")"; done
@@ -89,42 +87,9 @@ cp "$busybox" "$root/bin/busybox"
 done
 
 # ---- kernel modules ----------------------------------------------------------
-# Wanted modules plus everything they depend on (modinfo's "depends" field;
-# the .deb ships no modules.dep -- that is made by depmod at install time).
-# Module names treat '-' and '_' alike, as the kernel does.
-index="$tmp/ko-index"   # "<name> <relative path>"
-(cd "$mdir" && find kernel -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz') |
-    awk '{ n = $0; sub(/.*\//, "", n); sub(/\.ko(\.(xz|zst|gz))?$/, "", n); gsub(/-/, "_", n); print n, $0 }' >"$index"
-todo=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_mem
-      virtio_console notifier_error_inject memory_notifier_error_inject)
-seen=" "
-while [ ${#todo[@]} -gt 0 ]; do
-    name=${todo[0]//-/_}; todo=("${todo[@]:1}")
-    case "$seen" in *" $name "*) continue ;; esac
-    seen="$seen$name "
-    rel=$(awk -v n="$name" '$1 == n { print $2; exit }' "$index")
-    [ -n "$rel" ] || die "module $name not found under $mdir/kernel"
-    dst="$root/lib/modules/$release/${rel%.ko*}.ko"
-    mkdir -p "$(dirname "$dst")"
-    # Compressed modules are unpacked here: busybox modprobe passes the file to
-    # init_module() as is, and the kernel only decompresses itself with
-    # CONFIG_MODULE_DECOMPRESS via finit_module(MODULE_INIT_COMPRESSED_FILE).
-    case "$rel" in
-        *.ko.xz)  xz -dc "$mdir/$rel" >"$dst" ;;
-        *.ko.zst) zstd -qdc "$mdir/$rel" >"$dst" ;;
-        *.ko.gz)  gzip -dc "$mdir/$rel" >"$dst" ;;
-        *)        cp "$mdir/$rel" "$dst" ;;
-    esac
-    IFS=, read -ra deps <<<"$(modinfo -F depends "$dst")"
-    todo+=(${deps[@]+"${deps[@]}"})
-done
-for f in modules.builtin modules.builtin.modinfo; do
-    if [ -f "$mdir/$f" ]; then cp "$mdir/$f" "$root/lib/modules/$release/"; fi
-done
-# modules.order (used by depmod to rank aliases): the kernel's, cut to what we copied.
-(cd "$root/lib/modules/$release" && find kernel -name '*.ko' | LC_ALL=C sort >"$tmp/copied")
-grep -Fxf "$tmp/copied" "$mdir/modules.order" >"$root/lib/modules/$release/modules.order" || true
-depmod -b "$root" "$release" >&2 || die "depmod failed"
+"$here/collect-modules.sh" --kernel-dir "$kdir" --root "$root" \
+    virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_mem \
+    virtio_console notifier_error_inject memory_notifier_error_inject
 
 # ---- agent, extras, libraries --------------------------------------------------
 install -m 0755 "$agent" "$root/usr/sbin/memhp-agent"

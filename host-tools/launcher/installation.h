@@ -28,11 +28,17 @@ struct Installation {
 struct GuestImage {
   std::string kernel;
   std::string initrd;
+  std::string root_disk;  // "" for the default image (its initramfs is the root)
 };
 
 // Fetches Debian's kernel into the cache (once) and builds the initramfs with the current agent
 // (again only when the agent or the image scripts changed). "" on success, else what failed
 // with the script's own message.
 [[nodiscard]] std::string PrepareDefaultImage(const Installation& installation, GuestImage* image);
+
+// The systemd image: the same kernel, the memhp-agent .deb built from the source tree
+// (build-deb.sh, into <cache>/deb) and Debian 12 with it installed (build-debian-image.sh,
+// into <cache>/debian); each rebuilt only when its inputs changed. "" on success.
+[[nodiscard]] std::string PrepareDebianImage(const Installation& installation, GuestImage* image);
 
 }  // namespace memhp::launcher

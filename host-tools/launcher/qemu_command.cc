@@ -68,6 +68,11 @@ std::vector<std::string> BuildQemuArgv(const QemuLaunchSpec& spec) {
   }
   std::string append = "console=ttyS0 memhp_default_state=offline";
   if (!spec.agent_args.empty()) append += " memhp.agent_args=\"" + spec.agent_args + "\"";
+  if (!spec.root_disk.empty()) {
+    // The disk is the first virtio-blk device: /dev/vda (host-tools/image/init-debian mounts it).
+    argv.insert(argv.end(), {"-drive", "file=" + spec.root_disk + ",if=virtio,format=raw,snapshot=on"});
+    append += " root=/dev/vda";
+  }
   if (!spec.kernel_append.empty()) append += " " + spec.kernel_append;
   argv.insert(argv.end(), {
       "-device", "virtio-serial-pci,id=vser0",

@@ -44,6 +44,9 @@ struct QemuLaunchSpec {
   std::string accel;  // "kvm" or "tcg"
   std::string kernel;
   std::string initrd;
+  // A raw disk image for the root file system ("" = none: the initramfs is the root). QEMU
+  // opens it with snapshot=on, so several VMs share one cached image and none changes it.
+  std::string root_disk;
   std::string agent_args;  // for the guest's /init (memhp.agent_args=...)
   std::string kernel_append;  // appended last to -append (the kernel: a later option wins)
   // The memhp-audit plugin (.so path; "" = none): loaded with its control socket and exit

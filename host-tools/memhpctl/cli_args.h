@@ -44,7 +44,12 @@ struct GlobalOptions {
   bool quiet = false;  // -q: no result on stdout when the verb succeeds (the exit code says it)
 };
 
+// Which of memhp's guest images launch boots: the busybox initramfs, or Debian 12 with systemd
+// and the agent's package (host-tools/image/README.md).
+enum class GuestImageKind { kDefault, kDebian };
+
 struct LaunchOptions {
+  GuestImageKind image = GuestImageKind::kDefault;
   std::string kernel;   // "" = the cached Debian kernel
   std::string initrd;   // "" = the default image, built as needed
   Accel accel = Accel::kAuto;

@@ -145,15 +145,19 @@ int RunLaunch(const Command& command) {
   const launcher::Installation installation = launcher::Installation::FromEnvironment();
   spec.kernel = opt.kernel;
   spec.initrd = opt.initrd;
-  if (spec.kernel.empty() || spec.initrd.empty()) {
+  if (spec.kernel.empty() || spec.initrd.empty() || opt.image == GuestImageKind::kDebian) {
     progress.Show("launch: preparing the guest image");
     launcher::GuestImage image;
-    if (std::string error = launcher::PrepareDefaultImage(installation, &image); !error.empty()) {
+    const std::string error = opt.image == GuestImageKind::kDebian
+                                  ? launcher::PrepareDebianImage(installation, &image)
+                                  : launcher::PrepareDefaultImage(installation, &image);
+    if (!error.empty()) {
       progress.Clear();
       return Fail(command, kExitFailed, error);
     }
     if (spec.kernel.empty()) spec.kernel = image.kernel;
     if (spec.initrd.empty()) spec.initrd = image.initrd;
+    spec.root_disk = image.root_disk;
   }
   spec.agent_args = opt.agent_args;
   spec.kernel_append = opt.kernel_append;

@@ -32,6 +32,7 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 constexpr SizeRule LaunchSize(uint64_t min_mib, uint64_t max_mib) { return {min_mib * kMiB, max_mib * kMiB, kMiB}; }
 // Each block's offline: the options that took bare milliseconds say their unit now.
 constexpr DurationRule kBlockTimeout{1, 3'600'000, BareNumber::kRefused};
+constexpr GuestImageKind kImages[] = {GuestImageKind::kDefault, GuestImageKind::kDebian};  // as --image
 
 constexpr std::string_view kPolicyNames[] = {"manual", "online", "online_kernel", "online_movable", "auto-movable"};
 
@@ -53,10 +54,14 @@ std::vector<OptionSpec> SelectionOptions(std::vector<OptionSpec> more) {
 std::vector<VerbSpec> BuildTable() {
   return {
       {Verb::kLaunch, "launch", "boot the default VM (or --kernel/--initrd) and start its memhpd",
-       "launch [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] [--boot-timeout DURATION] [--memory SIZE] "
+       "launch [--image default|debian] [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] "
+       "[--boot-timeout DURATION] [--memory SIZE] "
        "[--nodes N] [--slots N] [--maxmem SIZE] [--virtio-mem-max SIZE] [--agent-args \"ARGS\"] "
        "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]]",
        {
+           Choice("image", {"default", "debian"},
+                  "default: the busybox initramfs; debian: Debian 12 with systemd and the agent's package",
+                  [](Command& c, size_t i) { c.launch.image = kImages[i]; }),
            Text("kernel", "PATH", "the guest kernel (default: the cached Debian kernel)",
                 [](Command& c, const std::string& v) { c.launch.kernel = v; }),
            Text("initrd", "PATH", "the guest's initramfs (default: memhp's image, built as needed)",

@@ -28,7 +28,11 @@ packages=(
   libgtest-dev libgmock-dev
   busybox-static cpio kmod
   python3 dpkg-dev
+  # memhpctl blocks' table (libsmartcols); the man pages (scdoc).
   scdoc libsmartcols-dev
+  # The agent's Debian package and the systemd guest image (host-tools/image/build-deb.sh,
+  # build-debian-image.sh); systemd for systemd.pc and systemd-analyze (no systemd runs here).
+  debhelper lintian systemd mmdebstrap e2fsprogs
 )
 
 missing=()
@@ -65,6 +69,19 @@ say "building"
 ninja -C "$build" >/dev/null || { ninja -C "$build" >&2; exit 1; }
 
 # The guest kernel: Debian's package, unpacked into the cache, never installed on the host.
-"$src/host-tools/image/fetch-kernel.sh" "$cache" >/dev/null
+kernel_dir=$("$src/host-tools/image/fetch-kernel.sh" "$cache")
+
+# The systemd guest (memhpctl launch --image debian, suite vm's vm-systemd-guest): the agent's
+# .deb and Debian 12 with it installed, each rebuilt only when its inputs changed. mmdebstrap
+# needs root (chroot mode); without root the image is left to a later run as root.
+if [ "$(id -u)" -eq 0 ]; then
+  started=$(date +%s)
+  deb=$("$src/host-tools/image/build-deb.sh" --lintian "$cache/deb")
+  "$src/host-tools/image/build-debian-image.sh" --kernel-dir "$kernel_dir" --deb "$deb" \
+    --out-dir "$cache/debian" >/dev/null
+  say "package and Debian image ready in $(( $(date +%s) - started )) s"
+else
+  say "not root: the Debian guest image is not built"
+fi
 
 echo "$build"

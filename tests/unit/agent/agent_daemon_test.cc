@@ -80,6 +80,26 @@ class AgentDaemonTest : public ::testing::Test {
 
   void Make(AgentDaemonConfig config) { daemon_ = std::make_unique<AgentDaemon>(std::move(config), Seams()); }
 
+  std::string AutoOnlineBlocks() const {
+    g_autofree gchar* text = nullptr;
+    if (!g_file_get_contents((tree_.root() + "/sys/devices/system/memory/auto_online_blocks").c_str(), &text,
+                             nullptr, nullptr)) {
+      return "(unreadable)";
+    }
+    return text;
+  }
+
+  // The host side accepts the started daemon's connection; the first thing it gets, the hello.
+  memhp::v1::Hello FirstHello() {
+    const int host_fd = accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    EXPECT_GE(host_fd, 0) << std::strerror(errno);
+    if (host_fd < 0) return {};
+    test_support::Peer<memhp::v1::AgentEnvelope> host(host_fd);
+    const std::optional<memhp::v1::AgentEnvelope> first = host.Next(context_);
+    EXPECT_TRUE(first.has_value() && first->has_request() && first->request().has_hello());
+    return first.has_value() ? first->request().hello() : memhp::v1::Hello();
+  }
+
   GMainContext* context_ = nullptr;
   FakeSysfs tree_;
   std::string dir_;
@@ -115,6 +135,41 @@ TEST_F(AgentDaemonTest, TheHelloNamesACompetingOnliner) {
   ASSERT_TRUE(first.has_value() && first->has_request());
   ASSERT_EQ(first->request().hello().competing_onliners_size(), 1);
   EXPECT_NE(first->request().hello().competing_onliners(0).find("auto_online_blocks"), std::string::npos);
+}
+
+TEST_F(AgentDaemonTest, TakingOverOnliningWritesOfflineAndSaysSoInTheHello) {
+  tree_.SetAutoOnlineBlocks("online_movable");
+  AgentDaemonConfig config = Config();
+  config.onlining = OnliningOwnership::kTakeOver;
+  Make(std::move(config));
+  ASSERT_TRUE(daemon_->Start().ok());
+  EXPECT_EQ(AutoOnlineBlocks(), "offline");
+  const memhp::v1::Hello hello = FirstHello();
+  EXPECT_EQ(hello.took_onlining_from(), "online_movable");
+  EXPECT_EQ(hello.competing_onliners_size(), 0) << "the kernel competes no more";
+}
+
+TEST_F(AgentDaemonTest, SharingOnliningLeavesAutoOnlineBlocksAlone) {
+  tree_.SetAutoOnlineBlocks("online");
+  Make(Config());
+  ASSERT_TRUE(daemon_->Start().ok());
+  EXPECT_EQ(AutoOnlineBlocks(), "online\n") << "untouched";
+  const memhp::v1::Hello hello = FirstHello();
+  EXPECT_EQ(hello.took_onlining_from(), "");
+}
+
+TEST_F(AgentDaemonTest, AFailedTakeOverIsNotClaimedAndTheAgentStillStarts) {
+  // A directory where the file should be: the read fails, nothing is written, the agent runs.
+  const std::string file = tree_.root() + "/sys/devices/system/memory/auto_online_blocks";
+  ASSERT_EQ(remove(file.c_str()), 0);
+  ASSERT_EQ(g_mkdir_with_parents(file.c_str(), 0755), 0);
+  AgentDaemonConfig config = Config();
+  config.onlining = OnliningOwnership::kTakeOver;
+  Make(std::move(config));
+  ASSERT_TRUE(daemon_->Start().ok());
+  const memhp::v1::Hello hello = FirstHello();
+  EXPECT_EQ(hello.took_onlining_from(), "") << "not taken: not claimed";
+  EXPECT_TRUE(g_file_test(file.c_str(), G_FILE_TEST_IS_DIR));
 }
 
 TEST_F(AgentDaemonTest, CreatesThePinsFolder) {

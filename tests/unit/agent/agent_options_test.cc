@@ -35,6 +35,7 @@ TEST(AgentOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(parsed->daemon.reserve_bytes, 128ull << 20);
   EXPECT_EQ(parsed->daemon.hooks_dir, "/etc/memhp/hooks.d");
   EXPECT_EQ(parsed->daemon.pins_dir, "/run/memhp/pins");
+  EXPECT_EQ(parsed->daemon.onlining, OnliningOwnership::kShare) << "never taken over unless asked";
   EXPECT_TRUE(parsed->daemon.pressure_events);
   EXPECT_EQ(parsed->daemon.pressure.threshold_us, 100'000u);
   EXPECT_EQ(parsed->daemon.pressure.window_us, 1'000'000u);
@@ -56,7 +57,7 @@ TEST(AgentOptionsTest, EveryOptionReachesItsField) {
   const Result<AgentOptions> parsed =
       Parse({"--port-name", "org.x.1", "--socket=/tmp/a.sock", "--sysfs-root", "/fake", "--policy", "online_movable",
              "--movable-ratio", "0", "--event-backlog", "7", "--reserve-mib", "0", "--hooks-dir", "/h", "--pins-dir",
-             "/p"});
+             "/p", "--take-onlining"});
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   EXPECT_EQ(parsed->port_name, "org.x.1");
   EXPECT_EQ(parsed->socket_path, "/tmp/a.sock");
@@ -67,6 +68,7 @@ TEST(AgentOptionsTest, EveryOptionReachesItsField) {
   EXPECT_EQ(parsed->daemon.reserve_bytes, 0u);
   EXPECT_EQ(parsed->daemon.hooks_dir, "/h");
   EXPECT_EQ(parsed->daemon.pins_dir, "/p");
+  EXPECT_EQ(parsed->daemon.onlining, OnliningOwnership::kTakeOver);
 }
 
 TEST(AgentOptionsTest, ShortNames) {

@@ -320,6 +320,21 @@ TEST(RenderStatusTextTest, RefusedGuestMessagesAreCountedUnderTheAgentLine) {
             "a power of two");
 }
 
+TEST(RenderStatusTextTest, CompetingOnlinersAndATakeOverFollowTheAgentLine) {
+  v1::VmStatus status = FullStatus();
+  v1::Hello* hello = status.mutable_agent()->mutable_hello();
+  hello->set_took_onlining_from("online");
+  hello->add_competing_onliners("kernel command line: memhp_default_state=online makes the kernel online");
+  hello->add_competing_onliners("99-x.rules:1: writes online\x1b[2J\nto state");
+  const std::vector<std::string> lines = Lines(RenderStatusText(status));
+  ASSERT_GE(lines.size(), 6u);
+  EXPECT_EQ(lines[3], "onlining: taken over by the agent (auto_online_blocks was online)");
+  EXPECT_EQ(lines[4], "competing onliner: kernel command line: memhp_default_state=online makes the kernel online");
+  EXPECT_EQ(lines[5], "competing onliner: 99-x.rules:1: writes online?[2J?to state") << "no guest escape reaches the terminal";
+  status.mutable_agent()->set_connected(false);
+  EXPECT_THAT(RenderStatusText(status), Not(HasSubstr("competing onliner"))) << "only the connected agent's hello";
+}
+
 TEST(RenderStatusTextTest, ColumnsAreAlignedAndLinesHaveNoTrailingBlanks) {
   const std::string text = RenderStatusText(FullStatus());
   const std::string header = LineStartingWith(text, "  ID ");

@@ -30,6 +30,7 @@ std::string Describe(const cli::Command& c) {
   std::ostringstream o;
   o << "verb=" << static_cast<int>(c.verb) << "\n"
     << "vm=" << c.global.vm << "\nstate_root=" << c.global.state_root << "\njson=" << c.global.json << "\nquiet=" << c.global.quiet
+    << "\nimage=" << static_cast<int>(c.launch.image)
     << "\nkernel=" << c.launch.kernel << "\ninitrd=" << c.launch.initrd
     << "\naccel=" << static_cast<int>(c.launch.accel) << "\nboot_timeout_ms=" << c.launch.boot_timeout_ms
     << "\nmemory_mib=" << c.launch.memory_mib << "\nnodes=" << c.launch.nodes
@@ -95,6 +96,11 @@ INSTANTIATE_TEST_SUITE_P(
                     c.launch.initrd = "/k/initrd.img";
                     c.launch.agent_args = "--verbose --x=1";
                     c.launch.kernel_append = "memhp_default_state=online_movable quiet";
+                  }},
+        ValidCase{"LaunchTheDebianImage", {"launch", "--image", "debian"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kLaunch;
+                    c.launch.image = cli::GuestImageKind::kDebian;
                   }},
         ValidCase{"OptEqualsValue",
                   {"launch", "--accel=kvm", "--memory=768m", "--nodes=3", "--agent-args=--a=b"},
@@ -431,6 +437,16 @@ TEST(BuildQemuArgvTest, DefaultLayout) {
   EXPECT_THAT(ValuesOf(argv, "-append"), ElementsAre("console=ttyS0 memhp_default_state=offline"));
   EXPECT_THAT(argv, Contains("-daemonize"));
   EXPECT_THAT(argv, Contains("-nodefaults"));
+}
+
+TEST(BuildQemuArgvTest, ARootDiskIsTheFirstVirtioBlkDeviceOpenedAsASnapshot) {
+  EXPECT_THAT(ValuesOf(launcher::BuildQemuArgv(DefaultSpec()), "-drive"), ElementsAre()) << "no disk by default";
+  launcher::QemuLaunchSpec spec = DefaultSpec();
+  spec.root_disk = "/cache/debian/rootfs.img";
+  const std::vector<std::string> argv = launcher::BuildQemuArgv(spec);
+  // snapshot=on: the cached image is shared by every VM and never written.
+  EXPECT_THAT(ValuesOf(argv, "-drive"), ElementsAre("file=/cache/debian/rootfs.img,if=virtio,format=raw,snapshot=on"));
+  EXPECT_THAT(ValuesOf(argv, "-append"), ElementsAre("console=ttyS0 memhp_default_state=offline root=/dev/vda"));
 }
 
 TEST(BuildQemuArgvTest, AgentArgsAreQuotedIntoAppend) {

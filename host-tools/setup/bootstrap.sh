@@ -43,6 +43,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# libvirt (the second engine): its packages, and virtlogd/libvirtd running (no systemd here).
+"$src/host-tools/setup/libvirt-setup.sh"
+
 # QEMU's plugin header, from Debian's qemu source package (never committed). Without it the
 # memhp-audit plugin is skipped; everything else builds and runs.
 plugin_include="$cache/qemu-plugin-include"

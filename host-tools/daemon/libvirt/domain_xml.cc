@@ -213,6 +213,7 @@ Result<DomainMemory> ParseDomainMemory(std::string_view xml) {
       if (out.plugged_memory <= UINT64_MAX - device->size()) out.plugged_memory += device->size();
       out.devices.push_back(std::move(device).value());
       out.aliases.push_back(std::move(alias));
+      out.device_xml.push_back(SerializeXml(*memory));
     }
     for (const XmlElement* channel : devices->Children("channel")) {
       const XmlElement* target = channel->Child("target");
@@ -265,19 +266,31 @@ Result<std::string> DimmDeviceXml(const DimmSpec& dimm) {
   return out;
 }
 
-Result<std::string> VirtioMemUpdateXml(const memhp::v1::MemoryDevice& device, std::string_view alias,
-                                       uint64_t requested) {
-  if (device.kind() != memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM) {
-    return Error::Invalid("'" + device.id() + "' is not a virtio-mem device");
-  }
+Result<std::string> VirtioMemUpdateXml(std::string_view device_xml, uint64_t requested) {
   if (requested % kKiB != 0) return Error::Invalid("a requested size must be a whole KiB");
-  std::string out = "<memory model='virtio-mem'><target>";
-  AppendKiB(out, "size", device.max_size());
-  out += "<node>" + std::to_string(device.node()) + "</node>";
-  AppendKiB(out, "block", device.block_size());
-  AppendKiB(out, "requested", requested);
-  out += "</target><alias name='" + XmlEscape(alias) + "'/></memory>";
-  return out;
+  Result<std::unique_ptr<XmlElement>> parsed = ParseXml(device_xml);
+  if (!parsed) return parsed.error();
+  XmlElement& memory = **parsed;
+  if (memory.name != "memory" || memory.Attribute("model") != "virtio-mem") {
+    return Error::Invalid("not a <memory model='virtio-mem'> element");
+  }
+  XmlElement* target = nullptr;
+  for (auto& c : memory.children) {
+    if (c->name == "target") target = c.get();
+  }
+  if (target == nullptr) return Error::Invalid("the virtio-mem device has no <target>");
+  XmlElement* element = nullptr;
+  for (auto& c : target->children) {
+    if (c->name == "requested") element = c.get();
+  }
+  if (element == nullptr) {
+    target->children.push_back(std::make_unique<XmlElement>());
+    element = target->children.back().get();
+    element->name = "requested";
+  }
+  element->attributes = {{"unit", "KiB"}};
+  element->text = std::to_string(requested / kKiB);
+  return SerializeXml(memory);
 }
 
 }  // namespace memhp::daemon::libvirt

@@ -39,6 +39,7 @@ struct DomainMemory {
   std::string uuid;
   std::vector<memhp::v1::MemoryDevice> devices;
   std::vector<std::string> aliases;   // devices[i]'s libvirt alias
+  std::vector<std::string> device_xml;  // devices[i]'s <memory> element as libvirt wrote it
   std::optional<uint64_t> max_memory;
   std::optional<uint32_t> slots;
   uint32_t node_count = 0;           // NUMA cells; 0 = no NUMA
@@ -65,9 +66,10 @@ struct DomainMemory {
 // The size must be a whole number of KiB (admission asks for whole guest blocks).
 [[nodiscard]] Result<std::string> DimmDeviceXml(const DimmSpec& dimm);
 
-// <memory model='virtio-mem'> for virDomainUpdateDeviceFlags: the device as it is (libvirt
-// finds it by model, size, node, block size and alias) with <requested> changed.
-[[nodiscard]] Result<std::string> VirtioMemUpdateXml(const memhp::v1::MemoryDevice& device, std::string_view alias,
-                                                     uint64_t requested);
+// <memory model='virtio-mem'> for virDomainUpdateDeviceFlags: the device's own element from the
+// live XML (DomainMemory.device_xml) with <requested> changed, as `virsh update-memory-device`
+// sends it — libvirt 9.0 finds the device to update by comparing the whole definition, address
+// included, so a rebuilt element without the address is "not found".
+[[nodiscard]] Result<std::string> VirtioMemUpdateXml(std::string_view device_xml, uint64_t requested);
 
 }  // namespace memhp::daemon::libvirt

@@ -26,10 +26,10 @@ Result<DomainMemory> ReadDomain(LibvirtDomain& domain) {
   return parsed;
 }
 
-// The alias of the device with memhp id `id`, or an error naming the id.
-Result<std::pair<memhp::v1::MemoryDevice, std::string>> FindDevice(const DomainMemory& d, const std::string& id) {
+// The index of the device with memhp id `id` in `d`, or an error naming the id.
+Result<size_t> FindDevice(const DomainMemory& d, const std::string& id) {
   for (size_t i = 0; i < d.devices.size(); ++i) {
-    if (d.devices[i].id() == id) return std::make_pair(d.devices[i], d.aliases[i]);
+    if (d.devices[i].id() == id) return i;
   }
   Error e{ENOENT, "no memory device '" + id + "' in libvirt domain '" + d.name + "'"};
   e.code = memhp::v1::ERROR_CODE_INVALID_ARGUMENT;
@@ -117,7 +117,7 @@ void LibvirtMemoryDevices::DeleteDimm(const std::string& device_id, Done<void> d
     Post<void>(std::move(done), found.error());
     return;
   }
-  Post<void>(std::move(done), domain_.DetachAlias(found->second));
+  Post<void>(std::move(done), domain_.DetachAlias(d->aliases[*found]));
 }
 
 void LibvirtMemoryDevices::DeleteBackend(const std::string&, Done<void> done) {
@@ -135,7 +135,11 @@ void LibvirtMemoryDevices::SetRequestedSize(const std::string& device_id, uint64
     Post<void>(std::move(done), found.error());
     return;
   }
-  Result<std::string> xml = VirtioMemUpdateXml(found->first, found->second, size);
+  if (d->devices[*found].kind() != memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM) {
+    Post<void>(std::move(done), Error::Invalid("'" + device_id + "' is not a virtio-mem device"));
+    return;
+  }
+  Result<std::string> xml = VirtioMemUpdateXml(d->device_xml[*found], size);
   if (!xml) {
     Post<void>(std::move(done), xml.error());
     return;

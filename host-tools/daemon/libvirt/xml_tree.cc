@@ -114,6 +114,15 @@ Result<std::unique_ptr<XmlElement>> ParseXml(std::string_view xml, const XmlLimi
   return std::move(builder.root);
 }
 
+std::string SerializeXml(const XmlElement& element) {
+  std::string out = "<" + element.name;
+  for (const auto& [k, v] : element.attributes) out += " " + k + "='" + XmlEscape(v) + "'";
+  if (element.text.empty() && element.children.empty()) return out + "/>";
+  out += ">" + XmlEscape(element.text);
+  for (const auto& c : element.children) out += SerializeXml(*c);
+  return out + "</" + element.name + ">";
+}
+
 std::string XmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -41,6 +41,10 @@ struct XmlElement {
 
 [[nodiscard]] Result<std::unique_ptr<XmlElement>> ParseXml(std::string_view xml, const XmlLimits& limits = {});
 
+// The element and its children as XML again (attributes in order, text escaped; an element's
+// own text comes before its children, which is how libvirt writes the elements memhp edits).
+[[nodiscard]] std::string SerializeXml(const XmlElement& element);
+
 // Text with the five XML special characters escaped, for building device XML.
 [[nodiscard]] std::string XmlEscape(std::string_view text);
 

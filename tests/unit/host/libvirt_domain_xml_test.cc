@@ -231,16 +231,21 @@ TEST(DeviceXml, BadDimmsAreRefusedBeforeLibvirtSeesThem) {
   EXPECT_TRUE(ParseXml(*xml).ok());
 }
 
-TEST(DeviceXml, VirtioMemUpdateIsTheDeviceWithRequestedChanged) {
+TEST(DeviceXml, VirtioMemUpdateIsTheLiveElementWithRequestedChanged) {
   const DomainMemory d = ParseOk(kCaptured);
-  Result<std::string> xml = VirtioMemUpdateXml(d.devices[0], d.aliases[0], 1ull << 30);
-  ASSERT_TRUE(xml.ok());
+  ASSERT_EQ(d.device_xml.size(), 2u);
+  Result<std::string> xml = VirtioMemUpdateXml(d.device_xml[0], 1ull << 30);
+  ASSERT_TRUE(xml.ok()) << xml.error().message;
+  // Everything libvirt compares to find the device stays, the PCI address included.
   EXPECT_EQ(*xml,
             "<memory model='virtio-mem'><target><size unit='KiB'>2097152</size><node>1</node>"
-            "<block unit='KiB'>2048</block><requested unit='KiB'>1048576</requested></target>"
-            "<alias name='ua-vmem1'/></memory>");
-  EXPECT_FALSE(VirtioMemUpdateXml(d.devices[1], d.aliases[1], 1ull << 30).ok());  // a DIMM
-  EXPECT_FALSE(VirtioMemUpdateXml(d.devices[0], d.aliases[0], 1000).ok());
+            "<block unit='KiB'>2048</block><requested unit='KiB'>1048576</requested>"
+            "<current unit='KiB'>262144</current></target><alias name='ua-vmem1'/>"
+            "<address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/></memory>");
+  EXPECT_FALSE(VirtioMemUpdateXml(d.device_xml[1], 1ull << 30).ok());  // a DIMM
+  EXPECT_FALSE(VirtioMemUpdateXml(d.device_xml[0], 1000).ok());
+  EXPECT_FALSE(VirtioMemUpdateXml("<memory model='virtio-mem'/>", 1ull << 30).ok());
+  EXPECT_FALSE(VirtioMemUpdateXml("<memory", 1ull << 30).ok());
 }
 
 TEST(DeviceMemoryLayout, RegionBaseFollowsQemusLowMemorySplit) {

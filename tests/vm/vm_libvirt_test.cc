@@ -41,7 +41,7 @@ std::string Virsh(const std::string& args) {
   gchar* out = nullptr;
   gchar* err = nullptr;
   gint status = 0;
-  const std::string command = std::string("virsh -q -c ") + kSystem + " " + args;
+  const std::string command = std::string("virsh -c ") + kSystem + " " + args;
   if (!g_spawn_command_line_sync(command.c_str(), &out, &err, &status, nullptr)) return "spawn failed";
   std::string text = std::string(out ? out : "") + (err ? err : "");
   g_free(out);
@@ -221,9 +221,10 @@ TEST_F(Libvirt, UnknownOrStoppedDomainsAreRefused) {
     f << "<domain type='qemu'><name>memhp-lv-stopped</name><memory unit='MiB'>128</memory>"
          "<os><type arch='x86_64' machine='q35'>hvm</type></os></domain>";
   }
-  ASSERT_NE(Virsh("define " + xml).find("defined"), std::string::npos);
+  const std::string defined = Virsh("define " + xml);
   CliRun stopped = other.Run({"--vm", "lv-stopped", "attach", "--libvirt", "memhp-lv-stopped"});
   Virsh("undefine memhp-lv-stopped");
+  ASSERT_NE(defined.find("defined"), std::string::npos) << defined;
   EXPECT_EQ(stopped.exit_code, 1);
   EXPECT_NE((stopped.out + stopped.err).find("is not running"), std::string::npos) << stopped.out << stopped.err;
 }

@@ -45,6 +45,9 @@ Error LastLibvirtError(const std::string& what) {
 }
 
 Result<std::unique_ptr<LibvirtDomain>> LibvirtDomain::Open(const std::string& uri, const std::string& domain) {
+  // libvirt's default error handler prints every error to stderr as it happens, including the
+  // expected ones (a name looked up as a UUID); memhpd reports the errors it acts on itself.
+  virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
   virConnectPtr conn = virConnectOpen(uri.c_str());
   if (conn == nullptr) {
     Error e = LastLibvirtError("connect to " + uri);
@@ -52,7 +55,9 @@ Result<std::unique_ptr<LibvirtDomain>> LibvirtDomain::Open(const std::string& ur
     return e;
   }
   virDomainPtr dom = virDomainLookupByName(conn, domain.c_str());
-  if (dom == nullptr) dom = virDomainLookupByUUIDString(conn, domain.c_str());
+  if (dom == nullptr && domain.size() == VIR_UUID_STRING_BUFLEN - 1) {
+    dom = virDomainLookupByUUIDString(conn, domain.c_str());
+  }
   if (dom == nullptr) {
     Error e{ENOENT, "no libvirt domain '" + domain + "' on " + uri};
     e.code = memhp::v1::ERROR_CODE_INVALID_ARGUMENT;

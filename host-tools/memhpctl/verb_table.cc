@@ -45,7 +45,7 @@ std::vector<VerbSpec> BuildTable() {
       {Verb::kLaunch, "launch", "boot the default VM (or --kernel/--initrd) and start its memhpd",
        "launch [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] [--boot-timeout S] [--memory MiB] "
        "[--nodes N] [--slots N] [--maxmem MiB] [--virtio-mem-max MiB] [--agent-args \"ARGS\"] "
-       "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]]",
+       "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]] [--engine qemu|libvirt [--connect URI]]",
        {
            Text("kernel", "PATH", "the guest kernel (default: the cached Debian kernel)",
                 [](Command& c, const std::string& v) { c.launch.kernel = v; }),

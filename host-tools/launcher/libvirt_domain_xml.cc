@@ -1,21 +1,15 @@
 // memhp launcher — the default VM as a libvirt domain (see libvirt_domain_xml.h).
 #include "launcher/libvirt_domain_xml.h"
 
+#include <glib.h>
+
 namespace memhp::launcher {
 namespace {
 
 std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
+  gchar* escaped = g_markup_escape_text(text.c_str(), -1);
+  std::string out(escaped);
+  g_free(escaped);
   return out;
 }
 

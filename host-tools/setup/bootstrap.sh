@@ -16,6 +16,7 @@ cache=${MEMHP_CACHE:-/var/cache/memhp}
 say() { printf 'memhp-setup: %s\n' "$*" >&2; }
 
 # Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header).
+# libvirt's packages are for the libvirt engine (libvirt-setup.sh starts its daemons).
 # clang-14 and libclang-rt-14-dev (ASan, UBSan, TSan, libFuzzer) are for the sanitizer builds
 # tests/run.sh makes with sanitizer-builds.sh; the normal build uses g++.
 packages=(
@@ -26,6 +27,7 @@ packages=(
   libgtest-dev libgmock-dev
   busybox-static cpio kmod
   python3 dpkg-dev
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
 )
 
 missing=()
@@ -43,7 +45,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# libvirt (the second engine): its packages, and virtlogd/libvirtd running (no systemd here).
+# libvirt (the second engine): virtlogd and libvirtd running (no systemd here).
 "$src/host-tools/setup/libvirt-setup.sh"
 
 # QEMU's plugin header, from Debian's qemu source package (never committed). Without it the

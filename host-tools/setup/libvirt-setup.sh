@@ -1,34 +1,24 @@
 #!/usr/bin/env bash
-# libvirt-setup.sh — Debian's libvirt for memhp's libvirt engine, and its daemons running.
+# libvirt-setup.sh — libvirt's daemons running, for memhp's libvirt engine.
 #
-# Called by bootstrap.sh (as root). Installs libvirt's QEMU driver, client tools and headers
-# when missing, then starts virtlogd and libvirtd when they are not running. There is no
-# systemd on these machines, so nothing else starts them: libvirt's QEMU driver needs group
+# Called by bootstrap.sh (as root), which installs Debian's libvirt packages first. Starts
+# virtlogd and libvirtd when they are not running. There is no systemd on these machines, so
+# nothing else starts them: libvirt's QEMU driver needs group
 # `kvm` and user `libvirt-qemu` to exist (it refuses to start otherwise: "Failed to parse user
 # 'libvirt-qemu'"), and virtlogd writes under /var/log/libvirt. A libvirtd that is already
 # running is left alone, whoever started it, and this script never stops one.
 set -euo pipefail
 
 say() { printf 'memhp-setup: %s\n' "$*" >&2; }
-
-packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev)
-missing=()
-for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [ "$status" = installed ] || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    say "missing packages (${missing[*]}) and not root: run as root, or install them first"
-    exit 1
-  fi
-  say "installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "$(id -u)" -ne 0 ]; then
+  pgrep -x libvirtd >/dev/null 2>&1 && exit 0
+  say "libvirtd is not running and starting it needs root"
+  exit 1
 fi
 
-# What the QEMU driver needs before it starts (Debian's packaging creates these from its
-# postinst only when the system has them; a minimal image may not).
+# What the QEMU driver needs before it starts. Debian creates them in libvirt-daemon-system's
+# postinst, a package memhp does not install (it brings the systemd units and libvirt's
+# default network along).
 getent group kvm >/dev/null || groupadd --system kvm
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
 if ! getent passwd libvirt-qemu >/dev/null; then

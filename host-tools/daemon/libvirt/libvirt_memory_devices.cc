@@ -26,17 +26,18 @@ Result<DomainMemory> ReadDomain(LibvirtDomain& domain) {
   return parsed;
 }
 
-// The index of the device with memhp id `id` in `d`, or an error naming the id.
-Result<size_t> FindDevice(const DomainMemory& d, const std::string& id) {
-  for (size_t i = 0; i < d.devices.size(); ++i) {
-    if (d.devices[i].id() == id) return i;
+}  // namespace
+
+Result<LibvirtMemoryDevices::Located> LibvirtMemoryDevices::Locate(const std::string& id) {
+  Result<DomainMemory> d = ReadDomain(domain_);
+  if (!d) return d.error();
+  for (size_t i = 0; i < d->devices.size(); ++i) {
+    if (d->devices[i].id() == id) return Located{std::move(d).value(), i};
   }
-  Error e{ENOENT, "no memory device '" + id + "' in libvirt domain '" + d.name + "'"};
+  Error e{ENOENT, "no memory device '" + id + "' in libvirt domain '" + d->name + "'"};
   e.code = memhp::v1::ERROR_CODE_INVALID_ARGUMENT;
   return e;
 }
-
-}  // namespace
 
 LibvirtMemoryDevices::LibvirtMemoryDevices(LibvirtDomain& domain, GMainContext* context)
     : domain_(domain), context_(context) {}
@@ -107,17 +108,12 @@ void LibvirtMemoryDevices::AddDimm(const DimmSpec& dimm, Done<void> done) {
 }
 
 void LibvirtMemoryDevices::DeleteDimm(const std::string& device_id, Done<void> done) {
-  Result<DomainMemory> d = ReadDomain(domain_);
-  if (!d) {
-    Post<void>(std::move(done), d.error());
-    return;
-  }
-  auto found = FindDevice(*d, device_id);
+  Result<Located> found = Locate(device_id);
   if (!found) {
     Post<void>(std::move(done), found.error());
     return;
   }
-  Post<void>(std::move(done), domain_.DetachAlias(d->aliases[*found]));
+  Post<void>(std::move(done), domain_.DetachAlias(found->domain.aliases[found->index]));
 }
 
 void LibvirtMemoryDevices::DeleteBackend(const std::string&, Done<void> done) {
@@ -125,21 +121,16 @@ void LibvirtMemoryDevices::DeleteBackend(const std::string&, Done<void> done) {
 }
 
 void LibvirtMemoryDevices::SetRequestedSize(const std::string& device_id, uint64_t size, Done<void> done) {
-  Result<DomainMemory> d = ReadDomain(domain_);
-  if (!d) {
-    Post<void>(std::move(done), d.error());
-    return;
-  }
-  auto found = FindDevice(*d, device_id);
+  Result<Located> found = Locate(device_id);
   if (!found) {
     Post<void>(std::move(done), found.error());
     return;
   }
-  if (d->devices[*found].kind() != memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM) {
+  if (found->domain.devices[found->index].kind() != memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM) {
     Post<void>(std::move(done), Error::Invalid("'" + device_id + "' is not a virtio-mem device"));
     return;
   }
-  Result<std::string> xml = VirtioMemUpdateXml(d->device_xml[*found], size);
+  Result<std::string> xml = VirtioMemUpdateXml(found->domain.device_xml[found->index], size);
   if (!xml) {
     Post<void>(std::move(done), xml.error());
     return;

@@ -22,6 +22,7 @@
 
 #include <string>
 
+#include "daemon/libvirt/domain_xml.h"
 #include "daemon/libvirt/libvirt_domain.h"
 #include "daemon/ports/memory_devices.h"
 
@@ -43,6 +44,12 @@ class LibvirtMemoryDevices final : public MemoryDevices {
   [[nodiscard]] bool connected() const override { return domain_.connected(); }
 
  private:
+  // The live domain and the index of the device with memhp id `id` in it.
+  struct Located {
+    DomainMemory domain;
+    size_t index = 0;
+  };
+  [[nodiscard]] Result<Located> Locate(const std::string& id);
   template <typename T>
   void Post(Done<T> done, Result<T> result);
 

@@ -153,16 +153,21 @@ Result<UniqueFd> LibvirtSupervisor::ConnectAgent() {
   return peer;
 }
 
+void LibvirtSupervisor::QuitSoon() {
+  // Give the answers a moment to leave before the loop (and the sockets) go.
+  g_timeout_add(200, [](gpointer loop) -> gboolean {
+    g_main_loop_quit(static_cast<GMainLoop*>(loop));
+    return G_SOURCE_REMOVE;
+  }, loop_);
+}
+
 void LibvirtSupervisor::OnGone(const std::string& why) {
   if (gone_) return;
   gone_ = true;
   g_message("%s; memhpd ends", why.c_str());
   watch_.PublishNotice("qemu_gone", JsonStringObject({{"reason", why}}));
   if (operations_) operations_->OnQemuGone(why);
-  g_timeout_add(200, [](gpointer loop) -> gboolean {
-    g_main_loop_quit(static_cast<GMainLoop*>(loop));
-    return G_SOURCE_REMOVE;
-  }, loop_);
+  QuitSoon();
 }
 
 void LibvirtSupervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply reply) {
@@ -228,10 +233,7 @@ void LibvirtSupervisor::HandleStop(ControlReply reply) {
   response.mutable_stop()->set_qemu_exited(gone_);
   reply(std::move(response));
   g_message("stop: memhpd ends; libvirt domain '%s' keeps running", domain_->name().c_str());
-  g_timeout_add(200, [](gpointer loop) -> gboolean {
-    g_main_loop_quit(static_cast<GMainLoop*>(loop));
-    return G_SOURCE_REMOVE;
-  }, loop_);
+  QuitSoon();
 }
 
 void LibvirtSupervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply) {

@@ -66,6 +66,7 @@ class LibvirtSupervisor {
   void HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply);
   void OnGone(const std::string& why);
   void HandleStop(ControlReply reply);
+  void QuitSoon();
   [[nodiscard]] Result<UniqueFd> ConnectAgent();
   [[nodiscard]] Status Lock();
 

@@ -124,18 +124,10 @@ std::string SerializeXml(const XmlElement& element) {
 }
 
 std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
+  // GLib escapes the five special characters (and control characters) for attributes and text.
+  gchar* escaped = g_markup_escape_text(text.data(), static_cast<gssize>(text.size()));
+  std::string out(escaped);
+  g_free(escaped);
   return out;
 }
 

@@ -5,7 +5,8 @@
 // through virDomainOpenChannel. A DIMM plugged into node 1 ends DONE with every block online;
 // its unplug ends DONE with the device gone (DEVICE_REMOVED); an unplug the guest refuses (the
 // kernel's memory-notifier-error-inject on MEM_GOING_OFFLINE) ends REFUSED with the DIMM still
-// there; virtio-mem grows and shrinks; raw QMP and the audit plugin are refused; a memhpd
+// there; virtio-mem grows and shrinks; raw QMP and the audit plugin are refused; a domain
+// without the agent's channel is served with the guest side unknown; a memhpd
 // killed after libvirt attached a DIMM resumes the plug from the journal; a second memhpd for
 // the domain, an unknown domain and a domain that is not running are refused; and one memhpd
 // reaches the domain through a remote-style URI (qemu+unix:// to libvirtd's socket), so
@@ -227,6 +228,48 @@ TEST_F(Libvirt, UnknownOrStoppedDomainsAreRefused) {
   ASSERT_NE(defined.find("defined"), std::string::npos) << defined;
   EXPECT_EQ(stopped.exit_code, 1);
   EXPECT_NE((stopped.out + stopped.err).find("is not running"), std::string::npos) << stopped.out << stopped.err;
+}
+
+// A domain without the agent's channel is served with the guest side unknown, as an attached
+// QEMU without an agent: status says so, and a DIMM still plugs (DONE, guest_side_known false).
+// The domain boots the same kernel and image; the plug does not wait for the guest.
+TEST_F(Libvirt, ADomainWithoutTheChannelIsServedWithTheGuestSideUnknown) {
+  const std::string live = Virsh("dumpxml " + Domain());
+  auto element = [&](const std::string& name) {
+    const size_t a = live.find("<" + name + ">");
+    const size_t b = live.find("</" + name + ">");
+    return a == std::string::npos || b == std::string::npos ? std::string()
+                                                            : live.substr(a, b + name.size() + 3 - a);
+  };
+  const std::string kernel = element("kernel");
+  const std::string initrd = element("initrd");
+  ASSERT_FALSE(kernel.empty() || initrd.empty()) << live.substr(0, 400);
+  const std::string xml = "/tmp/memhp-lv-nochannel.xml";
+  {
+    std::ofstream f(xml);
+    f << "<domain type='qemu'><name>memhp-lv-nochannel</name><memory unit='MiB'>256</memory>"
+         "<maxMemory slots='2' unit='MiB'>1024</maxMemory><vcpu>1</vcpu>"
+         "<os><type arch='x86_64' machine='q35'>hvm</type>" << kernel << initrd
+      << "<cmdline>console=ttyS0 memhp_default_state=offline</cmdline></os><features><acpi/></features>"
+         "<cpu mode='maximum' check='none'><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>"
+         "<devices><memballoon model='none'/></devices></domain>";
+  }
+  const std::string created = Virsh("create " + xml);
+  ASSERT_NE(created.find("created"), std::string::npos) << created;
+  Memhpctl other(vm_->root());
+  CliRun attach = other.Run({"--vm", "lv-nochannel", "attach", "--libvirt", "memhp-lv-nochannel"});
+  Json status(other.Run({"--vm", "lv-nochannel", "--json", "status"}).out);
+  CliRun plug = other.Run({"--vm", "lv-nochannel", "--json", "plug", "--size", "128M", "--node", "0", "--id", "d1"});
+  CliRun stop = other.Run({"--vm", "lv-nochannel", "stop"});
+  Virsh("destroy memhp-lv-nochannel");
+  ASSERT_EQ(attach.exit_code, 0) << attach.out << attach.err;
+  EXPECT_FALSE(status.Bool("libvirt.agent_channel"));
+  EXPECT_FALSE(status.Bool("agent.connected"));
+  EXPECT_EQ(plug.exit_code, 0) << plug.out << plug.err;
+  Json op(plug.out);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
+  EXPECT_FALSE(op.Bool("guest_side_known"));
+  EXPECT_EQ(stop.exit_code, 0) << stop.out << stop.err;
 }
 
 // What a memhpd killed after libvirt attached the DIMM leaves: the DIMM in the domain, the

@@ -30,6 +30,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   gint reserve_mib = static_cast<gint>(defaults.daemon.reserve_bytes >> 20);
   g_autofree gchar* hooks_dir = nullptr;
   g_autofree gchar* pins_dir = nullptr;
+  gint pressure_threshold_ms = static_cast<gint>(defaults.daemon.pressure.threshold_us / 1000);
+  gint pressure_window_ms = static_cast<gint>(defaults.daemon.pressure.window_us / 1000);
   gboolean version = FALSE;
   GOptionEntry entries[] = {
       {"port-name", 'p', 0, G_OPTION_ARG_STRING, &port_name,
@@ -51,6 +53,11 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
       {"pins-dir", 0, 0, G_OPTION_ARG_FILENAME, &pins_dir,
        "pin files (a held flock on \"START-END\" or \"memoryN\") veto offlining their range, S22 "
        "(default /run/memhp/pins)", "DIR"},
+      {"pressure-threshold-ms", 0, 0, G_OPTION_ARG_INT, &pressure_threshold_ms,
+       "report memory pressure when tasks stall this long on memory within one window "
+       "(default 100; 0: no pressure events)", "MS"},
+      {"pressure-window-ms", 0, 0, G_OPTION_ARG_INT, &pressure_window_ms,
+       "the pressure window, 500 to 10000 (default 1000)", "MS"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version and exit", nullptr},
       {},
   };
@@ -81,7 +88,9 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   if (!kind.ok()) return std::move(kind).error();
   for (const Status& range : {CheckAtLeast("--movable-ratio", movable_ratio, 0),
                               CheckAtLeast("--event-backlog", backlog, 1),
-                              CheckAtLeast("--reserve-mib", reserve_mib, 0)}) {
+                              CheckAtLeast("--reserve-mib", reserve_mib, 0),
+                              CheckAtLeast("--pressure-threshold-ms", pressure_threshold_ms, 0),
+                              CheckAtLeast("--pressure-window-ms", pressure_window_ms, 0)}) {
     if (!range.ok()) return range.error();
   }
   options.daemon.sysfs_root = sysfs_root ? sysfs_root : defaults.daemon.sysfs_root;
@@ -92,6 +101,20 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
   options.daemon.reserve_bytes = static_cast<uint64_t>(reserve_mib) << 20;
   options.daemon.hooks_dir = hooks_dir ? hooks_dir : defaults.daemon.hooks_dir;
   options.daemon.pins_dir = pins_dir ? pins_dir : defaults.daemon.pins_dir;
+  options.daemon.pressure_events = pressure_threshold_ms != 0;
+  // Milliseconds to microseconds in 64 bits: an int's worth of ms does not fit 32-bit us.
+  const uint64_t threshold_us = static_cast<uint64_t>(pressure_threshold_ms) * 1000;
+  const uint64_t window_us = static_cast<uint64_t>(pressure_window_ms) * 1000;
+  if (window_us > UINT32_MAX || threshold_us > UINT32_MAX) {
+    return Error::Invalid("--pressure-window-ms and --pressure-threshold-ms must be at most 10000");
+  }
+  options.daemon.pressure = PsiTriggerSpec{.threshold_us = static_cast<uint32_t>(threshold_us),
+                                           .window_us = static_cast<uint32_t>(window_us)};
+  if (options.daemon.pressure_events) {
+    if (Status spec = CheckPsiTriggerSpec(options.daemon.pressure); !spec.ok()) {
+      return Error::Invalid("--pressure-*: " + spec.error().message);
+    }
+  }
   return options;
 }
 

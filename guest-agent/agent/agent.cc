@@ -12,9 +12,10 @@ Agent::Agent(RequestHandler& handler, EventReporter& reporter, ChannelOpener ope
             HostLinkCallbacks{
                 .on_connected = [this] { OnConnected(); },
                 .on_message = [this](memhp::v1::AgentEnvelope e) { OnMessage(std::move(e)); },
-                .on_disconnected = [this] { host_said_hello_ = false; },
+                .on_disconnected = [this] { OnDisconnected(); },
             },
-            backoff) {
+            backoff),
+      requests_(context, "the host") {
   reporter_.SetTransport([this](const memhp::v1::AgentEnvelope& envelope) {
     return link_.connected() ? link_.Send(envelope) : wire::SendStatus::kClosed;
   });
@@ -27,13 +28,25 @@ void Agent::SendOrLog(const memhp::v1::AgentEnvelope& envelope, const char* what
   }
 }
 
+void Agent::OnDisconnected() {
+  host_said_hello_ = false;
+  // An answer to this channel's hello can no longer come; the next one says hello again.
+  requests_.FailAll(memhp::v1::ERROR_CODE_UNAVAILABLE, "the host channel closed");
+}
+
 void Agent::OnConnected() {
   memhp::v1::AgentEnvelope envelope;
   auto* request = envelope.mutable_request();
-  pending_hello_id_ = next_request_id_++;
-  request->set_id(pending_hello_id_);
+  const uint64_t id = requests_.NextId();
+  request->set_id(id);
   *request->mutable_hello() = handler_.MakeHello();
-  SendOrLog(envelope, "hello");
+  if (link_.Send(envelope) == wire::SendStatus::kQueued) {
+    requests_.Wait(id, wire::kUntilClosed, [this](Result<memhp::v1::AgentResponse> reply) {
+      OnHostHello(std::move(reply));
+    });
+  } else {
+    g_warning("could not send hello to the host (its own hello still introduces it)");
+  }
   // What the previous host did not acknowledge first, then where things stand now.
   reporter_.ReplayUnacknowledged();
   SendInventoryEvent();
@@ -67,20 +80,11 @@ void Agent::OnMessage(memhp::v1::AgentEnvelope envelope) {
       return;
     }
     case memhp::v1::AgentEnvelope::kResponse: {
-      const auto& response = envelope.response();
-      if (response.id() == 0 || response.id() != pending_hello_id_) {
+      const uint64_t id = envelope.response().id();
+      if (!requests_.Finish(id, std::move(*envelope.mutable_response()))) {
         // Answers to unknown ids are dropped (docs/architecture.md, "The wires").
         ++stats_.dropped_responses;
-        return;
       }
-      pending_hello_id_ = 0;
-      if (response.has_error()) {
-        g_warning("host refused our hello: %s", response.error().message().c_str());
-        return;
-      }
-      host_said_hello_ = true;
-      link_.ResetBackoff();
-      g_message("host said hello (memhp %s)", response.hello().software_version().c_str());
       return;
     }
     case memhp::v1::AgentEnvelope::kAck:
@@ -92,6 +96,18 @@ void Agent::OnMessage(memhp::v1::AgentEnvelope envelope) {
       ++stats_.dropped_responses;
       return;
   }
+}
+
+void Agent::OnHostHello(Result<memhp::v1::AgentResponse> reply) {
+  if (!reply.ok()) return;  // the channel closed before the host answered
+  const memhp::v1::AgentResponse& response = reply.value();
+  if (response.has_error()) {
+    g_warning("host refused our hello: %s", response.error().message().c_str());
+    return;
+  }
+  host_said_hello_ = true;
+  link_.ResetBackoff();
+  g_message("host said hello (memhp %s)", response.hello().software_version().c_str());
 }
 
 }  // namespace memhp::agent

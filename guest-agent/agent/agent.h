@@ -15,6 +15,7 @@
 #include "agent/event_reporter.h"
 #include "agent/host_link.h"
 #include "agent/request_handler.h"
+#include "wire/pending_requests.h"
 
 namespace memhp::agent {
 
@@ -41,15 +42,17 @@ class Agent {
 
  private:
   void OnConnected();
+  void OnDisconnected();
   void OnMessage(memhp::v1::AgentEnvelope envelope);
   void SendInventoryEvent();
   void SendOrLog(const memhp::v1::AgentEnvelope& envelope, const char* what);
+  void OnHostHello(Result<memhp::v1::AgentResponse> reply);
 
   RequestHandler& handler_;
   EventReporter& reporter_;
   HostLink link_;
-  uint64_t next_request_id_ = 1;
-  uint64_t pending_hello_id_ = 0;
+  // Our hello, the one request the agent sends; it waits as long as the channel stays open.
+  wire::PendingRequests<memhp::v1::AgentResponse> requests_;
   bool host_said_hello_ = false;
   AgentStats stats_;
 };

@@ -23,6 +23,8 @@
 #include "agent/own_transitions.h"
 #include "agent/recording_block_writer.h"
 #include "agent/request_handler.h"
+#include "agent/pressure_report.h"
+#include "agent/pressure_watch.h"
 #include "agent/zone_report.h"
 #include "handlers/hook_scripts.h"
 #include "handlers/pin_guard.h"
@@ -30,6 +32,7 @@
 #include "io/interrupt_signal.h"
 #include "io/sysfs_block_writer.h"
 #include "memhp_config.h"
+#include "sysfs/linux_abi.h"
 #include "notifier/notifier_chain.h"
 #include "notifier/transition_driver.h"
 #include "sysfs/sysfs_reader.h"
@@ -56,6 +59,9 @@ Result<HostFacts> ReadHostFacts() {
 Status CheckConfig(const AgentDaemonConfig& config) {
   if (config.event_backlog == 0) return Error::Invalid("the event backlog must hold at least one event");
   if (config.sysfs_root.empty()) return Error::Invalid("the sysfs root must not be empty");
+  if (config.pressure_events) {
+    if (Status spec = CheckPsiTriggerSpec(config.pressure); !spec.ok()) return spec;
+  }
   return OkStatus();
 }
 
@@ -109,7 +115,10 @@ struct AgentDaemon::Parts {
         loop(g_main_loop_new(context, FALSE)),
         agent(handler, reporter, seams.open_channel, context),
         watcher(sysfs, operations, reporter, own_transitions, context, HotplugWatcherOptions{},
-                [this] { return ReadZoneReport(sysfs, page_size); }) {
+                [this] { return ReadZoneReport(sysfs, page_size); }),
+        pressure(
+            [this](memhp::v1::PressureCause cause) { return ReadPressure(sysfs, cause); }, reporter, context,
+            std::chrono::milliseconds(config.pressure.window_us / 1000), config.pressure.threshold_us) {
     reporter.SetDeviceNamer([this](uint32_t block) { return settings.DeviceIdOf(block); });
     reporter.SetOwnEventObserver([this](const memhp::v1::MemoryEvent& e) { watcher.OnOwnEvent(e); });
   }
@@ -158,6 +167,8 @@ struct AgentDaemon::Parts {
   GMainLoop* loop;
   Agent agent;
   HotplugWatcher watcher;
+  PressureWatch pressure;
+  std::unique_ptr<PsiTrigger> pressure_trigger;  // none: pressure is reported on request only
   std::unique_ptr<UeventMonitor> uevents;
   std::vector<GSource*> signal_sources;  // SIGTERM, SIGINT; each holds a reference
 };
@@ -205,6 +216,17 @@ Status AgentDaemon::Start() {
         });
   } else {
     g_warning("no kernel uevents (%s): hotplug is not watched", source.error().message.c_str());
+  }
+  if (config_.pressure_events) {
+    PressureWatch& watch = parts->pressure;
+    Result<std::unique_ptr<PsiTrigger>> trigger = PsiTrigger::Open(
+        parts->sysfs.Path(abi::kProcPressureMemory), config_.pressure, context, [&watch] { watch.OnStalled(); });
+    if (trigger.ok()) {
+      parts->pressure_trigger = std::move(trigger).value();
+    } else {
+      // A kernel without PSI, or no CAP_SYS_RESOURCE: the zone reports still carry what can be read.
+      g_warning("no memory pressure events (%s)", trigger.error().message.c_str());
+    }
   }
   if (seams_.own_process_signals) {
     auto quit = [](gpointer loop) -> gboolean {

@@ -20,6 +20,7 @@
 #include "agent/host_link.h"
 #include "handlers/hook_scripts.h"
 #include "handlers/pin_guard.h"
+#include "io/psi_trigger.h"
 #include "io/uevent_monitor.h"
 #include "base/unique_fd.h"
 #include "policy/online_policy.h"
@@ -35,6 +36,8 @@ struct AgentDaemonConfig {
   uint64_t reserve_bytes = 128ull << 20;  // the reserve guard's floor of MemAvailable; 0: off
   std::string hooks_dir = std::string(kDefaultHookFolder);  // the hook scripts' folder
   std::string pins_dir = std::string(kDefaultPinFolder);    // the pin files' (created if missing)
+  bool pressure_events = true;  // a PSI trigger reports pressure as events (pressure_watch.h)
+  PsiTriggerSpec pressure;      // its threshold and window
 };
 
 // A datagram socket of uevents and how far its sender is trusted (io/uevent_monitor.h).

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <utility>
 
 namespace memhp::agent {
@@ -24,15 +23,9 @@ HostLink::HostLink(ChannelOpener opener, GMainContext* context, HostLinkCallback
     : opener_(std::move(opener)),
       context_(context),
       callbacks_(std::move(callbacks)),
-      backoff_(backoff),
-      delay_ms_(backoff.initial_ms) {}
+      retry_(context, backoff, [this] { TryOpen(); }) {}
 
-HostLink::~HostLink() {
-  if (retry_source_) {
-    g_source_destroy(retry_source_);
-    g_source_unref(retry_source_);
-  }
-}
+HostLink::~HostLink() = default;
 
 void HostLink::Start() { TryOpen(); }
 
@@ -54,7 +47,7 @@ void HostLink::TryOpen() {
       last_open_error_ = opened.error().message;
       g_message("host channel not available (%s); retrying with backoff", last_open_error_.c_str());
     }
-    ScheduleRetry();
+    retry_.Schedule();
     return;
   }
   if (opened->transport == wire::Transport::kVirtioSerialPort && HostAbsent(opened->fd)) {
@@ -67,7 +60,7 @@ void HostLink::TryOpen() {
       last_open_error_ = kAbsent;
       g_message("host channel not available (%s); retrying with backoff", kAbsent);
     }
-    ScheduleRetry();
+    retry_.Schedule();
     return;
   }
   last_open_error_.clear();
@@ -84,23 +77,6 @@ void HostLink::TryOpen() {
       options);
   g_debug("host channel open: %s", opened->description.c_str());
   if (callbacks_.on_connected) callbacks_.on_connected();
-}
-
-void HostLink::ScheduleRetry() {
-  if (retry_source_) return;
-  retry_source_ = g_timeout_source_new(delay_ms_);
-  g_source_set_callback(
-      retry_source_,
-      [](gpointer self_ptr) -> gboolean {
-        auto* self = static_cast<HostLink*>(self_ptr);
-        g_source_unref(self->retry_source_);
-        self->retry_source_ = nullptr;
-        self->TryOpen();
-        return G_SOURCE_REMOVE;
-      },
-      this, nullptr);
-  g_source_attach(retry_source_, context_);
-  delay_ms_ = std::min(delay_ms_ * 2, backoff_.max_ms);
 }
 
 void HostLink::OnFrame(std::string payload) {
@@ -122,7 +98,7 @@ void HostLink::OnClosed(wire::CloseReason reason, int error) {
   // destruction from its own callback).
   stream_.reset();
   if (callbacks_.on_disconnected) callbacks_.on_disconnected();
-  ScheduleRetry();
+  retry_.Schedule();
 }
 
 }  // namespace memhp::agent

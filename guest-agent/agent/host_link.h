@@ -24,6 +24,7 @@
 #include "memhp/v1/agent.pb.h"
 #include "sysfs/result.h"
 #include "wire/framed_stream.h"
+#include "wire/retry_timer.h"
 
 namespace memhp::agent {
 
@@ -38,10 +39,8 @@ struct OpenedChannel {
 // a unix socket.
 using ChannelOpener = std::function<Result<OpenedChannel>()>;
 
-struct BackoffPolicy {
-  uint32_t initial_ms = 100;
-  uint32_t max_ms = 2000;
-};
+// How long the agent waits before reopening its port (wire::RetryTimer doubles it).
+using BackoffPolicy = wire::Backoff;
 
 struct HostLinkCallbacks {
   std::function<void()> on_connected;                             // a channel was opened
@@ -70,24 +69,21 @@ class HostLink {
   // Sends one envelope. Anything but kQueued means it was not sent (closed, queue full).
   [[nodiscard]] wire::SendStatus Send(const memhp::v1::AgentEnvelope& envelope);
   // The host answered: the next absence starts its backoff from `initial` again.
-  void ResetBackoff() { delay_ms_ = backoff_.initial_ms; }
+  void ResetBackoff() { retry_.Reset(); }
 
   [[nodiscard]] bool connected() const { return stream_ && stream_->is_open(); }
   [[nodiscard]] const HostLinkStats& stats() const { return stats_; }
-  [[nodiscard]] uint32_t next_delay_ms() const { return delay_ms_; }
+  [[nodiscard]] uint32_t next_delay_ms() const { return retry_.next_delay_ms(); }
 
  private:
   void TryOpen();
-  void ScheduleRetry();
   void OnFrame(std::string payload);
   void OnClosed(wire::CloseReason reason, int error);
 
   ChannelOpener opener_;
   GMainContext* context_;
   HostLinkCallbacks callbacks_;
-  BackoffPolicy backoff_;
-  uint32_t delay_ms_;
-  GSource* retry_source_ = nullptr;
+  wire::RetryTimer retry_;
   std::unique_ptr<wire::FramedStream> stream_;
   std::string last_open_error_;  // logged once per distinct error, not once per retry
   HostLinkStats stats_;

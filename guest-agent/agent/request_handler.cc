@@ -50,6 +50,7 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
     hello.add_capabilities("events");
   }
   hello.add_capabilities("zone_report");
+  hello.add_capabilities("pressure");  // MemoryPressure in zone reports and as events
   if (settings_) {
     hello.add_capabilities("set_policy");
     hello.add_capabilities("device_map");

@@ -16,7 +16,7 @@
 
 namespace memhp::agent {
 
-// The longest per-block offline deadline a host may ask (1 h, memhpctl's --timeout-ms bound).
+// The longest per-block offline deadline a host may ask (1 h, memhpctl's --block-timeout bound).
 inline constexpr uint32_t kMaxOfflineTimeoutMs = 3'600'000;
 // The kernel's MAX_NUMNODES for CONFIG_NODES_SHIFT=10 (x86_64's largest): node ids are below it.
 inline constexpr int32_t kMaxNumaNodes = 1024;

@@ -1,8 +1,12 @@
 // memhp-agent — the zone/node report (see zone_report.h).
 #include "agent/zone_report.h"
 
+#include <glib.h>
+
 #include <algorithm>
 #include <map>
+
+#include "agent/pressure_report.h"
 
 namespace memhp::agent {
 
@@ -43,7 +47,15 @@ Result<memhp::v1::ZoneReport> ReadZoneReport(const SysfsReader& sysfs, uint64_t 
   if (!nodes.ok()) return std::move(nodes).error();
   Result<MemInfo> meminfo = sysfs.ReadMemInfo();
   if (!meminfo.ok()) return std::move(meminfo).error();
-  return AssembleZoneReport(*nodes, *zoneinfo, *meminfo, page_size, clock ? clock() : 0);
+  memhp::v1::ZoneReport report = AssembleZoneReport(*nodes, *zoneinfo, *meminfo, page_size, clock ? clock() : 0);
+  // The pressure rides along, but is not the report: without it the zones are still true.
+  if (Result<memhp::v1::MemoryPressure> pressure = ReadPressure(sysfs, memhp::v1::PRESSURE_CAUSE_REQUEST, clock);
+      pressure.ok()) {
+    *report.mutable_pressure() = std::move(pressure).value();
+  } else {
+    g_warning("zone report without pressure: %s", pressure.error().message.c_str());
+  }
+  return report;
 }
 
 }  // namespace memhp::agent

@@ -5,7 +5,8 @@
 // node, populated or not — mm/vmstat.c zoneinfo_show()), the node masks has_memory
 // (N_MEMORY, S13) and has_normal_memory (N_NORMAL_MEMORY, S12) under
 // /sys/devices/system/node, and MemTotal/MemAvailable from /proc/meminfo. Sent on request
-// (ZoneReportRequest) and, coalesced, after block changes (HotplugWatcher).
+// (ZoneReportRequest) and, coalesced, after block changes (HotplugWatcher), with the memory
+// pressure of that moment (pressure_report.h) when it could be read.
 #pragma once
 
 #include <cstdint>

@@ -118,6 +118,14 @@ inline constexpr std::string_view kProcZoneInfo = "proc/zoneinfo";
 inline constexpr std::string_view kProcMemInfo = "proc/meminfo";
 inline constexpr std::string_view kMemInfoMemTotal = "MemTotal";
 inline constexpr std::string_view kMemInfoMemAvailable = "MemAvailable";
+// kernel/sched/psi.c: the "some" and "full" lines of memory pressure. Missing (ENOENT) when the
+// kernel has no CONFIG_PSI or booted with psi=0 (psi_proc_init() creates nothing then).
+// Writing "some|full <threshold us> <window us>" to an fd of it opened O_RDWR makes a trigger:
+// POLLPRI when stalls pass the threshold within a window (psi_trigger_create(): window
+// 500 ms..10 s, 0 < threshold <= window; at most one event per window).
+inline constexpr std::string_view kProcPressureMemory = "proc/pressure/memory";
+// mm/vmstat.c vmstat_text: "name value" per line (reclaim and OOM-kill counters).
+inline constexpr std::string_view kProcVmstat = "proc/vmstat";
 // drivers/char/random.c: a random UUID chosen once per boot, "%pUb\n".
 inline constexpr std::string_view kProcBootId = "proc/sys/kernel/random/boot_id";
 // lib/kobject_uevent.c: the SEQNUM of the last uevent sent, "%llu\n" (kernel/ksysfs.c). It is

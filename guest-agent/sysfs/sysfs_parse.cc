@@ -323,6 +323,101 @@ Result<MemInfo> ParseMemInfo(std::string_view text) {
   return MemInfo{*total, *available};
 }
 
+namespace {
+
+// "%lu.%02lu" of psi_show(), at most 100.00, as hundredths.
+std::optional<uint32_t> ParsePsiPercent(std::string_view text) {
+  const std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos || text.size() - dot - 1 != 2) return std::nullopt;
+  const std::optional<uint64_t> whole = ParseDecU64(text.substr(0, dot));
+  const std::optional<uint64_t> hundredths = ParseDecU64(text.substr(dot + 1));
+  if (!whole || !hundredths || *whole > 100) return std::nullopt;
+  const uint64_t value = *whole * 100 + *hundredths;
+  if (value > 10000) return std::nullopt;
+  return static_cast<uint32_t>(value);
+}
+
+}  // namespace
+
+Result<PsiMemory> ParsePsiMemory(std::string_view text) {
+  constexpr std::string_view kFile = "pressure/memory";
+  PsiMemory psi;
+  int lines = 0;
+  Status st = ForEachLine(text, [&](std::string_view line, std::size_t line_no) -> Status {
+    if (TrimSpace(line).empty()) return OkStatus();
+    const std::vector<std::string_view> w = SplitWords(line);
+    const std::string_view expected_kind = lines == 0 ? "some" : "full";
+    if (lines >= 2 || w.size() != 5 || w[0] != expected_kind) {
+      return LineError(kFile, line_no, "expected the \"some\" then the \"full\" line", line);
+    }
+    PsiValues& values = lines == 0 ? psi.some : psi.full;
+    uint32_t* averages[] = {&values.avg10, &values.avg60, &values.avg300};
+    constexpr std::string_view kAverageKeys[] = {"avg10=", "avg60=", "avg300="};
+    for (int i = 0; i < 3; ++i) {
+      if (w[i + 1].substr(0, kAverageKeys[i].size()) != kAverageKeys[i]) {
+        return LineError(kFile, line_no, "expected " + std::string(kAverageKeys[i]), line);
+      }
+      const std::optional<uint32_t> percent = ParsePsiPercent(w[i + 1].substr(kAverageKeys[i].size()));
+      if (!percent) return LineError(kFile, line_no, "bad percentage", line);
+      *averages[i] = *percent;
+    }
+    constexpr std::string_view kTotal = "total=";
+    const std::optional<uint64_t> total =
+        w[4].substr(0, kTotal.size()) == kTotal ? ParseDecU64(w[4].substr(kTotal.size())) : std::nullopt;
+    if (!total) return LineError(kFile, line_no, "bad total", line);
+    values.total_us = *total;
+    ++lines;
+    return OkStatus();
+  });
+  if (!st.ok()) return std::move(st).error();
+  if (lines != 2) return Error::Invalid("pressure/memory: expected a \"some\" and a \"full\" line");
+  return psi;
+}
+
+Result<ReclaimCounters> ParseVmstatReclaim(std::string_view text) {
+  constexpr std::string_view kFile = "vmstat";
+  // mm/vmstat.c vmstat_text: the three reclaimers of each counter (khugepaged since 5.16).
+  constexpr std::string_view kScan[] = {"pgscan_kswapd", "pgscan_direct", "pgscan_khugepaged"};
+  constexpr std::string_view kSteal[] = {"pgsteal_kswapd", "pgsteal_direct", "pgsteal_khugepaged"};
+  std::vector<std::string_view> seen;
+  ReclaimCounters counters;
+  bool scan = false;
+  bool steal = false;
+  bool oom = false;
+  auto add = [](uint64_t& sum, uint64_t v) {
+    if (sum > std::numeric_limits<uint64_t>::max() - v) return false;
+    sum += v;
+    return true;
+  };
+  Status st = ForEachLine(text, [&](std::string_view line, std::size_t line_no) -> Status {
+    if (TrimSpace(line).empty()) return OkStatus();
+    const std::vector<std::string_view> w = SplitWords(line);
+    if (w.size() != 2) return LineError(kFile, line_no, "expected \"name value\"", line);
+    const std::optional<uint64_t> v = ParseDecU64(w[1]);
+    if (!v) return LineError(kFile, line_no, "bad number", line);
+    const bool is_scan = std::find(std::begin(kScan), std::end(kScan), w[0]) != std::end(kScan);
+    const bool is_steal = std::find(std::begin(kSteal), std::end(kSteal), w[0]) != std::end(kSteal);
+    const bool is_oom = w[0] == "oom_kill";
+    if (!is_scan && !is_steal && !is_oom) return OkStatus();
+    if (std::find(seen.begin(), seen.end(), w[0]) != seen.end()) {
+      return LineError(kFile, line_no, "repeated key", line);
+    }
+    seen.push_back(w[0]);
+    if (is_oom) {
+      counters.oom_kill = *v;
+      oom = true;
+    } else if (!add(is_scan ? counters.pgscan : counters.pgsteal, *v)) {
+      return LineError(kFile, line_no, "sum overflows", line);
+    }
+    scan |= is_scan;
+    steal |= is_steal;
+    return OkStatus();
+  });
+  if (!st.ok()) return std::move(st).error();
+  if (!scan || !steal || !oom) return Error::Invalid("vmstat: pgscan_*, pgsteal_* or oom_kill missing");
+  return counters;
+}
+
 std::optional<uint64_t> ParseBootIdHash(std::string_view text) {
   text = TrimSpace(text);
   // 8-4-4-4-12 hex digits.

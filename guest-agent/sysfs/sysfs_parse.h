@@ -103,6 +103,37 @@ struct MemInfo {
 // once. Other keys are skipped. Errors are EINVAL and name the line.
 [[nodiscard]] Result<MemInfo> ParseMemInfo(std::string_view text);
 
+// One line of /proc/pressure/memory: averages in hundredths of a percent (0..10000).
+struct PsiValues {
+  uint32_t avg10 = 0;
+  uint32_t avg60 = 0;
+  uint32_t avg300 = 0;
+  uint64_t total_us = 0;
+  bool operator==(const PsiValues&) const = default;
+};
+struct PsiMemory {
+  PsiValues some;
+  PsiValues full;
+  bool operator==(const PsiMemory&) const = default;
+};
+
+// kernel/sched/psi.c psi_show(): exactly a "some" line then a "full" line, each
+// "<kind> avg10=<P> avg60=<P> avg300=<P> total=<decimal>" where P is "%lu.%02lu" and at most
+// 100.00. Errors are EINVAL and name the line.
+[[nodiscard]] Result<PsiMemory> ParsePsiMemory(std::string_view text);
+
+// The reclaim and OOM counters of /proc/vmstat (mm/vmstat.c vmstat_text: "name value" lines).
+struct ReclaimCounters {
+  uint64_t pgscan = 0;    // pgscan_kswapd + pgscan_direct + pgscan_khugepaged
+  uint64_t pgsteal = 0;   // pgsteal_kswapd + pgsteal_direct + pgsteal_khugepaged
+  uint64_t oom_kill = 0;
+  bool operator==(const ReclaimCounters&) const = default;
+};
+
+// Every non-empty line must be "<name> <decimal>"; oom_kill and at least one pgscan_* and one
+// pgsteal_* must be there, each once (their sums may not overflow). Others are skipped.
+[[nodiscard]] Result<ReclaimCounters> ParseVmstatReclaim(std::string_view text);
+
 // boot_id: a UUID "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex, either case). -> a 64-bit
 // FNV-1a hash of its 16 bytes, stable across agent restarts and different on every boot.
 [[nodiscard]] std::optional<uint64_t> ParseBootIdHash(std::string_view text);

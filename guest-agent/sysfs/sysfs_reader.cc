@@ -367,6 +367,29 @@ Result<MemInfo> SysfsReader::ReadMemInfo() const {
   return info;
 }
 
+Result<std::optional<PsiMemory>> SysfsReader::ReadPsiMemory() const {
+  Result<std::string> text = ReadFile(abi::kProcPressureMemory);
+  if (!text.ok()) {
+    const int err = text.error().errno_value;
+    if (err == ENOENT || err == EOPNOTSUPP) return std::optional<PsiMemory>();
+    return std::move(text).error();
+  }
+  Result<PsiMemory> psi = ParsePsiMemory(*text);
+  if (!psi.ok()) return Error::Invalid("parse " + Path(abi::kProcPressureMemory) + ": " + psi.error().message);
+  return std::optional<PsiMemory>(*psi);
+}
+
+Result<ReclaimCounters> SysfsReader::ReadReclaimCounters() const {
+  // ~170 lines of ~25 bytes on 6.1: well inside the default bound.
+  Result<std::string> text = ReadFile(abi::kProcVmstat);
+  if (!text.ok()) return std::move(text).error();
+  Result<ReclaimCounters> counters = ParseVmstatReclaim(*text);
+  if (!counters.ok()) {
+    return Error::Invalid("parse " + Path(abi::kProcVmstat) + ": " + counters.error().message);
+  }
+  return counters;
+}
+
 Result<uint64_t> SysfsReader::ReadBootIdHash() const {
   Result<std::string> text = ReadFile(abi::kProcBootId);
   if (!text.ok()) return std::move(text).error();

@@ -78,6 +78,10 @@ class SysfsReader {
   // /proc/zoneinfo and /proc/meminfo, parsed.
   [[nodiscard]] Result<std::vector<ZoneInfoEntry>> ReadZoneInfo() const;
   [[nodiscard]] Result<MemInfo> ReadMemInfo() const;
+  // /proc/pressure/memory parsed; nullopt when the kernel offers no PSI (ENOENT, EOPNOTSUPP).
+  [[nodiscard]] Result<std::optional<PsiMemory>> ReadPsiMemory() const;
+  // /proc/vmstat's reclaim and OOM-kill counters (ParseVmstatReclaim).
+  [[nodiscard]] Result<ReclaimCounters> ReadReclaimCounters() const;
   // /proc/sys/kernel/random/boot_id, hashed (ParseBootIdHash).
   [[nodiscard]] Result<uint64_t> ReadBootIdHash() const;
   // /sys/kernel/uevent_seqnum: the SEQNUM of the last uevent the kernel sent.

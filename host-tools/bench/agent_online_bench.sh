@@ -48,9 +48,9 @@ PY
 # Online blocks of the agent's inventory in [start, start + size).
 online_in() {
     c --json status --no-refresh | jq --argjson s "$1" --argjson n "$2" \
-        '[.agent.inventory.blocks[]? | select((.start_address|tonumber) >= $s and (.start_address|tonumber) < ($s + $n) and .state == "BLOCK_STATE_ONLINE")] | length'
+        '[.result.agent.inventory.blocks[]? | select((.start_address|tonumber) >= $s and (.start_address|tonumber) < ($s + $n) and .state == "BLOCK_STATE_ONLINE")] | length'
 }
-device_address() { c --json status | jq -r --arg id "$1" '.devices[] | select(.id == $id) | .address'; }
+device_address() { c --json status | jq -r --arg id "$1" '.result.devices[] | select(.id == $id) | .address'; }
 
 # Waits until `blocks` blocks of [start, start + size) are online; prints the ms since $3.
 wait_online() {
@@ -67,13 +67,13 @@ wait_online() {
 agent_ticks() {
     guest "cat /proc/$1/stat" | grep -Eo "^$1 \(memhp-agent\) .*" | awk '{print $14, $15}'
 }
-memory_events() { c --json events | jq -s '[.[] | select(.memory)] | length'; }
+memory_events() { c --json events | jq '[.result.events[] | select(.memory)] | length'; }
 
 run_mode() {
     local mode=$1; shift
     c launch "$@" >/dev/null
     for _ in $(seq 1 100); do
-        [ "$(c --json status | jq -r '.agent.connected')" = true ] && break
+        [ "$(c --json status | jq -r '.result.agent.connected')" = true ] && break
         sleep 0.2
     done
     local pid; pid=$(guest 'pidof memhp-agent' | grep -Eo '^[0-9]+' | head -1)

@@ -59,16 +59,16 @@ def timed(*a):
 def op(*a):
     """A memhpctl operation with --json: wall seconds and memhpd's own duration."""
     wall, p = timed("--json", *a)
-    r = json.loads(p.stdout)
+    r = json.loads(p.stdout).get("result") or {}  # the --json envelope (docs/cli-json.md)
     if r.get("outcome") != "OPERATION_OUTCOME_DONE":
         sys.exit("ops_bench.sh: %s ended %s: %s" % (" ".join(a), r.get("outcome"), r.get("detail")))
     return wall, int(r.get("duration_us", 0)) / 1e6
 
 def devices():
-    return json.loads(run("--json", "status", "--no-refresh").stdout).get("devices", [])
+    return json.loads(run("--json", "status", "--no-refresh").stdout)["result"].get("devices", [])
 
 def blocks_online(start, length):
-    s = json.loads(run("--json", "status").stdout)
+    s = json.loads(run("--json", "status").stdout)["result"]
     bs = int(s["agent"]["inventory"]["block_size_bytes"])
     want = set(range(start // bs, (start + length) // bs))
     got = {b["id"] for b in s["agent"]["inventory"].get("blocks", []) if b.get("state") == "BLOCK_STATE_ONLINE"}
@@ -109,7 +109,7 @@ for i in range(reps):
     res["raw_unplug"].append(time.monotonic() - t)
 
 med = {k: statistics.median(v) for k, v in res.items()}
-qemu = json.loads(run("--json", "status", "--no-refresh").stdout).get("qemu", {})
+qemu = json.loads(run("--json", "status", "--no-refresh").stdout)["result"].get("qemu", {})
 rows = [
     ("DIMM plug (memhpctl plug, until every block is online)", med["dimm_plug"], med["dimm_plug_d"]),
     ("DIMM unplug (memhpctl unplug: offline, device_del, DEVICE_DELETED, object-del)", med["dimm_unplug"], med["dimm_unplug_d"]),

@@ -105,16 +105,16 @@ def op(*a):
     p = run("--json", *a)
     wall = time.monotonic() - t
     try:
-        r = json.loads(p.stdout)
+        r = json.loads(p.stdout).get("result") or {"outcome": "NO_RESULT", "detail": p.stdout.strip()}
     except ValueError:
         r = {"outcome": "NO_ANSWER", "detail": (p.stdout + p.stderr).strip()}
     return r, wall
 
 def devices():
-    return json.loads(run("--json", "status", "--no-refresh").stdout).get("devices", [])
+    return json.loads(run("--json", "status", "--no-refresh").stdout)["result"].get("devices", [])
 
 def vmem1():
-    s = json.loads(run("--json", "status", "--no-refresh").stdout)
+    s = json.loads(run("--json", "status", "--no-refresh").stdout)["result"]
     for d in s.get("devices", []):
         if d.get("id") == "vmem1":
             return int(d.get("size", 0))
@@ -157,7 +157,7 @@ for c in range(cycles):
             # Leave the VM as the next cycle expects it (no soak1, vmem1 at its size), so one
             # failure is counted once and not again in every later cycle.
             if s[0] in ("plug", "unplug"):
-                for again in (("unplug", "soak1", "--block-timeout", "60000"), ("unplug", "soak1", "--force")):
+                for again in (("unplug", "soak1", "--block-timeout", "60s"), ("unplug", "soak1", "--force")):
                     if not any(d.get("id") == "soak1" for d in devices()):
                         break
                     r2, _ = op(*again)

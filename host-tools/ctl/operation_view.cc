@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ctl/status_view.h"
+#include "ctl/terminal_text.h"
 #include "ctl/text_table.h"
 #include "memhpctl/cli_args.h"
 
@@ -96,7 +97,7 @@ bool BlocksWentOffline(const OperationResult& r) {
   return false;
 }
 
-// ", 2 blocks online in ZONE_MOVABLE" (plug, grow) or ", 2 blocks offlined" (unplug, shrink);
+// ", 2 blocks online in Movable" (plug, grow) or ", 2 blocks offlined" (unplug, shrink);
 // "" with no block answers.
 std::string BlocksPhrase(const OperationResult& r) {
   if (r.blocks_size() == 0) return "";
@@ -105,7 +106,7 @@ std::string BlocksPhrase(const OperationResult& r) {
   for (const BlockResult& b : r.blocks()) {
     if (!IsOnline(b)) continue;
     ++online;
-    if (b.zone() != memhp::v1::ZONE_UNSPECIFIED) zones.insert(memhp::v1::Zone_Name(b.zone()));
+    if (b.zone() != memhp::v1::ZONE_UNSPECIFIED) zones.insert(std::string(FormatZone(b.zone())));
   }
   const std::string of = online == r.blocks_size() ? std::to_string(online)
                                                    : std::to_string(online) + " of " + std::to_string(r.blocks_size());
@@ -205,7 +206,8 @@ std::string RenderOperationHeadline(const OperationResult& r) {
 }
 
 std::string RenderOperationText(const OperationResult& r) {
-  std::string out = RenderOperationHeadline(r) + "\n";
+  // The headline quotes memhpd's reason, which may quote the guest: one line, escaped.
+  std::string out = EscapeForTerminal(RenderOperationHeadline(r), Newlines::kEscape) + "\n";
   if (r.blocks_size() > 0) {
     Table table({"BLOCK", "OUTCOME", "ZONE", "NODE", "ERRNO", "TIME", "DETAIL"});
     for (const BlockResult& b : r.blocks()) {
@@ -230,7 +232,8 @@ std::string RenderOperationText(const OperationResult& r) {
     table.AppendTo(out);
   }
   if (r.has_error() && !r.error().message().empty()) {
-    out += "error: " + Short(memhp::v1::ErrorCode_Name(r.error().code()), "ERROR_CODE_") + ": " + r.error().message() +
+    out += "error: " + Short(memhp::v1::ErrorCode_Name(r.error().code()), "ERROR_CODE_") + ": " +
+           EscapeForTerminal(r.error().message(), Newlines::kEscape) +
            (r.error().errno_value() ? " (" + FormatErrno(r.error().errno_value()) + ")" : "") + "\n";
   }
   return out;

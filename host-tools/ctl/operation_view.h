@@ -3,7 +3,7 @@
 // control.proto's OperationResult / OperationProgress; no I/O. (JSON: wire/proto_json.h.)
 //
 // The result for people is a headline an operator can act on —
-//   "plugged dimm1: 256 MiB on node 1 at 0x240000000, 2 blocks online in ZONE_MOVABLE, 1.4 s"
+//   "plugged dimm1: 256 MiB on node 1 at 0x240000000, 2 blocks online in Movable, 1.4 s"
 //   "unplug refused: block 37 busy (EBUSY) — nothing changed"
 // — then the per-block table (the agent's answers) and the steps with their durations.
 #pragma once

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "ctl/audit_view.h"
+#include "ctl/pressure_view.h"
 #include "ctl/status_summary.h"
+#include "ctl/terminal_text.h"
 #include "ctl/text_table.h"
 
 namespace memhp::ctl {
@@ -297,14 +299,21 @@ std::string RenderStatusText(const memhp::v1::VmStatus& status) {
 
 std::string RenderStatusText(const memhp::v1::VmStatus& status, const memhp::v1::AuditReport* audit) {
   const StatusSummary summary = Summarize(status);
-  std::string out = HeaderLine(status);
+  // QEMU's version and run state, the guest's kernel release and versions: each line escaped
+  // whole (it ends in its one newline).
+  auto one_line = [](const std::string& line) {
+    return EscapeForTerminal(std::string_view(line).substr(0, line.size() - 1), Newlines::kEscape) + "\n";
+  };
+  std::string out = one_line(HeaderLine(status));
   out += MemoryLine(status.qemu());
-  out += AgentLine(status.agent(), summary);
+  out += one_line(AgentLine(status.agent(), summary));
   if (status.agent().guest_violations() > 0) {
     // memhpd's own words about what it refused; no guest text is quoted in them.
     out += "guest: " + std::to_string(status.agent().guest_violations()) +
-           " message(s) refused for breaking the rules, last: " + status.agent().last_guest_violation() + "\n";
+           " message(s) refused for breaking the rules, last: " +
+           EscapeForTerminal(status.agent().last_guest_violation(), Newlines::kEscape) + "\n";
   }
+  if (status.agent().has_pressure()) out += RenderPressureLine(status.agent().pressure());
   out += "\n";
   AppendDevices(status, audit, out);
   if (summary.has_inventory || summary.agent_connected) {

@@ -5,14 +5,21 @@
 #include <string>
 #include <vector>
 
+#include "ctl/terminal_text.h"
+
 namespace memhp::ctl {
 
 // Rows of cells printed in columns two spaces apart, each line indented by two spaces. The last
 // column is not padded, so no line ends in blanks. Widths count bytes: every cell is ASCII.
+// Cells often hold the guest's or QEMU's words (device ids, veto reasons): each is escaped
+// for the terminal as it is added, a newline included, so a row stays one line.
 class Table {
  public:
   explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Add(std::vector<std::string> row) {
+    for (std::string& cell : row) cell = EscapeForTerminal(cell, Newlines::kEscape);
+    rows_.push_back(std::move(row));
+  }
 
   void AppendTo(std::string& out) const {
     std::vector<size_t> widths;

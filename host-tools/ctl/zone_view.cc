@@ -1,6 +1,7 @@
 // zone_view (see zone_view.h).
 #include "ctl/zone_view.h"
 
+#include "ctl/pressure_view.h"
 #include "ctl/status_view.h"
 #include "ctl/text_table.h"
 
@@ -32,6 +33,7 @@ std::string RenderZonesText(const memhp::v1::ZoneReport& report) {
   }
   out += "MemTotal " + FormatBytes(report.mem_total_bytes()) + ", MemAvailable " +
          FormatBytes(report.mem_available_bytes()) + "\n";
+  if (report.has_pressure()) out += RenderPressureLine(report.pressure());
   return out;
 }
 

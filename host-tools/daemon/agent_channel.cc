@@ -15,19 +15,10 @@
 
 namespace memhp::daemon {
 
-Error NoReply(memhp::v1::ErrorCode code, std::string why) {
-  // IsGone (ports/memory_devices.h) reads ENOTCONN as "the agent is not there"; a timeout or a
-  // broken answer is not that.
-  Error e{code == memhp::v1::ERROR_CODE_UNAVAILABLE ? ENOTCONN
-          : code == memhp::v1::ERROR_CODE_TIMEOUT   ? ETIMEDOUT
-                                                     : EPROTO,
-          std::move(why)};
-  e.code = code;
-  return e;
-}
 namespace {
 
-constexpr uint32_t kReconnectMaxMs = 2000;
+// A lost or refused socket is tried again after 100 ms, doubling up to 2 s.
+constexpr wire::Backoff kReconnect{.initial_ms = 100, .max_ms = 2000};
 
 uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
 
@@ -50,16 +41,10 @@ AgentChannel::AgentChannel(AgentConnector connector, GMainContext* context,
     : connector_(std::move(connector)),
       context_(context),
       listener_(std::move(listener)),
-      reconnect_timer_(context, [this] { TryConnect(); }) {}
+      reconnect_timer_(context, kReconnect, [this] { TryConnect(); }),
+      pending_(context, "the agent") {}
 
-AgentChannel::~AgentChannel() {
-  for (auto& [id, pending] : pending_) {
-    if (pending.timer) {
-      g_source_destroy(pending.timer);
-      g_source_unref(pending.timer);
-    }
-  }
-}
+AgentChannel::~AgentChannel() = default;
 
 void AgentChannel::Start() { TryConnect(); }
 
@@ -83,7 +68,7 @@ void AgentChannel::TryConnect() {
     return;
   }
   last_connect_error_.clear();
-  reconnect_delay_ms_ = 100;
+  reconnect_timer_.Reset();
   ++stats_.connects;
   stream_ = std::make_unique<wire::FramedStream>(
       connected->Release(), context_,
@@ -93,19 +78,33 @@ void AgentChannel::TryConnect() {
           .on_drained = nullptr,
       });
   memhp::v1::AgentEnvelope envelope;
-  hello_request_id_ = next_id_++;
-  envelope.mutable_request()->set_id(hello_request_id_);
+  const uint64_t id = pending_.NextId();
+  envelope.mutable_request()->set_id(id);
   *envelope.mutable_request()->mutable_hello() = HostHello();
   // Send logged a failure; the agent's own hello (it says one whenever it opens its port)
   // still connects us.
-  if (!Send(envelope)) hello_request_id_ = 0;
+  if (!Send(envelope)) return;
+  hello_request_id_ = id;
+  pending_.Wait(id, wire::kUntilClosed, [this](AgentReply reply) { OnHelloAnswer(std::move(reply)); });
 }
 
-void AgentChannel::ScheduleReconnect() {
-  if (reconnect_timer_.pending()) return;
-  reconnect_timer_.Schedule(reconnect_delay_ms_);
-  reconnect_delay_ms_ = std::min(reconnect_delay_ms_ * 2, kReconnectMaxMs);
+void AgentChannel::OnHelloAnswer(AgentReply reply) {
+  hello_request_id_ = 0;
+  if (!reply.ok()) return;  // the stream closed first; the next connect says hello again
+  const memhp::v1::AgentResponse& response = reply.value();
+  if (!response.has_hello() || response.hello().role() != memhp::v1::PEER_ROLE_AGENT ||
+      response.hello().protocol() != memhp::v1::AGENT_PROTOCOL_V1) {
+    g_warning("agent refused our hello: %s", response.error().message().c_str());
+    return;
+  }
+  if (Status claims = CheckHello(response.hello(), limits_); !claims.ok()) {
+    Violation("hello refused: " + claims.error().message);
+    return;
+  }
+  OnAgentHello(response.hello());
 }
+
+void AgentChannel::ScheduleReconnect() { reconnect_timer_.Schedule(); }
 
 bool AgentChannel::Send(const memhp::v1::AgentEnvelope& envelope) {
   if (!stream_) return false;
@@ -123,7 +122,7 @@ void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::millise
     done(NoReply(memhp::v1::ERROR_CODE_UNAVAILABLE, "the agent is not connected"));
     return;
   }
-  const uint64_t id = next_id_++;
+  const uint64_t id = pending_.NextId();
   request.set_id(id);
   memhp::v1::AgentEnvelope envelope;
   *envelope.mutable_request() = std::move(request);
@@ -131,42 +130,7 @@ void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::millise
     done(NoReply(memhp::v1::ERROR_CODE_UNAVAILABLE, "could not send to the agent"));
     return;
   }
-  Pending& pending = pending_[id];
-  pending.done = std::move(done);
-  struct TimerData {
-    AgentChannel* self;
-    uint64_t id;
-  };
-  pending.timer = g_timeout_source_new(static_cast<guint>(timeout.count()));
-  g_source_set_callback(
-      pending.timer,
-      [](gpointer data) -> gboolean {
-        auto* t = static_cast<TimerData*>(data);
-        t->self->Finish(t->id, NoReply(memhp::v1::ERROR_CODE_TIMEOUT,
-                                          "the agent did not answer in time"));
-        return G_SOURCE_REMOVE;
-      },
-      new TimerData{this, id}, [](gpointer data) { delete static_cast<TimerData*>(data); });
-  g_source_attach(pending.timer, context_);
-}
-
-void AgentChannel::Finish(uint64_t id, AgentReply reply) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  Pending pending = std::move(it->second);
-  pending_.erase(it);
-  if (pending.timer) {
-    g_source_destroy(pending.timer);
-    g_source_unref(pending.timer);
-  }
-  pending.done(std::move(reply));
-}
-
-void AgentChannel::FailAll(const std::string& why) {
-  while (!pending_.empty()) {
-    Finish(pending_.begin()->first,
-           NoReply(memhp::v1::ERROR_CODE_UNAVAILABLE, why));
-  }
+  pending_.Wait(id, timeout, std::move(done));
 }
 
 void AgentChannel::OnAgentHello(const memhp::v1::Hello& hello) {
@@ -220,32 +184,23 @@ void AgentChannel::OnFrame(std::string payload) {
     }
     case memhp::v1::AgentEnvelope::kResponse: {
       const auto& response = envelope.response();
-      if (response.id() != 0 && response.id() == hello_request_id_) {
-        hello_request_id_ = 0;
-        if (response.has_hello() && response.hello().role() == memhp::v1::PEER_ROLE_AGENT &&
-            response.hello().protocol() == memhp::v1::AGENT_PROTOCOL_V1) {
-          if (Status claims = CheckHello(response.hello(), limits_); !claims.ok()) {
-            Violation("hello refused: " + claims.error().message);
-            return;
-          }
-          OnAgentHello(response.hello());
-        } else {
-          g_warning("agent refused our hello: %s", response.error().message().c_str());
-        }
-        return;
-      }
-      if (!pending_.count(response.id())) {
+      if (!pending_.Waiting(response.id())) {
         // Answers to unknown ids are dropped (docs/architecture.md, "The wires").
         ++stats_.dropped_replies;
         return;
       }
-      if (Status claims = CheckResponse(response, block_size(), limits_); !claims.ok()) {
-        Violation("answer refused: " + claims.error().message);
-        Finish(response.id(), NoReply(memhp::v1::ERROR_CODE_MALFORMED,
-                                         "the agent's answer broke the protocol: " + claims.error().message));
+      if (response.id() == hello_request_id_) {
+        // The hello's waiter checks the agent's hello against the guest rules itself.
+        pending_.Finish(response.id(), AgentReply(response));
         return;
       }
-      Finish(response.id(), AgentReply(response));
+      if (Status claims = CheckResponse(response, block_size(), limits_); !claims.ok()) {
+        Violation("answer refused: " + claims.error().message);
+        pending_.Finish(response.id(), NoReply(memhp::v1::ERROR_CODE_MALFORMED,
+                                               "the agent's answer broke the protocol: " + claims.error().message));
+        return;
+      }
+      pending_.Finish(response.id(), AgentReply(response));
       return;
     }
     case memhp::v1::AgentEnvelope::kEvent: {
@@ -268,6 +223,8 @@ void AgentChannel::OnFrame(std::string payload) {
         return;
       }
       if (event.has_inventory_changed()) inventory_ = event.inventory_changed();
+      if (event.has_pressure()) pressure_ = event.pressure();
+      if (event.has_zone_report() && event.zone_report().has_pressure()) pressure_ = event.zone_report().pressure();
       if (event.has_gap()) {
         ++stats_.gaps;
         g_warning("the agent dropped %llu events from seq %llu",
@@ -307,8 +264,7 @@ void AgentChannel::OnClosed(wire::CloseReason reason, int error) {
             error ? g_strerror(error) : "");
   stream_.reset();
   hello_.reset();
-  hello_request_id_ = 0;
-  FailAll("the agent channel closed");
+  pending_.FailAll(memhp::v1::ERROR_CODE_UNAVAILABLE, "the agent channel closed");
   if (was_connected && listener_.on_lost) listener_.on_lost();
   ScheduleReconnect();
 }

@@ -23,7 +23,6 @@
 #include <deque>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,18 +31,18 @@
 #include "base/unique_fd.h"
 #include "memhp/v1/agent.pb.h"
 #include "wire/framed_stream.h"
+#include "wire/pending_requests.h"
+#include "wire/retry_timer.h"
 #include "daemon/guest_claims.h"
-#include "daemon/retry_timer.h"
 
 namespace memhp::daemon {
 
 // The outcome of a request to the agent: its response (which may be the agent's own error
-// answer), or why there is none — an Error whose code is the ErrorCode (UNAVAILABLE: no agent or
-// lost, with errno ENOTCONN; TIMEOUT; MALFORMED: an answer that broke the guest rules).
+// answer), or why there is none — an Error from wire::NoReply whose code is the ErrorCode
+// (UNAVAILABLE: no agent or lost, with errno ENOTCONN; TIMEOUT; MALFORMED: an answer that broke
+// the guest rules).
 using AgentReply = Result<memhp::v1::AgentResponse>;
-
-// A request that got no response.
-[[nodiscard]] Error NoReply(memhp::v1::ErrorCode code, std::string why);
+using wire::NoReply;
 
 using AgentReplyCallback = std::function<void(AgentReply)>;
 
@@ -104,6 +103,8 @@ class AgentChannel {
   [[nodiscard]] uint64_t last_seen_unix_ns() const { return last_seen_unix_ns_; }
   [[nodiscard]] const AgentChannelStats& stats() const { return stats_; }
   [[nodiscard]] const std::string& last_violation() const { return last_violation_; }
+  // The guest's last memory pressure (a pressure event, or a zone report event carrying one).
+  [[nodiscard]] const std::optional<memhp::v1::MemoryPressure>& pressure() const { return pressure_; }
   // The last memory events recorded (at most kRecentEvents), oldest first.
   [[nodiscard]] const std::deque<memhp::v1::AgentEvent>& recent_events() const { return recent_; }
 
@@ -113,17 +114,11 @@ class AgentChannel {
   void OnFrame(std::string payload);
 
  private:
-  struct Pending {
-    AgentReplyCallback done;
-    GSource* timer = nullptr;
-  };
-
   void TryConnect();
   void ScheduleReconnect();
   void OnClosed(wire::CloseReason reason, int error);
   void OnAgentHello(const memhp::v1::Hello& hello);
-  void Finish(uint64_t id, AgentReply reply);
-  void FailAll(const std::string& why);
+  void OnHelloAnswer(AgentReply reply);
   void Violation(const std::string& why);
   [[nodiscard]] uint64_t block_size() const { return hello_ ? hello_->guest().block_size_bytes() : 0; }
   bool Send(const memhp::v1::AgentEnvelope& envelope);
@@ -133,13 +128,13 @@ class AgentChannel {
   GMainContext* context_;
   AgentChannelListener listener_;
   std::unique_ptr<wire::FramedStream> stream_;
-  RetryTimer reconnect_timer_;
-  uint32_t reconnect_delay_ms_ = 100;
-  uint64_t next_id_ = 1;
+  wire::RetryTimer reconnect_timer_;
+  // Every request in flight, our hello included (it waits as long as the stream lives).
+  wire::PendingRequests<memhp::v1::AgentResponse> pending_;
   uint64_t hello_request_id_ = 0;
-  std::map<uint64_t, Pending> pending_;
   std::optional<memhp::v1::Hello> hello_;
   std::optional<memhp::v1::Inventory> inventory_;
+  std::optional<memhp::v1::MemoryPressure> pressure_;
   std::deque<memhp::v1::AgentEvent> recent_;
   size_t recent_bytes_ = 0;
   VmLimits limits_;

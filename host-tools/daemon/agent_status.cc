@@ -13,6 +13,7 @@ void FillAgentStatus(const AgentChannel& agent, memhp::v1::AgentStatus* out) {
   out->set_duplicate_events(agent.stats().duplicates);
   out->set_guest_violations(agent.stats().violations);
   out->set_last_guest_violation(agent.last_violation());
+  if (agent.pressure()) *out->mutable_pressure() = *agent.pressure();
 }
 
 }  // namespace memhp::daemon

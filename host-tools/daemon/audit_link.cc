@@ -16,21 +16,11 @@
 namespace memhp::daemon {
 namespace {
 
-// A request the plugin did not answer.
-Error NoAuditReply(memhp::v1::ErrorCode code, std::string why) {
-  Error e{code == memhp::v1::ERROR_CODE_TIMEOUT ? ETIMEDOUT : code == memhp::v1::ERROR_CODE_UNAVAILABLE ? ENOTCONN : EIO,
-          std::move(why)};
-  e.code = code;
-  return e;
-}
-
-}  // namespace
-namespace {
-
 namespace v1 = memhp::v1;
 using namespace std::chrono_literals;
 
-constexpr guint kReconnectMs = 1000;
+// QEMU may still be starting: try its plugin's socket every second (a fixed interval).
+constexpr wire::Backoff kReconnect{.initial_ms = 1000, .max_ms = 1000};
 // Agent events come in bursts (GOING_ONLINE, ONLINE, inventory): one refresh after they settle.
 constexpr guint kRefreshDelayMs = 100;
 constexpr auto kQmpTimeout = 10s;
@@ -53,13 +43,10 @@ AuditLink::AuditLink(std::string socket_path, ArmPolicy arm_policy, GMainContext
       arm_policy_(arm_policy),
       context_(context),
       qmp_(qmp),
-      reconnect_timer_(context, [this] { TryConnect(); }) {}
+      reconnect_timer_(context, kReconnect, [this] { TryConnect(); }),
+      pending_(context, "the audit plugin") {}
 
-AuditLink::~AuditLink() {
-  DestroySource(refresh_timer_);
-  for (auto& [id, pending] : pending_) DestroySource(pending.timer);
-  pending_.clear();
-}
+AuditLink::~AuditLink() { DestroySource(refresh_timer_); }
 
 void AuditLink::Start() { TryConnect(); }
 
@@ -69,7 +56,7 @@ void AuditLink::TryConnect() {
     std::string why = "connect " + socket_path_ + ": " + g_strerror(-fd);
     if (why != last_connect_error_) g_message("audit plugin socket: %s (retrying)", why.c_str());
     last_connect_error_ = std::move(why);
-    reconnect_timer_.Schedule(kReconnectMs);
+    reconnect_timer_.Schedule();
     return;
   }
   last_connect_error_.clear();
@@ -89,11 +76,7 @@ void AuditLink::TryConnect() {
 void AuditLink::OnClosed() {
   g_message("audit plugin socket closed");
   stream_.reset();
-  std::vector<uint64_t> ids;
-  for (const auto& [id, pending] : pending_) ids.push_back(id);
-  for (uint64_t id : ids) {
-    Finish(id, NoAuditReply(v1::ERROR_CODE_UNAVAILABLE, "the audit plugin's socket closed"));
-  }
+  pending_.FailAll(v1::ERROR_CODE_UNAVAILABLE, "the audit plugin's socket closed");
   TryConnect();
 }
 
@@ -103,59 +86,27 @@ void AuditLink::OnFrame(std::string payload) {
     g_warning("audit plugin: a frame that is not an AuditResponse (dropped)");
     return;
   }
-  if (!pending_.count(response.id())) {
-    g_debug("audit plugin: answer to unknown id %" G_GUINT64_FORMAT, response.id());
-    return;
-  }
   const uint64_t id = response.id();
-  Finish(id, AuditReply(std::move(response)));
-}
-
-void AuditLink::Finish(uint64_t id, AuditReply reply) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  AuditReplyCallback done = std::move(it->second.done);
-  DestroySource(it->second.timer);
-  pending_.erase(it);
-  if (done) done(std::move(reply));
+  if (!pending_.Finish(id, AuditReply(std::move(response)))) {
+    g_debug("audit plugin: answer to unknown id %" G_GUINT64_FORMAT, id);
+  }
 }
 
 void AuditLink::Request(v1::AuditRequest request, std::chrono::milliseconds timeout,
                         AuditReplyCallback done) {
   if (!stream_) {
     if (done) {
-      done(NoAuditReply(v1::ERROR_CODE_UNAVAILABLE, "the audit plugin's socket " + socket_path_ + " is not connected"));
+      done(wire::NoReply(v1::ERROR_CODE_UNAVAILABLE, "the audit plugin's socket " + socket_path_ + " is not connected"));
     }
     return;
   }
-  const uint64_t id = next_id_++;
+  const uint64_t id = pending_.NextId();
   request.set_id(id);
   if (stream_->SendMessage(request) != wire::SendStatus::kQueued) {
-    if (done) done(NoAuditReply(v1::ERROR_CODE_FAILED, "could not send to the audit plugin"));
+    if (done) done(wire::NoReply(v1::ERROR_CODE_FAILED, "could not send to the audit plugin"));
     return;
   }
-  Pending& pending = pending_[id];
-  pending.done = std::move(done);
-  pending.timer = g_timeout_source_new(static_cast<guint>(timeout.count()));
-  struct TimerData {
-    AuditLink* self;
-    uint64_t id;
-  };
-  g_source_set_callback(
-      pending.timer,
-      [](gpointer p) -> gboolean {
-        auto* data = static_cast<TimerData*>(p);
-        AuditLink* self = data->self;
-        auto it = self->pending_.find(data->id);
-        if (it != self->pending_.end()) {
-          g_source_unref(it->second.timer);
-          it->second.timer = nullptr;
-          self->Finish(data->id, NoAuditReply(v1::ERROR_CODE_TIMEOUT, "the audit plugin did not answer in time"));
-        }
-        return G_SOURCE_REMOVE;
-      },
-      new TimerData{this, id}, [](gpointer p) { delete static_cast<TimerData*>(p); });
-  g_source_attach(pending.timer, context_);
+  pending_.Wait(id, timeout, std::move(done));
 }
 
 void AuditLink::SetArmed(bool armed, AuditReplyCallback done) {

@@ -39,7 +39,8 @@
 #include "memhp/v1/audit.pb.h"
 #include "qmp/qmp_client.h"
 #include "wire/framed_stream.h"
-#include "daemon/retry_timer.h"
+#include "wire/pending_requests.h"
+#include "wire/retry_timer.h"
 
 namespace memhp::daemon {
 
@@ -49,7 +50,8 @@ enum class ArmPolicy {
 };
 
 // The plugin's answer to one request (which may carry its own error), or why there is none:
-// an Error whose code is UNAVAILABLE (not connected, closed), FAILED (could not send) or TIMEOUT.
+// an Error from wire::NoReply whose code is UNAVAILABLE (not connected, closed), FAILED (could
+// not send) or TIMEOUT.
 using AuditReply = Result<memhp::v1::AuditResponse>;
 using AuditReplyCallback = std::function<void(AuditReply)>;
 
@@ -79,15 +81,9 @@ class AuditLink {
   [[nodiscard]] const std::string& socket_path() const { return socket_path_; }
 
  private:
-  struct Pending {
-    AuditReplyCallback done;
-    GSource* timer = nullptr;
-  };
-
   void TryConnect();
   void OnFrame(std::string payload);
   void OnClosed();
-  void Finish(uint64_t id, AuditReply reply);
   void ScheduleRefresh();
   void Refresh();
   void Apply(AuditInputs inputs);
@@ -99,14 +95,13 @@ class AuditLink {
   GMainContext* context_;
   qmp::QmpClient* qmp_;
   std::unique_ptr<wire::FramedStream> stream_;
-  RetryTimer reconnect_timer_;
+  wire::RetryTimer reconnect_timer_;
   GSource* refresh_timer_ = nullptr;
   bool refresh_running_ = false;
   bool refresh_again_ = false;
   bool armed_once_ = false;
   std::optional<bool> want_armed_;  // the last arm/disarm asked for
-  uint64_t next_id_ = 1;
-  std::map<uint64_t, Pending> pending_;
+  wire::PendingRequests<memhp::v1::AuditResponse> pending_;
   std::string last_connect_error_;
 
   uint64_t block_size_ = 0;                            // the guest's, from the agent's hello

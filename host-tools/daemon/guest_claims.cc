@@ -90,7 +90,28 @@ Status CheckMemoryEvent(const memhp::v1::MemoryEvent& e, uint64_t block_size, co
   return OkStatus();
 }
 
+Status CheckPressure(const memhp::v1::MemoryPressure& p, const VmLimits& limits) {
+  // psi_show() prints percentages of wall time: 100.00 at most.
+  for (const memhp::v1::PsiLine* line : {&p.some(), &p.full()}) {
+    for (uint32_t avg : {line->avg10_centipercent(), line->avg60_centipercent(), line->avg300_centipercent()}) {
+      if (avg > 10000) return Refuse("a pressure average over 100% (" + std::to_string(avg) + " hundredths)");
+    }
+  }
+  if (p.mem_available_bytes() > p.mem_total_bytes()) return Refuse("pressure: more memory available than the guest has");
+  if (limits.max_memory_bytes != 0 && p.mem_total_bytes() > limits.max_memory_bytes) {
+    return Refuse("pressure: MemTotal " + std::to_string(p.mem_total_bytes()) + " over the VM's maximum memory");
+  }
+  if (!memhp::v1::PressureCause_IsValid(p.cause())) {
+    return Refuse("pressure of unknown cause (" + std::to_string(p.cause()) + ")");
+  }
+  if (p.threshold_us() > p.window_us()) return Refuse("a pressure threshold longer than its window");
+  return OkStatus();
+}
+
 Status CheckZoneReport(const memhp::v1::ZoneReport& report, const VmLimits& limits) {
+  if (report.has_pressure()) {
+    if (Status s = CheckPressure(report.pressure(), limits); !s.ok()) return s;
+  }
   if (static_cast<uint32_t>(report.nodes_size()) > NodeCount(limits)) {
     return Refuse("a zone report of " + std::to_string(report.nodes_size()) + " nodes; QEMU has " +
                   std::to_string(NodeCount(limits)));
@@ -208,6 +229,8 @@ Status CheckEvent(const memhp::v1::AgentEvent& event, uint64_t block_size, const
       return OkStatus();
     case memhp::v1::AgentEvent::kZoneReport:
       return CheckZoneReport(event.zone_report(), limits);
+    case memhp::v1::AgentEvent::kPressure:
+      return CheckPressure(event.pressure(), limits);
     case memhp::v1::AgentEvent::KIND_NOT_SET:
       break;
   }

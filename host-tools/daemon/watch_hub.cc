@@ -57,6 +57,7 @@ std::string AgentEventName(const memhp::v1::AgentEvent& event) {
     case memhp::v1::AgentEvent::kInventoryChanged: return "inventory_changed";
     case memhp::v1::AgentEvent::kGap: return "gap";
     case memhp::v1::AgentEvent::kZoneReport: return "zone_report";
+    case memhp::v1::AgentEvent::kPressure: return "pressure";
     case memhp::v1::AgentEvent::KIND_NOT_SET: break;
   }
   return "unknown";

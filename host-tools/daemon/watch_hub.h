@@ -6,7 +6,7 @@
 // request's id). Sources, in WatchEvent terms:
 //   "qmp"       every QMP event; name = QEMU's event name, data = QEMU's "data" object
 //   "agent"     every agent event; name = the MemoryEvent kind without its prefix ("ONLINE",
-//               "BLOCK_ADDED"), or "inventory_changed" / "gap" / "zone_report"; data = the
+//               "BLOCK_ADDED"), or "inventory_changed" / "gap" / "zone_report" / "pressure"; data = the
 //               AgentEvent in proto JSON (snake_case names)
 //   "operation" plug/unplug/resize as they go: "requested" (the request), "progress" (an
 //               OperationProgress), "end" (the OperationResult, or {"error": ...}); the operations

@@ -25,9 +25,8 @@ int RunAudit(const Command& command) {
   }
   if (!response.has_audit()) return Fail(command, kExitFailed, "memhpd answered without a report");
   const memhp::v1::AuditReport& report = response.audit();
-  std::fputs((command.global.json ? ctl::RenderAuditJson(report) : ctl::RenderAuditText(report)).c_str(),
-             stdout);
-  return kExitOk;
+  if (command.global.json) return PrintAnswer(command, kExitOk, "", ctl::RenderAuditJson(report));
+  return PrintAnswer(command, kExitOk, ctl::RenderAuditText(report), "");
 }
 
 }  // namespace memhp::cli

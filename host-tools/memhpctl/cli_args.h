@@ -1,18 +1,23 @@
 // memhpctl — the command line, parsed into a Command value (no I/O here, so it is unit-tested).
 //
-//   memhpctl [--vm NAME] [--state-root DIR] [--json] VERB [options]
+//   memhpctl [--vm NAME] [--state-root DIR] [-j|--json] [-q|--quiet] VERB [options] [--] [WORDS]
 //
-// Global options may stand before or after the verb; `--opt value` and `--opt=value` both work.
-// Anything unknown, missing or out of range is a usage error with a message naming it; the CLI
-// then exits with kExitUsage and changes nothing. `-h`/`--help` anywhere asks for help: the
-// verb's own when it comes after one, else the whole list. Which verbs take which options and
-// words is the verb table's (verb_table.h); this file holds the values they parse into.
+// Global options may stand before or after the verb; `--opt value` and `--opt=value` both work;
+// `--` ends the options (every word after it is a word, even one starting with '-'); short
+// flags (-h -V -j -q) may be bundled (-jq). Anything unknown, missing or out of range is a
+// usage error with a message naming it; the CLI then exits with kExitUsage and changes nothing.
+// `-h`/`--help` anywhere asks for help: the verb's own when it comes after one, else the whole
+// list; `-V`/`--version` anywhere asks for the version. Which verbs take which options and words
+// is the verb table's (verb_table.h); how sizes, addresses, durations and block lists are
+// written is cli_values.h's; this file holds the values they parse into.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "ctl/blocks_view.h"
 
 namespace memhp::cli {
 
@@ -27,6 +32,7 @@ enum class Verb {
   // Operations (operation_commands.cc).
   kPlug, kUnplug, kResize, kPolicy, kZones, kWatch,
   kAudit,  // the memhp-audit plugin's report (audit_command.cc)
+  kBlocks,  // every guest block, as lsmem shows it (blocks_command.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };
@@ -35,13 +41,16 @@ struct GlobalOptions {
   std::string vm = "default";
   std::string state_root;  // "" = vm::DefaultStateRoot()
   bool json = false;
+  bool quiet = false;  // -q: no result on stdout when the verb succeeds (the exit code says it)
 };
 
 struct LaunchOptions {
   std::string kernel;   // "" = the cached Debian kernel
   std::string initrd;   // "" = the default image, built as needed
   Accel accel = Accel::kAuto;
-  uint32_t boot_timeout_s = 0;  // 0 = 60 with KVM, 180 with TCG
+  uint32_t boot_timeout_ms = 0;  // 0 = 60 s with KVM, 180 s with TCG
+  // Sizes are given in bytes (cli_values.h) and must be whole MiB: QEMU's -m and the backends
+  // are written in MiB (launcher/qemu_command.h).
   uint64_t memory_mib = 512;    // boot memory, split evenly over the nodes
   uint32_t nodes = 2;
   uint32_t slots = 8;
@@ -70,19 +79,19 @@ struct StatusOptions {
 };
 
 struct StopOptions {
-  uint32_t timeout_s = 30;
+  uint32_t timeout_ms = 30'000;
 };
 
 struct QmpOptions {
   std::string command;         // the first word after `qmp`
   std::string arguments_json;  // the second, optional
-  uint32_t timeout_s = 10;
+  uint32_t timeout_ms = 10'000;
 };
 
 // Which blocks `online`/`offline` mean: exactly one of the three.
 struct BlockSelectionOptions {
-  std::vector<uint32_t> blocks;  // --blocks 40,41
-  uint64_t range_start = 0;      // --range START:SIZE (bytes, K/M/G suffixes)
+  std::vector<uint32_t> blocks;  // --blocks 40-47,50
+  uint64_t range_start = 0;      // --range START:SIZE or START-END (cli_values.h sizes)
   uint64_t range_size = 0;
   int32_t node = -1;             // --node N --size BYTES
   uint64_t size = 0;
@@ -93,34 +102,34 @@ enum class ZoneChoice { kPolicy, kDefault, kKernel, kMovable };
 struct BlockOpOptions {
   BlockSelectionOptions selection;
   ZoneChoice zone = ZoneChoice::kPolicy;  // online only
-  uint32_t timeout_ms = 0;                // offline: per block; 0 = the agent's default
+  uint32_t block_timeout_ms = 0;          // offline: per block; 0 = the agent's default
   bool all_or_nothing = false;            // offline only
 };
 
-// plug --size SIZE --node N [--id ID] [--zone ...] [--timeout S]
+// plug --size SIZE --node N [--id ID] [--zone ...] [--timeout DURATION]
 struct PlugOptions {
   std::string device_id;  // "" = memhpd picks the first free dimmN
   uint64_t size = 0;      // required
   int32_t node = -1;      // required
   ZoneChoice zone = ZoneChoice::kPolicy;
-  uint32_t timeout_s = 0;  // 0 = memhpd's default
+  uint32_t timeout_ms = 0;  // 0 = memhpd's default
 };
 
-// unplug ID [--force] [--timeout S] [--block-timeout MS]
+// unplug ID [--force] [--timeout DURATION] [--block-timeout DURATION]
 struct UnplugOptions {
   std::string device_id;
   bool force = false;
-  uint32_t timeout_s = 0;
+  uint32_t timeout_ms = 0;
   uint32_t block_timeout_ms = 0;
 };
 
-// resize ID --size SIZE [--offline-first] [--timeout S]
+// resize ID --size SIZE [--offline-first] [--timeout DURATION]
 struct ResizeOptions {
   std::string device_id;
   uint64_t size = 0;  // the requested size; 0 is valid (shrink to nothing) once --size is given
   bool size_given = false;
   bool offline_first = false;
-  uint32_t timeout_s = 0;
+  uint32_t timeout_ms = 0;
 };
 
 // policy [--set NAME] [--ratio PCT]: without either, just read the policy.
@@ -138,6 +147,12 @@ struct WatchOptions {
 struct AuditOptions {
   bool arm = false;
   bool disarm = false;
+};
+
+// blocks [-o LIST] [-b] [-r] [-n] [--split LIST] [-a] [--no-refresh]
+struct BlocksOptions {
+  ctl::BlocksViewOptions view;
+  bool refresh = true;  // ask the agent for a fresh inventory
 };
 
 // help [VERB], VERB --help
@@ -161,10 +176,8 @@ struct Command {
   PolicyOptions policy;
   WatchOptions watch;
   AuditOptions audit;
+  BlocksOptions blocks;
 };
-
-// "256M" -> 268435456; K, M, G, T binary suffixes; nullopt for anything else.
-[[nodiscard]] std::optional<uint64_t> ParseSize(const std::string& text);
 
 struct ParseOutcome {
   std::optional<Command> command;

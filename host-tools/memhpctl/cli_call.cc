@@ -3,9 +3,12 @@
 
 #include <json-glib/json-glib.h>
 
+#include <cstdarg>
 #include <cstdio>
 
 #include "ctl/operation_view.h"
+#include "ctl/terminal_text.h"
+#include "memhpctl/json_envelope.h"
 
 namespace memhp::cli {
 
@@ -28,9 +31,27 @@ std::string JsonString(std::string_view text) {
 
 int Fail(const Command& command, int code, const std::string& message) {
   if (command.global.json) {
-    std::printf("{\"ok\": false, \"exit_code\": %d, \"error\": %s}\n", code, JsonString(message).c_str());
+    std::fputs(ctl::EscapeJsonForTerminal(JsonEnvelope(code, message, "")).c_str(), stdout);
   } else {
-    std::fprintf(stderr, "memhpctl: %s\n", message.c_str());
+    std::fprintf(stderr, "memhpctl: %s\n", ctl::EscapeForTerminal(message, ctl::Newlines::kKeep).c_str());
+  }
+  return code;
+}
+
+std::string FormatText(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  g_autofree gchar* text = g_strdup_vprintf(format, args);
+  va_end(args);
+  return text;
+}
+
+int PrintAnswer(const Command& command, int code, std::string_view text, std::string_view json,
+                std::string_view error) {
+  if (command.global.json) {
+    std::fputs(ctl::EscapeJsonForTerminal(JsonEnvelope(code, error, json)).c_str(), stdout);
+  } else if (!command.global.quiet) {
+    std::fputs(ctl::EscapeForTerminal(text, ctl::Newlines::kKeep).c_str(), stdout);
   }
   return code;
 }

@@ -20,9 +20,21 @@ namespace memhp::cli {
 // `text` as a JSON string literal, quotes included (UTF-8 kept, control characters escaped).
 [[nodiscard]] std::string JsonString(std::string_view text);
 
-// Prints a failure — one JSON object {"ok": false, "exit_code", "error"} on stdout with --json,
-// else "memhpctl: MESSAGE" on stderr — and returns `code`.
+// Prints a failure — with --json the envelope {"ok": false, "exit_code", "error", "result": null}
+// on stdout (json_envelope.h), else "memhpctl: MESSAGE" on stderr — and returns `code`. The message may quote the guest or
+// QEMU: it is escaped for the terminal either way (ctl/terminal_text.h).
 int Fail(const Command& command, int code, const std::string& message);
+
+// printf into a string (the answers are built whole, then printed by PrintAnswer).
+[[nodiscard]] std::string FormatText(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+// Prints a verb's answer and returns `code` (its exit code: an operation that failed still has
+// an answer). With --json: the envelope (json_envelope.h) with `json`, one JSON value, as its
+// result and `error` (why, when code is not 0); else `text` for people, unless --quiet.
+// Both are escaped for the terminal here (ctl/terminal_text.h), the one place answers reach
+// stdout, so no guest or QEMU string reaches it raw.
+int PrintAnswer(const Command& command, int code, std::string_view text, std::string_view json,
+                std::string_view error = "");
 
 // Sends `request` to the VM's memhpd and waits for the final answer (progress responses go to
 // `on_progress`). Returns kExitOk and fills `response`, or prints the failure (Fail) and returns

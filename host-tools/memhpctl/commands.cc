@@ -15,13 +15,16 @@
 #include <thread>
 
 #include "ctl/status_view.h"
+#include "ctl/terminal_text.h"
 #include "launcher/installation.h"
 #include "launcher/libvirt_create.h"
 #include "launcher/libvirt_domain_xml.h"
 #include "launcher/process.h"
+#include "base/unique_fd.h"
 #include "launcher/qemu_command.h"
 #include "memhpctl/cli_call.h"
 #include "memhpctl/control_client.h"
+#include "memhpctl/progress_line.h"
 #include "vm/state_dir.h"
 
 namespace memhp::cli {
@@ -31,10 +34,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 bool KvmUsable() {
-  const int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
-  close(fd);
-  return true;
+  return UniqueFd(open("/dev/kvm", O_RDWR | O_CLOEXEC)).valid();
 }
 
 // --accel auto: KVM on a bare-metal host; TCG inside a VM (the CPU's "hypervisor" flag). Nested
@@ -76,8 +76,20 @@ std::string EndStarted(const char* what, long pid, std::chrono::milliseconds gra
 // Polls memhpd until the agent has said hello, QEMU has gone, or the deadline passes.
 enum class AgentWait { kConnected, kQemuGone, kTimeout };
 
-AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::seconds timeout,
-                       memhp::v1::VmStatus* last) {
+// The boot phase for the progress line: the guest console's last line while the kernel boots
+// (the guest's words: ProgressLine escapes them), then the agent's hello.
+std::string BootPhase(const vm::StateDir& state, const memhp::v1::VmStatus& last) {
+  if (last.agent().connected()) return "launch: the agent said hello; reading its inventory";
+  std::string tail = vm::TailFile(state.console_log(), 1);
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  if (tail.empty()) return "launch: QEMU started; waiting for the kernel";
+  constexpr size_t kShown = 60;  // one line on an 80-column terminal, with the rest
+  if (tail.size() > kShown) tail = tail.substr(0, kShown) + "...";
+  return "launch: booting: " + tail;
+}
+
+AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::milliseconds timeout,
+                       memhp::v1::VmStatus* last, ProgressLine& progress) {
   const auto deadline = Clock::now() + timeout;
   ControlClient client(state.control_socket());
   while (Clock::now() < deadline) {
@@ -89,6 +101,7 @@ AgentWait WaitForAgent(const vm::StateDir& state, long qemu_pid, std::chrono::se
       *last = result.value().status();
       if (last->agent().connected() && last->agent().has_inventory()) return AgentWait::kConnected;
     }
+    progress.Show(FormatText("%s %.0f s", BootPhase(state, *last).c_str(), progress.Elapsed()));
     std::this_thread::sleep_for(200ms);
   }
   return AgentWait::kTimeout;
@@ -131,36 +144,39 @@ int LaunchLibvirt(const Command& command, const launcher::QemuLaunchSpec& qemu_s
     return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
                                           vm::TailFile(state.memhpd_log(), 10));
   }
-  const std::chrono::seconds boot_timeout(opt.boot_timeout_s ? opt.boot_timeout_s : spec.accel == "kvm" ? 60 : 180);
+  const std::chrono::milliseconds boot_timeout(opt.boot_timeout_ms ? opt.boot_timeout_ms
+                                               : spec.accel == "kvm"  ? 60'000
+                                                                      : 180'000);
   memhp::v1::VmStatus status;
-  const AgentWait waited = WaitForAgent(state, 0, boot_timeout, &status);
+  ProgressLine progress(command);
+  const AgentWait waited = WaitForAgent(state, 0, boot_timeout, &status, progress);
+  progress.Clear();
   if (waited != AgentWait::kConnected) {
     const std::string console = ConsoleTail(state);
     const std::string left = EndStarted("memhpd", daemon.pid, 5s) + destroy();
     return Fail(command, kExitTimeout,
-                "the guest agent did not say hello within " + std::to_string(boot_timeout.count()) + " s" + left +
+                "the guest agent did not say hello within " + std::to_string(boot_timeout.count()) + " ms" + left +
                     "; the console's last lines:\n" + console);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (command.global.json) {
-    std::printf("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"engine\": \"libvirt\", \"domain\": %s, "
-                "\"uri\": %s, \"memhpd_pid\": %ld, \"seconds\": %.2f, \"kernel_release\": %s}\n",
-                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(),
-                JsonString(spec.domain_name).c_str(), JsonString(opt.libvirt_uri).c_str(), daemon.pid, seconds,
-                JsonString(status.agent().hello().guest().kernel_release()).c_str());
-  } else {
-    std::printf("VM '%s' is up in %.1f s: libvirt domain %s on %s, memhpd pid %ld, agent on kernel %s\n"
-                "state folder: %s\n",
-                command.global.vm.c_str(), seconds, spec.domain_name.c_str(), opt.libvirt_uri.c_str(), daemon.pid,
-                status.agent().hello().guest().kernel_release().c_str(), state.path().c_str());
-  }
-  return kExitOk;
+  const std::string& kernel = status.agent().hello().guest().kernel_release();  // the guest's words
+  const std::string json = FormatText(
+      "{\"vm\": %s, \"state_dir\": %s, \"engine\": \"libvirt\", \"domain\": %s, \"uri\": %s, "
+      "\"memhpd_pid\": %ld, \"seconds\": %.2f, \"kernel_release\": %s}\n",
+      JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), JsonString(spec.domain_name).c_str(),
+      JsonString(opt.libvirt_uri).c_str(), daemon.pid, seconds, JsonString(kernel).c_str());
+  const std::string text = FormatText(
+      "VM '%s' is up in %.1f s: libvirt domain %s on %s, memhpd pid %ld, agent on kernel %s\nstate folder: %s\n",
+      command.global.vm.c_str(), seconds, spec.domain_name.c_str(), opt.libvirt_uri.c_str(), daemon.pid,
+      ctl::EscapeForTerminal(kernel, ctl::Newlines::kEscape).c_str(), state.path().c_str());
+  return PrintAnswer(command, kExitOk, text, json);
 }
 
 }  // namespace
 
 int RunLaunch(const Command& command) {
   const auto started = Clock::now();
+  ProgressLine progress(command);  // cleared when it goes, before anything is printed after it
   const vm::StateDir state = StateOf(command);
   if (const long pid = vm::ReadLivePid(state.memhpd_pidfile())) {
     return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is already served by memhpd (pid " +
@@ -192,8 +208,10 @@ int RunLaunch(const Command& command) {
   spec.kernel = opt.kernel;
   spec.initrd = opt.initrd;
   if (spec.kernel.empty() || spec.initrd.empty()) {
+    progress.Show("launch: preparing the guest image");
     launcher::GuestImage image;
     if (std::string error = launcher::PrepareDefaultImage(installation, &image); !error.empty()) {
+      progress.Clear();
       return Fail(command, kExitFailed, error);
     }
     if (spec.kernel.empty()) spec.kernel = image.kernel;
@@ -218,8 +236,10 @@ int RunLaunch(const Command& command) {
   if (opt.engine_libvirt) return LaunchLibvirt(command, spec, installation, started);
 
   // QEMU daemonizes once its sockets listen; errors before that come back on stderr.
+  progress.Show("launch: starting QEMU (" + spec.accel + ")");
   const launcher::RunResult qemu = launcher::RunCapture(launcher::BuildQemuArgv(spec));
   if (qemu.exit_code != 0) {
+    progress.Clear();
     return Fail(command, kExitFailed, "QEMU did not start: " + (qemu.err.empty() ? "exit status " + std::to_string(qemu.exit_code) : qemu.err));
   }
   const long qemu_pid = vm::ReadLivePid(state.qemu_pidfile());
@@ -230,16 +250,21 @@ int RunLaunch(const Command& command) {
     memhpd_argv.insert(memhpd_argv.end(), {"--audit-socket", state.audit_socket(), "--audit-arm",
                                            opt.audit_arm_on_request ? "request" : "hello"});
   }
+  progress.Show("launch: QEMU started (pid " + std::to_string(qemu_pid) + "); starting memhpd");
   const launcher::DaemonStart daemon = launcher::StartDaemon(memhpd_argv, state.memhpd_log(), 20s);
   if (!daemon.ready) {
+    progress.Clear();
     const std::string left = EndStarted("QEMU", qemu_pid, 5s) + EndStarted("memhpd", daemon.pid, 2s);
     return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
                                           vm::TailFile(state.memhpd_log(), 10));
   }
 
-  const std::chrono::seconds boot_timeout(opt.boot_timeout_s ? opt.boot_timeout_s : spec.accel == "kvm" ? 60 : 180);
+  const std::chrono::milliseconds boot_timeout(opt.boot_timeout_ms ? opt.boot_timeout_ms
+                                               : spec.accel == "kvm"  ? 60'000
+                                                                      : 180'000);
   memhp::v1::VmStatus status;
-  const AgentWait waited = WaitForAgent(state, qemu_pid, boot_timeout, &status);
+  const AgentWait waited = WaitForAgent(state, qemu_pid, boot_timeout, &status, progress);
+  progress.Clear();
   if (waited != AgentWait::kConnected) {
     const std::string console = ConsoleTail(state);
     // A failed launch leaves no stray QEMU and no memhpd behind.
@@ -247,24 +272,24 @@ int RunLaunch(const Command& command) {
     const std::string why = waited == AgentWait::kQemuGone
                                 ? "QEMU exited before the guest agent said hello"
                                 : "the guest agent did not say hello within " +
-                                      std::to_string(boot_timeout.count()) + " s";
+                                      (boot_timeout.count() % 1000 == 0
+                                           ? std::to_string(boot_timeout.count() / 1000) + " s"
+                                           : std::to_string(boot_timeout.count()) + " ms");
     return Fail(command, waited == AgentWait::kTimeout ? kExitTimeout : kExitFailed,
                 why + left + "; the console's last lines:\n" + console);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (command.global.json) {
-    std::printf("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"qemu_pid\": %ld, \"memhpd_pid\": %ld, "
-                "\"accel\": \"%s\", \"seconds\": %.2f, \"kernel_release\": %s}\n",
-                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), qemu_pid,
-                daemon.pid, spec.accel.c_str(), seconds,
-                JsonString(status.agent().hello().guest().kernel_release()).c_str());
-  } else {
-    std::printf("VM '%s' is up in %.1f s: QEMU pid %ld (%s), memhpd pid %ld, agent on kernel %s\n"
-                "state folder: %s\n",
-                command.global.vm.c_str(), seconds, qemu_pid, spec.accel.c_str(), daemon.pid,
-                status.agent().hello().guest().kernel_release().c_str(), state.path().c_str());
-  }
-  return kExitOk;
+  const std::string& kernel = status.agent().hello().guest().kernel_release();  // the guest's words
+  const std::string json = FormatText(
+      "{\"vm\": %s, \"state_dir\": %s, \"qemu_pid\": %ld, \"memhpd_pid\": %ld, \"accel\": \"%s\", "
+      "\"seconds\": %.2f, \"kernel_release\": %s}\n",
+      JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), qemu_pid, daemon.pid,
+      spec.accel.c_str(), seconds, JsonString(kernel).c_str());
+  const std::string text = FormatText(
+      "VM '%s' is up in %.1f s: QEMU pid %ld (%s), memhpd pid %ld, agent on kernel %s\nstate folder: %s\n",
+      command.global.vm.c_str(), seconds, qemu_pid, spec.accel.c_str(), daemon.pid,
+      ctl::EscapeForTerminal(kernel, ctl::Newlines::kEscape).c_str(), state.path().c_str());
+  return PrintAnswer(command, kExitOk, text, json);
 }
 
 int RunAttach(const Command& command) {
@@ -300,14 +325,11 @@ int RunAttach(const Command& command) {
     return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
                                           vm::TailFile(state.memhpd_log(), 10));
   }
-  if (command.global.json) {
-    std::printf("{\"ok\": true, \"vm\": %s, \"state_dir\": %s, \"memhpd_pid\": %ld}\n",
-                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), daemon.pid);
-  } else {
-    std::printf("memhpd (pid %ld) serves VM '%s'; state folder: %s\n", daemon.pid,
-                command.global.vm.c_str(), state.path().c_str());
-  }
-  return kExitOk;
+  return PrintAnswer(command, kExitOk,
+                     FormatText("memhpd (pid %ld) serves VM '%s'; state folder: %s\n", daemon.pid,
+                                command.global.vm.c_str(), state.path().c_str()),
+                     FormatText("{\"vm\": %s, \"state_dir\": %s, \"memhpd_pid\": %ld}\n",
+                                JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), daemon.pid));
 }
 
 int RunStatus(const Command& command) {
@@ -333,43 +355,45 @@ int RunStatus(const Command& command) {
     if (audit_result.ok() && audit_result.value().has_audit()) audit = audit_result.value().audit();
   }
   const memhp::v1::AuditReport* heat = audit ? &*audit : nullptr;
-  std::fputs((command.global.json ? ctl::RenderStatusJson(status, heat) : ctl::RenderStatusText(status, heat)).c_str(),
-             stdout);
-  return kExitOk;
+  if (command.global.json) return PrintAnswer(command, kExitOk, "", ctl::RenderStatusJson(status, heat));
+  return PrintAnswer(command, kExitOk, ctl::RenderStatusText(status, heat), "");
 }
 
 int RunStop(const Command& command) {
   const vm::StateDir state = StateOf(command);
   const long qemu_pid = vm::ReadLivePid(state.qemu_pidfile());
   const long memhpd_pid = vm::ReadLivePid(state.memhpd_pidfile());
-  const std::chrono::seconds timeout(command.stop.timeout_s);
+  const std::chrono::milliseconds timeout(command.stop.timeout_ms);
   bool asked = false;
+  ProgressLine progress(command);
   if (memhpd_pid) {
+    progress.Show("stop: asking QEMU to quit (QMP quit), waiting up to " +
+                  std::to_string(command.stop.timeout_ms / 1000) + " s");
     ControlClient client(state.control_socket());
     memhp::v1::ControlRequest request;
-    request.mutable_stop()->set_timeout_ms(command.stop.timeout_s * 1000);
+    request.mutable_stop()->set_timeout_ms(command.stop.timeout_ms);
     CallResult result = client.Call(request, timeout);
     asked = result.ok() && result.value().has_stop();
     if (!asked) {
+      progress.Clear();
+      const std::string why = result.ok() ? result.value().error().message() : result.error().message;
       std::fprintf(stderr, "memhpctl: memhpd did not stop the VM (%s); terminating it\n",
-                   result.ok() ? result.value().error().message().c_str() : result.error().message.c_str());
+                   ctl::EscapeForTerminal(why, ctl::Newlines::kEscape).c_str());
     }
   } else if (!qemu_pid) {
     return Fail(command, kExitFailed, "VM '" + command.global.vm + "' is not running");
   }
   // Whatever memhpd said, no QEMU and no memhpd of this VM may be left.
+  progress.Show("stop: waiting for QEMU and memhpd to end");
   const bool qemu_gone = launcher::TerminateProcess(qemu_pid, asked ? timeout : 5s);
   const bool memhpd_gone = launcher::TerminateProcess(memhpd_pid, 5s);
+  progress.Clear();
   if (!qemu_gone || !memhpd_gone) {
     return Fail(command, kExitFailed, "could not end " + std::string(qemu_gone ? "memhpd" : "QEMU"));
   }
-  if (command.global.json) {
-    std::printf("{\"ok\": true, \"vm\": %s, \"clean_shutdown\": %s}\n", JsonString(command.global.vm).c_str(),
-                asked ? "true" : "false");
-  } else {
-    std::printf("VM '%s' stopped%s\n", command.global.vm.c_str(), asked ? "" : " (forced)");
-  }
-  return kExitOk;
+  return PrintAnswer(command, kExitOk, FormatText("VM '%s' stopped%s\n", command.global.vm.c_str(), asked ? "" : " (forced)"),
+                     FormatText("{\"vm\": %s, \"clean_shutdown\": %s}\n",
+                                JsonString(command.global.vm).c_str(), asked ? "true" : "false"));
 }
 
 }  // namespace memhp::cli

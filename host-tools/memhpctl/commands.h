@@ -40,6 +40,9 @@ namespace memhp::cli {
 // audit_command.cc: the memhp-audit plugin's report.
 [[nodiscard]] int RunAudit(const Command& command);
 
+// blocks_command.cc: every guest block, as lsmem shows it.
+[[nodiscard]] int RunBlocks(const Command& command);
+
 }  // namespace memhp::cli
 
 namespace memhp::cli {

@@ -3,13 +3,13 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "wire/frame_codec.h"
+#include "wire/unix_connect.h"
 
 namespace memhp::cli {
 
@@ -29,28 +29,20 @@ int RemainingMs(Clock::time_point deadline) {
 
 }  // namespace
 
-ControlClient::~ControlClient() {
-  if (fd_ >= 0) close(fd_);
-}
+ControlClient::~ControlClient() = default;
 
 std::string ControlClient::Connect() {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path_.size() >= sizeof(addr.sun_path)) return "control socket path too long: " + path_;
-  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    const int err = errno;
-    close(fd);
-    return "connect " + path_ + ": " + std::strerror(err);
+  const int fd = wire::ConnectUnix(path_);
+  if (fd < 0) {
+    if (fd == -ENAMETOOLONG) return "control socket path too long: " + path_;
+    return "connect " + path_ + ": " + std::strerror(-fd);
   }
-  fd_ = fd;
+  fd_.Reset(fd);
   return "";
 }
 
 uint64_t ControlClient::Send(memhp::v1::ControlRequest request, Error& error) {
-  if (fd_ < 0) {
+  if (!fd_.valid()) {
     if (std::string message = Connect(); !message.empty()) {
       error = CallFailure(memhp::v1::ERROR_CODE_UNAVAILABLE, ENOTCONN, "memhpd is not running for this VM (" + message + ")");
       return 0;
@@ -62,7 +54,7 @@ uint64_t ControlClient::Send(memhp::v1::ControlRequest request, Error& error) {
   *envelope.mutable_request() = std::move(request);
   const std::string frame = wire::EncodeMessage(envelope);
   for (size_t sent = 0; sent < frame.size();) {
-    const ssize_t n = send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = send(fd_.get(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error = CallFailure(memhp::v1::ERROR_CODE_FAILED, errno, std::string("send: ") + std::strerror(errno));
@@ -94,12 +86,12 @@ CallResult ControlClient::Call(memhp::v1::ControlRequest request, std::chrono::m
       }
       return reply.response();
     }
-    pollfd pfd{fd_, POLLIN, 0};
+    pollfd pfd{fd_.get(), POLLIN, 0};
     const int ready = poll(&pfd, 1, RemainingMs(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) return CallFailure(memhp::v1::ERROR_CODE_TIMEOUT, ETIMEDOUT, "memhpd did not answer in time");
     if (ready < 0) return CallFailure(memhp::v1::ERROR_CODE_FAILED, errno, std::string("poll: ") + std::strerror(errno));
-    const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+    const ssize_t n = recv(fd_.get(), buffer, sizeof(buffer), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n == 0 ? ECONNRESET : errno;
@@ -132,12 +124,12 @@ ControlClient::StreamResult ControlClient::Stream(
     }
     if (stop && *stop) return {StreamEnd::kStopped, ""};
     // A signal may land between the check above and poll(); the short timeout bounds that.
-    pollfd pfd{fd_, POLLIN, 0};
+    pollfd pfd{fd_.get(), POLLIN, 0};
     const int ready = poll(&pfd, 1, 200);
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) continue;
     if (ready < 0) return {StreamEnd::kError, std::string("poll: ") + std::strerror(errno)};
-    const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+    const ssize_t n = recv(fd_.get(), buffer, sizeof(buffer), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) return {StreamEnd::kClosed, "memhpd closed the connection"};
     if (n < 0) return {StreamEnd::kError, std::string("recv: ") + std::strerror(errno)};

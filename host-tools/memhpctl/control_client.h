@@ -19,6 +19,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "memhp/v1/control.pb.h"
 
 namespace memhp::cli {
@@ -64,7 +65,7 @@ class ControlClient {
   [[nodiscard]] uint64_t Send(memhp::v1::ControlRequest request, Error& error);
 
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   uint64_t next_id_ = 1;
 };
 

@@ -7,7 +7,6 @@
 // REFUSED/FAILED 1, TIMED_OUT/PARTIAL 3) or, when memhpd answered with an error, its code
 // (TIMEOUT 3, anything else 1). watch prints one JSON object per line until interrupted.
 #include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -19,11 +18,13 @@
 #include <glib.h>
 
 #include "ctl/operation_view.h"
+#include "ctl/terminal_text.h"
 #include "ctl/watch_view.h"
 #include "ctl/zone_view.h"
 #include "memhpctl/cli_call.h"
 #include "memhpctl/commands.h"
 #include "memhpctl/control_client.h"
+#include "memhpctl/progress_line.h"
 #include "vm/state_dir.h"
 #include "wire/proto_json.h"
 
@@ -33,43 +34,26 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// The one rewritten progress line on a terminal's stderr (never in --json mode, never when
-// stderr is a file or pipe: a log should not fill with carriage returns).
-class ProgressLine {
+// Shows an operation's progress on the one progress line (progress_line.h).
+class OperationProgressLine {
  public:
-  ProgressLine(const Command& command, std::string verb, std::string device)
-      : enabled_(!command.global.json && isatty(STDERR_FILENO)),
-        verb_(std::move(verb)),
-        device_(std::move(device)),
-        start_(Clock::now()) {}
-  ~ProgressLine() { Clear(); }
-
+  OperationProgressLine(const Command& command, std::string verb, std::string device)
+      : line_(command), verb_(std::move(verb)), device_(std::move(device)) {}
   void Show(const memhp::v1::OperationProgress& progress) {
-    if (!enabled_) return;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    std::fprintf(stderr, "\r\033[K%s", ctl::RenderProgressLine(verb_, device_, progress, elapsed).c_str());
-    std::fflush(stderr);
-    shown_ = true;
+    line_.Show(ctl::RenderProgressLine(verb_, device_, progress, line_.Elapsed()));
   }
-  void Clear() {
-    if (!shown_) return;
-    std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
-    shown_ = false;
-  }
+  void Clear() { line_.Clear(); }
 
  private:
-  bool enabled_;
+  ProgressLine line_;
   std::string verb_;
   std::string device_;
-  Clock::time_point start_;
-  bool shown_ = false;
 };
 
 // Sends `request`, waits for the final answer (progress shown meanwhile). Returns kExitOk and
 // fills `response`, or prints the failure and returns its exit code.
 int Call(const Command& command, memhp::v1::ControlRequest request, std::chrono::milliseconds timeout,
-         ProgressLine* progress, memhp::v1::ControlResponse* response) {
+         OperationProgressLine* progress, memhp::v1::ControlResponse* response) {
   const int code = CallMemhpd(command, std::move(request), timeout, response,
                               [progress](const memhp::v1::OperationProgress& p) {
                                 if (progress) progress->Show(p);
@@ -92,21 +76,21 @@ memhp::v1::OnlineTarget TargetOf(ZoneChoice zone) {
 
 // Runs one operation request and prints its OperationResult.
 int RunOperation(const Command& command, memhp::v1::ControlRequest request, const char* verb,
-                 const std::string& device, uint32_t timeout_s) {
-  ProgressLine progress(command, verb, device);
+                 const std::string& device, uint32_t timeout_ms) {
+  OperationProgressLine progress(command, verb, device);
   memhp::v1::ControlResponse response;
   // memhpd bounds the operation itself; the margin covers the answer's way back. Progress
   // restarts this wait (control_client.h), so an operation queued behind others is not cut off.
-  const auto wait = std::chrono::seconds(timeout_s + 30);
+  const auto wait = std::chrono::milliseconds(timeout_ms) + 30s;
   if (int code = Call(command, std::move(request), wait, &progress, &response)) return code;
   if (!response.has_operation()) return Fail(command, kExitFailed, std::string(verb) + ": memhpd answered without a result");
   const memhp::v1::OperationResult& result = response.operation();
+  const int code = ctl::OperationExitCode(result.outcome());
   if (command.global.json) {
-    std::printf("%s\n", wire::ProtoToJson(result).c_str());
-  } else {
-    std::fputs(ctl::RenderOperationText(result).c_str(), stdout);
+    // Not done: the headline says why ("unplug refused: block 37 busy (EBUSY) ...").
+    return PrintAnswer(command, code, "", wire::ProtoToJson(result), ctl::RenderOperationHeadline(result));
   }
-  return ctl::OperationExitCode(result.outcome());
+  return PrintAnswer(command, code, ctl::RenderOperationText(result), "");
 }
 
 // Set by SIGINT/SIGTERM while `watch` runs; ControlClient::Stream polls it.
@@ -124,8 +108,8 @@ int RunPlug(const Command& command) {
   plug->set_size(opt.size);
   plug->set_node(opt.node);
   plug->set_target(TargetOf(opt.zone));
-  plug->set_timeout_ms(opt.timeout_s * 1000);
-  return RunOperation(command, std::move(request), "plug", opt.device_id, opt.timeout_s ? opt.timeout_s : 60);
+  plug->set_timeout_ms(opt.timeout_ms);
+  return RunOperation(command, std::move(request), "plug", opt.device_id, opt.timeout_ms ? opt.timeout_ms : 60'000);
 }
 
 int RunUnplug(const Command& command) {
@@ -134,9 +118,9 @@ int RunUnplug(const Command& command) {
   auto* unplug = request.mutable_unplug();
   unplug->set_device_id(opt.device_id);
   unplug->set_force(opt.force);
-  unplug->set_timeout_ms(opt.timeout_s * 1000);
+  unplug->set_timeout_ms(opt.timeout_ms);
   unplug->set_block_timeout_ms(opt.block_timeout_ms);
-  return RunOperation(command, std::move(request), "unplug", opt.device_id, opt.timeout_s ? opt.timeout_s : 120);
+  return RunOperation(command, std::move(request), "unplug", opt.device_id, opt.timeout_ms ? opt.timeout_ms : 120'000);
 }
 
 int RunResize(const Command& command) {
@@ -146,8 +130,8 @@ int RunResize(const Command& command) {
   resize->set_device_id(opt.device_id);
   resize->set_requested_size(opt.size);
   resize->set_offline_first(opt.offline_first);
-  resize->set_timeout_ms(opt.timeout_s * 1000);
-  return RunOperation(command, std::move(request), "resize", opt.device_id, opt.timeout_s ? opt.timeout_s : 120);
+  resize->set_timeout_ms(opt.timeout_ms);
+  return RunOperation(command, std::move(request), "resize", opt.device_id, opt.timeout_ms ? opt.timeout_ms : 120'000);
 }
 
 int RunPolicy(const Command& command) {
@@ -158,12 +142,8 @@ int RunPolicy(const Command& command) {
   memhp::v1::ControlResponse response;
   if (int code = Call(command, std::move(request), 30s, nullptr, &response)) return code;
   if (!response.has_policy()) return Fail(command, kExitFailed, "policy: memhpd answered without a policy");
-  if (command.global.json) {
-    std::printf("%s\n", wire::ProtoToJson(response.policy()).c_str());
-  } else {
-    std::fputs(ctl::RenderPolicyText(response.policy()).c_str(), stdout);
-  }
-  return kExitOk;
+  if (command.global.json) return PrintAnswer(command, kExitOk, "", wire::ProtoToJson(response.policy()));
+  return PrintAnswer(command, kExitOk, ctl::RenderPolicyText(response.policy()), "");
 }
 
 int RunZones(const Command& command) {
@@ -172,12 +152,8 @@ int RunZones(const Command& command) {
   memhp::v1::ControlResponse response;
   if (int code = Call(command, std::move(request), 30s, nullptr, &response)) return code;
   if (!response.has_zones()) return Fail(command, kExitFailed, "zones: memhpd answered without a zone report");
-  if (command.global.json) {
-    std::printf("%s\n", wire::ProtoToJson(response.zones()).c_str());
-  } else {
-    std::fputs(ctl::RenderZonesText(response.zones()).c_str(), stdout);
-  }
-  return kExitOk;
+  if (command.global.json) return PrintAnswer(command, kExitOk, "", wire::ProtoToJson(response.zones()));
+  return PrintAnswer(command, kExitOk, ctl::RenderZonesText(response.zones()), "");
 }
 
 int RunWatch(const Command& command) {
@@ -197,6 +173,7 @@ int RunWatch(const Command& command) {
   ControlClient client(StateOf(command).control_socket());
   bool qemu_gone = false;
   bool dropped = false;
+  uint64_t seq = 0;  // the stream's lines, from 1 (watch_view.h)
   std::optional<memhp::v1::Error> error;
   const ControlClient::StreamResult end = client.Stream(
       std::move(request),
@@ -207,7 +184,9 @@ int RunWatch(const Command& command) {
         }
         if (!response.has_watch_event()) return true;  // nothing else is promised; skip it
         const memhp::v1::WatchEvent& event = response.watch_event();
-        if (std::printf("%s\n", ctl::RenderWatchLine(event).c_str()) < 0 || std::fflush(stdout) != 0) {
+        // The stream is watch's whole output, so --quiet leaves it; escaped like every answer.
+        const std::string line = ctl::EscapeJsonForTerminal(ctl::RenderWatchLine(event, command.global.vm, ++seq));
+        if (std::printf("%s\n", line.c_str()) < 0 || std::fflush(stdout) != 0) {
           return false;  // e.g. `memhpctl watch | head`: the reader is done
         }
         // memhpd's notices (daemon/watch_hub.h): QEMU ended (memhpd ends next), or this watcher

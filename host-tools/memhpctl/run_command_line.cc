@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ctl/terminal_text.h"
 #include "memhpctl/cli_args.h"
+#include "memhpctl/json_envelope.h"
 #include "memhpctl/verb_table.h"
 
 namespace memhp::cli {
@@ -26,7 +28,14 @@ bool ReaderLeft() {
 int RunCommandLine(const std::vector<std::string>& args) {
   const ParseOutcome parsed = ParseCommandLine(args);
   if (!parsed.command) {
-    std::fprintf(stderr, "memhpctl: %s\n", parsed.error.c_str());
+    // A script that asked for JSON gets its usage error in JSON too (the envelope, on stdout).
+    if (WantsJson(args)) {
+      std::fputs(ctl::EscapeJsonForTerminal(JsonEnvelope(kExitUsage, parsed.error, "")).c_str(), stdout);
+      std::fflush(stdout);
+      return kExitUsage;
+    }
+    // The error quotes the word that was wrong, which a script may have filled from anywhere.
+    std::fprintf(stderr, "memhpctl: %s\n", ctl::EscapeForTerminal(parsed.error, ctl::Newlines::kEscape).c_str());
     return kExitUsage;
   }
   const int code = SpecOf(parsed.command->verb).run(*parsed.command);

@@ -1,20 +1,19 @@
 // memhpctl — see verb_rules.h.
 #include "memhpctl/verb_rules.h"
 
-#include <glib.h>
-
 #include <cstdint>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "memhpctl/cli_option.h"
+#include "memhpctl/cli_values.h"
 #include "vm/state_dir.h"
 
 namespace memhp::cli::rules {
 
 using args::IsDeviceId;
 using args::kDeviceIdRule;
-using args::ParseNumber;
 
 std::string ApplyVm(Command& c, const std::string& v) {
   if (!vm::IsValidVmName(v)) return "--vm: '" + v + "' is not a VM name ([A-Za-z0-9._-], 1 to 32)";
@@ -37,20 +36,33 @@ std::string ApplyAgentArgs(Command& c, const std::string& v) {
 }
 
 std::string ApplyBlocks(Command& c, const std::string& v) {
-  g_auto(GStrv) parts = g_strsplit(v.c_str(), ",", -1);
-  for (gchar** p = parts; *p; ++p) {
-    const std::optional<uint64_t> n = ParseNumber(*p, 0, UINT32_MAX);
-    if (!n) return "--blocks takes block ids like 40,41, not '" + v + "'";
-    c.block_op.selection.blocks.push_back(static_cast<uint32_t>(*n));
-  }
+  Result<std::vector<uint32_t>> ids = ParseBlockList(v);
+  if (!ids.ok()) return "--blocks: " + ids.error().message;
+  std::vector<uint32_t>& blocks = c.block_op.selection.blocks;
+  if (!blocks.empty()) return "--blocks is given once (one list: 40-47,50)";
+  blocks = std::move(ids).value();
   return "";
 }
 
 std::string ApplyRange(Command& c, const std::string& v) {
+  // START:SIZE, or START-END with END the range's last byte, as lsmem's RANGE column prints it
+  // ("0x0000000140000000-0x000000014fffffff").
   const size_t colon = v.find(':');
-  const std::optional<uint64_t> start = colon == std::string::npos ? std::nullopt : ParseSize(v.substr(0, colon));
-  const std::optional<uint64_t> size = colon == std::string::npos ? std::nullopt : ParseSize(v.substr(colon + 1));
-  if (!start || !size || *size == 0) return "--range takes START:SIZE (bytes; K/M/G), not '" + v + "'";
+  const size_t dash = v.find('-');
+  const size_t cut = colon != std::string::npos ? colon : dash;
+  const std::optional<uint64_t> start = cut == std::string::npos ? std::nullopt : ParseSize(v.substr(0, cut));
+  const std::optional<uint64_t> second = cut == std::string::npos ? std::nullopt : ParseSize(v.substr(cut + 1));
+  std::optional<uint64_t> size;
+  if (start && second) {
+    if (cut == colon) {
+      size = second;
+    } else if (*second >= *start && *second - *start < UINT64_MAX) {
+      size = *second - *start + 1;
+    }
+  }
+  if (!size || *size == 0 || *start > UINT64_MAX - (*size - 1)) {
+    return "--range takes START:SIZE or START-END (0x140000000:256M, 0x140000000-0x14fffffff), not '" + v + "'";
+  }
   c.block_op.selection.range_start = *start;
   c.block_op.selection.range_size = *size;
   return "";
@@ -59,6 +71,21 @@ std::string ApplyRange(Command& c, const std::string& v) {
 std::string ApplyPlugId(Command& c, const std::string& v) {
   if (!IsDeviceId(v)) return "--id: '" + v + "' " + std::string(kDeviceIdRule);
   c.plug.device_id = v;
+  return "";
+}
+
+std::string ApplyBlockColumns(Command& c, const std::string& v) {
+  Result<std::vector<ctl::BlockColumn>> columns = ctl::ParseBlockColumns(v, /*for_split=*/false);
+  if (!columns.ok()) return "--output: " + columns.error().message;
+  c.blocks.view.columns = std::move(columns).value();
+  return "";
+}
+
+std::string ApplyBlockSplit(Command& c, const std::string& v) {
+  Result<std::vector<ctl::BlockColumn>> columns = ctl::ParseBlockColumns(v, /*for_split=*/true);
+  if (!columns.ok()) return "--split: " + columns.error().message;
+  c.blocks.view.split = std::move(columns).value();
+  c.blocks.view.split_given = true;
   return "";
 }
 

@@ -19,6 +19,8 @@ namespace memhp::cli::rules {
 [[nodiscard]] std::string ApplyBlocks(Command& c, const std::string& value);     // online/offline
 [[nodiscard]] std::string ApplyRange(Command& c, const std::string& value);      // online/offline
 [[nodiscard]] std::string ApplyPlugId(Command& c, const std::string& value);     // plug --id
+[[nodiscard]] std::string ApplyBlockColumns(Command& c, const std::string& value);  // blocks --output
+[[nodiscard]] std::string ApplyBlockSplit(Command& c, const std::string& value);    // blocks --split
 
 // Words.
 [[nodiscard]] WordOutcome TakeUnplugId(Command& c, const std::string& word);

@@ -14,26 +14,36 @@ namespace memhp::cli {
 namespace {
 
 using args::Choice;
+using args::Duration;
+using args::DurationRule;
 using args::Flag;
 using args::Number;
 using args::OptionSpec;
 using args::Size;
+using args::SizeRule;
 using args::Text;
 using args::Zone;
 
 uint32_t U32(uint64_t n) { return static_cast<uint32_t>(n); }
 
 constexpr Accel kAccels[] = {Accel::kAuto, Accel::kKvm, Accel::kTcg};  // as --accel lists them
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+// QEMU is given MiB (-m, the backends' size=...M): a launch size is a whole MiB.
+constexpr SizeRule LaunchSize(uint64_t min_mib, uint64_t max_mib) { return {min_mib * kMiB, max_mib * kMiB, kMiB}; }
+// Each block's offline: the options that took bare milliseconds say their unit now.
+constexpr DurationRule kBlockTimeout{1, 3'600'000, BareNumber::kRefused};
+
 constexpr std::string_view kPolicyNames[] = {"manual", "online", "online_kernel", "online_movable", "auto-movable"};
 
 // online and offline choose their blocks alike; `more` are the verb's own options.
 std::vector<OptionSpec> SelectionOptions(std::vector<OptionSpec> more) {
   std::vector<OptionSpec> options = {
-      {"blocks", "IDS", "these memory blocks, comma-separated (e.g. 40,41)", rules::ApplyBlocks},
-      {"range", "START:SIZE", "the blocks of this guest-physical range (bytes; K/M/G/T)", rules::ApplyRange},
+      {"blocks", "IDS", "these memory blocks: ids and ranges, comma-separated (e.g. 40-47,50)", rules::ApplyBlocks},
+      {"range", "START:SIZE", "the blocks of this guest-physical range; or START-END, END inclusive as lsmem prints it",
+       rules::ApplyRange},
       Number("node", "N", "with --size: memory of this NUMA node", 0, 4095,
              [](Command& c, uint64_t n) { c.block_op.selection.node = static_cast<int32_t>(n); }),
-      Size("size", "with --node: how much (K/M/G/T)", false,
+      Size("size", "with --node: how much", {},
            [](Command& c, uint64_t n) { c.block_op.selection.size = n; }),
   };
   for (OptionSpec& option : more) options.push_back(std::move(option));
@@ -43,8 +53,8 @@ std::vector<OptionSpec> SelectionOptions(std::vector<OptionSpec> more) {
 std::vector<VerbSpec> BuildTable() {
   return {
       {Verb::kLaunch, "launch", "boot the default VM (or --kernel/--initrd) and start its memhpd",
-       "launch [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] [--boot-timeout S] [--memory MiB] "
-       "[--nodes N] [--slots N] [--maxmem MiB] [--virtio-mem-max MiB] [--agent-args \"ARGS\"] "
+       "launch [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] [--boot-timeout DURATION] [--memory SIZE] "
+       "[--nodes N] [--slots N] [--maxmem SIZE] [--virtio-mem-max SIZE] [--agent-args \"ARGS\"] "
        "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]] [--engine qemu|libvirt [--connect URI]]",
        {
            Text("kernel", "PATH", "the guest kernel (default: the cached Debian kernel)",
@@ -53,17 +63,17 @@ std::vector<VerbSpec> BuildTable() {
                 [](Command& c, const std::string& v) { c.launch.initrd = v; }),
            Choice("accel", {"auto", "kvm", "tcg"}, "auto (default): KVM on bare metal, TCG inside a VM",
                   [](Command& c, size_t i) { c.launch.accel = kAccels[i]; }),
-           Number("boot-timeout", "S", "wait this long for the agent's hello (default 60 with KVM, 180 TCG)",
-                  1, 3600, [](Command& c, uint64_t n) { c.launch.boot_timeout_s = U32(n); }),
-           Number("memory", "MiB", "boot memory, whole 128 MiB blocks on each node (default 512)", 256, 1 << 20,
-                  [](Command& c, uint64_t n) { c.launch.memory_mib = n; }),
+           Duration("boot-timeout", "wait this long for the agent's hello (default 60s with KVM, 180s TCG)", {},
+                    [](Command& c, uint32_t ms) { c.launch.boot_timeout_ms = ms; }),
+           Size("memory", "boot memory, whole 128 MiB blocks on each node (default 512M)", LaunchSize(256, 1 << 20),
+                [](Command& c, uint64_t n) { c.launch.memory_mib = n / kMiB; }),
            Number("nodes", "N", "NUMA nodes, the boot memory split evenly over them (default 2)", 1, 8,
                   [](Command& c, uint64_t n) { c.launch.nodes = U32(n); }),
            Number("slots", "N", "DIMM slots (default 8)", 1, 256, [](Command& c, uint64_t n) { c.launch.slots = U32(n); }),
-           Number("maxmem", "MiB", "the most memory the VM may have (default 16384)", 256, 1 << 24,
-                  [](Command& c, uint64_t n) { c.launch.maxmem_mib = n; }),
-           Number("virtio-mem-max", "MiB", "the virtio-mem device of each node at most; 0: none (default 2048)", 0,
-                  1 << 24, [](Command& c, uint64_t n) { c.launch.virtio_mem_max_mib = n; }),
+           Size("maxmem", "the most memory the VM may have (default 16G)", LaunchSize(256, 1 << 24),
+                [](Command& c, uint64_t n) { c.launch.maxmem_mib = n / kMiB; }),
+           Size("virtio-mem-max", "the virtio-mem device of each node at most; 0: none (default 2G)",
+                LaunchSize(0, 1 << 24), [](Command& c, uint64_t n) { c.launch.virtio_mem_max_mib = n / kMiB; }),
            {"agent-args", "\"ARGS\"", "the guest agent's options (memhp.agent_args= on the kernel command line)",
             rules::ApplyAgentArgs},
            Text("kernel-append", "\"OPTIONS\"", "more kernel command-line options, after memhp's own (so they win)",
@@ -94,46 +104,46 @@ std::vector<VerbSpec> BuildTable() {
        {Flag("no-refresh", "what memhpd knows, without asking the agent for a fresh inventory",
              [](Command& c) { c.status.refresh = false; })},
        nullptr, nullptr, RunStatus},
-      {Verb::kStop, "stop", "shut the VM down and end its memhpd", "stop [--timeout S]",
-       {Number("timeout", "S", "wait this long for QEMU to quit before ending it (default 30)", 1, 3600,
-               [](Command& c, uint64_t n) { c.stop.timeout_s = U32(n); })},
+      {Verb::kStop, "stop", "shut the VM down and end its memhpd", "stop [--timeout DURATION]",
+       {Duration("timeout", "wait this long for QEMU to quit before ending it (default 30s)", {1000, 3'600'000},
+                 [](Command& c, uint32_t ms) { c.stop.timeout_ms = ms; })},
        nullptr, nullptr, RunStop},
       {Verb::kPlug, "plug", "plug a DIMM; the agent onlines its blocks",
-       "plug --size SIZE --node N [--id ID] [--zone ZONE] [--timeout S]",
+       "plug --size SIZE --node N [--id ID] [--zone ZONE] [--timeout DURATION]",
        {
-           Size("size", "the DIMM's size, a multiple of the guest's block size (required)", false,
+           Size("size", "the DIMM's size, a multiple of the guest's block size (required)", {},
                 [](Command& c, uint64_t n) { c.plug.size = n; }),
            Number("node", "N", "the NUMA node (required)", 0, 4095,
                   [](Command& c, uint64_t n) { c.plug.node = static_cast<int32_t>(n); }),
            {"id", "ID", "the device id (default: memhpd picks the first free dimmN)", rules::ApplyPlugId},
            Zone("its blocks' zone: policy (default: the agent's policy decides), default, kernel or movable",
                 [](Command& c, ZoneChoice z) { c.plug.zone = z; }),
-           Number("timeout", "S", "for the guest side (default: memhpd's, 60)", 1, 3600,
-                  [](Command& c, uint64_t n) { c.plug.timeout_s = U32(n); }),
+           Duration("timeout", "for the guest side (default: memhpd's, 60s)", {1000, 3'600'000},
+                    [](Command& c, uint32_t ms) { c.plug.timeout_ms = ms; }),
        },
        nullptr, rules::CheckPlug, RunPlug},
       {Verb::kUnplug, "unplug", "unplug a DIMM, its blocks offlined first (all or nothing)",
-       "unplug ID [--force] [--timeout S] [--block-timeout MS]",
+       "unplug ID [--force] [--timeout DURATION] [--block-timeout DURATION]",
        {
            Flag("force", "without an agent, or when it refuses: unplug anyway", [](Command& c) { c.unplug.force = true; }),
-           Number("timeout", "S", "for the whole unplug (default: memhpd's, 120)", 1, 3600,
-                  [](Command& c, uint64_t n) { c.unplug.timeout_s = U32(n); }),
-           Number("block-timeout", "MS", "each block's offline (default: the agent's)", 1, 3600000,
-                  [](Command& c, uint64_t n) { c.unplug.block_timeout_ms = U32(n); }),
+           Duration("timeout", "for the whole unplug (default: memhpd's, 120s)", {1000, 3'600'000},
+                    [](Command& c, uint32_t ms) { c.unplug.timeout_ms = ms; }),
+           Duration("block-timeout", "each block's offline, its unit said (default: the agent's)", kBlockTimeout,
+                    [](Command& c, uint32_t ms) { c.unplug.block_timeout_ms = ms; }),
        },
        rules::TakeUnplugId, rules::CheckUnplug, RunUnplug},
       {Verb::kResize, "resize", "resize a virtio-mem device (its requested-size)",
-       "resize ID --size SIZE [--offline-first] [--timeout S]",
+       "resize ID --size SIZE [--offline-first] [--timeout DURATION]",
        {
-           Size("size", "the new requested size; 0 unplugs all of it (required)", true,
+           Size("size", "the new requested size; 0 unplugs all of it (required)", {.min = 0},
                 [](Command& c, uint64_t n) {
                   c.resize.size = n;
                   c.resize.size_given = true;
                 }),
            Flag("offline-first", "shrinking: the agent offlines whole blocks of the device first",
                 [](Command& c) { c.resize.offline_first = true; }),
-           Number("timeout", "S", "for the whole resize (default: memhpd's, 120)", 1, 3600,
-                  [](Command& c, uint64_t n) { c.resize.timeout_s = U32(n); }),
+           Duration("timeout", "for the whole resize (default: memhpd's, 120s)", {1000, 3'600'000},
+                    [](Command& c, uint32_t ms) { c.resize.timeout_ms = ms; }),
        },
        rules::TakeResizeId, rules::CheckResize, RunResize},
       {Verb::kPolicy, "policy", "the agent's onlining policy: shown, or changed",
@@ -167,10 +177,10 @@ std::vector<VerbSpec> BuildTable() {
                               [](Command& c, ZoneChoice z) { c.block_op.zone = z; })}),
        nullptr, rules::CheckSelection, RunBlockOp},
       {Verb::kOffline, "offline", "offline guest memory through the agent, block by block",
-       "offline (--blocks IDS | --range START:SIZE | --node N --size SIZE) [--timeout-ms MS] [--all-or-nothing]",
+       "offline (--blocks IDS | --range START:SIZE | --node N --size SIZE) [--block-timeout DURATION] [--all-or-nothing]",
        SelectionOptions({
-           Number("timeout-ms", "MS", "each block's offline (default: the agent's)", 1, 3600000,
-                  [](Command& c, uint64_t n) { c.block_op.timeout_ms = U32(n); }),
+           Duration("block-timeout", "each block's offline, its unit said (default: the agent's)", kBlockTimeout,
+                    [](Command& c, uint32_t ms) { c.block_op.block_timeout_ms = ms; }),
            Flag("all-or-nothing", "if a block refuses, put back online what this offlined",
                 [](Command& c) { c.block_op.all_or_nothing = true; }),
        }),
@@ -178,10 +188,29 @@ std::vector<VerbSpec> BuildTable() {
       {Verb::kEvents, "events", "the memory events memhpd recorded from the agent (most recent last)", "events", {},
        nullptr, nullptr, RunEvents},
       {Verb::kQmp, "qmp", "pass one QMP command to QEMU (through memhpd, which owns QMP)",
-       "qmp COMMAND ['{\"arg\": ...}'] [--timeout S]",
-       {Number("timeout", "S", "wait this long for QEMU's answer (default 10)", 1, 3600,
-               [](Command& c, uint64_t n) { c.qmp.timeout_s = U32(n); })},
+       "qmp [--timeout DURATION] [--] COMMAND ['{\"arg\": ...}']",
+       {Duration("timeout", "wait this long for QEMU's answer (default 10s)", {},
+                 [](Command& c, uint32_t ms) { c.qmp.timeout_ms = ms; })},
        rules::TakeQmpWord, rules::CheckQmp, RunQmp},
+      {Verb::kBlocks, "blocks", "every guest memory block as lsmem shows it: range, state, node, zones, device",
+       "blocks [-o|--output LIST] [-b|--bytes] [-r|--raw] [-n|--noheadings] [--split LIST] [-a|--all] [--no-refresh]",
+       {
+           args::WithLetter('o', {"output", "LIST", "the columns, comma-separated: RANGE, SIZE, STATE, BLOCK, NODE, "
+                                                    "ZONES, DEVICE, REMOVABLE (default: all)",
+                                  rules::ApplyBlockColumns}),
+           args::WithLetter('b', Flag("bytes", "sizes in bytes", [](Command& c) { c.blocks.view.bytes = true; })),
+           args::WithLetter('r', Flag("raw", "no alignment: one space between columns",
+                                      [](Command& c) { c.blocks.view.raw = true; })),
+           args::WithLetter('n', Flag("noheadings", "no heading line",
+                                      [](Command& c) { c.blocks.view.noheadings = true; })),
+           {"split", "LIST", "merge adjacent blocks while these agree: STATE, REMOVABLE, NODE, ZONES, DEVICE, or none "
+                             "(default: the shown ones)",
+            rules::ApplyBlockSplit},
+           args::WithLetter('a', Flag("all", "every block on its own line", [](Command& c) { c.blocks.view.all = true; })),
+           Flag("no-refresh", "the inventory memhpd holds, without asking the agent again",
+                [](Command& c) { c.blocks.refresh = false; }),
+       },
+       nullptr, nullptr, RunBlocks},
       {Verb::kVersion, "version", "print the version", "version", {}, nullptr, nullptr, RunVersion},
       {Verb::kHelp, "help", "this text, or one command's usage and options", "help [COMMAND]", {},
        rules::TakeHelpTopic, nullptr, RunHelp},
@@ -221,7 +250,10 @@ const std::vector<args::OptionSpec>& GlobalOptionSpecs() {
       {"vm", "NAME", "which VM (default: default); its state folder is STATE_ROOT/NAME", rules::ApplyVm},
       {"state-root", "DIR", "where VM state folders live (default: $MEMHP_STATE or /var/lib/memhp)",
        rules::ApplyStateRoot},
-      args::Flag("json", "machine-readable output", [](Command& c) { c.global.json = true; }),
+      args::Flag("json", "one JSON object as the answer, failures and usage errors too (docs/cli-json.md); -j",
+                 [](Command& c) { c.global.json = true; }),
+      args::Flag("quiet", "no text answer on stdout when the command succeeds (errors still on stderr; JSON stays); -q",
+                 [](Command& c) { c.global.quiet = true; }),
   };
   return globals;
 }

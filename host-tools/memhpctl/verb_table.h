@@ -42,7 +42,7 @@ struct VerbSpec {
 [[nodiscard]] const VerbSpec* FindVerb(std::string_view name);
 // The row of `verb` (every Verb has one).
 [[nodiscard]] const VerbSpec& SpecOf(Verb verb);
-// The options every verb takes: --vm, --state-root, --json.
+// The options every verb takes: --vm, --state-root, --json, --quiet.
 [[nodiscard]] const std::vector<args::OptionSpec>& GlobalOptionSpecs();
 
 }  // namespace memhp::cli

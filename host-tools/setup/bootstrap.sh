@@ -15,8 +15,10 @@ cache=${MEMHP_CACHE:-/var/cache/memhp}
 
 say() { printf 'memhp-setup: %s\n' "$*" >&2; }
 
-# Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header).
-# libvirt's packages are for the libvirt engine (libvirt-setup.sh starts its daemons).
+# Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header);
+# scdoc turns docs/man/*.scd into the manual pages; libsmartcols-dev is lsmem's table library
+# (memhpctl blocks); libvirt's packages are for the libvirt engine (libvirt-setup.sh starts its
+# daemons).
 # clang-14 and libclang-rt-14-dev (ASan, UBSan, TSan, libFuzzer) are for the sanitizer builds
 # tests/run.sh makes with sanitizer-builds.sh; the normal build uses g++.
 packages=(
@@ -27,6 +29,7 @@ packages=(
   libgtest-dev libgmock-dev
   busybox-static cpio kmod
   python3 dpkg-dev
+  scdoc libsmartcols-dev
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
 )
 

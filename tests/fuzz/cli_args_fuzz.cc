@@ -7,7 +7,7 @@
 //
 // Invariants beyond "no crash": the outcome is a command or an error with a message, never
 // both nor neither; parsing is deterministic (the same arguments give the same verdict and
-// verb); a size ParseSize accepts is what its digits and suffix say (it never wraps).
+// verb); a size ParseSize accepts (cli_values.h) is a whole number of its unit (it never wraps).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +15,7 @@
 
 #include "fuzz_check.h"
 #include "memhpctl/cli_args.h"
+#include "memhpctl/cli_values.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> args;

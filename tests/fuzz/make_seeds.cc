@@ -238,9 +238,9 @@ void CliSeeds() {
     for (const auto& a : args) out += a + std::string(1, '\0');
     return out;
   };
-  Write(t, "launch", argv({"--vm", "test", "launch", "--accel", "tcg", "--memory", "512", "--nodes", "2", "--slots", "4", "--maxmem", "4096", "--audit"}));
+  Write(t, "launch", argv({"--vm", "test", "launch", "--accel", "tcg", "--memory", "512M", "--nodes", "2", "--slots", "4", "--maxmem", "4G", "--audit"}));
   Write(t, "online-range", argv({"online", "--range", "4G:512M", "--zone", "movable", "--json"}));
-  Write(t, "offline-size", argv({"--state-root=/tmp/x", "offline", "--size", "256M", "--node", "1", "--timeout-ms", "5000", "--all-or-nothing"}));
+  Write(t, "offline-size", argv({"--state-root=/tmp/x", "offline", "--size", "256M", "--node", "1", "--block-timeout", "5s", "--all-or-nothing"}));
   Write(t, "plug-unplug", argv({"plug", "--size", "1G", "--node", "0"}));
   Write(t, "resize", argv({"resize", "vmem0", "2G"}));
   Write(t, "qmp-status", argv({"qmp", "query-memory-devices"}));

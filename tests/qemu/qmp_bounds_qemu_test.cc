@@ -172,7 +172,7 @@ TEST_F(QmpBoundsQemuTest, HostileLinesWhileRunningAreDroppedAndStatusStillAnswer
   proxy_->Inject(R"({"return": {}, "id": "not ours"})" "\r\n");
   const CliRun status = Ctl({"--json", "status"});
   ASSERT_EQ(status.exit_code, 0) << status.out << status.err << Log();
-  Json json(status.out);
+  Json json = vmtest::ResultOf(status);  // the envelope checked, its result read
   ASSERT_TRUE(json.ok()) << status.out;
   EXPECT_TRUE(json.Bool("qemu.connected")) << status.out;
   EXPECT_EQ(json.String("qemu.run_state"), "prelaunch") << status.out;

@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <sys/wait.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 
 namespace memhp::vmtest {
@@ -44,6 +46,33 @@ Json::Json(const std::string& text) : parser_(json_parser_new(), g_object_unref)
   if (json_parser_load_from_data(parser_.get(), text.c_str(), static_cast<gssize>(text.size()), nullptr)) {
     root_ = json_parser_get_root(parser_.get());
   }
+}
+
+Json ResultOf(const std::string& out) {
+  Json envelope(out);
+  JsonNode* root = envelope.root();
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    ADD_FAILURE() << "not a memhpctl JSON envelope: " << out;
+    return Json(envelope.parser_, nullptr);
+  }
+  JsonObject* o = json_node_get_object(root);
+  const bool complete = json_object_has_member(o, "ok") && json_object_has_member(o, "exit_code") &&
+                        json_object_has_member(o, "error") && json_object_has_member(o, "result");
+  EXPECT_TRUE(complete) << "the envelope has ok, exit_code, error and result: " << out;
+  if (!complete) return Json(envelope.parser_, nullptr);
+  const bool ok = json_object_get_boolean_member(o, "ok");
+  EXPECT_EQ(ok, json_object_get_int_member(o, "exit_code") == 0) << out;
+  EXPECT_EQ(ok, json_object_get_null_member(o, "error")) << out;
+  JsonNode* result = json_object_get_member(o, "result");
+  return Json(envelope.parser_, JSON_NODE_HOLDS_NULL(result) ? nullptr : result);
+}
+
+Json ResultOf(const CliRun& run) {
+  Json envelope(run.out);
+  if (envelope.ok() && JSON_NODE_HOLDS_OBJECT(envelope.root())) {
+    EXPECT_EQ(envelope.Int("exit_code"), run.exit_code) << run.out << run.err;
+  }
+  return ResultOf(run.out);
 }
 
 JsonNode* Json::At(const std::string& path) const {

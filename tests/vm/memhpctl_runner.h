@@ -46,9 +46,18 @@ class Json {
   [[nodiscard]] size_t Length(const std::string& path) const;       // array length, 0 if none
 
  private:
+  friend Json ResultOf(const std::string& out);
+  Json(std::shared_ptr<JsonParser> parser, JsonNode* root) : parser_(std::move(parser)), root_(root) {}
+
   std::shared_ptr<JsonParser> parser_;
   JsonNode* root_ = nullptr;
 };
+
+// The "result" of memhpctl's --json answer (its envelope, docs/cli-json.md), after checking the
+// envelope: ok, exit_code and error are there and agree. Not ok() when `out` is no envelope.
+[[nodiscard]] Json ResultOf(const std::string& out);
+// The same, also checking that the envelope's exit_code is the one memhpctl exited with.
+[[nodiscard]] Json ResultOf(const CliRun& run);
 
 // A fresh temp folder for a test binary's VMs ("/tmp/memhp-vmtest-XXXXXX").
 [[nodiscard]] std::string MakeStateRoot();

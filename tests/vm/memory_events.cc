@@ -1,24 +1,23 @@
 // memhp vm tests — the memory events of `memhpctl --json events`, one struct each.
 #include "memory_events.h"
 
-#include <glib.h>
+#include <string>
 
 namespace memhp::vmtest {
 
-std::vector<MemoryEvent> ParseMemoryEvents(const std::string& json_lines) {
+std::vector<MemoryEvent> ParseMemoryEvents(const std::string& answer) {
   std::vector<MemoryEvent> events;
-  gchar** lines = g_strsplit(json_lines.c_str(), "\n", -1);
-  for (gchar** l = lines; *l; ++l) {
-    if (!**l) continue;
-    Json e(*l);
-    if (!e.At("memory")) continue;
-    events.push_back(MemoryEvent{e.Int("seq"), e.String("memory.kind"), e.Int("memory.block"),
-                                 e.String("memory.origin"), e.String("memory.zone"), e.Int("memory.node"),
-                                 e.Int("memory.notify.start_pfn"), e.Int("memory.notify.nr_pages"),
-                                 e.Int("memory.errno_value"), e.String("memory.vetoed_by"),
-                                 e.String("memory.device_id"), e.String("memory.detail")});
+  const Json result = ResultOf(answer);
+  for (size_t i = 0; i < result.Length("events"); ++i) {
+    const std::string e = "events." + std::to_string(i) + ".";
+    if (!result.At(e + "memory")) continue;
+    events.push_back(MemoryEvent{result.Int(e + "seq"), result.String(e + "memory.kind"), result.Int(e + "memory.block"),
+                                 result.String(e + "memory.origin"), result.String(e + "memory.zone"),
+                                 result.Int(e + "memory.node"), result.Int(e + "memory.notify.start_pfn"),
+                                 result.Int(e + "memory.notify.nr_pages"), result.Int(e + "memory.errno_value"),
+                                 result.String(e + "memory.vetoed_by"), result.String(e + "memory.device_id"),
+                                 result.String(e + "memory.detail")});
   }
-  g_strfreev(lines);
   return events;
 }
 

@@ -29,7 +29,7 @@ struct MemoryEvent {
 };
 
 // The memory events among the lines of `memhpctl --json events` output, in order.
-[[nodiscard]] std::vector<MemoryEvent> ParseMemoryEvents(const std::string& json_lines);
+[[nodiscard]] std::vector<MemoryEvent> ParseMemoryEvents(const std::string& answer);
 
 // `memhpctl --json events` of the VM, parsed.
 [[nodiscard]] std::vector<MemoryEvent> ReadMemoryEvents(const SharedVm& vm);

@@ -42,7 +42,7 @@ std::string SharedVm::Guest(const std::string& command, int timeout_ms) const {
 bool SharedVm::WaitOnline(int64_t start, int64_t size, int seconds) const {
   constexpr int64_t kBlock = 128ll << 20;
   for (int i = 0; i < seconds * 4; ++i) {
-    Json s(Ctl({"--json", "status"}).out);
+    Json s = ResultOf(Ctl({"--json", "status"}));
     int online = 0;
     for (size_t b = 0; b < s.Length("agent.inventory.blocks"); ++b) {
       const std::string p = "agent.inventory.blocks." + std::to_string(b);

@@ -11,7 +11,11 @@
 //   (d) the agent's virtserialport is hot-unplugged and plugged back over QMP: the same agent
 //       process reopens the new port and says hello again;
 //   (e) with no memhpd attached, the agent's CPU time and wake-ups over 60 s stay near zero,
-//       and it logs nothing meanwhile (the next memhpd gets no gap).
+//       and it logs nothing meanwhile (the next memhpd gets no gap);
+//   (f) memory pressure, for real: a guest process asks for more memory than the guest has, the
+//       kernel reclaims in vain and OOM-kills it; the agent's PSI trigger (here 10 ms of stall
+//       within 500 ms) fires, memhpd shows the STALLED pressure with the OOM kill counted,
+//       and, two quiet windows later, RECOVERED.
 // One VM for the suite; the tests run in declaration order and build on each other.
 #include <glib.h>
 #include <gtest/gtest.h>
@@ -37,7 +41,7 @@ constexpr int64_t kMiB = 1ll << 20;
 constexpr int64_t kBlock = 128 * kMiB;
 constexpr int kBacklog = 8;
 
-// One line of `memhpctl --json events`: a memory event or a gap.
+// One of `memhpctl --json events`' events: a memory event or a gap.
 struct Recorded {
   int64_t seq = -1;
   bool replayed = false;
@@ -52,7 +56,10 @@ class AgentPaths : public SharedVmTest<AgentPaths> {
  public:
   static constexpr char kVm[] = "ap";
   static std::vector<std::string> LaunchArgs() {
-    return {"--agent-args", "--event-backlog " + std::to_string(kBacklog)};
+    // The pressure trigger at 10 ms of stall within 500 ms: an OOM kill in this small guest stalls
+    // its tasks for ~50 ms in all (measured under TCG), under the default 100 ms.
+    return {"--agent-args", "--event-backlog " + std::to_string(kBacklog) +
+                                " --pressure-threshold-ms 10 --pressure-window-ms 500"};
   }
 
  protected:
@@ -60,28 +67,25 @@ class AgentPaths : public SharedVmTest<AgentPaths> {
 
   static std::vector<Recorded> Events() {
     std::vector<Recorded> out;
-    const std::string text = Ctl({"--json", "events"}).out;
-    gchar** lines = g_strsplit(text.c_str(), "\n", -1);
-    for (gchar** l = lines; *l; ++l) {
-      if (!**l) continue;
-      Json e(*l);
+    const Json events = ResultOf(Ctl({"--json", "events"}));
+    for (size_t i = 0; i < events.Length("events"); ++i) {
+      const std::string e = "events." + std::to_string(i) + ".";
       Recorded r;
-      r.seq = e.Int("seq");
-      r.replayed = e.Bool("replayed");
-      if (e.At("gap")) {
+      r.seq = events.Int(e + "seq");
+      r.replayed = events.Bool(e + "replayed");
+      if (events.At(e + "gap")) {
         r.kind = "gap";
-        r.gap_first = e.Int("gap.first_seq");
-        r.gap_count = e.Int("gap.count");
-      } else if (e.At("memory")) {
-        r.kind = e.String("memory.kind");
-        r.block = e.Int("memory.block");
-        r.origin = e.String("memory.origin");
+        r.gap_first = events.Int(e + "gap.first_seq");
+        r.gap_count = events.Int(e + "gap.count");
+      } else if (events.At(e + "memory")) {
+        r.kind = events.String(e + "memory.kind");
+        r.block = events.Int(e + "memory.block");
+        r.origin = events.String(e + "memory.origin");
       } else {
         continue;
       }
       out.push_back(r);
     }
-    g_strfreev(lines);
     return out;
   }
   // The ONLINE/OFFLINE events of `block` recorded after position `from` of Events().
@@ -122,7 +126,7 @@ class AgentPaths : public SharedVmTest<AgentPaths> {
                     " && echo online_movable > " + state + " || echo SHELL_WRITE_FAILED; done",
                 30000);
   }
-  static Json Status() { return Json(Ctl({"--json", "status"}).out); }
+  static Json Status() { return ResultOf(Ctl({"--json", "status"})); }
   // memhpd killed (SIGKILL, as a crash) and gone; the agent stays.
   static void KillMemhpd() {
     const long pid = Status().Int("memhpd_pid");
@@ -171,7 +175,7 @@ int64_t AgentPaths::block_ = -1;
 TEST_F(AgentPaths, ShellOfflineAndOnlineOfAHotPluggedBlockIsReportedEveryRound) {
   CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "0", "--id", "dimm1", "--zone", "movable"});
   ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
-  Json op(plug.out);
+  Json op = ResultOf(plug);
   block_ = op.Int("address") / kBlock;
   ASSERT_GT(block_, 0) << plug.out;
   ASSERT_EQ(State(block_), "online");
@@ -380,7 +384,7 @@ TEST_F(AgentPaths, TheAgentReopensItsPortAfterAHotUnplugAndPlug) {
   // And the channel works: a request through it is answered.
   CliRun offline = Ctl({"--json", "offline", "--blocks", std::to_string(block_)});
   EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
-  EXPECT_EQ(Json(offline.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << offline.out;
+  EXPECT_EQ(ResultOf(offline).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << offline.out;
   CliRun online = Ctl({"--json", "online", "--blocks", std::to_string(block_), "--zone", "movable"});
   EXPECT_EQ(online.exit_code, 0) << online.out << online.err;
 }
@@ -423,6 +427,44 @@ TEST_F(AgentPaths, WithNoHostAttachedForAMinuteTheAgentStaysIdle) {
       EventsWhen([&](const std::vector<Recorded>& a) { return Transitions(a, 0, block_).size() >= 2; }, 20);
   EXPECT_EQ(Transitions(all, 0, block_).size(), 2u);
   for (const Recorded& r : all) EXPECT_NE(r.kind, "gap") << "the agent filled its backlog while no host was attached";
+}
+
+TEST_F(AgentPaths, PressureIsReportedWhenTheGuestStallsOnMemoryAndWhenItRecovers) {
+  // Read through a zone report first: the guest's MemAvailable and the OOM kills so far.
+  const Json zones(Ctl({"--json", "zones"}).out);
+  ASSERT_TRUE(zones.Bool("pressure.psi_available")) << "the guest kernel has no PSI";
+  const int64_t kills_before = zones.Int("pressure.oom_kill");
+  const int64_t available_mib = zones.Int("pressure.mem_available_bytes") / kMiB;
+  ASSERT_GT(available_mib, 0);
+  // More than is available, but less than the guest has (the kernel's overcommit heuristic
+  // refuses a mapping larger than all of RAM at mmap time): touching it, reclaim finds nothing
+  // to free (no swap, the root file system is in RAM), so the kernel stalls, then kills the
+  // largest task — this one.
+  const int64_t total_mib = zones.Int("pressure.mem_total_bytes") / kMiB;
+  const int64_t ask_mib = std::min(available_mib + 96, total_mib - 16);
+  ASSERT_GT(ask_mib, available_mib);
+  (void)Guest("memhp-touch --mib " + std::to_string(ask_mib) + " >/dev/null 2>&1; echo touch-ended", 120000);
+  auto pressure_is = [&](const std::string& cause) {
+    const gint64 give_up = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    do {
+      const Json status = Status();
+      if (status.String("agent.pressure.cause") == cause) return status;
+      g_usleep(250 * 1000);
+    } while (g_get_monotonic_time() < give_up);
+    return Status();
+  };
+  // memhpd keeps the agent's last pressure; STALLED may be over by the time the shell returns.
+  // RECOVERED comes only after a STALLED (two quiet windows after the last signal), read after
+  // the kill, so it carries the counters of the whole episode.
+  const Json recovered = pressure_is("PRESSURE_CAUSE_RECOVERED");
+  ASSERT_EQ(recovered.String("agent.pressure.cause"), "PRESSURE_CAUSE_RECOVERED");
+  EXPECT_GT(recovered.Int("agent.pressure.oom_kill"), kills_before);
+  EXPECT_GT(recovered.Int("agent.pressure.some.total_us"), zones.Int("pressure.some.total_us"));
+  EXPECT_EQ(recovered.Int("agent.pressure.threshold_us"), 10000);
+  EXPECT_EQ(recovered.Int("agent.pressure.window_us"), 500000);
+  const std::string text = Ctl({"status"}).out;
+  EXPECT_NE(text.find("pressure: some "), std::string::npos) << text;
+  EXPECT_NE(text.find("(recovered)"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ class AgentVm : public SharedVmTest<AgentVm> {
     return DeviceFirstBlock(id);
   }
   static int64_t DeviceFirstBlock(const std::string& id) {
-    Json status(Ctl({"--json", "status"}).out);
+    Json status = ResultOf(Ctl({"--json", "status"}));
     for (size_t d = 0; d < status.Length("devices"); ++d) {
       const std::string p = "devices." + std::to_string(d);
       if (status.String(p + ".id") == id) return status.Int(p + ".address") / kBlock;
@@ -70,7 +70,7 @@ class AgentVm : public SharedVmTest<AgentVm> {
   }
   // The agent's inventory state of `block` ("BLOCK_STATE_ONLINE", ...; "" when absent).
   static std::string InventoryState(int64_t block) {
-    Json s(Ctl({"--json", "status"}).out);
+    Json s = ResultOf(Ctl({"--json", "status"}));
     for (size_t b = 0; b < s.Length("agent.inventory.blocks"); ++b) {
       const std::string p = "agent.inventory.blocks." + std::to_string(b);
       if (s.Int(p + ".id") == block) return s.String(p + ".state");
@@ -103,7 +103,7 @@ int64_t AgentVm::d2_ = -1;
 TEST_F(AgentVm, ZonesReportsEveryNodeFromTheGuestsOwnFiles) {
   CliRun zones = Ctl({"--json", "zones"});
   ASSERT_EQ(zones.exit_code, 0) << zones.out << zones.err;
-  Json z(zones.out);
+  Json z = ResultOf(zones);
   ASSERT_GE(z.Length("nodes"), 1u) << zones.out;
   EXPECT_EQ(z.Int("page_size"), 4096);
   EXPECT_GT(z.Int("mem_total_bytes"), 0);
@@ -134,7 +134,7 @@ TEST_F(AgentVm, AHookScriptVetoesGoingOffline) {
   CliRun off = Ctl({"--json", "offline", "--blocks", std::to_string(d1_)});
   Guest("rm -f /etc/memhp/hooks.d/10-veto");
   EXPECT_EQ(off.exit_code, 1) << off.out << off.err;
-  Json r(off.out);
+  Json r = ResultOf(off);
   EXPECT_EQ(r.String("blocks.0.outcome"), "BLOCK_OUTCOME_VETOED") << off.out;
   EXPECT_EQ(r.String("blocks.0.vetoed_by"), "hooks") << off.out;
   EXPECT_NE(r.String("blocks.0.detail").find("10-veto"), std::string::npos) << "the detail names the script: " << off.out;
@@ -166,15 +166,15 @@ TEST_F(AgentVm, APinVetoesOfflineUntilItsHolderDies) {
 
   CliRun pinned = Ctl({"--json", "offline", "--blocks", std::to_string(d1_)});
   EXPECT_EQ(pinned.exit_code, 1) << pinned.out << pinned.err;
-  EXPECT_EQ(Json(pinned.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_VETOED") << pinned.out;
-  EXPECT_EQ(Json(pinned.out).String("blocks.0.vetoed_by"), "pin-guard") << pinned.out;
+  EXPECT_EQ(ResultOf(pinned).String("blocks.0.outcome"), "BLOCK_OUTCOME_VETOED") << pinned.out;
+  EXPECT_EQ(ResultOf(pinned).String("blocks.0.vetoed_by"), "pin-guard") << pinned.out;
   EXPECT_EQ(SysfsState(d1_), "online");
 
   // The holder crashes: the kernel drops its flock, so the pin is gone with it.
   Guest("kill -9 " + pid + "; wait " + pid + " 2>/dev/null; true");
   CliRun freed = Ctl({"--json", "offline", "--blocks", std::to_string(d1_)});
   EXPECT_EQ(freed.exit_code, 0) << freed.out << freed.err;
-  EXPECT_EQ(Json(freed.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << freed.out;
+  EXPECT_EQ(ResultOf(freed).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << freed.out;
   EXPECT_EQ(SysfsState(d1_), "offline");
   // The stale pin file was cleaned up by the guard.
   const std::string left = Guest("echo PINS=$(ls /run/memhp/pins | grep -c .)=END");
@@ -184,9 +184,9 @@ TEST_F(AgentVm, APinVetoesOfflineUntilItsHolderDies) {
 TEST_F(AgentVm, ManualPolicySetAtRunTimeLeavesPluggedMemoryOffline) {
   CliRun set = Ctl({"--json", "policy", "--set", "manual"});
   ASSERT_EQ(set.exit_code, 0) << set.out << set.err;
-  EXPECT_EQ(Json(set.out).String("policy"), "manual") << set.out;
+  EXPECT_EQ(ResultOf(set).String("policy"), "manual") << set.out;
   CliRun get = Ctl({"--json", "policy"});
-  EXPECT_EQ(Json(get.out).String("policy"), "manual") << get.out;
+  EXPECT_EQ(ResultOf(get).String("policy"), "manual") << get.out;
 
   d2_ = PlugDimm("d2");
   ASSERT_GE(d2_, 0);
@@ -207,7 +207,7 @@ TEST_F(AgentVm, InjectedGoingOnlineErrorYieldsCancelOnlineAndTheBlockStaysOfflin
   CliRun on = Ctl({"--json", "online", "--blocks", std::to_string(d2_), "--zone", "movable"});
   Guest("echo 0 > " + inject);
   EXPECT_EQ(on.exit_code, 1) << on.out << on.err;
-  Json r(on.out);
+  Json r = ResultOf(on);
   EXPECT_EQ(r.String("blocks.0.outcome"), "BLOCK_OUTCOME_FAILED") << on.out;
   EXPECT_EQ(r.Int("blocks.0.errno_value"), 16) << "EBUSY, as injected";
   bool cancelled = false;
@@ -223,7 +223,7 @@ TEST_F(AgentVm, InjectedGoingOnlineErrorYieldsCancelOnlineAndTheBlockStaysOfflin
   // Without the injection the same request goes through.
   CliRun again = Ctl({"--json", "online", "--blocks", std::to_string(d2_), "--zone", "movable"});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
-  EXPECT_EQ(Json(again.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << again.out;
+  EXPECT_EQ(ResultOf(again).String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE") << again.out;
 }
 
 // `memhpctl --json watch --no-replay`, run while block changes happen, then stopped (SIGTERM to
@@ -312,7 +312,7 @@ TEST_F(AgentVm, BlockChangesProduceCoalescedZoneReportEvents) {
     EXPECT_GE(report_times[i] - report_times[i - 1], 450'000'000) << "zone reports " << i - 1 << " and " << i;
   }
   // The last report is where things settled: the same Movable memory `memhpctl zones` reads now.
-  Json now(Ctl({"--json", "zones"}).out);
+  Json now = ResultOf(Ctl({"--json", "zones"}));
   EXPECT_EQ(MovablePresentPages(*last, "data.zone_report."), MovablePresentPages(now, ""));
 }
 

@@ -52,7 +52,7 @@ class Audit : public SharedVmTest<Audit> {
   static Json Report() {
     CliRun run = Ctl({"--json", "audit"});
     EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-    return Json(run.out);
+    return ResultOf(run);
   }
 
   static std::vector<BlockHeat> Blocks(const Json& report, const std::string& label) {
@@ -115,7 +115,7 @@ TEST_F(Audit, PluggedDimmShowsFirstTouchAndHeatUnderTheWorkload) {
   ASSERT_EQ(Ctl({"qmp", "object-add", R"({"qom-type":"memory-backend-ram","id":"mem-d1","size":268435456})"}).exit_code, 0);
   CliRun add = Ctl({"qmp", "device_add", R"({"driver":"pc-dimm","id":"d1","memdev":"mem-d1","node":1})"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
-  Json status(Ctl({"--json", "status"}).out);
+  Json status = ResultOf(Ctl({"--json", "status"}));
   for (size_t d = 0; d < status.Length("devices"); ++d) {
     if (status.String("devices." + std::to_string(d) + ".id") == "d1") dimm_ = status.Int("devices." + std::to_string(d) + ".address");
   }
@@ -231,13 +231,13 @@ TEST_F(Audit, AfterARealOfflineAndUnplugAStressRunHasNoViolation) {
 }
 
 TEST_F(Audit, DisarmStopsCountingAndArmResumes) {
-  Json disarmed(Ctl({"--json", "audit", "--disarm"}).out);
+  Json disarmed = ResultOf(Ctl({"--json", "audit", "--disarm"}));
   EXPECT_FALSE(disarmed.Bool("armed"));
   const int64_t outside = std::stoll(disarmed.String("outside_accesses"));
   ASSERT_FALSE(Touch("--mib 16").empty());
-  Json still(Ctl({"--json", "audit"}).out);
+  Json still = ResultOf(Ctl({"--json", "audit"}));
   EXPECT_EQ(std::stoll(still.String("outside_accesses")), outside) << "disarmed, nothing is counted";
-  Json armed(Ctl({"--json", "audit", "--arm"}).out);
+  Json armed = ResultOf(Ctl({"--json", "audit", "--arm"}));
   EXPECT_TRUE(armed.Bool("armed"));
   CliRun both = Ctl({"audit", "--arm", "--disarm"});
   EXPECT_EQ(both.exit_code, 2) << both.err;

@@ -39,9 +39,9 @@ CliRun* Booted::launch_ = nullptr;
 
 TEST_F(Booted, LaunchReportsTheRunningVm) {
   ASSERT_EQ(launch_->exit_code, 0) << launch_->out << launch_->err;
-  Json launched(launch_->out);
+  Json launched = ResultOf(*launch_);
   ASSERT_TRUE(launched.ok()) << launch_->out;
-  EXPECT_TRUE(launched.Bool("ok"));
+  EXPECT_TRUE(Json(launch_->out).Bool("ok")) << "the envelope says ok";
   EXPECT_EQ(launched.String("vm"), "default");
   EXPECT_TRUE(PidAlive(launched.Int("qemu_pid")));
   EXPECT_TRUE(PidAlive(launched.Int("memhpd_pid")));
@@ -52,7 +52,7 @@ TEST_F(Booted, StatusShowsTheAgentsHelloAndTheBootBlocks) {
   ASSERT_EQ(launch_->exit_code, 0) << launch_->err;
   CliRun run = ctl_->Run({"--json", "status"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  Json status(run.out);
+  Json status = ResultOf(run);
   ASSERT_TRUE(status.ok()) << run.out;
 
   // The agent's hello, as the guest kernel reports it (docs/test-vm.md: 0x8000000).
@@ -113,7 +113,7 @@ TEST_F(Booted, SecondLaunchOfTheSameVmIsRefused) {
 // says hello to the new memhpd by itself. Same agent process, same guest boot.
 TEST_F(Booted, AgentGreetsARestartedMemhpd) {
   ASSERT_EQ(launch_->exit_code, 0) << launch_->err;
-  Json before(ctl_->Run({"--json", "status"}).out);
+  Json before = ResultOf(ctl_->Run({"--json", "status"}));
   const long memhpd_pid = before.Int("memhpd_pid");
   const std::string agent_pid = before.String("agent.hello.agent_pid");
   const std::string boot = before.String("agent.hello.guest.boot_id_hash");
@@ -128,7 +128,7 @@ TEST_F(Booted, AgentGreetsARestartedMemhpd) {
   bool connected = false;
   Json after("");
   for (int i = 0; i < 100 && !connected; ++i) {
-    after = Json(ctl_->Run({"--json", "status"}).out);
+    after = ResultOf(ctl_->Run({"--json", "status"}));
     connected = after.Bool("agent.connected");
     if (!connected) g_usleep(200 * 1000);
   }
@@ -143,14 +143,14 @@ TEST_F(Booted, AgentGreetsARestartedMemhpd) {
 TEST_F(Booted, StopLeavesNoQemuOrMemhpdBehind) {
   ASSERT_EQ(launch_->exit_code, 0) << launch_->err;
   // The pids serving the VM now (an earlier test restarted memhpd).
-  Json now(ctl_->Run({"--json", "status"}).out);
+  Json now = ResultOf(ctl_->Run({"--json", "status"}));
   const long qemu_pid = now.Int("qemu.pid");
   const long memhpd_pid = now.Int("memhpd_pid");
   ASSERT_TRUE(PidAlive(qemu_pid));
   ASSERT_TRUE(PidAlive(memhpd_pid));
   CliRun stop = ctl_->Run({"--json", "stop"});
   ASSERT_EQ(stop.exit_code, 0) << stop.err;
-  EXPECT_TRUE(Json(stop.out).Bool("clean_shutdown")) << stop.out;
+  EXPECT_TRUE(ResultOf(stop).Bool("clean_shutdown")) << stop.out;
   EXPECT_FALSE(PidAlive(qemu_pid));
   EXPECT_FALSE(PidAlive(memhpd_pid));
   CliRun status = ctl_->Run({"status"});

@@ -49,14 +49,14 @@ class FaultPaths : public SharedVmTest<FaultPaths> {
     args.insert(args.begin(), "--json");
     CliRun run = Ctl(args);
     EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
-    return Json(run.out);
+    return ResultOf(run);
   }
   static void Figure(const std::string& name, const Json& op) {
     std::printf("[figure] %s: %s in %.2f s\n", name.c_str(), op.String("outcome").c_str(),
                 static_cast<double>(op.Int("duration_us")) / 1e6);
   }
   static bool DevicePresent(const std::string& id) {
-    Json status(Ctl({"--json", "status"}).out);
+    Json status = ResultOf(Ctl({"--json", "status"}));
     for (size_t d = 0; d < status.Length("devices"); ++d) {
       if (status.String("devices." + std::to_string(d) + ".id") == id) return true;
     }
@@ -116,9 +116,9 @@ TEST_F(FaultPaths, SecondBlockRefusingRollsTheFirstBackAndTheUnplugIsRefused) {
   ASSERT_GT(pin, 0) << "the pin of block " << second << " was not taken";
   const size_t events_before = ReadMemoryEvents(*vm_).size();
 
-  Json op = Op({"unplug", "fa", "--block-timeout", "10000"}, 1);
+  Json op = Op({"unplug", "fa", "--block-timeout", "10s"}, 1);
   // The same refusal in the text output, while the pin still holds: "nothing changed" once.
-  CliRun text = Ctl({"unplug", "fa", "--block-timeout", "10000"});
+  CliRun text = Ctl({"unplug", "fa", "--block-timeout", "10s"});
   Unpin(pin);
   Figure("unplug_refused_rolled_back", op);
   std::printf("[detail] %s\n", op.String("detail").c_str());
@@ -170,11 +170,11 @@ TEST_F(FaultPaths, AForcedUnplugTheGuestCannotEjectFailsWithTheGuestsAnswer) {
   ASSERT_TRUE(Inject(-16)) << "memory-notifier-error-inject is not there";
   // --force: the agent's refusal (EBUSY at the first block) does not stop the device_del; the
   // guest kernel's own offline in the eject then fails the same way.
-  CliRun run = Ctl({"--json", "unplug", "fa", "--force", "--block-timeout", "5000", "--timeout", "120"});
+  CliRun run = Ctl({"--json", "unplug", "fa", "--force", "--block-timeout", "5s", "--timeout", "120"});
   const bool cleared = Inject(0);
   EXPECT_TRUE(cleared) << "the injection was not cleared";
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
-  Json op(run.out);
+  Json op = ResultOf(run);
   Figure("unplug_forced_eject_refused", op);
   std::printf("[detail] %s\n", op.String("detail").c_str());
   EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_FAILED") << run.out;
@@ -249,7 +249,7 @@ TEST_F(FaultPaths, QemuKilledMidPlugIsEndedTruthfullyAndTheRelaunchedVmWorks) {
   std::string plug_out;
   if (g_file_get_contents(answer.c_str(), &text, nullptr, nullptr)) plug_out = text;
   g_free(text);
-  Json plug(plug_out);
+  Json plug = ResultOf(plug_out);
   std::printf("[detail] the plug's answer: %s\n", plug.String("detail").c_str());
   EXPECT_EQ(plug.String("outcome"), "OPERATION_OUTCOME_FAILED") << plug_out;
   EXPECT_NE(plug.String("detail").find("QEMU went away"), std::string::npos) << plug_out;

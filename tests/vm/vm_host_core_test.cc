@@ -99,12 +99,12 @@ TEST_F(HostCore, AnOnlineSentDuringAPlugWaitsItsTurnAndIsToldSo) {
 
 // Last: it leaves a DIMM in ZONE_NORMAL plugged.
 TEST_F(HostCore, PlugWithZoneKernelPutsEveryBlockInNormalUnderTheDefaultPolicy) {
-  Json policy(Ctl({"--json", "policy"}).out);
+  Json policy = ResultOf(Ctl({"--json", "policy"}));
   ASSERT_EQ(policy.String("policy"), "auto-movable") << "the default VM's agent policy changed; this test needs one "
                                                         "that would not choose ZONE_NORMAL by itself";
   CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "1", "--zone", "kernel", "--id", "dimmk"});
   ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
-  Json op(plug.out);
+  Json op = ResultOf(plug);
   EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
   ASSERT_EQ(op.Length("blocks"), 2u) << plug.out;
   for (size_t i = 0; i < op.Length("blocks"); ++i) {

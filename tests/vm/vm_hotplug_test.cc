@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,7 +40,7 @@ TEST_F(Hotplug, DimmPlugIsOnlinedByPolicyAndReportedWithMemoryNotify) {
   ASSERT_EQ(Ctl({"qmp", "object-add", R"({"qom-type":"memory-backend-ram","id":"mem-d1","size":268435456})"}).exit_code, 0);
   CliRun add = Ctl({"qmp", "device_add", R"({"driver":"pc-dimm","id":"d1","memdev":"mem-d1","node":1})"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
-  Json status(Ctl({"--json", "status"}).out);
+  Json status = ResultOf(Ctl({"--json", "status"}));
   int64_t address = -1;
   for (size_t d = 0; d < status.Length("devices"); ++d) {
     if (status.String("devices." + std::to_string(d) + ".id") == "d1") address = status.Int("devices." + std::to_string(d) + ".address");
@@ -73,12 +74,12 @@ TEST_F(Hotplug, DimmPlugIsOnlinedByPolicyAndReportedWithMemoryNotify) {
 }
 
 TEST_F(Hotplug, VirtioMemGrowthOfOneGibEndsWithEveryBlockOnline) {
-  Json before(Ctl({"--json", "status"}).out);
+  Json before = ResultOf(Ctl({"--json", "status"}));
   const int64_t vmem0 = before.Int("devices.0.address");
   ASSERT_EQ(before.String("devices.0.id"), "vmem0");
   ASSERT_EQ(Ctl({"qmp", "qom-set", R"({"path":"vmem0","property":"requested-size","value":1073741824})"}).exit_code, 0);
   ASSERT_TRUE(WaitOnline(vmem0, 1ll << 30, 90)) << "not every virtio-mem block came online";
-  Json after(Ctl({"--json", "status"}).out);
+  Json after = ResultOf(Ctl({"--json", "status"}));
   EXPECT_EQ(after.Int("devices.0.size"), 1ll << 30);
   // The guest kernel survived (reading valid_zones mid-add oopses 6.1; the agent must not).
   // The count is fenced by markers: a bare find of "1" also matches the echoed command line, and
@@ -93,10 +94,10 @@ TEST_F(Hotplug, InjectedGoingOfflineErrorYieldsCancelOfflineAndNothingChanges) {
   ASSERT_NE(Guest("echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
 
   const std::string blocks = std::to_string(dimm_first_block_) + "," + std::to_string(dimm_first_block_ + 1);
-  CliRun refused = Ctl({"--json", "offline", "--blocks", blocks, "--all-or-nothing", "--timeout-ms", "5000"});
+  CliRun refused = Ctl({"--json", "offline", "--blocks", blocks, "--all-or-nothing", "--block-timeout", "5s"});
   Guest("echo 0 > " + inject);
   EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
-  Json result(refused.out);
+  Json result = ResultOf(refused);
   EXPECT_FALSE(result.Bool("all_done"));
   EXPECT_EQ(result.String("blocks.0.outcome"), "BLOCK_OUTCOME_FAILED");
   EXPECT_EQ(result.Int("blocks.0.errno_value"), 16) << "EBUSY, as injected";
@@ -119,19 +120,19 @@ TEST_F(Hotplug, OfflineThenOnlineIntoTheKernelZoneByRequest) {
   const std::string blocks = std::to_string(dimm_first_block_) + "," + std::to_string(dimm_first_block_ + 1);
   CliRun off = Ctl({"--json", "offline", "--blocks", blocks, "--all-or-nothing"});
   ASSERT_EQ(off.exit_code, 0) << off.out << off.err;
-  EXPECT_EQ(Json(off.out).String("blocks.1.outcome"), "BLOCK_OUTCOME_DONE");
+  EXPECT_EQ(ResultOf(off).String("blocks.1.outcome"), "BLOCK_OUTCOME_DONE");
   const std::string state = Guest("cat /sys/devices/system/memory/memory" + std::to_string(dimm_first_block_) + "/state");
   EXPECT_NE(state.find("offline"), std::string::npos) << state;
 
   CliRun on = Ctl({"--json", "online", "--blocks", blocks, "--zone", "kernel"});
   ASSERT_EQ(on.exit_code, 0) << on.out << on.err;
-  Json onlined(on.out);
+  Json onlined = ResultOf(on);
   EXPECT_EQ(onlined.String("blocks.0.outcome"), "BLOCK_OUTCOME_DONE");
   EXPECT_EQ(onlined.String("blocks.0.zone"), "ZONE_NORMAL");
   // Offline again of an offline block is answered per block, not as a failure of the call.
   CliRun again = Ctl({"--json", "online", "--blocks", blocks});
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_EQ(Json(again.out).String("blocks.1.outcome"), "BLOCK_OUTCOME_ALREADY");
+  EXPECT_EQ(ResultOf(again).String("blocks.1.outcome"), "BLOCK_OUTCOME_ALREADY");
 }
 
 // A selection memhpctl cannot check itself (the block size is the guest's) is refused by the
@@ -143,7 +144,7 @@ TEST_F(Hotplug, BadSelectionsAreRefusedAndChangeNothing) {
   EXPECT_NE(range.err.find("whole memory blocks"), std::string::npos) << range.err;
   CliRun unknown = Ctl({"--json", "offline", "--blocks", "99999"});
   EXPECT_EQ(unknown.exit_code, 1);
-  EXPECT_EQ(Json(unknown.out).String("blocks.0.outcome"), "BLOCK_OUTCOME_NOT_FOUND");
+  EXPECT_EQ(ResultOf(unknown).String("blocks.0.outcome"), "BLOCK_OUTCOME_NOT_FOUND");
 }
 
 // The agent is killed in the guest; /init's respawn loop starts a new one, which introduces
@@ -154,7 +155,7 @@ TEST_F(Hotplug, BadSelectionsAreRefusedAndChangeNothing) {
 TEST_F(Hotplug, RestartedAgentMatchesSysfsAndItsLowerSeqsAreRecorded) {
   int64_t old_max_seq = 0;
   for (const MemoryEvent& e : Events()) old_max_seq = std::max(old_max_seq, e.seq);
-  Json before(Ctl({"--json", "status"}).out);
+  Json before = ResultOf(Ctl({"--json", "status"}));
   const std::string old_pid = before.String("agent.hello.agent_pid");
   const int64_t recorded = before.Int("agent.events_recorded");
   ASSERT_FALSE(old_pid.empty());
@@ -163,7 +164,7 @@ TEST_F(Hotplug, RestartedAgentMatchesSysfsAndItsLowerSeqsAreRecorded) {
   bool restarted = false;
   for (int i = 0; i < 80 && !restarted; ++i) {
     g_usleep(250 * 1000);
-    after = Json(Ctl({"--json", "status"}).out);
+    after = ResultOf(Ctl({"--json", "status"}));
     restarted = after.Bool("agent.connected") && after.String("agent.hello.agent_pid") != old_pid &&
                 !after.String("agent.hello.agent_pid").empty();
   }
@@ -194,13 +195,13 @@ TEST_F(Hotplug, RestartedAgentMatchesSysfsAndItsLowerSeqsAreRecorded) {
   const std::string block = std::to_string(dimm_first_block_);
   const std::string state = Guest("echo S=$(cat /sys/devices/system/memory/memory" + block + "/state)=S");
   const bool online_now = state.find("S=online=S") != std::string::npos;
-  CliRun op = online_now ? Ctl({"--json", "offline", "--blocks", block, "--timeout-ms", "5000"})
+  CliRun op = online_now ? Ctl({"--json", "offline", "--blocks", block, "--block-timeout", "5s"})
                          : Ctl({"--json", "online", "--blocks", block});
-  ASSERT_NE(Json(op.out).String("blocks.0.outcome"), "") << op.out << op.err;
+  ASSERT_NE(ResultOf(op).String("blocks.0.outcome"), "") << op.out << op.err;
   Json now("");
   const gint64 give_up = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
   do {
-    now = Json(Ctl({"--json", "status"}).out);
+    now = ResultOf(Ctl({"--json", "status"}));
     if (now.Int("agent.events_recorded") >= recorded + 2) break;
     g_usleep(250 * 1000);
   } while (g_get_monotonic_time() < give_up);
@@ -216,6 +217,50 @@ TEST_F(Hotplug, RestartedAgentMatchesSysfsAndItsLowerSeqsAreRecorded) {
     EXPECT_EQ(last.kind, "MEMORY_EVENT_KIND_ONLINE");
   }
   EXPECT_LT(last.seq, old_max_seq) << "numbered below what the old agent sent, and recorded all the same";
+}
+
+// `memhpctl blocks` against the guest's own sysfs, read through the console: the same blocks in
+// the same states, the DIMM's blocks named by its device, and the totals adding up. Last: it
+// only reads, whatever the tests before left.
+TEST_F(Hotplug, BlocksMatchSysfs) {
+  // "B=<id>:<state>" per block, fenced: the console also carries the echoed command and the
+  // agent's log lines.
+  const std::string out = Guest(
+      "for d in /sys/devices/system/memory/memory*; do echo \"B=${d##*memory}:$(cat $d/state)=B\"; done; echo DONE=1");
+  std::map<int64_t, std::string> sysfs;
+  for (size_t at = out.find("\nB="); at != std::string::npos; at = out.find("\nB=", at + 1)) {
+    const size_t colon = out.find(':', at);
+    const size_t end = out.find("=B", at);
+    if (colon == std::string::npos || end == std::string::npos || colon > end) continue;
+    sysfs[g_ascii_strtoll(out.substr(at + 3, colon - at - 3).c_str(), nullptr, 10)] = out.substr(colon + 1, end - colon - 1);
+  }
+  ASSERT_GE(sysfs.size(), 4u) << out;
+
+  const CliRun run = Ctl({"--json", "blocks", "--all"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const Json blocks = ResultOf(run);
+  ASSERT_EQ(blocks.Length("memory"), sysfs.size()) << run.out;
+  int64_t online = 0;
+  int64_t offline = 0;
+  std::set<std::string> devices;
+  for (size_t i = 0; i < blocks.Length("memory"); ++i) {
+    const std::string p = "memory." + std::to_string(i) + ".";
+    const int64_t id = g_ascii_strtoll(blocks.String(p + "block").c_str(), nullptr, 10);
+    ASSERT_TRUE(sysfs.count(id)) << "block " << id << " is not in sysfs";
+    EXPECT_EQ(blocks.String(p + "state"), sysfs[id]) << "block " << id;
+    EXPECT_EQ(blocks.Int(p + "size"), kBlock);
+    (sysfs[id] == "online" ? online : offline) += kBlock;
+    if (!blocks.String(p + "device").empty()) devices.insert(blocks.String(p + "device"));
+  }
+  EXPECT_EQ(blocks.Int("online_bytes"), online);
+  EXPECT_EQ(blocks.Int("offline_bytes"), offline);
+  EXPECT_TRUE(devices.count("d1")) << "the DIMM of the first test owns its blocks: " << run.out;
+
+  const CliRun text = Ctl({"blocks"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("RANGE"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Total online memory:"), std::string::npos) << text.out;
+  std::printf("[detail] memhpctl blocks:\n%s", text.out.c_str());
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ class Operations : public SharedVmTest<Operations> {
     args.insert(args.begin(), "--json");
     CliRun run = Ctl(args);
     EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
-    return Json(run.out);
+    return ResultOf(run);
   }
 
   static void Figure(const std::string& name, const Json& op) {
@@ -64,14 +64,14 @@ class Operations : public SharedVmTest<Operations> {
   }
 
   static bool DevicePresent(const std::string& id) {
-    Json status(Ctl({"--json", "status"}).out);
+    Json status = ResultOf(Ctl({"--json", "status"}));
     for (size_t d = 0; d < status.Length("devices"); ++d) {
       if (status.String("devices." + std::to_string(d) + ".id") == id) return true;
     }
     return false;
   }
   static int64_t DeviceSize(const std::string& id) {
-    Json status(Ctl({"--json", "status"}).out);
+    Json status = ResultOf(Ctl({"--json", "status"}));
     for (size_t d = 0; d < status.Length("devices"); ++d) {
       const std::string p = "devices." + std::to_string(d);
       if (status.String(p + ".id") == id) return status.Int(p + ".size");
@@ -131,7 +131,7 @@ TEST_F(Operations, UnplugRefusedInTheGuestChangesNothing) {
 
   const std::string inject = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error";
   ASSERT_NE(Guest("echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
-  Json op = Op({"unplug", "dimm2", "--block-timeout", "5000"}, 1);
+  Json op = Op({"unplug", "dimm2", "--block-timeout", "5s"}, 1);
   const std::string cleared = Guest("echo 0 > " + inject + " && cat " + inject);
   EXPECT_NE(cleared.find("\n0"), std::string::npos) << "the injection was not cleared: " << cleared;
   Figure("unplug_refused", op);
@@ -177,7 +177,7 @@ TEST_F(Operations, VirtioMemGrowsAndShrinks) {
 // the agent honours the DeviceMap's target itself, or memhpd asks it to online the range into
 // the zone once the blocks settle offline (online_waiter.h).
 TEST_F(Operations, PlugWithAZoneEndsInThatZoneUnderTheManualPolicy) {
-  Json policy(Ctl({"--json", "policy"}).out);
+  Json policy = ResultOf(Ctl({"--json", "policy"}));
   const std::string original = policy.String("policy");
   ASSERT_FALSE(original.empty()) << "the agent does not report its policy";
   ASSERT_EQ(Ctl({"policy", "--set", "manual"}).exit_code, 0);
@@ -277,7 +277,7 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
   // the agent again (its hello after the reconnect).
   bool agent = false;
   for (int i = 0; i < 80 && !agent; ++i) {
-    agent = Json(Ctl({"--json", "status"}).out).Bool("agent.connected");
+    agent = ResultOf(Ctl({"--json", "status"})).Bool("agent.connected");
     if (!agent) g_usleep(250 * 1000);
   }
   ASSERT_TRUE(agent) << "the agent did not reconnect to the new memhpd";
@@ -348,7 +348,7 @@ TEST_F(Operations, VirtioMemShrinkTheGuestCannotCompleteReportsTheSizeReached) {
   EXPECT_LE(reached, grown);
   EXPECT_EQ(DeviceSize("vmem1"), reached);
   // requested-size stays where the resize set it: the driver may go on when memory frees up.
-  Json status(Ctl({"--json", "status"}).out);
+  Json status = ResultOf(Ctl({"--json", "status"}));
   int64_t requested = -1;
   for (size_t d = 0; d < status.Length("devices"); ++d) {
     const std::string p = "devices." + std::to_string(d);

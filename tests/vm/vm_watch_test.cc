@@ -167,17 +167,17 @@ TEST_F(Watch, WatchPlugAndStatusFromThreeClientsAtOnce) {
   ASSERT_TRUE(gated) << "the plug never reached the gate: " << plug.Output();
   EXPECT_TRUE(running_before && running_after) << "the plug was not in flight around the status call";
   EXPECT_EQ(during.exit_code, 0) << during.err;
-  EXPECT_TRUE(Json(during.out).ok()) << during.out;
+  EXPECT_TRUE(ResultOf(during).ok()) << during.out;
   EXPECT_FALSE(HasLine(watch.Lines(), "operation", "end")) << "the watch saw the plug end while it was held";
 
   const int plug_exit = plug.Wait(120);
   Guest("rm -f /etc/memhp/hooks.d/10-gate /tmp/go /tmp/in-gate");
   const std::string plug_out = plug.Output();
   ASSERT_EQ(plug_exit, 0) << plug_out;
-  EXPECT_EQ(Json(plug_out).String("outcome"), "OPERATION_OUTCOME_DONE") << plug_out;
+  EXPECT_EQ(ResultOf(plug_out).String("outcome"), "OPERATION_OUTCOME_DONE") << plug_out;
 
   // The DIMM's blocks, from QEMU's view of it.
-  Json status(Ctl({"--json", "status", "--no-refresh"}).out);
+  Json status = ResultOf(Ctl({"--json", "status", "--no-refresh"}));
   int64_t address = -1;
   for (size_t i = 0; i < status.Length("devices"); ++i) {
     if (status.String("devices." + std::to_string(i) + ".id") == "wdimm") {

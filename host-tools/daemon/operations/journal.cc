@@ -10,11 +10,35 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "qmp/qmp_json.h"
 
 namespace memhp::daemon::operations {
 namespace {
+
+// write() until all of `text` is in, or the errno of the write that failed. A short write is
+// not an error by itself (a signal, a full pipe); the next write says what is wrong, if anything.
+Status WriteAll(int fd, std::string_view text, const std::string& path) {
+  while (!text.empty()) {
+    const ssize_t n = write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::FromErrno(errno, "write", path);
+    }
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  return OkStatus();
+}
+
+Status SyncFolderOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  UniqueFd dir(open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid()) return Error::FromErrno(errno, "open", folder);
+  if (fsync(dir.get()) != 0) return Error::FromErrno(errno, "fsync", folder);
+  return OkStatus();
+}
 
 using qmp::GetBool;
 using qmp::GetInt;
@@ -213,16 +237,7 @@ Status Journal::Open() {
 
 Status Journal::Append(const std::string& json_line) {
   if (!fd_.valid()) return Error{EBADF, "journal " + path_ + " is not open"};
-  const std::string line = json_line + "\n";
-  size_t written = 0;
-  while (written < line.size()) {
-    const ssize_t n = write(fd_.get(), line.data() + written, line.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::FromErrno(errno, "write", path_);
-    }
-    written += static_cast<size_t>(n);
-  }
+  if (Status written = WriteAll(fd_.get(), json_line + "\n", path_); !written.ok()) return written;
   if (fdatasync(fd_.get()) != 0) return Error::FromErrno(errno, "fdatasync", path_);
   ++records_;
   return CompactIfNeeded();
@@ -248,15 +263,21 @@ Status Journal::CompactIfNeeded() {
       ++records;
     }
   }
-  const bool ok =
-      write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd.get()) == 0;
-  const int err = errno;
+  // Whatever fails from here leaves the journal as it was: the temp file goes, and the old
+  // file (still open for appending) keeps every record.
+  Status replaced = WriteAll(fd.get(), text, temp);
+  if (replaced.ok() && fsync(fd.get()) != 0) replaced = Error::FromErrno(errno, "fsync", temp);
   fd.Reset();
-  if (!ok) {
-    unlink(temp.c_str());
-    return Error::FromErrno(err, "write", temp);
+  if (replaced.ok() && rename(temp.c_str(), path_.c_str()) != 0) {
+    replaced = Error::FromErrno(errno, "rename " + temp + " to", path_);
   }
-  if (rename(temp.c_str(), path_.c_str()) != 0) return Error::FromErrno(errno, "rename", temp);
+  if (!replaced.ok()) {
+    unlink(temp.c_str());
+    return replaced;
+  }
+  // The rename is durable only once the folder is: until then a crash may bring back the old
+  // file, and every record appended to the new one would be lost with it.
+  if (Status synced = SyncFolderOf(path_); !synced.ok()) return synced;
   UniqueFd new_fd(open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
   if (!new_fd.valid()) return Error::FromErrno(errno, "open", path_);
   fd_ = std::move(new_fd);

@@ -35,6 +35,21 @@ TEST(AgentOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(parsed->daemon.reserve_bytes, 128ull << 20);
   EXPECT_EQ(parsed->daemon.hooks_dir, "/etc/memhp/hooks.d");
   EXPECT_EQ(parsed->daemon.pins_dir, "/run/memhp/pins");
+  EXPECT_TRUE(parsed->daemon.pressure_events);
+  EXPECT_EQ(parsed->daemon.pressure.threshold_us, 100'000u);
+  EXPECT_EQ(parsed->daemon.pressure.window_us, 1'000'000u);
+}
+
+TEST(AgentOptionsTest, PressureTriggerOptions) {
+  Result<AgentOptions> parsed = Parse({"--pressure-threshold-ms", "250", "--pressure-window-ms", "2000"});
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_TRUE(parsed->daemon.pressure_events);
+  EXPECT_EQ(parsed->daemon.pressure.threshold_us, 250'000u);
+  EXPECT_EQ(parsed->daemon.pressure.window_us, 2'000'000u);
+  // 0 turns the events off; the window is then not checked.
+  parsed = Parse({"--pressure-threshold-ms", "0", "--pressure-window-ms", "1"});
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_FALSE(parsed->daemon.pressure_events);
 }
 
 TEST(AgentOptionsTest, EveryOptionReachesItsField) {
@@ -100,7 +115,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"StrayWord", {"status"}, {"unexpected argument 'status'"}},
         BadCase{"EmptyPortName", {"--port-name="}, {"--port-name"}},
         BadCase{"EmptySocket", {"--socket="}, {"--socket"}},
-        BadCase{"EmptySysfsRoot", {"--sysfs-root="}, {"--sysfs-root"}}),
+        BadCase{"EmptySysfsRoot", {"--sysfs-root="}, {"--sysfs-root"}},
+        BadCase{"PressureWindowTooShort", {"--pressure-window-ms", "100"}, {"--pressure-", "500 ms to 10 s"}},
+        BadCase{"PressureThresholdOverWindow", {"--pressure-threshold-ms", "3000"}, {"threshold", "at most the window"}},
+        BadCase{"PressureWindowHuge", {"--pressure-window-ms", "2000000000"}, {"at most 10000"}},
+        BadCase{"PressureNegative", {"--pressure-threshold-ms", "-1"}, {"--pressure-threshold-ms", "at least 0"}}),
     [](const ::testing::TestParamInfo<BadCase>& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace

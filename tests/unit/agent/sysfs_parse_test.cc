@@ -254,6 +254,80 @@ TEST(SysfsParse, MemInfoRejects) {
   }
 }
 
+// kernel/sched/psi.c psi_show() on 6.1, under a workload.
+constexpr std::string_view kPsiMemory =
+    "some avg10=12.34 avg60=3.05 avg300=0.70 total=1234567\n"
+    "full avg10=100.00 avg60=0.00 avg300=0.00 total=890\n";
+
+TEST(SysfsParse, PsiMemory) {
+  Result<PsiMemory> psi = ParsePsiMemory(kPsiMemory);
+  ASSERT_TRUE(psi.ok()) << psi.error().message;
+  EXPECT_EQ(psi->some, (PsiValues{.avg10 = 1234, .avg60 = 305, .avg300 = 70, .total_us = 1234567}));
+  EXPECT_EQ(psi->full, (PsiValues{.avg10 = 10000, .avg60 = 0, .avg300 = 0, .total_us = 890}));
+}
+
+TEST(SysfsParse, PsiMemoryRejects) {
+  const struct {
+    std::string_view text;
+    std::string_view why;
+  } cases[] = {
+      {"", "expected a \"some\" and a \"full\" line"},
+      {"some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", "expected a \"some\" and a \"full\""},
+      {"full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", "line 1: expected the \"some\""},
+      {"some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+       "line 2: expected the"},
+      {"some avg10=100.01 avg60=0.00 avg300=0.00 total=0\n", "line 1: bad percentage"},
+      {"some avg10=101.00 avg60=0.00 avg300=0.00 total=0\n", "bad percentage"},
+      {"some avg10=1.5 avg60=0.00 avg300=0.00 total=0\n", "bad percentage"},
+      {"some avg10=-1.00 avg60=0.00 avg300=0.00 total=0\n", "bad percentage"},
+      {"some avg60=0.00 avg10=0.00 avg300=0.00 total=0\n", "expected avg10="},
+      {"some avg10=0.00 avg60=0.00 avg300=0.00 total=x\n", "bad total"},
+      {"some avg10=0.00 avg60=0.00 avg300=0.00\n", "expected the"},
+      {"some avg10=0.00 avg60=0.00 avg300=0.00 total=18446744073709551616\n", "bad total"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "text=\"" << c.text << "\"");
+    Result<PsiMemory> psi = ParsePsiMemory(c.text);
+    ASSERT_FALSE(psi.ok());
+    EXPECT_EQ(psi.error().errno_value, EINVAL);
+    EXPECT_THAT(psi.error().message, HasSubstr(c.why));
+  }
+}
+
+TEST(SysfsParse, VmstatReclaim) {
+  Result<ReclaimCounters> counters = ParseVmstatReclaim(
+      "nr_free_pages 12345\npgscan_kswapd 100\npgscan_direct 20\npgscan_khugepaged 3\n"
+      "pgsteal_kswapd 90\npgsteal_direct 10\npgsteal_khugepaged 0\noom_kill 2\nthp_fault_alloc 0\n");
+  ASSERT_TRUE(counters.ok()) << counters.error().message;
+  EXPECT_EQ(*counters, (ReclaimCounters{.pgscan = 123, .pgsteal = 100, .oom_kill = 2}));
+  // A kernel before 5.16 has no khugepaged counters.
+  counters = ParseVmstatReclaim("pgscan_kswapd 1\npgsteal_direct 1\noom_kill 0\n");
+  ASSERT_TRUE(counters.ok()) << counters.error().message;
+  EXPECT_EQ(*counters, (ReclaimCounters{.pgscan = 1, .pgsteal = 1, .oom_kill = 0}));
+}
+
+TEST(SysfsParse, VmstatReclaimRejects) {
+  const struct {
+    std::string_view text;
+    std::string_view why;
+  } cases[] = {
+      {"", "missing"},
+      {"pgscan_kswapd 1\npgsteal_kswapd 1\n", "missing"},
+      {"pgscan_kswapd 1\noom_kill 1\n", "missing"},
+      {"pgscan_kswapd 1\npgsteal_kswapd x\noom_kill 0\n", "line 2: bad number"},
+      {"pgscan_kswapd 1 2\n", "line 1: expected \"name value\""},
+      {"pgscan_kswapd 1\npgscan_kswapd 1\n", "line 2: repeated key"},
+      {"pgscan_kswapd 18446744073709551615\npgscan_direct 1\n", "line 2: sum overflows"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "text=\"" << c.text << "\"");
+    Result<ReclaimCounters> counters = ParseVmstatReclaim(c.text);
+    ASSERT_FALSE(counters.ok());
+    EXPECT_EQ(counters.error().errno_value, EINVAL);
+    EXPECT_THAT(counters.error().message, HasSubstr(c.why));
+  }
+}
+
 TEST(SysfsParse, BootIdHash) {
   const std::optional<uint64_t> a = ParseBootIdHash("0b3a4f0e-54d8-4c2c-9a47-1f1f4c0f9c11\n");
   ASSERT_TRUE(a.has_value());

@@ -59,13 +59,13 @@ v1::OperationResult DonePlug() {
 
 TEST(OperationHeadlineTest, DonePlugSaysSizeNodeAddressBlocksZoneAndTime) {
   EXPECT_EQ(RenderOperationHeadline(DonePlug()),
-            "plugged dimm1: 256 MiB on node 1 at 0x240000000, 2 blocks online in ZONE_MOVABLE, 1.4 s");
+            "plugged dimm1: 256 MiB on node 1 at 0x240000000, 2 blocks online in Movable, 1.4 s");
 }
 
 TEST(OperationHeadlineTest, PlugWithABlockThatFailedCountsOnlyTheOnlineOnes) {
   v1::OperationResult r = DonePlug();
   r.mutable_blocks(1)->set_outcome(v1::BLOCK_OUTCOME_FAILED);
-  EXPECT_THAT(RenderOperationHeadline(r), HasSubstr("1 of 2 blocks online in ZONE_MOVABLE"));
+  EXPECT_THAT(RenderOperationHeadline(r), HasSubstr("1 of 2 blocks online in Movable"));
 }
 
 TEST(OperationHeadlineTest, PlugWithoutAgentSaysTheGuestSideIsUnknown) {
@@ -195,7 +195,7 @@ TEST(OperationHeadlineTest, AShrinkThatOfflinedFirstCountsOfflinedBlocks) {
   r.add_steps()->set_name("qom-set");
   EXPECT_EQ(RenderOperationHeadline(r), "resized vmem1: 0 B on node 1 (asked 0 B), 2 blocks offlined, 238 ms");
   r.mutable_steps(0)->set_name("online");  // a grow
-  EXPECT_THAT(RenderOperationHeadline(r), HasSubstr("2 blocks online in ZONE_MOVABLE"));
+  EXPECT_THAT(RenderOperationHeadline(r), HasSubstr("2 blocks online in Movable"));
 }
 
 TEST(OperationTextTest, HasTheBlocksAndTheStepsWithDurations) {

@@ -14,6 +14,7 @@ namespace memhp::ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 v1::ZoneReport TwoNodes() {
   v1::ZoneReport report;
@@ -58,6 +59,29 @@ TEST(ZonesTextTest, PagesFollowTheGuestsPageSize) {
   EXPECT_THAT(RenderZonesText(report), HasSubstr("  Normal  4 GiB    3.75 GiB  2 GiB\n"));
 }
 
+TEST(ZonesTextTest, ThePressureLineFollowsWhenTheReportHasOne) {
+  v1::ZoneReport report = TwoNodes();
+  EXPECT_THAT(RenderZonesText(report), Not(HasSubstr("pressure:")));
+  auto* p = report.mutable_pressure();
+  p->set_psi_available(true);
+  p->mutable_some()->set_avg10_centipercent(1205);
+  p->mutable_full()->set_avg10_centipercent(7);
+  p->set_mem_total_bytes(uint64_t{1} << 30);
+  p->set_mem_available_bytes(uint64_t{256} << 20);
+  p->set_pgscan(2048);
+  p->set_pgsteal(1024);
+  p->set_oom_kill(1);
+  p->set_cause(v1::PRESSURE_CAUSE_STALLED);
+  EXPECT_THAT(RenderZonesText(report),
+              HasSubstr("pressure: some 12.05% full 0.07% (10 s), MemAvailable 256 MiB of 1 GiB, reclaimed 1024 of "
+                        "2048 pages scanned, 1 OOM kill (stalled)\n"));
+  p->set_psi_available(false);
+  p->set_oom_kill(0);
+  p->set_cause(v1::PRESSURE_CAUSE_REQUEST);
+  EXPECT_THAT(RenderZonesText(report), HasSubstr("pressure: no PSI in the guest kernel, MemAvailable"));
+  EXPECT_THAT(RenderZonesText(report), HasSubstr("0 OOM kills\n"));
+}
+
 TEST(ZonesTextTest, EmptyReportSaysSo) {
   EXPECT_THAT(RenderZonesText(v1::ZoneReport()), HasSubstr("no nodes reported"));
 }
@@ -85,11 +109,13 @@ TEST(WatchLineTest, DataIsEmbeddedAsAnObject) {
   event.set_source("agent");
   event.set_name("ONLINE");
   event.set_data_json(R"({"seq":"12","memory":{"block":73,"zone":"ZONE_MOVABLE"}})");
-  const std::string line = RenderWatchLine(event);
+  const std::string line = RenderWatchLine(event, "web-1", 7);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject* object = ParseLine(parser, line);
   ASSERT_NE(object, nullptr);
+  EXPECT_STREQ(json_object_get_string_member(object, "vm"), "web-1");
+  EXPECT_EQ(json_object_get_int_member(object, "seq"), 7);
   EXPECT_EQ(json_object_get_int_member(object, "time_unix_ns"), 1764093000123456789ll);
   EXPECT_STREQ(json_object_get_string_member(object, "source"), "agent");
   EXPECT_STREQ(json_object_get_string_member(object, "name"), "ONLINE");
@@ -102,7 +128,7 @@ TEST(WatchLineTest, EmptyDataIsAnEmptyObjectAndStringsAreEscaped) {
   v1::WatchEvent event;
   event.set_source("memhpd");
   event.set_name("say \"hi\"\n");
-  const std::string line = RenderWatchLine(event);
+  const std::string line = RenderWatchLine(event, "default", 1);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject* object = ParseLine(parser, line);
@@ -117,7 +143,7 @@ TEST(WatchLineTest, DataThatIsNotJsonIsKeptAsUnparsed) {
   event.set_name("X");
   event.set_data_json("{not json");
   g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject* object = ParseLine(parser, RenderWatchLine(event));
+  JsonObject* object = ParseLine(parser, RenderWatchLine(event, "default", 1));
   ASSERT_NE(object, nullptr);
   EXPECT_STREQ(json_object_get_string_member(json_object_get_object_member(object, "data"), "unparsed"),
                "{not json");

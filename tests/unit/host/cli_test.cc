@@ -29,23 +29,27 @@ using ::testing::Not;
 std::string Describe(const cli::Command& c) {
   std::ostringstream o;
   o << "verb=" << static_cast<int>(c.verb) << "\n"
-    << "vm=" << c.global.vm << "\nstate_root=" << c.global.state_root << "\njson=" << c.global.json
+    << "vm=" << c.global.vm << "\nstate_root=" << c.global.state_root << "\njson=" << c.global.json << "\nquiet=" << c.global.quiet
     << "\nkernel=" << c.launch.kernel << "\ninitrd=" << c.launch.initrd
-    << "\naccel=" << static_cast<int>(c.launch.accel) << "\nboot_timeout_s=" << c.launch.boot_timeout_s
+    << "\naccel=" << static_cast<int>(c.launch.accel) << "\nboot_timeout_ms=" << c.launch.boot_timeout_ms
     << "\nmemory_mib=" << c.launch.memory_mib << "\nnodes=" << c.launch.nodes
     << "\nslots=" << c.launch.slots << "\nmaxmem_mib=" << c.launch.maxmem_mib
     << "\nvirtio_mem_max_mib=" << c.launch.virtio_mem_max_mib << "\nagent_args=" << c.launch.agent_args
     << "\nkernel_append=" << c.launch.kernel_append
     << "\nqmp=" << c.attach.qmp << "\nagent=" << c.attach.agent << "\nrefresh=" << c.status.refresh
-    << "\ntimeout_s=" << c.stop.timeout_s
+    << "\ntimeout_ms=" << c.stop.timeout_ms << "\nqmp_timeout_ms=" << c.qmp.timeout_ms
     << "\nplug=" << c.plug.device_id << "," << c.plug.size << "," << c.plug.node << ","
-    << static_cast<int>(c.plug.zone) << "," << c.plug.timeout_s
-    << "\nunplug=" << c.unplug.device_id << "," << c.unplug.force << "," << c.unplug.timeout_s << ","
+    << static_cast<int>(c.plug.zone) << "," << c.plug.timeout_ms
+    << "\nunplug=" << c.unplug.device_id << "," << c.unplug.force << "," << c.unplug.timeout_ms << ","
     << c.unplug.block_timeout_ms
     << "\nresize=" << c.resize.device_id << "," << c.resize.size << "," << c.resize.size_given << ","
-    << c.resize.offline_first << "," << c.resize.timeout_s
+    << c.resize.offline_first << "," << c.resize.timeout_ms
     << "\npolicy=" << c.policy.policy << "," << c.policy.ratio_percent
-    << "\nwatch_replay=" << c.watch.replay_recent << "\n";
+    << "\nwatch_replay=" << c.watch.replay_recent << "\nblocks=";
+  for (uint32_t b : c.block_op.selection.blocks) o << b << ",";
+  o << "\nrange=" << c.block_op.selection.range_start << "+" << c.block_op.selection.range_size
+    << "\nblock_timeout_ms=" << c.block_op.block_timeout_ms << "\nqmp=" << c.qmp.command << " "
+    << c.qmp.arguments_json << "\nhelp_topic=" << (c.help.topic ? static_cast<int>(*c.help.topic) : -1) << "\n";
   return o.str();
 }
 
@@ -74,8 +78,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ValidCase{"StatusWithDefaults", {"status"}, [](cli::Command& c) { c.verb = cli::Verb::kStatus; }},
         ValidCase{"LaunchWithOptions",
-                  {"launch", "--accel", "tcg", "--memory", "1024", "--nodes", "4", "--slots", "16",
-                   "--maxmem", "32768", "--virtio-mem-max", "0", "--boot-timeout", "90", "--kernel",
+                  {"launch", "--accel", "tcg", "--memory", "1024M", "--nodes", "4", "--slots", "16",
+                   "--maxmem", "32GiB", "--virtio-mem-max", "0", "--boot-timeout", "90", "--kernel",
                    "/k/bzImage", "--initrd", "/k/initrd.img", "--agent-args", "--verbose --x=1",
                    "--kernel-append", "memhp_default_state=online_movable quiet"},
                   [](cli::Command& c) {
@@ -86,14 +90,14 @@ INSTANTIATE_TEST_SUITE_P(
                     c.launch.slots = 16;
                     c.launch.maxmem_mib = 32768;
                     c.launch.virtio_mem_max_mib = 0;
-                    c.launch.boot_timeout_s = 90;
+                    c.launch.boot_timeout_ms = 90000;
                     c.launch.kernel = "/k/bzImage";
                     c.launch.initrd = "/k/initrd.img";
                     c.launch.agent_args = "--verbose --x=1";
                     c.launch.kernel_append = "memhp_default_state=online_movable quiet";
                   }},
         ValidCase{"OptEqualsValue",
-                  {"launch", "--accel=kvm", "--memory=768", "--nodes=3", "--agent-args=--a=b"},
+                  {"launch", "--accel=kvm", "--memory=768m", "--nodes=3", "--agent-args=--a=b"},
                   [](cli::Command& c) {
                     c.verb = cli::Verb::kLaunch;
                     c.launch.accel = cli::Accel::kKvm;
@@ -108,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
                     c.global.vm = "web-1";
                     c.global.state_root = "/srv/memhp";
                     c.global.json = true;
-                    c.stop.timeout_s = 5;
+                    c.stop.timeout_ms = 5000;
                   }},
         ValidCase{"GlobalsAfterTheVerb",
                   {"status", "--no-refresh", "--json", "--vm=db.2", "--state-root=/run/m"},
@@ -140,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
                     c.launch.engine_libvirt = true;
                   }},
         ValidCase{"NumbersAtTheirBounds",
-                  {"launch", "--memory", "256", "--nodes", "1", "--slots", "256", "--maxmem", "16777216"},
+                  {"launch", "--memory", "268435456", "--nodes", "1", "--slots", "256", "--maxmem", "16T"},
                   [](cli::Command& c) {
                     c.verb = cli::Verb::kLaunch;
                     c.launch.memory_mib = 256;
@@ -148,7 +152,11 @@ INSTANTIATE_TEST_SUITE_P(
                     c.launch.slots = 256;
                     c.launch.maxmem_mib = 16777216;
                   }},
-        ValidCase{"HelpWinsOverTheRest", {"launch", "--help"}, [](cli::Command& c) { c.verb = cli::Verb::kHelp; }},
+        ValidCase{"HelpWinsOverTheRest", {"launch", "--help"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kHelp;
+                    c.help.topic = cli::Verb::kLaunch;
+                  }},
         ValidCase{"Version", {"version"}, [](cli::Command& c) { c.verb = cli::Verb::kVersion; }},
         // Operations.
         ValidCase{"PlugSizeAndNode", {"plug", "--size", "256M", "--node", "1"},
@@ -166,7 +174,7 @@ INSTANTIATE_TEST_SUITE_P(
                     c.plug.node = 0;
                     c.plug.device_id = "dimm7";
                     c.plug.zone = cli::ZoneChoice::kMovable;
-                    c.plug.timeout_s = 90;
+                    c.plug.timeout_ms = 90000;
                   }},
         ValidCase{"PlugZoneKernel", {"plug", "--size", "128M", "--node", "0", "--zone", "kernel"},
                   [](cli::Command& c) {
@@ -180,12 +188,12 @@ INSTANTIATE_TEST_SUITE_P(
                     c.verb = cli::Verb::kUnplug;
                     c.unplug.device_id = "dimm1";
                   }},
-        ValidCase{"UnplugEveryOption", {"unplug", "--force", "dimm-2.a_b", "--timeout", "30", "--block-timeout", "500"},
+        ValidCase{"UnplugEveryOption", {"unplug", "--force", "dimm-2.a_b", "--timeout", "30s", "--block-timeout", "500ms"},
                   [](cli::Command& c) {
                     c.verb = cli::Verb::kUnplug;
                     c.unplug.device_id = "dimm-2.a_b";
                     c.unplug.force = true;
-                    c.unplug.timeout_s = 30;
+                    c.unplug.timeout_ms = 30000;
                     c.unplug.block_timeout_ms = 500;
                   }},
         ValidCase{"ResizeGrow", {"resize", "vmem1", "--size", "512M"},
@@ -202,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(
                     c.resize.size = 0;
                     c.resize.size_given = true;
                     c.resize.offline_first = true;
-                    c.resize.timeout_s = 5;
+                    c.resize.timeout_ms = 5000;
                   }},
         ValidCase{"PolicyRead", {"policy"}, [](cli::Command& c) { c.verb = cli::Verb::kPolicy; }},
         ValidCase{"PolicySetAndRatio", {"policy", "--set", "auto-movable", "--ratio", "150"},
@@ -256,13 +264,16 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnknownOptionBeforeVerb", {"--memory", "512", "launch"}, {"unknown option --memory"}},
         ErrorCase{"MissingValue", {"launch", "--memory"}, {"--memory needs a value"}},
         ErrorCase{"MissingGlobalValue", {"status", "--vm"}, {"--vm needs a value"}},
-        ErrorCase{"BadNumber", {"launch", "--memory", "12x"}, {"--memory", "whole number", "'12x'"}},
+        ErrorCase{"BadSize", {"launch", "--memory", "12x"}, {"--memory", "takes a size", "'12x'"}},
         ErrorCase{"NegativeNumber", {"stop", "--timeout", "-1"}, {"--timeout", "'-1'"}},
         ErrorCase{"EmptyNumber", {"launch", "--nodes="}, {"--nodes", "from 1 to 8"}},
-        ErrorCase{"BelowRange", {"launch", "--memory", "128"}, {"--memory", "from 256 to 1048576", "'128'"}},
+        ErrorCase{"BelowRange", {"launch", "--memory", "128M"}, {"--memory", "from 256 MiB to 1 TiB", "'128M'"}},
+        // --memory took bare MiB once: "512" is 512 bytes now, and the error says so.
+        ErrorCase{"MemoryBareMiBOfOld", {"launch", "--memory", "512"}, {"--memory", "a bare number is bytes", "'512'"}},
+        ErrorCase{"MemoryNotWholeMiB", {"launch", "--memory", "268435457"}, {"--memory", "in whole 1 MiB"}},
         ErrorCase{"AboveRange", {"launch", "--nodes", "9"}, {"--nodes", "from 1 to 8", "'9'"}},
         ErrorCase{"Overflow", {"launch", "--maxmem", "99999999999999999999999"}, {"--maxmem"}},
-        ErrorCase{"MemoryNotWholeBlocksPerNode", {"launch", "--memory", "640", "--nodes", "2"},
+        ErrorCase{"MemoryNotWholeBlocksPerNode", {"launch", "--memory", "640M", "--nodes", "2"},
                   {"128 MiB blocks per node"}},
         ErrorCase{"BadAccel", {"launch", "--accel", "hvf"}, {"--accel", "'hvf'"}},
         ErrorCase{"VmNameWithSlash", {"--vm", "../x", "status"}, {"--vm", "'../x'"}},
@@ -295,7 +306,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnplugWithoutId", {"unplug", "--force"}, {"unplug needs a device id"}},
         ErrorCase{"UnplugBadId", {"unplug", "dimm/1"}, {"'dimm/1'", "device id"}},
         ErrorCase{"UnplugTwoIds", {"unplug", "dimm1", "dimm2"}, {"unexpected argument 'dimm2'", "'unplug'"}},
-        ErrorCase{"UnplugBadBlockTimeout", {"unplug", "dimm1", "--block-timeout", "5s"}, {"--block-timeout", "'5s'"}},
+        ErrorCase{"UnplugBadBlockTimeout", {"unplug", "dimm1", "--block-timeout", "5x"}, {"--block-timeout", "'5x'"}},
+        // --block-timeout took bare milliseconds once: now its unit must be said.
+        ErrorCase{"UnplugBlockTimeoutBare", {"unplug", "dimm1", "--block-timeout", "500"},
+                  {"--block-timeout", "its unit must be given", "'500'"}},
+        ErrorCase{"OfflineTimeoutMsRetired", {"offline", "--blocks", "40", "--timeout-ms", "5000"},
+                  {"--timeout-ms is no more", "--block-timeout 5s"}},
         ErrorCase{"UnplugHasNoSize", {"unplug", "dimm1", "--size", "1G"}, {"unknown option --size", "'unplug'"}},
         ErrorCase{"ResizeWithoutId", {"resize", "--size", "512M"}, {"resize needs a device id"}},
         ErrorCase{"ResizeWithoutSize", {"resize", "vmem1"}, {"resize needs --size"}},

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace memhp::daemon {
 namespace {
@@ -143,6 +144,33 @@ TEST(EventClaims, ZoneReportsNameOnlyQemusNodes) {
   EXPECT_TRUE(CheckEvent(event, 128 * kMiB, kVm).ok());
   report->add_nodes()->set_node(2);
   EXPECT_FALSE(CheckEvent(event, 128 * kMiB, kVm).ok());
+}
+
+TEST(EventClaims, PressureIsBoundedByPercentagesAndTheVmsMemory) {
+  memhp::v1::AgentEvent event;
+  auto* p = event.mutable_pressure();
+  p->set_psi_available(true);
+  p->mutable_some()->set_avg10_centipercent(10000);
+  p->set_mem_total_bytes(1024 * kMiB);
+  p->set_mem_available_bytes(512 * kMiB);
+  p->set_cause(memhp::v1::PRESSURE_CAUSE_STALLED);
+  p->set_threshold_us(100000);
+  p->set_window_us(1000000);
+  EXPECT_TRUE(CheckEvent(event, 128 * kMiB, kVm).ok());
+  for (auto mutate : std::vector<void (*)(memhp::v1::MemoryPressure&)>{
+           [](memhp::v1::MemoryPressure& m) { m.mutable_full()->set_avg300_centipercent(10001); },
+           [](memhp::v1::MemoryPressure& m) { m.set_mem_available_bytes(m.mem_total_bytes() + 1); },
+           [](memhp::v1::MemoryPressure& m) { m.set_mem_total_bytes(16385 * kMiB); },
+           [](memhp::v1::MemoryPressure& m) { m.set_cause(static_cast<memhp::v1::PressureCause>(99)); },
+           [](memhp::v1::MemoryPressure& m) { m.set_threshold_us(m.window_us() + 1); }}) {
+    memhp::v1::AgentEvent bad = event;
+    mutate(*bad.mutable_pressure());
+    EXPECT_FALSE(CheckEvent(bad, 128 * kMiB, kVm).ok()) << bad.pressure().ShortDebugString();
+    // The same pressure inside a zone report is refused with the report.
+    memhp::v1::AgentEvent report;
+    *report.mutable_zone_report()->mutable_pressure() = bad.pressure();
+    EXPECT_FALSE(CheckEvent(report, 128 * kMiB, kVm).ok());
+  }
 }
 
 TEST(EventClaims, AGapOfNothingAndAnEmptyEventAreRefused) {

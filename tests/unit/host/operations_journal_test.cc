@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -159,6 +160,37 @@ TEST_F(TempJournal, CompactsKeepingUnfinishedAndTheLastFinished) {
   EXPECT_GE(finished, 3u);
   EXPECT_EQ(reread.ops().back().id, id);  // the newest is kept
   EXPECT_EQ(reread.next_id(), id + 1);
+}
+
+TEST_F(TempJournal, AFailedCompactionSaysWhyKeepsEveryRecordAndLeavesNoTempFile) {
+  Journal journal(path_, JournalLimits{.max_records = 6, .keep_finished = 1});
+  ASSERT_EQ(ErrorText(journal.Open()), "");
+  uint64_t id = 0;
+  ASSERT_EQ(ErrorText(journal.Begin(PlugParams("a"), &id)), "");
+  ASSERT_EQ(ErrorText(journal.End(id, memhp::v1::OPERATION_OUTCOME_DONE, "", false, 0)), "");
+  // The journal's name now holds a folder that is not empty: rename(2) onto it fails (EISDIR),
+  // while the open file keeps taking appends.
+  const std::string moved = dir_ + "/journal.moved";
+  ASSERT_EQ(rename(path_.c_str(), moved.c_str()), 0);
+  ASSERT_EQ(mkdir(path_.c_str(), 0700), 0);
+  std::ofstream(path_ + "/keep") << "x";
+  Status failed = OkStatus();
+  for (int i = 0; i < 4 && failed.ok(); ++i) {
+    if (failed = journal.Begin(PlugParams("b" + std::to_string(i)), &id); failed.ok()) {
+      failed = journal.End(id, memhp::v1::OPERATION_OUTCOME_DONE, "", false, 0);
+    }
+  }
+  EXPECT_THAT(ErrorText(failed), HasSubstr("rename " + path_ + ".tmp to " + path_));
+  EXPECT_THAT(ErrorText(failed), HasSubstr("Is a directory"));
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp"));
+  // Nothing was lost: the file memhpd had open holds every record, up to the begin of b2 whose
+  // append (the 7th record, over max_records) ran the compaction that failed.
+  std::ifstream in(moved);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 7);
+  EXPECT_THAT(text, HasSubstr("\"b2\""));
 }
 
 TEST_F(TempJournal, ReportsAnUnwritableFolder) {

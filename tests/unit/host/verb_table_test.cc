@@ -30,7 +30,7 @@ const std::vector<Verb>& AllVerbs() {
   static const std::vector<Verb> verbs = {
       Verb::kHelp,   Verb::kVersion, Verb::kLaunch, Verb::kAttach, Verb::kStatus, Verb::kStop,
       Verb::kQmp,    Verb::kOnline,  Verb::kOffline, Verb::kEvents, Verb::kPlug,  Verb::kUnplug,
-      Verb::kResize, Verb::kPolicy,  Verb::kZones,  Verb::kWatch,  Verb::kAudit,
+      Verb::kResize, Verb::kPolicy,  Verb::kZones,  Verb::kWatch,  Verb::kAudit, Verb::kBlocks,
   };
   return verbs;
 }
@@ -48,7 +48,7 @@ std::vector<std::string> ListedOptions(const std::string& help) {
     if (!in_options) continue;
     if (line.empty()) break;
     EXPECT_THAT(line, StartsWith("  --")) << "not an option line: " << line;
-    const size_t end = line.find(' ', 4);
+    const size_t end = line.find_first_of(" ,", 4);  // "  --output LIST, -o", "  --bytes, -b"
     names.push_back(line.substr(4, end - 4));
   }
   return names;
@@ -213,7 +213,7 @@ INSTANTIATE_TEST_SUITE_P(
     Table, UsageErrorTest,
     ::testing::Values(
         UsageErrorCase{"UnknownVerb", {"hotplug"}, "memhpctl: unknown command 'hotplug' (see memhpctl help)\n"},
-        UsageErrorCase{"UnknownVerbAfterGlobals", {"--json", "hotplug"},
+        UsageErrorCase{"UnknownVerbAfterGlobals", {"--vm", "x", "hotplug"},
                        "memhpctl: unknown command 'hotplug' (see memhpctl help)\n"},
         UsageErrorCase{"UnknownHelpTopic", {"help", "hotplug"},
                        "memhpctl: unknown command 'hotplug' (see memhpctl help)\n"},

@@ -26,10 +26,10 @@ SKIP_RE = re.compile(r"^\[  SKIPPED \] \S+ \(\d+ ms\)$", re.M)
 # What each run must contain: suites with at least one test, and named tests.
 EXPECTED = {
     "normal": {"suites": ["unit", "qemu", "vm", "fuzz"],
-               "tests": {"unit": ["plugin-audit-core", "plugin-audit-control"],
-                         "qemu": ["plugin-qemu"], "vm": ["vm-audit"]}},
+               "tests": {"unit": ["plugin-audit-core", "plugin-audit-control", "host-libvirt-domain-xml"],
+                         "qemu": ["plugin-qemu"], "vm": ["vm-audit", "vm-libvirt"]}},
     "asan": {"suites": ["unit", "qemu", "fuzz", "libfuzzer"],
-             "tests": {"unit": ["plugin-audit-core", "plugin-audit-control"],
+             "tests": {"unit": ["plugin-audit-core", "plugin-audit-control", "host-libvirt-domain-xml"],
                        "qemu": ["plugin-qemu"]}},
     "tsan": {"suites": ["tsan"],
              "tests": {"tsan": ["plugin-audit-core", "plugin-audit-core-concurrency",

@@ -132,7 +132,14 @@ std::string HeaderLine(const memhp::v1::VmStatus& status) {
   std::string line = "VM " + (status.vm_name().empty() ? std::string("-") : status.vm_name());
   line += "  (" + Join(facts, ", ");
   if (status.memhpd_pid() != 0) line += "; memhpd pid " + std::to_string(status.memhpd_pid());
-  return line + ")\n";
+  line += ")\n";
+  // "libvirt: domain memhp-lv on qemu:///system (uuid ...)" for a libvirt domain.
+  if (status.has_libvirt()) {
+    const memhp::v1::LibvirtInfo& lv = status.libvirt();
+    line += "libvirt: domain " + lv.domain() + " on " + lv.uri() + " (uuid " + lv.uuid() + ")" +
+            (lv.agent_channel() ? "" : ", no org.memhp.agent.0 channel: guest side unknown") + "\n";
+  }
+  return line;
 }
 
 std::string MemoryLine(const memhp::v1::QemuInfo& qemu) {

@@ -24,9 +24,21 @@ uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
 
 }  // namespace
 
+AgentConnector UnixSocketConnector(std::string socket_path) {
+  return [socket_path = std::move(socket_path)]() -> Result<UniqueFd> {
+    const int fd = wire::ConnectUnix(socket_path);
+    if (fd < 0) return Error{-fd, "connect " + socket_path + ": " + g_strerror(-fd)};
+    return UniqueFd(fd);
+  };
+}
+
 AgentChannel::AgentChannel(std::string socket_path, GMainContext* context,
                            AgentChannelListener listener)
-    : socket_path_(std::move(socket_path)),
+    : AgentChannel(UnixSocketConnector(std::move(socket_path)), context, std::move(listener)) {}
+
+AgentChannel::AgentChannel(AgentConnector connector, GMainContext* context,
+                           AgentChannelListener listener)
+    : connector_(std::move(connector)),
       context_(context),
       listener_(std::move(listener)),
       reconnect_timer_(context, kReconnect, [this] { TryConnect(); }),
@@ -47,10 +59,10 @@ memhp::v1::Hello AgentChannel::HostHello() const {
 }
 
 void AgentChannel::TryConnect() {
-  const int fd = wire::ConnectUnix(socket_path_);
-  if (fd < 0) {
-    std::string why = "connect " + socket_path_ + ": " + g_strerror(-fd);
-    if (why != last_connect_error_) g_message("agent socket: %s (retrying)", why.c_str());
+  Result<UniqueFd> connected = connector_();
+  if (!connected.ok()) {
+    std::string why = connected.error().message;
+    if (why != last_connect_error_) g_message("agent channel: %s (retrying)", why.c_str());
     last_connect_error_ = std::move(why);
     ScheduleReconnect();
     return;
@@ -59,7 +71,7 @@ void AgentChannel::TryConnect() {
   reconnect_timer_.Reset();
   ++stats_.connects;
   stream_ = std::make_unique<wire::FramedStream>(
-      fd, context_,
+      connected->Release(), context_,
       wire::FramedStreamCallbacks{
           .on_frame = [this](std::string payload) { OnFrame(std::move(payload)); },
           .on_closed = [this](wire::CloseReason reason, int error) { OnClosed(reason, error); },

@@ -28,6 +28,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "memhp/v1/agent.pb.h"
 #include "wire/framed_stream.h"
 #include "wire/pending_requests.h"
@@ -69,9 +70,18 @@ inline constexpr size_t kRecentEvents = 256;
 // ... and at most this many bytes of them (each event is also bounded by guest_claims.h).
 inline constexpr size_t kRecentEventBytes = 256 * 1024;
 
+// How the channel reaches the agent's byte stream: an fd to frame, or why not (retried with
+// backoff). QEMU's chardev socket is one (a unix connect); a libvirt domain's channel stream,
+// bridged to a socketpair (libvirt/stream_bridge.h), is another.
+using AgentConnector = std::function<Result<UniqueFd>()>;
+
+// The connector of a QEMU chardev socket at `socket_path`.
+[[nodiscard]] AgentConnector UnixSocketConnector(std::string socket_path);
+
 class AgentChannel {
  public:
   AgentChannel(std::string socket_path, GMainContext* context, AgentChannelListener listener);
+  AgentChannel(AgentConnector connector, GMainContext* context, AgentChannelListener listener);
   ~AgentChannel();
   AgentChannel(const AgentChannel&) = delete;
   AgentChannel& operator=(const AgentChannel&) = delete;
@@ -114,7 +124,7 @@ class AgentChannel {
   bool Send(const memhp::v1::AgentEnvelope& envelope);
   [[nodiscard]] memhp::v1::Hello HostHello() const;
 
-  std::string socket_path_;
+  AgentConnector connector_;
   GMainContext* context_;
   AgentChannelListener listener_;
   std::unique_ptr<wire::FramedStream> stream_;

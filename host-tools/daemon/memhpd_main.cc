@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "daemon/libvirt/libvirt_supervisor.h"
 #include "daemon/memhpd_options.h"
 #include "daemon/supervisor.h"
 #include "memhp_config.h"
@@ -67,21 +69,41 @@ int main(int argc, char** argv) {
   }
 
   g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
-  memhp::daemon::Supervisor supervisor(
-      memhp::daemon::SupervisorConfig{
-          .vm_name = options.name,
-          .state_dir = options.state_dir,
-          .qmp_socket = options.qmp_socket.empty() ? dir.qmp_socket() : options.qmp_socket,
-          .agent_socket = options.agent_socket.empty() ? dir.agent_socket() : options.agent_socket,
-          .control_socket = dir.control_socket(),
-          .qemu_pidfile = options.qemu_pidfile,
-          .accel = options.accel,
-          .audit_socket = options.audit_socket,
-          .audit_arm = options.audit_arm_on_request ? memhp::daemon::ArmPolicy::kOnRequest
-                                                    : memhp::daemon::ArmPolicy::kOnAgentHello,
-      },
-      loop);
-  if (const memhp::Status started = supervisor.Start(); !started.ok()) {
+  // One of the two engines (docs/architecture.md, "ports"): a QEMU over QMP, or a libvirt domain.
+  std::unique_ptr<memhp::daemon::Supervisor> qemu;
+  std::unique_ptr<memhp::daemon::libvirt::LibvirtSupervisor> libvirt;
+  memhp::Status started = memhp::OkStatus();
+  if (!options.libvirt_domain.empty()) {
+    libvirt = std::make_unique<memhp::daemon::libvirt::LibvirtSupervisor>(
+        memhp::daemon::libvirt::LibvirtSupervisorConfig{
+            .vm_name = options.name,
+            .state_dir = options.state_dir,
+            .control_socket = dir.control_socket(),
+            .uri = options.libvirt_uri,
+            .domain = options.libvirt_domain,
+            .on_stop = options.libvirt_stop_destroys ? memhp::daemon::libvirt::StopAction::kDestroy
+                                                     : memhp::daemon::libvirt::StopAction::kLeaveRunning,
+        },
+        loop);
+    started = libvirt->Start();
+  } else {
+    qemu = std::make_unique<memhp::daemon::Supervisor>(
+        memhp::daemon::SupervisorConfig{
+            .vm_name = options.name,
+            .state_dir = options.state_dir,
+            .qmp_socket = options.qmp_socket.empty() ? dir.qmp_socket() : options.qmp_socket,
+            .agent_socket = options.agent_socket.empty() ? dir.agent_socket() : options.agent_socket,
+            .control_socket = dir.control_socket(),
+            .qemu_pidfile = options.qemu_pidfile,
+            .accel = options.accel,
+            .audit_socket = options.audit_socket,
+            .audit_arm = options.audit_arm_on_request ? memhp::daemon::ArmPolicy::kOnRequest
+                                                      : memhp::daemon::ArmPolicy::kOnAgentHello,
+        },
+        loop);
+    started = qemu->Start();
+  }
+  if (!started.ok()) {
     std::fprintf(stderr, "memhpd: %s\n", started.error().message.c_str());
     RemovePidFile(dir);
     return 1;

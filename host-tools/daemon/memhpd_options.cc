@@ -18,6 +18,9 @@ Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
   g_autofree gchar* accel = nullptr;
   g_autofree gchar* audit_socket = nullptr;
   g_autofree gchar* audit_arm = nullptr;
+  g_autofree gchar* libvirt_domain = nullptr;
+  g_autofree gchar* libvirt_uri = nullptr;
+  g_autofree gchar* on_stop = nullptr;
   GOptionEntry entries[] = {
       {"state-dir", 'd', 0, G_OPTION_ARG_FILENAME, &state_dir, "the VM's state folder (required)", "DIR"},
       {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "the VM's name", "NAME"},
@@ -27,6 +30,9 @@ Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
       {"accel", 0, 0, G_OPTION_ARG_STRING, &accel, "the accelerator QEMU runs with (for status)", "kvm|tcg"},
       {"audit-socket", 0, 0, G_OPTION_ARG_FILENAME, &audit_socket, "the memhp-audit plugin's control socket, when QEMU runs it", "PATH"},
       {"audit-arm", 0, 0, G_OPTION_ARG_STRING, &audit_arm, "arm the plugin when the agent says hello (boot done), or only on request (default hello)", "hello|request"},
+      {"libvirt", 0, 0, G_OPTION_ARG_STRING, &libvirt_domain, "serve this libvirt domain (name or UUID) instead of a QEMU over QMP", "DOMAIN"},
+      {"on-stop", 0, 0, G_OPTION_ARG_STRING, &on_stop, "with --libvirt: what stop does to the domain (default leave)", "leave|destroy"},
+      {"connect", 0, 0, G_OPTION_ARG_STRING, &libvirt_uri, "the libvirt connection URI (default qemu:///system)", "URI"},
       {},
   };
   g_autoptr(GOptionContext) context = g_option_context_new("- memhp per-VM supervisor");
@@ -47,6 +53,15 @@ Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
                                       std::pair{"--audit-socket", audit_socket}}) {
     if (value && !*value) return Error::Invalid(std::string(option) + " must not be empty");
   }
+  if ((libvirt_uri || on_stop) && !libvirt_domain) return Error::Invalid("--connect and --on-stop go with --libvirt");
+  const std::string stop = on_stop ? on_stop : "leave";
+  if (stop != "leave" && stop != "destroy") return Error::Invalid("--on-stop takes leave or destroy, not '" + stop + "'");
+  if (libvirt_domain && (qmp || agent || qemu_pidfile || audit_socket)) {
+    return Error::Invalid("--libvirt takes no --qmp, --agent, --qemu-pidfile or --audit-socket: libvirt owns them");
+  }
+  if ((libvirt_domain && !*libvirt_domain) || (libvirt_uri && !*libvirt_uri)) {
+    return Error::Invalid("--libvirt and --connect must not be empty");
+  }
   MemhpdOptions options;
   options.state_dir = state_dir;
   options.name = name ? name : "default";
@@ -56,6 +71,9 @@ Result<MemhpdOptions> ParseMemhpdOptions(const std::vector<std::string>& args) {
   options.accel = accel ? accel : "";
   options.audit_socket = audit_socket ? audit_socket : "";
   options.audit_arm_on_request = arm == "request";
+  options.libvirt_domain = libvirt_domain ? libvirt_domain : "";
+  if (libvirt_uri) options.libvirt_uri = libvirt_uri;
+  options.libvirt_stop_destroys = stop == "destroy";
   return options;
 }
 

@@ -2,6 +2,7 @@
 //
 //   memhpd --state-dir DIR [--name NAME] [--qmp PATH] [--agent PATH] [--qemu-pidfile PATH]
 //          [--accel kvm|tcg] [--audit-socket PATH] [--audit-arm hello|request]
+//   memhpd --state-dir DIR [--name NAME] --libvirt DOMAIN [--connect URI] [--on-stop leave|destroy]
 //
 // Anything unknown, missing or malformed is an error naming it (memhpd then exits 2): never a
 // default in its place. --help is GLib's: it prints the options and exits 0 inside the parser.
@@ -23,6 +24,9 @@ struct MemhpdOptions {
   std::string accel;         // for status only
   std::string audit_socket;  // "" = no memhp-audit plugin
   bool audit_arm_on_request = false;  // --audit-arm request; hello (the default) arms at the hello
+  std::string libvirt_domain;  // "" = a QEMU over QMP; else the libvirt domain (name or UUID)
+  std::string libvirt_uri = "qemu:///system";
+  bool libvirt_stop_destroys = false;  // --on-stop destroy (a domain memhpctl launched); else leave it
 };
 
 // args[0] is the program name. Errors have EINVAL.

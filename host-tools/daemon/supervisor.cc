@@ -7,6 +7,7 @@
 
 #include <utility>
 
+#include "daemon/agent_status.h"
 #include "daemon/qemu/qemu_facts.h"
 #include "qmp/memory_devices.h"
 #include "qmp/qmp_json.h"
@@ -226,17 +227,7 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
   qemu->set_accel(config_.accel);
   if (const qmp::Greeting* greeting = qmp_.greeting()) qmp::ApplyTo(*greeting, *qemu);
 
-  auto* agent = status.mutable_agent();
-  agent->set_connected(agent_.agent_connected());
-  if (agent_.hello()) *agent->mutable_hello() = *agent_.hello();
-  if (agent_.inventory()) *agent->mutable_inventory() = *agent_.inventory();
-  agent->set_last_seen_unix_ns(agent_.last_seen_unix_ns());
-  for (const auto& event : agent_.recent_events()) *agent->add_recent_events() = event;
-  agent->set_events_recorded(agent_.stats().memory_events);
-  agent->set_duplicate_events(agent_.stats().duplicates);
-  agent->set_guest_violations(agent_.stats().violations);
-  agent->set_last_guest_violation(agent_.last_violation());
-  if (agent_.pressure()) *agent->mutable_pressure() = *agent_.pressure();
+  FillAgentStatus(agent_, status.mutable_agent());
 
   gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
   const auto timeout = config_.status_qmp_timeout;

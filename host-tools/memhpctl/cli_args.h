@@ -67,11 +67,16 @@ struct LaunchOptions {
   // --audit-arm request, only on `memhpctl audit --arm`.
   bool audit = false;
   bool audit_arm_on_request = false;
+  // --engine libvirt: the same VM as a transient libvirt domain on `libvirt_uri`.
+  bool engine_libvirt = false;
+  std::string libvirt_uri = "qemu:///system";
 };
 
 struct AttachOptions {
   std::string qmp;    // QEMU's QMP socket
   std::string agent;  // the agent's chardev socket ("" = none known yet)
+  std::string libvirt_domain;  // --libvirt: a libvirt domain instead of a QMP socket
+  std::string libvirt_uri;     // --connect ("" = memhpd's default, qemu:///system)
 };
 
 struct StatusOptions {

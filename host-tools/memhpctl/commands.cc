@@ -17,6 +17,8 @@
 #include "ctl/status_view.h"
 #include "ctl/terminal_text.h"
 #include "launcher/installation.h"
+#include "launcher/libvirt_create.h"
+#include "launcher/libvirt_domain_xml.h"
 #include "launcher/process.h"
 #include "base/unique_fd.h"
 #include "launcher/qemu_command.h"
@@ -110,6 +112,66 @@ std::vector<std::string> MemhpdArgv(const launcher::Installation& installation,
   return {installation.memhpd_binary, "--state-dir", state.path(), "--name", command.global.vm};
 }
 
+// The default VM as a transient libvirt domain, served by memhpd through libvirt; memhpd's
+// stop destroys it (it is memhp's), and a failed launch destroys it too.
+int LaunchLibvirt(const Command& command, const launcher::QemuLaunchSpec& qemu_spec,
+                  const launcher::Installation& installation, Clock::time_point started) {
+  const LaunchOptions& opt = command.launch;
+  const vm::StateDir& state = qemu_spec.state;
+  launcher::LibvirtLaunchSpec spec{
+      .domain_name = launcher::LibvirtDomainName(command.global.vm),
+      .layout = qemu_spec.layout,
+      .accel = qemu_spec.accel,
+      .kernel = qemu_spec.kernel,
+      .initrd = qemu_spec.initrd,
+      .agent_args = qemu_spec.agent_args,
+      .kernel_append = qemu_spec.kernel_append,
+      .state = state,
+  };
+  if (Status created = launcher::CreateTransientDomain(opt.libvirt_uri, launcher::BuildLibvirtDomainXml(spec));
+      !created.ok()) {
+    return Fail(command, kExitFailed, "libvirt did not start the domain: " + created.error().message);
+  }
+  auto destroy = [&]() -> std::string {
+    Status destroyed = launcher::DestroyDomain(opt.libvirt_uri, spec.domain_name);
+    return destroyed.ok() ? "" : "; " + destroyed.error().message;
+  };
+  std::vector<std::string> argv = MemhpdArgv(installation, command, state);
+  argv.insert(argv.end(), {"--libvirt", spec.domain_name, "--connect", opt.libvirt_uri, "--on-stop", "destroy"});
+  const launcher::DaemonStart daemon = launcher::StartDaemon(argv, state.memhpd_log(), 20s);
+  if (!daemon.ready) {
+    const std::string left = EndStarted("memhpd", daemon.pid, 2s) + destroy();
+    return Fail(command, kExitFailed, "memhpd did not start (" + daemon.why + ")" + left + ":\n" +
+                                          vm::TailFile(state.memhpd_log(), 10));
+  }
+  const std::chrono::milliseconds boot_timeout(opt.boot_timeout_ms ? opt.boot_timeout_ms
+                                               : spec.accel == "kvm"  ? 60'000
+                                                                      : 180'000);
+  memhp::v1::VmStatus status;
+  ProgressLine progress(command);
+  const AgentWait waited = WaitForAgent(state, 0, boot_timeout, &status, progress);
+  progress.Clear();
+  if (waited != AgentWait::kConnected) {
+    const std::string console = ConsoleTail(state);
+    const std::string left = EndStarted("memhpd", daemon.pid, 5s) + destroy();
+    return Fail(command, kExitTimeout,
+                "the guest agent did not say hello within " + std::to_string(boot_timeout.count()) + " ms" + left +
+                    "; the console's last lines:\n" + console);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  const std::string& kernel = status.agent().hello().guest().kernel_release();  // the guest's words
+  const std::string json = FormatText(
+      "{\"vm\": %s, \"state_dir\": %s, \"engine\": \"libvirt\", \"domain\": %s, \"uri\": %s, "
+      "\"memhpd_pid\": %ld, \"seconds\": %.2f, \"kernel_release\": %s}\n",
+      JsonString(command.global.vm).c_str(), JsonString(state.path()).c_str(), JsonString(spec.domain_name).c_str(),
+      JsonString(opt.libvirt_uri).c_str(), daemon.pid, seconds, JsonString(kernel).c_str());
+  const std::string text = FormatText(
+      "VM '%s' is up in %.1f s: libvirt domain %s on %s, memhpd pid %ld, agent on kernel %s\nstate folder: %s\n",
+      command.global.vm.c_str(), seconds, spec.domain_name.c_str(), opt.libvirt_uri.c_str(), daemon.pid,
+      ctl::EscapeForTerminal(kernel, ctl::Newlines::kEscape).c_str(), state.path().c_str());
+  return PrintAnswer(command, kExitOk, text, json);
+}
+
 }  // namespace
 
 int RunLaunch(const Command& command) {
@@ -174,6 +236,8 @@ int RunLaunch(const Command& command) {
   if (std::string error = PrepareStateDir(state); !error.empty()) {
     return Fail(command, kExitFailed, error);
   }
+
+  if (opt.engine_libvirt) return LaunchLibvirt(command, spec, installation, started);
 
   // QEMU daemonizes once its sockets listen; errors before that come back on stderr.
   progress.Show("launch: starting QEMU (" + spec.accel + ")");
@@ -243,14 +307,20 @@ int RunAttach(const Command& command) {
   }
   const launcher::Installation installation = launcher::Installation::FromEnvironment();
   std::vector<std::string> argv = MemhpdArgv(installation, command, state);
-  argv.insert(argv.end(), {"--qmp", command.attach.qmp});
-  if (!command.attach.agent.empty()) argv.insert(argv.end(), {"--agent", command.attach.agent});
+  if (!command.attach.libvirt_domain.empty()) {
+    // libvirt owns the domain's monitor and channels: memhpd reaches both through libvirt.
+    argv.insert(argv.end(), {"--libvirt", command.attach.libvirt_domain});
+    if (!command.attach.libvirt_uri.empty()) argv.insert(argv.end(), {"--connect", command.attach.libvirt_uri});
+  } else {
+    argv.insert(argv.end(), {"--qmp", command.attach.qmp});
+    if (!command.attach.agent.empty()) argv.insert(argv.end(), {"--agent", command.attach.agent});
+  }
   // Re-attaching to a VM memhp launched (memhpd died or was restarted): keep its QEMU pid, so
   // stop can still fall back to signalling it.
-  if (vm::ReadLivePid(state.qemu_pidfile())) argv.insert(argv.end(), {"--qemu-pidfile", state.qemu_pidfile()});
+  if (command.attach.libvirt_domain.empty() && vm::ReadLivePid(state.qemu_pidfile())) argv.insert(argv.end(), {"--qemu-pidfile", state.qemu_pidfile()});
   // A QEMU launched with --audit keeps its plugin: the new memhpd drives it too (it was armed
   // already, or is armed on request).
-  if (g_file_test(state.audit_socket().c_str(), G_FILE_TEST_EXISTS)) {
+  if (command.attach.libvirt_domain.empty() && g_file_test(state.audit_socket().c_str(), G_FILE_TEST_EXISTS)) {
     argv.insert(argv.end(), {"--audit-socket", state.audit_socket(), "--audit-arm", "request"});
   }
   const launcher::DaemonStart daemon = launcher::StartDaemon(argv, state.memhpd_log(), 20s);
@@ -282,7 +352,7 @@ int RunStatus(const Command& command) {
   const memhp::v1::VmStatus& status = result.value().status();
   // A VM launched with --audit: the plugin's heat per device too. Status works without it.
   std::optional<memhp::v1::AuditReport> audit;
-  if (g_file_test(state.audit_socket().c_str(), G_FILE_TEST_EXISTS)) {
+  if (command.attach.libvirt_domain.empty() && g_file_test(state.audit_socket().c_str(), G_FILE_TEST_EXISTS)) {
     memhp::v1::ControlRequest audit_request;
     audit_request.mutable_audit();
     CallResult audit_result = client.Call(audit_request, 10s);

@@ -129,12 +129,21 @@ WordOutcome TakeHelpTopic(Command& c, const std::string& word) {
 
 std::string CheckLaunch(const Command& c) {
   if (c.launch.audit_arm_on_request && !c.launch.audit) return "--audit-arm goes with --audit";
+  if (c.launch.audit && c.launch.engine_libvirt) {
+    return "--audit cannot go with --engine libvirt: loading the plugin needs <qemu:commandline>, which taints the domain";
+  }
   if (c.launch.memory_mib % (128ull * c.launch.nodes) != 0) return "--memory must split into whole 128 MiB blocks per node";
   return "";
 }
 
 std::string CheckAttach(const Command& c) {
-  return c.attach.qmp.empty() ? "attach needs --qmp PATH (QEMU's QMP socket)" : "";
+  const AttachOptions& a = c.attach;
+  if (!a.libvirt_domain.empty()) {
+    if (!a.qmp.empty() || !a.agent.empty()) return "attach --libvirt takes no --qmp or --agent: libvirt owns them";
+    return "";
+  }
+  if (!a.libvirt_uri.empty()) return "--connect goes with --libvirt DOMAIN";
+  return a.qmp.empty() ? "attach needs --qmp PATH (QEMU's QMP socket) or --libvirt DOMAIN" : "";
 }
 
 std::string CheckQmp(const Command& c) {

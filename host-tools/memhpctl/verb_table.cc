@@ -57,7 +57,7 @@ std::vector<VerbSpec> BuildTable() {
        "launch [--image default|debian] [--kernel PATH] [--initrd PATH] [--accel auto|kvm|tcg] "
        "[--boot-timeout DURATION] [--memory SIZE] "
        "[--nodes N] [--slots N] [--maxmem SIZE] [--virtio-mem-max SIZE] [--agent-args \"ARGS\"] "
-       "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]]",
+       "[--kernel-append \"OPTIONS\"] [--audit [--audit-arm hello|request]] [--engine qemu|libvirt [--connect URI]]",
        {
            Choice("image", {"default", "debian"},
                   "default: the busybox initramfs; debian: Debian 12 with systemd and the agent's package",
@@ -87,12 +87,22 @@ std::vector<VerbSpec> BuildTable() {
            Choice("audit-arm", {"hello", "request"},
                   "arm the plugin at the agent's hello (default), or only on memhpctl audit --arm",
                   [](Command& c, size_t i) { c.launch.audit_arm_on_request = i == 1; }),
+           Choice("engine", {"qemu", "libvirt"},
+                  "qemu: memhp starts QEMU itself (default); libvirt: a transient libvirt domain (docs/libvirt.md)",
+                  [](Command& c, size_t i) { c.launch.engine_libvirt = i == 1; }),
+           Text("connect", "URI", "with --engine libvirt: the libvirt connection URI (default qemu:///system)",
+                [](Command& c, const std::string& v) { c.launch.libvirt_uri = v; }),
        },
        nullptr, rules::CheckLaunch, RunLaunch},
-      {Verb::kAttach, "attach", "serve a QEMU started elsewhere", "attach --qmp PATH [--agent PATH]",
+      {Verb::kAttach, "attach", "serve a QEMU started elsewhere, or a libvirt domain",
+       "attach --qmp PATH [--agent PATH] | attach --libvirt DOMAIN [--connect URI]",
        {
-           Text("qmp", "PATH", "QEMU's QMP socket (required)", [](Command& c, const std::string& v) { c.attach.qmp = v; }),
+           Text("qmp", "PATH", "QEMU's QMP socket", [](Command& c, const std::string& v) { c.attach.qmp = v; }),
            Text("agent", "PATH", "the agent's chardev socket", [](Command& c, const std::string& v) { c.attach.agent = v; }),
+           Text("libvirt", "DOMAIN", "a running libvirt domain (name or UUID), served through libvirt",
+                [](Command& c, const std::string& v) { c.attach.libvirt_domain = v; }),
+           Text("connect", "URI", "the libvirt connection URI (default qemu:///system)",
+                [](Command& c, const std::string& v) { c.attach.libvirt_uri = v; }),
        },
        nullptr, rules::CheckAttach, RunAttach},
       {Verb::kStatus, "status", "QEMU's memory devices beside the agent's inventory", "status [--no-refresh]",

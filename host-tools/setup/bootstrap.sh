@@ -17,7 +17,8 @@ say() { printf 'memhp-setup: %s\n' "$*" >&2; }
 
 # Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header);
 # scdoc turns docs/man/*.scd into the manual pages; libsmartcols-dev is lsmem's table library
-# (memhpctl blocks).
+# (memhpctl blocks); libvirt's packages are for the libvirt engine (libvirt-setup.sh starts its
+# daemons).
 # clang-14 and libclang-rt-14-dev (ASan, UBSan, TSan, libFuzzer) are for the sanitizer builds
 # tests/run.sh makes with sanitizer-builds.sh; the normal build uses g++.
 packages=(
@@ -33,6 +34,8 @@ packages=(
   # The agent's Debian package and the systemd guest image (host-tools/image/build-deb.sh,
   # build-debian-image.sh); systemd for systemd.pc and systemd-analyze (no systemd runs here).
   debhelper lintian systemd mmdebstrap e2fsprogs
+  # The libvirt engine (docs/libvirt.md): libvirtd, its QEMU driver, virsh and the C API.
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
 )
 
 missing=()
@@ -49,6 +52,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# libvirt (the second engine): virtlogd and libvirtd running (no systemd here).
+"$src/host-tools/setup/libvirt-setup.sh"
 
 # QEMU's plugin header, from Debian's qemu source package (never committed). Without it the
 # memhp-audit plugin is skipped; everything else builds and runs.

@@ -23,13 +23,12 @@
 #include <string>
 #include <vector>
 
-#include "daemon/operations/journal.h"
+#include "interrupted_plug.h"
 #include "memhpctl_runner.h"
 #include "qmp/qmp_client.h"
 #include "qmp/qmp_json.h"
 #include "qmp/qmp_sync.h"
 #include "shared_vm.h"
-#include "../unit/support/status_text.h"
 
 namespace memhp::vmtest {
 namespace {
@@ -254,18 +253,7 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
     }
     g_main_context_unref(context);
     // ... and its journal records up to the kill.
-    memhp::daemon::operations::Journal journal(Dir() + "/journal.jsonl");
-    ASSERT_EQ(test_support::ErrorText(journal.Open()), "");
-    memhp::daemon::operations::JournalParams params;
-    params.kind = memhp::v1::OPERATION_KIND_PLUG;
-    params.device_id = "dimm9";
-    params.memdev_id = "mem-dimm9";
-    params.size = 128ull << 20;
-    params.node = 0;
-    uint64_t id = 0;
-    ASSERT_EQ(test_support::ErrorText(journal.Begin(params, &id)), "");
-    ASSERT_EQ(test_support::ErrorText(journal.Step(id, "object-added", "mem-dimm9")), "");
-    ASSERT_EQ(test_support::ErrorText(journal.Step(id, "device-added", "dimm9")), "");
+    ASSERT_EQ(WriteInterruptedPlug(Dir() + "/journal.jsonl", "dimm9", "mem-dimm9", 128ull << 20, 0), "");
   }
   ASSERT_NE(Journal().find("\"step\":\"device-added\",\"detail\":\"dimm9\""), std::string::npos) << Journal();
 

@@ -136,6 +136,19 @@ INSTANTIATE_TEST_SUITE_P(
                     c.attach.qmp = "/tmp/q.sock";
                     c.attach.agent = "/tmp/a.sock";
                   }},
+        ValidCase{"AttachALibvirtDomain",
+                  {"attach", "--libvirt", "web01", "--connect", "qemu+ssh://hv3/system"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kAttach;
+                    c.attach.libvirt_domain = "web01";
+                    c.attach.libvirt_uri = "qemu+ssh://hv3/system";
+                  }},
+        ValidCase{"LaunchWithTheLibvirtEngine",
+                  {"launch", "--engine", "libvirt"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kLaunch;
+                    c.launch.engine_libvirt = true;
+                  }},
         ValidCase{"NumbersAtTheirBounds",
                   {"launch", "--memory", "268435456", "--nodes", "1", "--slots", "256", "--maxmem", "16T"},
                   [](cli::Command& c) {
@@ -274,6 +287,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"VmNameTooLong", {"status", "--vm", std::string(33, 'a')}, {"--vm", "1 to 32"}},
         ErrorCase{"RelativeStateRoot", {"--state-root", "state", "status"}, {"--state-root", "absolute"}},
         ErrorCase{"AttachWithoutQmp", {"attach", "--agent", "/a.sock"}, {"attach needs --qmp"}},
+        ErrorCase{"AttachLibvirtWithQmp", {"attach", "--libvirt", "d", "--qmp", "/q"}, {"takes no --qmp"}},
+        ErrorCase{"ConnectWithoutLibvirt", {"attach", "--qmp", "/q", "--connect", "qemu:///system"},
+                  {"--connect goes with --libvirt"}},
+        ErrorCase{"AuditOnLibvirt", {"launch", "--engine", "libvirt", "--audit"}, {"taints the domain"}},
         ErrorCase{"FlagGivenAValue", {"--json=1", "status"}, {"--json takes no value"}},
         ErrorCase{"VerbFlagGivenAValue", {"status", "--no-refresh=yes"}, {"--no-refresh takes no value"}},
         ErrorCase{"TwoVerbs", {"status", "stop"}, {"unexpected argument 'stop'", "'status'"}},

@@ -39,6 +39,22 @@ TEST(MemhpdOptionsTest, TheStateDirAloneMeansTheDefaults) {
   EXPECT_EQ(parsed->accel, "");
   EXPECT_EQ(parsed->audit_socket, "");
   EXPECT_FALSE(parsed->audit_arm_on_request);
+  EXPECT_EQ(parsed->libvirt_domain, "");
+  EXPECT_EQ(parsed->libvirt_uri, "qemu:///system");
+  EXPECT_FALSE(parsed->libvirt_stop_destroys);
+}
+
+TEST(MemhpdOptionsTest, WhatMemhpctlPassesForALibvirtDomain) {
+  const Result<daemon::MemhpdOptions> attach = Parse({"--state-dir", "/s/lv", "--libvirt", "web01"});
+  ASSERT_TRUE(attach.ok()) << attach.error().message;
+  EXPECT_EQ(attach->libvirt_domain, "web01");
+  EXPECT_EQ(attach->libvirt_uri, "qemu:///system");
+  EXPECT_FALSE(attach->libvirt_stop_destroys);
+  const Result<daemon::MemhpdOptions> launch = Parse({"--state-dir", "/s/lv", "--libvirt", "memhp-lv", "--connect",
+                                                      "qemu+unix:///system?socket=/s.sock", "--on-stop", "destroy"});
+  ASSERT_TRUE(launch.ok()) << launch.error().message;
+  EXPECT_EQ(launch->libvirt_uri, "qemu+unix:///system?socket=/s.sock");
+  EXPECT_TRUE(launch->libvirt_stop_destroys);
 }
 
 TEST(MemhpdOptionsTest, WhatMemhpctlLaunchPasses) {
@@ -69,6 +85,10 @@ TEST(MemhpdOptionsTest, BadLinesAreErrorsNamingTheProblem) {
            {{"--state-dir="}, "--state-dir must not be empty"},
            {{"--state-dir", "/s", "--qmp="}, "--qmp must not be empty"},
            {{"--state-dir", "/s", "--qemu-pidfile", ""}, "--qemu-pidfile must not be empty"},
+           {{"--state-dir", "/s", "--connect", "qemu:///system"}, "--connect and --on-stop go with --libvirt"},
+           {{"--state-dir", "/s", "--libvirt", "d", "--qmp", "/q"}, "--libvirt takes no --qmp"},
+           {{"--state-dir", "/s", "--libvirt", "d", "--on-stop", "halt"}, "--on-stop takes leave or destroy"},
+           {{"--state-dir", "/s", "--libvirt", ""}, "must not be empty"},
        }) {
     const Result<daemon::MemhpdOptions> parsed = Parse(c.words);
     ASSERT_FALSE(parsed.ok()) << c.part;

@@ -1,0 +1,324 @@
+// memhp vm suite — the libvirt engine end to end: the default VM as a transient libvirt domain
+// (memhpctl launch --engine libvirt) on the real libvirtd that set-up started, served by memhpd
+// through libvirt's C API only — devices through virDomainAttachDeviceFlags /
+// virDomainDetachDeviceAlias / virDomainUpdateDeviceFlags and the domain's events, the agent
+// through virDomainOpenChannel. A DIMM plugged into node 1 ends DONE with every block online;
+// its unplug ends DONE with the device gone (DEVICE_REMOVED); an unplug the guest refuses (the
+// kernel's memory-notifier-error-inject on MEM_GOING_OFFLINE) ends REFUSED with the DIMM still
+// there; virtio-mem grows and shrinks; raw QMP and the audit plugin are refused; a domain
+// without the agent's channel is served with the guest side unknown; a memhpd
+// killed after libvirt attached a DIMM resumes the plug from the journal; a second memhpd for
+// the domain, an unknown domain and a domain that is not running are refused; and one memhpd
+// reaches the domain through a remote-style URI (qemu+unix:// to libvirtd's socket), so
+// nothing assumes the domain's files are local.
+//
+// One VM for the suite; the tests run in declaration order and each leaves the VM as it found
+// it. The durations the operations report are printed as figures, never asserted.
+#include <glib.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "interrupted_plug.h"
+#include "memhpctl_runner.h"
+#include "shared_vm.h"
+
+namespace memhp::vmtest {
+namespace {
+
+constexpr int64_t kMiB = 1ll << 20;
+constexpr int64_t kBlock = 128 * kMiB;
+constexpr char kSystem[] = "qemu:///system";
+// The same libvirtd, reached the way a remote client does: the remote driver over a socket.
+constexpr char kRemoteStyle[] = "qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock";
+
+std::string Virsh(const std::string& args) {
+  gchar* out = nullptr;
+  gchar* err = nullptr;
+  gint status = 0;
+  const std::string command = std::string("virsh -c ") + kSystem + " " + args;
+  if (!g_spawn_command_line_sync(command.c_str(), &out, &err, &status, nullptr)) return "spawn failed";
+  std::string text = std::string(out ? out : "") + (err ? err : "");
+  g_free(out);
+  g_free(err);
+  return text;
+}
+
+class Libvirt : public SharedVmTest<Libvirt> {
+ public:
+  static constexpr char kVm[] = "lv";
+  static std::vector<std::string> LaunchArgs() { return {"--engine", "libvirt"}; }
+  // The suite's VM is stopped as usual; a memhpd attached later (the last tests) leaves the
+  // transient domain running, so it is destroyed here (a no-op once it is gone).
+  static void TearDownTestSuite() {
+    SharedVmTest<Libvirt>::TearDownTestSuite();
+    Virsh("destroy " + Domain());
+  }
+
+ protected:
+  static std::string Dir() { return vm_->Dir(); }
+  static std::string Domain() { return std::string("memhp-") + kVm; }
+
+  static Json Op(std::vector<std::string> args, int expected_exit) {
+    args.insert(args.begin(), "--json");
+    CliRun run = Ctl(args);
+    EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
+    return Json(run.out);
+  }
+  static void Figure(const std::string& name, const Json& op) {
+    std::printf("[figure] libvirt %s: %s in %.2f s\n", name.c_str(), op.String("outcome").c_str(),
+                static_cast<double>(op.Int("duration_us")) / 1e6);
+    ::testing::Test::RecordProperty(name + "_us", std::to_string(op.Int("duration_us")));
+  }
+  // The device as libvirt's live XML says (virsh, not memhp).
+  static bool InLiveXml(const std::string& alias) {
+    return Virsh("dumpxml " + Domain()).find("<alias name='" + alias + "'/>") != std::string::npos;
+  }
+  static int64_t DeviceSize(const std::string& id) {
+    Json status(Ctl({"--json", "status"}).out);
+    for (size_t d = 0; d < status.Length("devices"); ++d) {
+      const std::string p = "devices." + std::to_string(d);
+      if (status.String(p + ".id") == id) return status.Int(p + ".size");
+    }
+    return -1;
+  }
+  static std::string BlockState(int64_t block) {
+    return Guest("cat /sys/devices/system/memory/memory" + std::to_string(block) + "/state");
+  }
+  static std::string Journal() {
+    std::ifstream in(Dir() + "/journal.jsonl");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  static long MemhpdPid() {
+    std::ifstream in(Dir() + "/memhpd.pid");
+    long pid = 0;
+    in >> pid;
+    return pid;
+  }
+  static void KillMemhpd() {
+    const long pid = MemhpdPid();
+    ASSERT_GT(pid, 0);
+    kill(static_cast<pid_t>(pid), SIGKILL);
+    for (int i = 0; i < 50 && PidAlive(pid); ++i) g_usleep(100 * 1000);
+    ASSERT_FALSE(PidAlive(pid));
+  }
+  static bool WaitAgent() {
+    for (int i = 0; i < 80; ++i) {
+      if (Json(Ctl({"--json", "status"}).out).Bool("agent.connected")) return true;
+      g_usleep(250 * 1000);
+    }
+    return false;
+  }
+};
+
+TEST_F(Libvirt, StatusShowsTheDomainFromLibvirt) {
+  Json status(Ctl({"--json", "status"}).out);
+  EXPECT_EQ(status.String("libvirt.domain"), Domain());
+  EXPECT_EQ(status.String("libvirt.uri"), kSystem);
+  EXPECT_TRUE(status.Bool("libvirt.agent_channel"));
+  EXPECT_TRUE(status.Bool("agent.connected"));
+  EXPECT_EQ(DeviceSize("vmem0"), 0);
+  EXPECT_EQ(DeviceSize("vmem1"), 0);
+}
+
+TEST_F(Libvirt, PlugIntoNode1IsDoneWithEveryBlockOnline) {
+  Json op = Op({"plug", "--size", "256M", "--node", "1", "--id", "dimm1"}, 0);
+  Figure("plug_256M_dimm", op);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
+  EXPECT_TRUE(op.Bool("guest_side_known"));
+  const int64_t address = op.Int("address");
+  ASSERT_GT(address, 0);
+  ASSERT_EQ(op.Length("blocks"), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string p = "blocks." + std::to_string(i);
+    EXPECT_EQ(op.Int(p + ".block"), address / kBlock + static_cast<int64_t>(i));
+    EXPECT_EQ(op.String(p + ".outcome"), "BLOCK_OUTCOME_DONE");
+    EXPECT_EQ(op.Int(p + ".node"), 1);
+    EXPECT_NE(BlockState(op.Int(p + ".block")).find("online"), std::string::npos);
+  }
+  EXPECT_TRUE(InLiveXml("ua-dimm1"));
+}
+
+TEST_F(Libvirt, UnplugIsDoneWhenLibvirtSaysTheDeviceIsRemoved) {
+  ASSERT_TRUE(InLiveXml("ua-dimm1")) << "needs the DIMM of the plug test";
+  Json op = Op({"unplug", "dimm1"}, 0);
+  Figure("unplug_256M_dimm", op);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
+  EXPECT_FALSE(InLiveXml("ua-dimm1"));
+}
+
+TEST_F(Libvirt, UnplugRefusedInTheGuestChangesNothing) {
+  Json plugged = Op({"plug", "--size", "256M", "--node", "1", "--id", "dimm2"}, 0);
+  ASSERT_EQ(plugged.String("outcome"), "OPERATION_OUTCOME_DONE") << plugged.String("detail");
+  const int64_t first = plugged.Int("address") / kBlock;
+  const std::string inject = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error";
+  ASSERT_NE(Guest("echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
+  Json op = Op({"unplug", "dimm2", "--block-timeout", "5000"}, 1);
+  const std::string cleared = Guest("echo 0 > " + inject + " && cat " + inject);
+  EXPECT_NE(cleared.find("\n0"), std::string::npos) << "the injection was not cleared: " << cleared;
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_REFUSED") << op.String("detail");
+  EXPECT_TRUE(InLiveXml("ua-dimm2"));
+  EXPECT_NE(BlockState(first).find("online"), std::string::npos);
+  Json again = Op({"unplug", "dimm2"}, 0);
+  EXPECT_EQ(again.String("outcome"), "OPERATION_OUTCOME_DONE") << again.String("detail");
+  EXPECT_FALSE(InLiveXml("ua-dimm2"));
+}
+
+TEST_F(Libvirt, VirtioMemGrowsAndShrinksThroughLibvirt) {
+  Json grow = Op({"resize", "vmem1", "--size", "512M"}, 0);
+  Figure("resize_grow_512M_virtio_mem", grow);
+  EXPECT_EQ(grow.String("outcome"), "OPERATION_OUTCOME_DONE") << grow.String("detail");
+  EXPECT_EQ(grow.Int("size_reached"), 512 * kMiB);
+  // libvirt's live XML follows (<current>), not only memhp's view.
+  EXPECT_NE(Virsh("dumpxml " + Domain()).find("<current unit='KiB'>524288</current>"), std::string::npos);
+  size_t online = 0;
+  for (size_t i = 0; i < grow.Length("blocks"); ++i) {
+    online += grow.String("blocks." + std::to_string(i) + ".outcome") == "BLOCK_OUTCOME_DONE";
+  }
+  EXPECT_EQ(online, 4u) << "every block of the grown range online";
+  Json shrink = Op({"resize", "vmem1", "--size", "0M", "--offline-first"}, 0);
+  Figure("resize_shrink_512M_virtio_mem", shrink);
+  EXPECT_EQ(shrink.String("outcome"), "OPERATION_OUTCOME_DONE") << shrink.String("detail");
+  EXPECT_EQ(DeviceSize("vmem1"), 0);
+}
+
+TEST_F(Libvirt, RawQmpAndTheAuditPluginAreRefused) {
+  CliRun qmp = Ctl({"qmp", "query-status"});
+  EXPECT_EQ(qmp.exit_code, 1);
+  EXPECT_NE((qmp.out + qmp.err).find("tainted"), std::string::npos) << qmp.out << qmp.err;
+  CliRun audit = Ctl({"audit"});
+  EXPECT_EQ(audit.exit_code, 1);
+  EXPECT_NE((audit.out + audit.err).find("taints"), std::string::npos) << audit.out << audit.err;
+  EXPECT_EQ(Virsh("dumpxml " + Domain()).find("taint"), std::string::npos);
+}
+
+TEST_F(Libvirt, ASecondMemhpdForTheDomainIsRefused) {
+  SharedVm* vm = vm_;
+  Memhpctl other(vm->root());
+  CliRun second = other.Run({"--vm", "lv-second", "attach", "--libvirt", Domain()});
+  EXPECT_EQ(second.exit_code, 1) << second.out << second.err;
+  EXPECT_NE((second.out + second.err).find("another memhpd already serves"), std::string::npos)
+      << second.out << second.err;
+}
+
+TEST_F(Libvirt, UnknownOrStoppedDomainsAreRefused) {
+  Memhpctl other(vm_->root());
+  CliRun unknown = other.Run({"--vm", "lv-unknown", "attach", "--libvirt", "memhp-no-such-domain"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE((unknown.out + unknown.err).find("no libvirt domain 'memhp-no-such-domain'"), std::string::npos)
+      << unknown.out << unknown.err;
+  // A defined domain that is not running.
+  const std::string xml = "/tmp/memhp-lv-stopped.xml";
+  {
+    std::ofstream f(xml);
+    f << "<domain type='qemu'><name>memhp-lv-stopped</name><memory unit='MiB'>128</memory>"
+         "<os><type arch='x86_64' machine='q35'>hvm</type></os></domain>";
+  }
+  const std::string defined = Virsh("define " + xml);
+  CliRun stopped = other.Run({"--vm", "lv-stopped", "attach", "--libvirt", "memhp-lv-stopped"});
+  Virsh("undefine memhp-lv-stopped");
+  ASSERT_NE(defined.find("defined"), std::string::npos) << defined;
+  EXPECT_EQ(stopped.exit_code, 1);
+  EXPECT_NE((stopped.out + stopped.err).find("is not running"), std::string::npos) << stopped.out << stopped.err;
+}
+
+// A domain without the agent's channel is served with the guest side unknown, as an attached
+// QEMU without an agent: status says so, and a DIMM still plugs (DONE, guest_side_known false).
+// The domain boots the same kernel and image; the plug does not wait for the guest.
+TEST_F(Libvirt, ADomainWithoutTheChannelIsServedWithTheGuestSideUnknown) {
+  const std::string live = Virsh("dumpxml " + Domain());
+  auto element = [&](const std::string& name) {
+    const size_t a = live.find("<" + name + ">");
+    const size_t b = live.find("</" + name + ">");
+    return a == std::string::npos || b == std::string::npos ? std::string()
+                                                            : live.substr(a, b + name.size() + 3 - a);
+  };
+  const std::string kernel = element("kernel");
+  const std::string initrd = element("initrd");
+  ASSERT_FALSE(kernel.empty() || initrd.empty()) << live.substr(0, 400);
+  const std::string xml = "/tmp/memhp-lv-nochannel.xml";
+  {
+    std::ofstream f(xml);
+    f << "<domain type='qemu'><name>memhp-lv-nochannel</name><memory unit='MiB'>256</memory>"
+         "<maxMemory slots='2' unit='MiB'>1024</maxMemory><vcpu>1</vcpu>"
+         "<os><type arch='x86_64' machine='q35'>hvm</type>" << kernel << initrd
+      << "<cmdline>console=ttyS0 memhp_default_state=offline</cmdline></os><features><acpi/></features>"
+         "<cpu mode='maximum' check='none'><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>"
+         "<devices><memballoon model='none'/></devices></domain>";
+  }
+  const std::string created = Virsh("create " + xml);
+  ASSERT_NE(created.find("created"), std::string::npos) << created;
+  Memhpctl other(vm_->root());
+  CliRun attach = other.Run({"--vm", "lv-nochannel", "attach", "--libvirt", "memhp-lv-nochannel"});
+  Json status(other.Run({"--vm", "lv-nochannel", "--json", "status"}).out);
+  CliRun plug = other.Run({"--vm", "lv-nochannel", "--json", "plug", "--size", "128M", "--node", "0", "--id", "d1"});
+  CliRun stop = other.Run({"--vm", "lv-nochannel", "stop"});
+  Virsh("destroy memhp-lv-nochannel");
+  ASSERT_EQ(attach.exit_code, 0) << attach.out << attach.err;
+  EXPECT_FALSE(status.Bool("libvirt.agent_channel"));
+  EXPECT_FALSE(status.Bool("agent.connected"));
+  EXPECT_EQ(plug.exit_code, 0) << plug.out << plug.err;
+  Json op(plug.out);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
+  EXPECT_FALSE(op.Bool("guest_side_known"));
+  EXPECT_EQ(stop.exit_code, 0) << stop.out << stop.err;
+}
+
+// What a memhpd killed after libvirt attached the DIMM leaves: the DIMM in the domain, the
+// journal's begin record and steps but no end. The test makes that state itself (memhpd
+// killed, the DIMM attached with virsh as memhpd does it, the records written with memhpd's
+// journal code); the new memhpd's resumed plug ends DONE, recovered, from libvirt's XML.
+TEST_F(Libvirt, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
+  KillMemhpd();
+  const std::string dimm = "/tmp/memhp-lv-dimm9.xml";
+  {
+    std::ofstream f(dimm);
+    f << "<memory model='dimm'><target><size unit='KiB'>131072</size><node>0</node></target>"
+         "<alias name='ua-dimm9'/></memory>";
+  }
+  const std::string attached = Virsh("attach-device " + Domain() + " " + dimm + " --live");
+  ASSERT_NE(attached.find("successfully"), std::string::npos) << attached;
+  ASSERT_EQ(WriteInterruptedPlug(Dir() + "/journal.jsonl", "dimm9", "mem-dimm9", 128ull << 20, 0), "");
+  CliRun reattach = Ctl({"attach", "--libvirt", Domain()});
+  ASSERT_EQ(reattach.exit_code, 0) << reattach.out << reattach.err;
+  bool recovered = false;
+  for (int i = 0; i < 100 && !recovered; ++i) {
+    recovered = Journal().find("recovered after a memhpd restart: dimm9 is plugged") != std::string::npos;
+    if (!recovered) g_usleep(100 * 1000);
+  }
+  EXPECT_TRUE(recovered) << Journal();
+  ASSERT_TRUE(WaitAgent()) << "the agent did not reconnect through the new channel stream";
+  Json unplug = Op({"unplug", "dimm9"}, 0);
+  EXPECT_EQ(unplug.String("outcome"), "OPERATION_OUTCOME_DONE") << unplug.String("detail");
+  EXPECT_FALSE(InLiveXml("ua-dimm9"));
+}
+
+// The same domain through the remote driver: memhpd gets devices, events and the agent's
+// stream over the libvirt connection alone.
+TEST_F(Libvirt, ARemoteStyleUriServesTheDomainToo) {
+  ASSERT_EQ(Ctl({"stop"}).exit_code, 0);  // memhpd only: the attached memhpd leaves the domain
+  ASSERT_NE(Virsh("domstate " + Domain()).find("running"), std::string::npos);
+  CliRun attach = Ctl({"attach", "--libvirt", Domain(), "--connect", kRemoteStyle});
+  ASSERT_EQ(attach.exit_code, 0) << attach.out << attach.err;
+  ASSERT_TRUE(WaitAgent()) << "no agent through " << kRemoteStyle;
+  EXPECT_EQ(Json(Ctl({"--json", "status"}).out).String("libvirt.uri"), kRemoteStyle);
+  Json op = Op({"plug", "--size", "128M", "--node", "0", "--id", "dimm4"}, 0);
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
+  Json unplug = Op({"unplug", "dimm4"}, 0);
+  EXPECT_EQ(unplug.String("outcome"), "OPERATION_OUTCOME_DONE") << unplug.String("detail");
+  // An attached memhpd leaves the domain running at stop; the suite's end destroys it.
+  ASSERT_EQ(Ctl({"stop"}).exit_code, 0);
+  EXPECT_NE(Virsh("domstate " + Domain()).find("running"), std::string::npos);
+  CliRun last = Ctl({"attach", "--libvirt", Domain()});
+  ASSERT_EQ(last.exit_code, 0) << last.out << last.err;
+}
+
+}  // namespace
+}  // namespace memhp::vmtest

@@ -68,7 +68,7 @@ class Libvirt : public SharedVmTest<Libvirt> {
     args.insert(args.begin(), "--json");
     CliRun run = Ctl(args);
     EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
-    return Json(run.out);
+    return ResultOf(run);
   }
   static void Figure(const std::string& name, const Json& op) {
     std::printf("[figure] libvirt %s: %s in %.2f s\n", name.c_str(), op.String("outcome").c_str(),
@@ -80,7 +80,7 @@ class Libvirt : public SharedVmTest<Libvirt> {
     return Virsh("dumpxml " + Domain()).find("<alias name='" + alias + "'/>") != std::string::npos;
   }
   static int64_t DeviceSize(const std::string& id) {
-    Json status(Ctl({"--json", "status"}).out);
+    Json status = ResultOf(Ctl({"--json", "status"}));
     for (size_t d = 0; d < status.Length("devices"); ++d) {
       const std::string p = "devices." + std::to_string(d);
       if (status.String(p + ".id") == id) return status.Int(p + ".size");
@@ -111,7 +111,7 @@ class Libvirt : public SharedVmTest<Libvirt> {
   }
   static bool WaitAgent() {
     for (int i = 0; i < 80; ++i) {
-      if (Json(Ctl({"--json", "status"}).out).Bool("agent.connected")) return true;
+      if (ResultOf(Ctl({"--json", "status"})).Bool("agent.connected")) return true;
       g_usleep(250 * 1000);
     }
     return false;
@@ -119,7 +119,7 @@ class Libvirt : public SharedVmTest<Libvirt> {
 };
 
 TEST_F(Libvirt, StatusShowsTheDomainFromLibvirt) {
-  Json status(Ctl({"--json", "status"}).out);
+  Json status = ResultOf(Ctl({"--json", "status"}));
   EXPECT_EQ(status.String("libvirt.domain"), Domain());
   EXPECT_EQ(status.String("libvirt.uri"), kSystem);
   EXPECT_TRUE(status.Bool("libvirt.agent_channel"));
@@ -160,7 +160,7 @@ TEST_F(Libvirt, UnplugRefusedInTheGuestChangesNothing) {
   const int64_t first = plugged.Int("address") / kBlock;
   const std::string inject = "/sys/kernel/debug/notifier-error-inject/memory/actions/MEM_GOING_OFFLINE/error";
   ASSERT_NE(Guest("echo -16 > " + inject + " && cat " + inject).find("-16"), std::string::npos);
-  Json op = Op({"unplug", "dimm2", "--block-timeout", "5000"}, 1);
+  Json op = Op({"unplug", "dimm2", "--block-timeout", "5s"}, 1);
   const std::string cleared = Guest("echo 0 > " + inject + " && cat " + inject);
   EXPECT_NE(cleared.find("\n0"), std::string::npos) << "the injection was not cleared: " << cleared;
   EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_REFUSED") << op.String("detail");
@@ -257,7 +257,7 @@ TEST_F(Libvirt, ADomainWithoutTheChannelIsServedWithTheGuestSideUnknown) {
   ASSERT_NE(created.find("created"), std::string::npos) << created;
   Memhpctl other(vm_->root());
   CliRun attach = other.Run({"--vm", "lv-nochannel", "attach", "--libvirt", "memhp-lv-nochannel"});
-  Json status(other.Run({"--vm", "lv-nochannel", "--json", "status"}).out);
+  Json status = ResultOf(other.Run({"--vm", "lv-nochannel", "--json", "status"}));
   CliRun plug = other.Run({"--vm", "lv-nochannel", "--json", "plug", "--size", "128M", "--node", "0", "--id", "d1"});
   CliRun stop = other.Run({"--vm", "lv-nochannel", "stop"});
   Virsh("destroy memhp-lv-nochannel");
@@ -265,7 +265,7 @@ TEST_F(Libvirt, ADomainWithoutTheChannelIsServedWithTheGuestSideUnknown) {
   EXPECT_FALSE(status.Bool("libvirt.agent_channel"));
   EXPECT_FALSE(status.Bool("agent.connected"));
   EXPECT_EQ(plug.exit_code, 0) << plug.out << plug.err;
-  Json op(plug.out);
+  Json op = ResultOf(plug);
   EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
   EXPECT_FALSE(op.Bool("guest_side_known"));
   EXPECT_EQ(stop.exit_code, 0) << stop.out << stop.err;
@@ -308,7 +308,7 @@ TEST_F(Libvirt, ARemoteStyleUriServesTheDomainToo) {
   CliRun attach = Ctl({"attach", "--libvirt", Domain(), "--connect", kRemoteStyle});
   ASSERT_EQ(attach.exit_code, 0) << attach.out << attach.err;
   ASSERT_TRUE(WaitAgent()) << "no agent through " << kRemoteStyle;
-  EXPECT_EQ(Json(Ctl({"--json", "status"}).out).String("libvirt.uri"), kRemoteStyle);
+  EXPECT_EQ(ResultOf(Ctl({"--json", "status"})).String("libvirt.uri"), kRemoteStyle);
   Json op = Op({"plug", "--size", "128M", "--node", "0", "--id", "dimm4"}, 0);
   EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE") << op.String("detail");
   Json unplug = Op({"unplug", "dimm4"}, 0);

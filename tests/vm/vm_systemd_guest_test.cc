@@ -43,7 +43,7 @@ class SystemdGuest : public SharedVmTest<SystemdGuest> {
     return Value(Guest("echo " + key + "=" + shell_expression + "=END"), key);
   }
   static int64_t AgentPid() {
-    Json status(Ctl({"--json", "status"}).out);
+    Json status = ResultOf(Ctl({"--json", "status"}));
     return status.Bool("agent.connected") ? status.Int("agent.hello.agent_pid") : -1;
   }
   // Waits (60 s at most) until memhpd has a hello from an agent other than `old_pid`.
@@ -67,7 +67,7 @@ TEST_F(SystemdGuest, UdevStartedTheUnitAndItsAgentSaidHello) {
   EXPECT_EQ(GuestValue("LINK", "$(readlink /dev/virtio-ports/org.memhp.agent.0)").rfind("../vport", 0), 0u);
   const std::string main_pid = GuestValue("MAINPID", "$(systemctl show -p MainPID --value memhp-agent)");
   EXPECT_EQ(std::to_string(AgentPid()), main_pid) << "memhpd talks to the unit's process";
-  Json status(Ctl({"--json", "status"}).out);
+  Json status = ResultOf(Ctl({"--json", "status"}));
   EXPECT_EQ(status.String("agent.hello.policy"), "auto-movable");
   std::printf("[figure] systemd guest launch: %s\n", vm_->launch().out.c_str());
 }
@@ -75,7 +75,7 @@ TEST_F(SystemdGuest, UdevStartedTheUnitAndItsAgentSaidHello) {
 TEST_F(SystemdGuest, ADimmIsPluggedAndUnpluggedWithTheAgentUnderTheUnit) {
   CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "1", "--id", "dimm1"});
   ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
-  Json op(plug.out);
+  Json op = ResultOf(plug);
   EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_DONE");
   ASSERT_EQ(op.Length("blocks"), 2u);
   for (size_t i = 0; i < 2; ++i) {
@@ -87,14 +87,14 @@ TEST_F(SystemdGuest, ADimmIsPluggedAndUnpluggedWithTheAgentUnderTheUnit) {
   }
   CliRun unplug = Ctl({"--json", "unplug", "dimm1"});
   ASSERT_EQ(unplug.exit_code, 0) << unplug.out << unplug.err;
-  EXPECT_EQ(Json(unplug.out).String("outcome"), "OPERATION_OUTCOME_DONE");
+  EXPECT_EQ(ResultOf(unplug).String("outcome"), "OPERATION_OUTCOME_DONE");
 }
 
 TEST_F(SystemdGuest, APinInTheUnitsRuntimeDirectoryVetoesTheUnplug) {
   EXPECT_EQ(GuestValue("PINSDIR", "$(stat -c %U:%a /run/memhp/pins)"), "root:755") << "RuntimeDirectory=";
   CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "1", "--id", "dimm2"});
   ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
-  const int64_t block = Json(plug.out).Int("blocks.0.block");
+  const int64_t block = ResultOf(plug).Int("blocks.0.block");
   ASSERT_GT(block, 0);
   const std::string started =
       Guest("memhp-agent pin memory" + std::to_string(block) + " > /tmp/pin.log 2>&1 & echo PINPID=$!=END");
@@ -109,7 +109,7 @@ TEST_F(SystemdGuest, APinInTheUnitsRuntimeDirectoryVetoesTheUnplug) {
 
   CliRun refused = Ctl({"--json", "unplug", "dimm2"});
   EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
-  EXPECT_EQ(Json(refused.out).String("outcome"), "OPERATION_OUTCOME_REFUSED") << refused.out;
+  EXPECT_EQ(ResultOf(refused).String("outcome"), "OPERATION_OUTCOME_REFUSED") << refused.out;
   EXPECT_NE(refused.out.find("pin-guard"), std::string::npos) << refused.out;
 
   Guest("kill -9 " + pid + "; wait " + pid + " 2>/dev/null; true");
@@ -148,7 +148,7 @@ TEST_F(SystemdGuest, ADistributionOnliningRuleIsReportedAsACompetitor) {
   const int64_t before = AgentPid();
   Guest("systemctl restart memhp-agent");
   ASSERT_GT(WaitForNewAgent(before), 0) << Guest("systemctl --no-pager status memhp-agent");
-  Json status(Ctl({"--json", "status"}).out);
+  Json status = ResultOf(Ctl({"--json", "status"}));
   bool found = false;
   for (size_t i = 0; i < status.Length("agent.hello.competing_onliners"); ++i) {
     found = found || status.String("agent.hello.competing_onliners." + std::to_string(i)).find("40-vm-hotadd.rules") !=

@@ -330,7 +330,8 @@ TEST(RenderStatusTextTest, CompetingOnlinersAndATakeOverFollowTheAgentLine) {
   ASSERT_GE(lines.size(), 6u);
   EXPECT_EQ(lines[3], "onlining: taken over by the agent (auto_online_blocks was online)");
   EXPECT_EQ(lines[4], "competing onliner: kernel command line: memhp_default_state=online makes the kernel online");
-  EXPECT_EQ(lines[5], "competing onliner: 99-x.rules:1: writes online?[2J?to state") << "no guest escape reaches the terminal";
+  EXPECT_EQ(lines[5], "competing onliner: 99-x.rules:1: writes online\\x1b[2J\\x0ato state")
+      << "no guest escape reaches the terminal";
   status.mutable_agent()->set_connected(false);
   EXPECT_THAT(RenderStatusText(status), Not(HasSubstr("competing onliner"))) << "only the connected agent's hello";
 }

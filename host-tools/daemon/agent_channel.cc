@@ -223,8 +223,9 @@ void AgentChannel::OnFrame(std::string payload) {
         return;
       }
       if (event.has_inventory_changed()) inventory_ = event.inventory_changed();
+      // Only the trigger's events: a zone report's reading (cause REQUEST) would hide the last
+      // episode (STALLED, RECOVERED) that status is there to show.
       if (event.has_pressure()) pressure_ = event.pressure();
-      if (event.has_zone_report() && event.zone_report().has_pressure()) pressure_ = event.zone_report().pressure();
       if (event.has_gap()) {
         ++stats_.gaps;
         g_warning("the agent dropped %llu events from seq %llu",

@@ -103,7 +103,7 @@ class AgentChannel {
   [[nodiscard]] uint64_t last_seen_unix_ns() const { return last_seen_unix_ns_; }
   [[nodiscard]] const AgentChannelStats& stats() const { return stats_; }
   [[nodiscard]] const std::string& last_violation() const { return last_violation_; }
-  // The guest's last memory pressure (a pressure event, or a zone report event carrying one).
+  // The guest's last pressure event (STALLED or RECOVERED); zone reports carry their own reading.
   [[nodiscard]] const std::optional<memhp::v1::MemoryPressure>& pressure() const { return pressure_; }
   // The last memory events recorded (at most kRecentEvents), oldest first.
   [[nodiscard]] const std::deque<memhp::v1::AgentEvent>& recent_events() const { return recent_; }

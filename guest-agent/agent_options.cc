@@ -55,7 +55,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args) {
        "pin files (a held flock on \"START-END\" or \"memoryN\") veto offlining their range, S22 "
        "(default /run/memhp/pins)", "DIR"},
       {"take-onlining", 0, 0, G_OPTION_ARG_NONE, &take_onlining,
-       "own the onlining of new memory: write \"offline\" to auto_online_blocks at start", nullptr},
+       "own the onlining of new memory: write \"offline\" to auto_online_blocks and mask a "
+       "distribution's onlining udev rule (a copy in /run/udev/rules.d) at start", nullptr},
       {"pressure-threshold-ms", 0, 0, G_OPTION_ARG_INT, &pressure_threshold_ms,
        "report memory pressure when tasks stall this long on memory within one window "
        "(default 100; 0: no pressure events)", "MS"},

@@ -23,6 +23,7 @@
 #include "agent/own_transitions.h"
 #include "agent/recording_block_writer.h"
 #include "agent/request_handler.h"
+#include "agent/udev_takeover.h"
 #include "agent/pressure_report.h"
 #include "agent/pressure_watch.h"
 #include "agent/zone_report.h"
@@ -77,7 +78,8 @@ Result<UeventSource> OpenKernelUevents() {
 // destroyed in reverse.
 struct AgentDaemon::Parts {
   Parts(const AgentDaemonConfig& config, const AgentDaemonSeams& seams, GMainContext* loop_context,
-        const HostFacts& host, const std::string& took_onlining_from)
+        const HostFacts& host, const std::string& took_onlining_from,
+        const std::vector<std::string>& masked_udev_rules)
       : context(loop_context),
         page_size(host.page_size),
         // What the host may change at run time (SetPolicyRequest, DeviceMap, PlugIntent).
@@ -111,6 +113,7 @@ struct AgentDaemon::Parts {
                     .policy = std::string(FormatPolicyKind(settings.policy.kind)),
                     .competing_onliners = CompetitorLines(sysfs),
                     .took_onlining_from = took_onlining_from,
+                    .masked_udev_rules = masked_udev_rules,
                 },
                 &operations, &settings),
         loop(g_main_loop_new(context, FALSE)),
@@ -196,6 +199,7 @@ Status AgentDaemon::Start() {
   // Before the competitors are looked for, so the hello lists what is still competing. A failed
   // take-over is no reason not to run: the log says it, and the competitor stays in the hello.
   std::string took_onlining_from;
+  std::vector<std::string> masked_udev_rules;
   if (config_.onlining == OnliningOwnership::kTakeOver) {
     if (Result<std::string> before = TakeOverOnlining(SysfsReader(config_.sysfs_root)); before.ok()) {
       took_onlining_from = *before;
@@ -204,10 +208,11 @@ Status AgentDaemon::Start() {
     } else {
       g_warning("could not take over onlining (--take-onlining): %s", before.error().message.c_str());
     }
+    masked_udev_rules = MaskDistributionOnliningRules(SysfsReader(config_.sysfs_root));
   }
   // The loop's context is made explicit so every part attaches to the same one.
   GMainContext* context = seams_.context ? seams_.context : g_main_context_default();
-  auto parts = std::make_unique<Parts>(config_, seams_, context, *host, took_onlining_from);
+  auto parts = std::make_unique<Parts>(config_, seams_, context, *host, took_onlining_from, masked_udev_rules);
   for (auto& [name, priority, block] :
        std::vector<std::tuple<std::string_view, int, std::shared_ptr<NotifierBlock>>>{
            {kReserveGuardName, kReserveGuardPriority, parts->guard},

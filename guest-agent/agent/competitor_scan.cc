@@ -14,17 +14,8 @@ constexpr gsize kMaxRuleFileBytes = 1u << 20;
 
 }  // namespace
 
-std::vector<CompetingOnliner> ScanCompetingOnliners(const SysfsReader& sysfs) {
-  const Result<std::string> auto_online = sysfs.ReadAutoOnlineBlocks();
-  if (!auto_online.ok()) {
-    g_message("competing onliners: auto_online_blocks not checked: %s", auto_online.error().message.c_str());
-  }
-  g_autofree gchar* cmdline = nullptr;
-  g_autoptr(GError) cmdline_error = nullptr;
-  if (!g_file_get_contents(sysfs.Path("proc/cmdline").c_str(), &cmdline, nullptr, &cmdline_error)) {
-    g_message("competing onliners: kernel command line not checked: %s", cmdline_error->message);
-  }
-  std::map<std::string, std::string> rules;
+std::map<std::string, std::vector<UdevRuleFile>> ReadUdevRuleFiles(const SysfsReader& sysfs) {
+  std::map<std::string, std::vector<UdevRuleFile>> rules;
   // udev's precedence: /etc over /run over /lib; the folders are read lowest first.
   for (const char* dir : {"usr/lib/udev/rules.d", "lib/udev/rules.d", "run/udev/rules.d", "etc/udev/rules.d"}) {
     // A missing folder is the common case (most guests have one or two of them): no message.
@@ -45,9 +36,24 @@ std::vector<CompetingOnliner> ScanCompetingOnliners(const SysfsReader& sysfs) {
                   static_cast<size_t>(length));
         continue;
       }
-      rules[name] = text;  // a same-named file in a later folder overrides
+      rules[name].push_back({dir, std::string(text, length)});
     }
   }
+  return rules;
+}
+
+std::vector<CompetingOnliner> ScanCompetingOnliners(const SysfsReader& sysfs) {
+  const Result<std::string> auto_online = sysfs.ReadAutoOnlineBlocks();
+  if (!auto_online.ok()) {
+    g_message("competing onliners: auto_online_blocks not checked: %s", auto_online.error().message.c_str());
+  }
+  g_autofree gchar* cmdline = nullptr;
+  g_autoptr(GError) cmdline_error = nullptr;
+  if (!g_file_get_contents(sysfs.Path("proc/cmdline").c_str(), &cmdline, nullptr, &cmdline_error)) {
+    g_message("competing onliners: kernel command line not checked: %s", cmdline_error->message);
+  }
+  std::map<std::string, std::string> rules;
+  for (auto& [name, copies] : ReadUdevRuleFiles(sysfs)) rules[name] = std::move(copies.back().text);
   return FindCompetingOnliners(auto_online.ok() ? *auto_online : "", cmdline ? cmdline : "", rules);
 }
 

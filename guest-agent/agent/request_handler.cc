@@ -60,6 +60,7 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
   hello.set_policy(settings_ ? std::string(FormatPolicyKind(settings_->policy.kind)) : identity_.policy);
   for (const std::string& w : identity_.competing_onliners) hello.add_competing_onliners(w);
   hello.set_took_onlining_from(identity_.took_onlining_from);
+  for (const std::string& m : identity_.masked_udev_rules) hello.add_masked_udev_rules(m);
   Result<memhp::v1::GuestInfo> guest =
       sysfs_.ReadGuestInfo(identity_.kernel_release, identity_.page_size);
   if (guest.ok()) {

@@ -27,6 +27,7 @@ struct AgentIdentity {
   std::string policy;  // the onlining policy's name (when no AgentSettings is given)
   std::vector<std::string> competing_onliners;  // found at start (competing_onliners.h)
   std::string took_onlining_from;  // auto_online_blocks before --take-onlining wrote "offline"
+  std::vector<std::string> masked_udev_rules;  // --take-onlining's udev overrides (udev_takeover.h)
 };
 
 // The largest ping payload echoed; a bigger one is answered TOO_LARGE.

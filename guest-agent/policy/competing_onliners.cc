@@ -201,7 +201,8 @@ void ScanRuleFile(const std::string& name, std::string_view text,
       if (why.empty()) continue;
       out.push_back({OnlinerSource::kUdevRule, name + ":" + std::to_string(first_line),
                      "udev rule " + name + ":" + std::to_string(first_line) + " " + why +
-                         "; new blocks are onlined before memhp's policy sees them"});
+                         "; new blocks are onlined before memhp's policy sees them",
+                     name, first_line, line_no});
     }
   }
 }
@@ -250,7 +251,8 @@ std::vector<CompetingOnliner> FindCompetingOnliners(
   if (!aob.empty() && aob != abi::kOnlineTypeOffline) {
     out.push_back({OnlinerSource::kAutoOnlineBlocks, std::string(abi::kAutoOnlineBlocks),
                    "the kernel onlines new memory itself (auto_online_blocks=" +
-                       std::string(aob) + "); memhp's policy only sees it afterwards"});
+                       std::string(aob) + "); memhp's policy only sees it afterwards",
+                   "", 0, 0});
   }
 
   // The last occurrence of a parameter wins, as in the kernel.
@@ -264,14 +266,16 @@ std::vector<CompetingOnliner> FindCompetingOnliners(
     out.push_back({OnlinerSource::kKernelCommandLine, where,
                    "memhp_default_state=" + *default_state +
                        " makes the kernel online new memory itself; memhp's policy only "
-                       "sees it afterwards"});
+                       "sees it afterwards",
+                   "", 0, 0});
   }
   // contig-zones is the kernel's default; anything else changes what "online" means.
   if (online_policy && *online_policy != "contig-zones") {
     out.push_back({OnlinerSource::kKernelCommandLine, where,
                    "memory_hotplug.online_policy=" + *online_policy +
                        ": the kernel chooses the zone of every block written \"online\" "
-                       "(including by memhp's online policy)"});
+                       "(including by memhp's online policy)",
+                   "", 0, 0});
   }
 
   for (const auto& [name, contents] : udev_rules) ScanRuleFile(name, contents, out);

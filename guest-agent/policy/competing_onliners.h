@@ -15,6 +15,7 @@
 // observes as transitions it did not make (docs/architecture.md, "Observed changes").
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ struct CompetingOnliner {
   OnlinerSource source = OnlinerSource::kAutoOnlineBlocks;
   std::string where;    // "auto_online_blocks", "kernel command line", "40-redhat.rules:9"
   std::string message;  // for people, never parsed
+  // A udev rule only: the file's name and the physical lines (1-based, inclusive) of the rule
+  // that onlines, so --take-onlining can mask exactly that rule (udev_rule_mask.h).
+  std::string rule_file;
+  std::size_t first_line = 0;
+  std::size_t last_line = 0;
 };
 
 // auto_online_blocks: the file's text ("" when it could not be read: no warning).

@@ -181,6 +181,7 @@ std::string OnliningLines(const memhp::v1::AgentStatus& agent) {
     out += "onlining: taken over by the agent (auto_online_blocks was " +
            GuestText(hello.took_onlining_from()) + ")\n";
   }
+  for (const std::string& m : hello.masked_udev_rules()) out += "onlining: udev rule masked by the agent: " + GuestText(m) + "\n";
   for (const std::string& c : hello.competing_onliners()) out += "competing onliner: " + GuestText(c) + "\n";
   return out;
 }

@@ -176,6 +176,7 @@ Status CheckHello(const memhp::v1::Hello& hello, const VmLimits& limits) {
     if (Status s = CheckString(what, *value); !s.ok()) return s;
   }
   if (Status s = CheckStrings("hello: capabilities", hello.capabilities()); !s.ok()) return s;
+  if (Status s = CheckStrings("hello: masked_udev_rules", hello.masked_udev_rules()); !s.ok()) return s;
   return CheckStrings("hello: competing_onliners", hello.competing_onliners());
 }
 

@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::chrono::milliseconds deadline{0};
   agent::BlockOperator operations(reader, driver, [&](std::chrono::milliseconds d) { deadline = d; },
                                   4096, settings.policy, &settings.devices, &settings.intent);
-  agent::RequestHandler handler(reader, agent::AgentIdentity{"6.1.0-fuzz", 4096, 42, "", {}, {}},
+  agent::RequestHandler handler(reader, agent::AgentIdentity{"6.1.0-fuzz", 4096, 42, "", {}, {}, {}},
                                 &operations, &settings);
 
   for (std::string_view payload : memhp::fuzz::SplitRecords(data, size, 16)) {

@@ -9,7 +9,8 @@
 // systemd restart it and memhpd sees the new hello; the unit's exposure score, as the guest's
 // own systemd-analyze computes it for the running unit, stays at most 4.0; and a
 // distribution-style onlining rule (Ubuntu cloud images' 40-vm-hotadd.rules) is reported as a
-// competitor after a restart. Tests run in declaration order on one VM.
+// competitor after a restart, and --take-onlining masks it so that udev no longer onlines a block
+// given its "add" again. Tests run in declaration order on one VM.
 #include <glib.h>
 #include <gtest/gtest.h>
 
@@ -141,10 +142,10 @@ TEST_F(SystemdGuest, TheRunningUnitsExposureIsAtMostFour) {
   EXPECT_LE(score, 4.0) << out;
 }
 
-TEST_F(SystemdGuest, ADistributionOnliningRuleIsReportedAsACompetitor) {
-  // Ubuntu cloud images' rule (cloud-init's 40-vm-hotadd.rules), installed by the operator.
+TEST_F(SystemdGuest, ADistributionOnliningRuleIsReportedAndTakingOverMasksIt) {
+  // Ubuntu cloud images' rule (cloud-init's 40-vm-hotadd.rules), where a distribution puts it.
   Guest("printf '%s\\n' 'SUBSYSTEM==\"memory\", ACTION==\"add\", TEST==\"state\", ATTR{state}==\"offline\", "
-        "ATTR{state}=\"online\"' > /etc/udev/rules.d/40-vm-hotadd.rules");
+        "ATTR{state}=\"online\"' > /usr/lib/udev/rules.d/40-vm-hotadd.rules && udevadm control --reload");
   const int64_t before = AgentPid();
   Guest("systemctl restart memhp-agent");
   ASSERT_GT(WaitForNewAgent(before), 0) << Guest("systemctl --no-pager status memhp-agent");
@@ -156,12 +157,45 @@ TEST_F(SystemdGuest, ADistributionOnliningRuleIsReportedAsACompetitor) {
   }
   EXPECT_TRUE(found) << Ctl({"--json", "status"}).out;
   EXPECT_NE(Ctl({"status"}).out.find("competing onliner: 40-vm-hotadd.rules"), std::string::npos);
-  // Masked (udev(7): a link to /dev/null in /etc), it competes no more.
-  Guest("ln -sf /dev/null /etc/udev/rules.d/40-vm-hotadd.rules");
-  const int64_t masked = AgentPid();
+
+  // The rule works: with the agent's policy manual, a block offlined by hand and given its
+  // "add" again is onlined by udev.
+  CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "1", "--id", "dimm3"});
+  ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
+  const std::string block = "/sys/devices/system/memory/memory" + std::to_string(ResultOf(plug).Int("blocks.0.block"));
+  ASSERT_EQ(Ctl({"policy", "--set", "manual"}).exit_code, 0);
+  const std::string readd = "echo offline > " + block + "/state; udevadm trigger --action=add --settle " + block;
+  Guest(readd);
+  EXPECT_EQ(GuestValue("STATE", "$(cat " + block + "/state)"), "online") << "the distribution's rule onlined it";
+
+  // --take-onlining masks it with a copy in /run/udev/rules.d; the hello and status say so.
+  Guest("echo 'MEMHP_AGENT_OPTS=\"--take-onlining --policy manual\"' > /etc/default/memhp-agent");
+  const int64_t sharing = AgentPid();
   Guest("systemctl restart memhp-agent");
-  ASSERT_GT(WaitForNewAgent(masked), 0);
-  EXPECT_EQ(Ctl({"status"}).out.find("competing onliner"), std::string::npos) << Ctl({"status"}).out;
+  ASSERT_GT(WaitForNewAgent(sharing), 0) << Guest("systemctl --no-pager status memhp-agent");
+  status = ResultOf(Ctl({"--json", "status"}));
+  ASSERT_EQ(status.Length("agent.hello.masked_udev_rules"), 1u) << Ctl({"--json", "status"}).out;
+  EXPECT_EQ(status.String("agent.hello.masked_udev_rules.0"), "40-vm-hotadd.rules:1: /run/udev/rules.d/40-vm-hotadd.rules");
+  const std::string text = Ctl({"status"}).out;
+  EXPECT_EQ(text.find("competing onliner: 40-vm-hotadd.rules"), std::string::npos) << text;
+  EXPECT_NE(text.find("onlining: udev rule masked by the agent: 40-vm-hotadd.rules:1"), std::string::npos) << text;
+  EXPECT_EQ(GuestValue("MASKED", "$(grep -c '^#memhp# SUBSYSTEM' /run/udev/rules.d/40-vm-hotadd.rules)"), "1");
+
+  // udev reads the copy: the same block given its "add" again stays offline.
+  Guest("udevadm control --reload; " + readd);
+  EXPECT_EQ(GuestValue("STATE", "$(cat " + block + "/state)"), "offline") << "the masked rule onlined it";
+
+  // Undone as docs/guests.md says: the copy deleted, the option dropped.
+  Guest("rm -f /run/udev/rules.d/40-vm-hotadd.rules /usr/lib/udev/rules.d/40-vm-hotadd.rules; "
+        "echo 'MEMHP_AGENT_OPTS=\"\"' > /etc/default/memhp-agent; udevadm control --reload; "
+        "echo online > " + block + "/state");
+  const int64_t owning = AgentPid();
+  Guest("systemctl restart memhp-agent");
+  ASSERT_GT(WaitForNewAgent(owning), 0);
+  status = ResultOf(Ctl({"--json", "status"}));
+  EXPECT_EQ(status.Length("agent.hello.masked_udev_rules"), 0u);
+  CliRun unplug = Ctl({"--json", "unplug", "dimm3"});
+  EXPECT_EQ(unplug.exit_code, 0) << unplug.out << unplug.err;
 }
 
 }  // namespace

@@ -149,6 +149,20 @@ TEST_F(AgentDaemonTest, TakingOverOnliningWritesOfflineAndSaysSoInTheHello) {
   EXPECT_EQ(hello.competing_onliners_size(), 0) << "the kernel competes no more";
 }
 
+TEST_F(AgentDaemonTest, TakingOverOnliningMasksADistributionsUdevRuleAndSaysSoInTheHello) {
+  tree_.SetAutoOnlineBlocks("offline");
+  tree_.WriteFile("usr/lib/udev/rules.d/40-vm-hotadd.rules",
+                  "SUBSYSTEM==\"memory\", ACTION==\"add\", ATTR{state}==\"offline\", ATTR{state}=\"online\"\n");
+  AgentDaemonConfig config = Config();
+  config.onlining = OnliningOwnership::kTakeOver;
+  Make(std::move(config));
+  ASSERT_TRUE(daemon_->Start().ok());
+  const memhp::v1::Hello hello = FirstHello();
+  ASSERT_EQ(hello.masked_udev_rules_size(), 1);
+  EXPECT_EQ(hello.masked_udev_rules(0), "40-vm-hotadd.rules:1: /run/udev/rules.d/40-vm-hotadd.rules");
+  EXPECT_EQ(hello.competing_onliners_size(), 0) << "the masked rule competes no more";
+}
+
 TEST_F(AgentDaemonTest, SharingOnliningLeavesAutoOnlineBlocksAlone) {
   tree_.SetAutoOnlineBlocks("online");
   Make(Config());
@@ -156,6 +170,7 @@ TEST_F(AgentDaemonTest, SharingOnliningLeavesAutoOnlineBlocksAlone) {
   EXPECT_EQ(AutoOnlineBlocks(), "online\n") << "untouched";
   const memhp::v1::Hello hello = FirstHello();
   EXPECT_EQ(hello.took_onlining_from(), "");
+  EXPECT_EQ(hello.masked_udev_rules_size(), 0);
 }
 
 TEST_F(AgentDaemonTest, AFailedTakeOverIsNotClaimedAndTheAgentStillStarts) {

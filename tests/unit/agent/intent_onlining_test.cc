@@ -56,7 +56,7 @@ class IntentOnliningTest : public ::testing::TestWithParam<PolicyKind> {
         operator_(reader_, driver_, [](std::chrono::milliseconds) {}, kPage, settings_.policy,
                   &settings_.devices, &settings_.intent),
         handler_(reader_, AgentIdentity{.kernel_release = "6.1.0-test", .page_size = kPage, .pid = 42,
-                                        .policy = "", .competing_onliners = {}, .took_onlining_from = {}},
+                                        .policy = "", .competing_onliners = {}, .took_onlining_from = {}, .masked_udev_rules = {}},
                  &operator_, &settings_),
         context_(g_main_context_new()),
         watcher_(reader_, operator_, reporter_, own_, context_,

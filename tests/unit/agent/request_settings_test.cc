@@ -28,7 +28,7 @@ class RequestSettingsTest : public ::testing::Test {
   RequestSettingsTest()
       : reader_(guest_.root()),
         handler_(reader_, AgentIdentity{.kernel_release = "6.1.0-test", .page_size = 4096, .pid = 42,
-                                        .policy = "ignored-when-settings-exist", .competing_onliners = {}, .took_onlining_from = {}},
+                                        .policy = "ignored-when-settings-exist", .competing_onliners = {}, .took_onlining_from = {}, .masked_udev_rules = {}},
                  nullptr, &settings_) {
     guest_.SetNodes(FakeNodes{"0", "0", "0", "0"});
     guest_.AddBlock(0, "online", "Normal", 0);

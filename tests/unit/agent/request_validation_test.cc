@@ -265,7 +265,7 @@ class RequestValidationTest : public ::testing::TestWithParam<Row> {
         driver_(chain_, writer_, {}),
         operator_(reader_, driver_, [](std::chrono::milliseconds) {}, 4096, settings_.policy, &settings_.devices),
         handler_(reader_, AgentIdentity{.kernel_release = "6.1.0-test", .page_size = 4096, .pid = 42,
-                                        .policy = "", .competing_onliners = {}, .took_onlining_from = {}},
+                                        .policy = "", .competing_onliners = {}, .took_onlining_from = {}, .masked_udev_rules = {}},
                  &operator_, &settings_) {
     guest_.SetNodes(FakeNodes{"0", "0", "0", "0"});
     guest_.SetMemInfo("MemTotal: 262144 kB\nMemAvailable: 131072 kB\n");

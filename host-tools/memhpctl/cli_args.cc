@@ -152,6 +152,10 @@ ParseOutcome ParseCommandLine(const std::vector<std::string>& args) {
     if (std::string error = spec->apply(command, value); !error.empty()) return {std::nullopt, error};
   }
   if (!verb) return {std::nullopt, "no command given (see memhpctl help)"};
+  if (command.global.all && verb->verb != Verb::kStatus) {
+    return {std::nullopt, "--all works with status only (memhpctl --all status); '" + std::string(verb->name) +
+                              "' acts on one VM (--vm NAME)"};
+  }
   command.verb = verb->verb;
   if (verb->check) {
     if (std::string error = verb->check(command); !error.empty()) return {std::nullopt, error};

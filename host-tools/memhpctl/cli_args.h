@@ -33,6 +33,7 @@ enum class Verb {
   kPlug, kUnplug, kResize, kPolicy, kZones, kWatch,
   kAudit,  // the memhp-audit plugin's report (audit_command.cc)
   kBlocks,  // every guest block, as lsmem shows it (blocks_command.cc)
+  kList,    // every VM of the state root (fleet_commands.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };
@@ -42,6 +43,7 @@ struct GlobalOptions {
   std::string state_root;  // "" = vm::DefaultStateRoot()
   bool json = false;
   bool quiet = false;  // -q: no result on stdout when the verb succeeds (the exit code says it)
+  bool all = false;    // --all: every VM under the state root (status only)
 };
 
 // Which of memhp's guest images launch boots: the busybox initramfs, or Debian 12 with systemd

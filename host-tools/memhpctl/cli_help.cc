@@ -113,7 +113,7 @@ std::string OptionLines(const std::vector<args::OptionSpec>& options) {
 
 std::string UsageText() {
   std::string out =
-      "usage: memhpctl [--vm NAME] [--state-root DIR] [-j|--json] [-q|--quiet] COMMAND [options]\n"
+      "usage: memhpctl [--vm NAME | --all] [--state-root DIR] [-j|--json] [-q|--quiet] COMMAND [options]\n"
       "       memhpctl -h|--help | -V|--version\n\ncommands:\n";
   size_t width = 0;
   for (const VerbSpec& row : VerbTable()) width = std::max(width, row.name.size());
@@ -134,7 +134,7 @@ std::string VerbUsageText(Verb verb) {
   const VerbSpec& row = SpecOf(verb);
   std::string out = WrappedUsage(row) + "\n" + std::string(row.summary) + "\n\n";
   out += row.options.empty() ? "options: none of its own\n" : "options:\n" + OptionLines(row.options);
-  out += "\nglobal options: --vm NAME, --state-root DIR, -j|--json, -q|--quiet (memhpctl help)\n";
+  out += "\nglobal options: --vm NAME, --all (status), --state-root DIR, -j|--json, -q|--quiet (memhpctl help)\n";
   out += "\n" + ValuesText(&row.options) + "\n" + kExitCodes;
   return out;
 }

@@ -337,6 +337,7 @@ int RunAttach(const Command& command) {
 }
 
 int RunStatus(const Command& command) {
+  if (command.global.all) return RunStatusAll(command);
   const vm::StateDir state = StateOf(command);
   ControlClient client(state.control_socket());
   memhp::v1::ControlRequest request;

@@ -11,6 +11,9 @@ namespace memhp::cli {
 [[nodiscard]] int RunAttach(const Command& command);
 [[nodiscard]] int RunStatus(const Command& command);
 [[nodiscard]] int RunStop(const Command& command);
+// fleet_commands.cc: every VM of the state root.
+[[nodiscard]] int RunList(const Command& command);
+[[nodiscard]] int RunStatusAll(const Command& command);
 
 }  // namespace memhp::cli
 

@@ -216,6 +216,8 @@ std::vector<VerbSpec> BuildTable() {
                 [](Command& c) { c.blocks.refresh = false; }),
        },
        nullptr, nullptr, RunBlocks},
+      {Verb::kList, "list", "every VM memhp serves here: name, engine, state, memory, agent", "list", {}, nullptr,
+       nullptr, RunList},
       {Verb::kVersion, "version", "print the version", "version", {}, nullptr, nullptr, RunVersion},
       {Verb::kHelp, "help", "this text, or one command's usage and options", "help [COMMAND]", {},
        rules::TakeHelpTopic, nullptr, RunHelp},
@@ -259,6 +261,8 @@ const std::vector<args::OptionSpec>& GlobalOptionSpecs() {
                  [](Command& c) { c.global.json = true; }),
       args::Flag("quiet", "no text answer on stdout when the command succeeds (errors still on stderr; JSON stays); -q",
                  [](Command& c) { c.global.quiet = true; }),
+      args::Flag("all", "status: every VM under the state root, one after the other (instead of --vm)",
+                 [](Command& c) { c.global.all = true; }),
   };
   return globals;
 }

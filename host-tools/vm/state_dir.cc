@@ -1,8 +1,11 @@
 // memhp host tools — the state folder of one VM (see state_dir.h).
 #include "vm/state_dir.h"
 
+#include <dirent.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <deque>
@@ -30,6 +33,26 @@ StateDir StateDir::ForVm(std::string_view root, std::string_view name) {
   if (path.empty() || path.back() != '/') path += '/';
   path += name;
   return StateDir(std::move(path));
+}
+
+std::vector<std::string> ListVmNames(const std::string& root) {
+  std::vector<std::string> names;
+  DIR* dir = opendir(root.c_str());
+  if (!dir) return names;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (!IsValidVmName(name)) continue;
+    const StateDir state = StateDir::ForVm(root, name);
+    for (const std::string& file : {state.memhpd_pidfile(), state.qemu_pidfile(), state.control_socket()}) {
+      if (access(file.c_str(), F_OK) == 0) {
+        names.push_back(name);
+        break;
+      }
+    }
+  }
+  closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string StateDir::File(std::string_view name) const {

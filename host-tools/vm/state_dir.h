@@ -16,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace memhp::vm {
 
@@ -48,6 +49,10 @@ class StateDir {
   [[nodiscard]] std::string File(std::string_view name) const;
   std::string path_;
 };
+
+// The names of the VMs under `root`, sorted: folders with a valid VM name that hold a memhpd
+// or QEMU pid file or memhpd's control socket (a leftover folder without them is no VM).
+[[nodiscard]] std::vector<std::string> ListVmNames(const std::string& root);
 
 // Whether `pid` names a living process; a zombie counts as gone.
 [[nodiscard]] bool PidAlive(long pid);

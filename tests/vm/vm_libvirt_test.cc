@@ -10,7 +10,8 @@
 // killed after libvirt attached a DIMM resumes the plug from the journal; a second memhpd for
 // the domain, an unknown domain and a domain that is not running are refused; and one memhpd
 // reaches the domain through a remote-style URI (qemu+unix:// to libvirtd's socket), so
-// nothing assumes the domain's files are local.
+// nothing assumes the domain's files are local; and `list` / `--all status` show the domain
+// beside a VM memhp launched itself.
 //
 // One VM for the suite; the tests run in declaration order and each leaves the VM as it found
 // it. The durations the operations report are printed as figures, never asserted.
@@ -318,6 +319,53 @@ TEST_F(Libvirt, ARemoteStyleUriServesTheDomainToo) {
   EXPECT_NE(Virsh("domstate " + Domain()).find("running"), std::string::npos);
   CliRun last = Ctl({"attach", "--libvirt", Domain()});
   ASSERT_EQ(last.exit_code, 0) << last.out << last.err;
+}
+
+// memhpctl list and --all status see every VM of the state root whatever its engine: a default
+// VM launched by memhp beside the libvirt domain.
+TEST_F(Libvirt, ListAndAllStatusShowALaunchedVmBesideTheDomain) {
+  const Memhpctl root_ctl(vm_->root());
+  CliRun side = root_ctl.Run({"--vm", "side", "launch"});
+  ASSERT_EQ(side.exit_code, 0) << side.out << side.err;
+  ASSERT_TRUE(WaitAgent());
+
+  CliRun list = root_ctl.Run({"--json", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.out << list.err;
+  Json vms = ResultOf(list);
+  ASSERT_EQ(vms.Length("vms"), 2u) << list.out;
+  EXPECT_EQ(vms.String("vms.0.name"), kVm);
+  EXPECT_EQ(vms.String("vms.0.engine"), "libvirt");
+  EXPECT_EQ(vms.String("vms.0.domain"), Domain());
+  EXPECT_EQ(vms.String("vms.0.state"), "running");
+  EXPECT_TRUE(vms.Bool("vms.0.agent_connected")) << list.out;
+  EXPECT_EQ(vms.String("vms.1.name"), "side");
+  EXPECT_EQ(vms.String("vms.1.engine"), "qemu");
+  EXPECT_EQ(vms.String("vms.1.state"), "running");
+  EXPECT_EQ(vms.Int("vms.1.memory_bytes"), 512 * kMiB);
+  EXPECT_GT(vms.Int("vms.1.qemu_pid"), 0);
+  const std::string text = root_ctl.Run({"list"}).out;
+  EXPECT_NE(text.find(Domain() + " on " + kSystem), std::string::npos) << text;
+
+  CliRun all = root_ctl.Run({"--json", "--all", "status"});
+  EXPECT_EQ(all.exit_code, 0) << all.out << all.err;
+  Json statuses = ResultOf(all);
+  ASSERT_EQ(statuses.Length("vms"), 2u) << all.out;
+  EXPECT_TRUE(statuses.Bool("vms.0.ok"));
+  EXPECT_EQ(statuses.String("vms.0.status.libvirt.domain"), Domain());
+  EXPECT_TRUE(statuses.Bool("vms.1.ok"));
+  EXPECT_EQ(statuses.String("vms.1.status.vm_name"), "side");
+  const std::string all_text = root_ctl.Run({"--all", "status"}).out;
+  EXPECT_NE(all_text.find("== VM 'lv' =="), std::string::npos) << all_text;
+  EXPECT_NE(all_text.find("== VM 'side' =="), std::string::npos) << all_text;
+
+  ASSERT_EQ(root_ctl.Run({"--vm", "side", "stop"}).exit_code, 0);
+  Json after = ResultOf(root_ctl.Run({"--json", "list"}));
+  for (size_t i = 0; i < after.Length("vms"); ++i) {
+    const std::string p = "vms." + std::to_string(i);
+    if (after.String(p + ".name") == "side") {
+      EXPECT_NE(after.String(p + ".state"), "running");
+    }
+  }
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ _memhpctl_options() {
   # global ones always.
   "$1" help "$2" 2>/dev/null | awk '/^options:/ {o = 1; next} o && /^$/ {exit}
     o {n = $1; sub(/,$/, "", n); print n; if (match($0, /, -[A-Za-z]( |$)/)) print substr($0, RSTART + 2, 2)}'
-  printf '%s\n' --vm --state-root --json --quiet --help -j -q -h
+  printf '%s\n' --vm --all --state-root --json --quiet --help -j -q -h
 }
 
 _memhpctl_state_root() {

@@ -29,7 +29,7 @@ using ::testing::Not;
 std::string Describe(const cli::Command& c) {
   std::ostringstream o;
   o << "verb=" << static_cast<int>(c.verb) << "\n"
-    << "vm=" << c.global.vm << "\nstate_root=" << c.global.state_root << "\njson=" << c.global.json << "\nquiet=" << c.global.quiet
+    << "vm=" << c.global.vm << "\nstate_root=" << c.global.state_root << "\njson=" << c.global.json << "\nquiet=" << c.global.quiet << "\nall=" << c.global.all
     << "\nimage=" << static_cast<int>(c.launch.image)
     << "\nkernel=" << c.launch.kernel << "\ninitrd=" << c.launch.initrd
     << "\naccel=" << static_cast<int>(c.launch.accel) << "\nboot_timeout_ms=" << c.launch.boot_timeout_ms
@@ -236,6 +236,19 @@ INSTANTIATE_TEST_SUITE_P(
                     c.global.json = true;
                   }},
         ValidCase{"WatchReplays", {"watch"}, [](cli::Command& c) { c.verb = cli::Verb::kWatch; }},
+        ValidCase{"List", {"list"}, [](cli::Command& c) { c.verb = cli::Verb::kList; }},
+        ValidCase{"AllStatusAsJson", {"--all", "-j", "status", "--no-refresh"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kStatus;
+                    c.global.all = true;
+                    c.global.json = true;
+                    c.status.refresh = false;
+                  }},
+        ValidCase{"StatusAllAfterTheVerbIsTheGlobalToo", {"status", "--all"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kStatus;
+                    c.global.all = true;
+                  }},
         ValidCase{"WatchNoReplay", {"watch", "--no-replay"},
                   [](cli::Command& c) {
                     c.verb = cli::Verb::kWatch;
@@ -264,6 +277,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorCase{"NoVerb", {}, {"no command"}},
         ErrorCase{"OnlyGlobals", {"--json"}, {"no command"}},
+        ErrorCase{"AllWithAnotherVerb", {"--all", "plug", "--size", "256M"}, {"--all works with status only", "'plug'"}},
         ErrorCase{"UnknownVerb", {"hotplug"}, {"unknown command 'hotplug'"}},
         ErrorCase{"UnknownOption", {"status", "--refresh"}, {"unknown option --refresh", "'status'"}},
         ErrorCase{"OptionOfAnotherVerb", {"stop", "--qmp", "/q"}, {"unknown option --qmp", "'stop'"}},

@@ -31,6 +31,7 @@ const std::vector<Verb>& AllVerbs() {
       Verb::kHelp,   Verb::kVersion, Verb::kLaunch, Verb::kAttach, Verb::kStatus, Verb::kStop,
       Verb::kQmp,    Verb::kOnline,  Verb::kOffline, Verb::kEvents, Verb::kPlug,  Verb::kUnplug,
       Verb::kResize, Verb::kPolicy,  Verb::kZones,  Verb::kWatch,  Verb::kAudit, Verb::kBlocks,
+      Verb::kList,
   };
   return verbs;
 }
@@ -121,6 +122,11 @@ TEST(VerbTableTest, EveryOptionIsTakenByItsVerbAndNoOther) {
         if (listed) continue;
         const ParseOutcome outcome = ParseCommandLine({std::string(other.name), "--" + option.name, "1"});
         EXPECT_FALSE(outcome.command.has_value()) << other.name << " --" << option.name;
+        // blocks --all (lsmem's) shares its name with the global --all (status only), which
+        // then refuses the line in its own words.
+        bool global = false;
+        for (const args::OptionSpec& g : GlobalOptionSpecs()) global = global || g.name == option.name;
+        if (global) continue;
         EXPECT_THAT(outcome.error, HasSubstr("unknown option --" + option.name)) << other.name;
       }
     }

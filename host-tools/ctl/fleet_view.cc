@@ -30,6 +30,24 @@ void AddStatusMembers(JsonBuilder* b, const FleetEntry& e) {
   json_builder_add_string_value(b, FleetState(e).c_str());
 }
 
+// {"vms": [{"name", "engine", "state", <what `more` adds>}, ...]}
+template <typename More>
+std::string VmsJson(const std::vector<FleetEntry>& entries, More more) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "vms");
+  json_builder_begin_array(b);
+  for (const FleetEntry& e : entries) {
+    json_builder_begin_object(b);
+    AddStatusMembers(b, e);
+    more(b, e);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  return BuiltJson(b) + "\n";
+}
+
 }  // namespace
 
 std::string FleetEngine(const FleetEntry& e) {
@@ -66,13 +84,7 @@ std::string RenderFleetText(const std::vector<FleetEntry>& entries) {
 }
 
 std::string RenderFleetJson(const std::vector<FleetEntry>& entries) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "vms");
-  json_builder_begin_array(b);
-  for (const FleetEntry& e : entries) {
-    json_builder_begin_object(b);
-    AddStatusMembers(b, e);
+  return VmsJson(entries, [](JsonBuilder* b, const FleetEntry& e) {
     json_builder_set_member_name(b, "memory_bytes");
     if (e.status) {
       json_builder_add_int_value(b, static_cast<gint64>(MemoryOf(*e.status)));
@@ -95,11 +107,7 @@ std::string RenderFleetJson(const std::vector<FleetEntry>& entries) {
       json_builder_set_member_name(b, "error");
       json_builder_add_string_value(b, e.error.c_str());
     }
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  json_builder_end_object(b);
-  return BuiltJson(b) + "\n";
+  });
 }
 
 std::string RenderAllStatusText(const std::vector<FleetEntry>& entries) {
@@ -118,13 +126,7 @@ std::string RenderAllStatusText(const std::vector<FleetEntry>& entries) {
 }
 
 std::string RenderAllStatusJson(const std::vector<FleetEntry>& entries) {
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "vms");
-  json_builder_begin_array(b);
-  for (const FleetEntry& e : entries) {
-    json_builder_begin_object(b);
-    AddStatusMembers(b, e);
+  return VmsJson(entries, [](JsonBuilder* b, const FleetEntry& e) {
     json_builder_set_member_name(b, "ok");
     json_builder_add_boolean_value(b, e.status.has_value());
     if (e.status) {
@@ -134,11 +136,7 @@ std::string RenderAllStatusJson(const std::vector<FleetEntry>& entries) {
       json_builder_set_member_name(b, "error");
       json_builder_add_string_value(b, (FleetState(e) + (e.error.empty() ? "" : ": " + e.error)).c_str());
     }
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  json_builder_end_object(b);
-  return BuiltJson(b) + "\n";
+  });
 }
 
 }  // namespace memhp::ctl

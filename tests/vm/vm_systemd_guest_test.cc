@@ -143,9 +143,17 @@ TEST_F(SystemdGuest, TheRunningUnitsExposureIsAtMostFour) {
 }
 
 TEST_F(SystemdGuest, ADistributionOnliningRuleIsReportedAndTakingOverMasksIt) {
-  // Ubuntu cloud images' rule (cloud-init's 40-vm-hotadd.rules), where a distribution puts it.
+  // Plugged first, so the agent's policy places its blocks (ZONE_MOVABLE) and no race with the
+  // rule decides where they go.
+  CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "1", "--id", "dimm3"});
+  ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
+  const std::string block = "/sys/devices/system/memory/memory" + std::to_string(ResultOf(plug).Int("blocks.0.block"));
+  // Ubuntu cloud images' rule (cloud-init's 40-vm-hotadd.rules), where a distribution puts it;
+  // online_movable (as RHEL's rule on bare metal) so the block it onlines can be offlined again:
+  // a plain "online" puts a block outside ZONE_MOVABLE's span in ZONE_NORMAL
+  // (default_zone_for_pfn()), where the kernel's own allocations soon make it busy.
   Guest("printf '%s\\n' 'SUBSYSTEM==\"memory\", ACTION==\"add\", TEST==\"state\", ATTR{state}==\"offline\", "
-        "ATTR{state}=\"online\"' > /usr/lib/udev/rules.d/40-vm-hotadd.rules && udevadm control --reload");
+        "ATTR{state}=\"online_movable\"' > /usr/lib/udev/rules.d/40-vm-hotadd.rules && udevadm control --reload");
   const int64_t before = AgentPid();
   Guest("systemctl restart memhp-agent");
   ASSERT_GT(WaitForNewAgent(before), 0) << Guest("systemctl --no-pager status memhp-agent");
@@ -160,9 +168,6 @@ TEST_F(SystemdGuest, ADistributionOnliningRuleIsReportedAndTakingOverMasksIt) {
 
   // The rule works: with the agent's policy manual, a block offlined by hand and given its
   // "add" again is onlined by udev.
-  CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "1", "--id", "dimm3"});
-  ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
-  const std::string block = "/sys/devices/system/memory/memory" + std::to_string(ResultOf(plug).Int("blocks.0.block"));
   ASSERT_EQ(Ctl({"policy", "--set", "manual"}).exit_code, 0);
   const std::string readd = "echo offline > " + block + "/state; udevadm trigger --action=add --settle " + block;
   Guest(readd);
@@ -188,7 +193,7 @@ TEST_F(SystemdGuest, ADistributionOnliningRuleIsReportedAndTakingOverMasksIt) {
   // Undone as docs/guests.md says: the copy deleted, the option dropped.
   Guest("rm -f /run/udev/rules.d/40-vm-hotadd.rules /usr/lib/udev/rules.d/40-vm-hotadd.rules; "
         "echo 'MEMHP_AGENT_OPTS=\"\"' > /etc/default/memhp-agent; udevadm control --reload; "
-        "echo online > " + block + "/state");
+        "echo online_movable > " + block + "/state");
   const int64_t owning = AgentPid();
   Guest("systemctl restart memhp-agent");
   ASSERT_GT(WaitForNewAgent(owning), 0);

@@ -33,6 +33,7 @@ enum class Verb {
   kPlug, kUnplug, kResize, kPolicy, kZones, kWatch,
   kAudit,  // the memhp-audit plugin's report (audit_command.cc)
   kBlocks,  // every guest block, as lsmem shows it (blocks_command.cc)
+  kTimeline,  // a recorded watch stream drawn as SVG (timeline_command.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };
@@ -160,6 +161,12 @@ struct BlocksOptions {
   bool refresh = true;  // ask the agent for a fresh inventory
 };
 
+// timeline WATCH.jsonl -o FILE.svg
+struct TimelineOptions {
+  std::string input;   // a recorded `memhpctl --json watch`
+  std::string output;  // the SVG; "-" for stdout
+};
+
 // help [VERB], VERB --help
 struct HelpOptions {
   std::optional<Verb> topic;  // nullopt: every verb, in one list
@@ -182,6 +189,7 @@ struct Command {
   WatchOptions watch;
   AuditOptions audit;
   BlocksOptions blocks;
+  TimelineOptions timeline;
 };
 
 struct ParseOutcome {

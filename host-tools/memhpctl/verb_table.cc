@@ -216,6 +216,14 @@ std::vector<VerbSpec> BuildTable() {
                 [](Command& c) { c.blocks.refresh = false; }),
        },
        nullptr, nullptr, RunBlocks},
+      {Verb::kTimeline, "timeline", "draw a recorded `--json watch` stream as SVG swimlanes",
+       "timeline WATCH.jsonl -o|--output FILE.svg",
+       {args::WithLetter('o', {"output", "FILE", "the SVG to write (- for stdout)",
+                               [](Command& c, const std::string& v) {
+                                 c.timeline.output = v;
+                                 return std::string();
+                               }})},
+       rules::TakeTimelineInput, rules::CheckTimeline, RunTimeline},
       {Verb::kVersion, "version", "print the version", "version", {}, nullptr, nullptr, RunVersion},
       {Verb::kHelp, "help", "this text, or one command's usage and options", "help [COMMAND]", {},
        rules::TakeHelpTopic, nullptr, RunHelp},

@@ -93,12 +93,15 @@ class Canvas {
   }
   // A vertical mark with a dot; `label` (escaped) shown beside it when there is room.
   void Mark(const std::string& cls, double x, double y, std::string_view colour, const std::string& title,
-            const std::string& label) {
+            const std::string& label, bool label_left) {
     out += "<g class=\"" + cls + "\"><title>" + title + "</title><line x1=\"" + Num(x) + "\" y1=\"" + Num(y + 2) +
            "\" x2=\"" + Num(x) + "\" y2=\"" + Num(y + kRowHeight - 2) + "\" stroke=\"" + std::string(colour) +
            "\" stroke-width=\"2\"/><circle cx=\"" + Num(x) + "\" cy=\"" + Num(y + 7) + "\" r=\"3.5\" fill=\"" +
            std::string(colour) + "\"/>";
-    if (!label.empty()) out += "<text x=\"" + Num(x + 5) + "\" y=\"" + Num(y + 19) + "\" font-size=\"9\">" + label + "</text>";
+    if (!label.empty()) {
+      out += "<text x=\"" + Num(label_left ? x - 5 : x + 5) + "\" y=\"" + Num(y + 19) + "\" font-size=\"9\"" +
+             (label_left ? " text-anchor=\"end\"" : "") + ">" + label + "</text>";
+    }
     out += "</g>\n";
   }
 
@@ -109,15 +112,24 @@ class Canvas {
 
 std::string Duration(uint64_t ns) { return FormatDurationUs(ns / 1000); }
 
-// Marks on one row; a label is written only where the next mark leaves room for it.
-void MarkRow(Canvas& c, const std::vector<TimelineMark>& marks, double y, const std::string& cls,
+// Marks on one row, in time order (QMP events keep QEMU's timestamps, which need not follow the
+// stream's order); a label is written only where it overlaps neither the last label written nor
+// the next mark, and near the right edge it ends at its mark instead of starting there.
+void MarkRow(Canvas& c, std::vector<TimelineMark> marks, double y, const std::string& cls,
              std::string_view colour, uint64_t start) {
+  std::stable_sort(marks.begin(), marks.end(),
+                   [](const TimelineMark& a, const TimelineMark& b) { return a.time_ns < b.time_ns; });
+  double free_from = 0;  // where the last label ended
   for (size_t i = 0; i < marks.size(); ++i) {
     const double x = c.X(marks[i].time_ns);
-    const double next = i + 1 < marks.size() ? c.X(marks[i + 1].time_ns) : kPlotRight + 200.0;
+    const double next = i + 1 < marks.size() ? c.X(marks[i + 1].time_ns) : kWidth + 1000.0;
     const std::string label = XmlText(marks[i].label, kMaxLabel);
     const std::string title = label + " at " + SecondsLabel(marks[i].time_ns - std::min(marks[i].time_ns, start), 1);
-    c.Mark(cls, x, y, colour, title, next - x > 8.0 * static_cast<double>(std::min(marks[i].label.size(), kMaxLabel)) ? label : "");
+    const double width = 6.0 * static_cast<double>(std::min(marks[i].label.size(), kMaxLabel)) + 8;
+    const bool at_right = x + width > kWidth - 4;
+    const bool room = at_right ? x - width > free_from : (x > free_from && next - x > width);
+    c.Mark(cls, x, y, colour, title, room ? label : "", at_right);
+    if (room) free_from = at_right ? x : x + width;
   }
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 
+#include "ctl/json_text.h"
 #include "ctl/operation_view.h"
 
 namespace memhp::ctl {
@@ -53,23 +54,6 @@ std::string String(JsonObject* object, const char* member) {
   JsonNode* node = json_object_get_member(object, member);
   if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) return "";
   return json_node_get_string(node);
-}
-
-// A JSON integer or a decimal string (proto JSON's 64-bit numbers); nullopt otherwise.
-std::optional<uint64_t> Unsigned(JsonObject* object, const char* member) {
-  if (!object) return std::nullopt;
-  JsonNode* node = json_object_get_member(object, member);
-  if (!node || !JSON_NODE_HOLDS_VALUE(node)) return std::nullopt;
-  if (json_node_get_value_type(node) == G_TYPE_INT64) {
-    const gint64 v = json_node_get_int(node);
-    return v < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(v));
-  }
-  guint64 v = 0;
-  if (json_node_get_value_type(node) == G_TYPE_STRING &&
-      g_ascii_string_to_unsigned(json_node_get_string(node), 10, 0, G_MAXUINT64, &v, nullptr)) {
-    return v;
-  }
-  return std::nullopt;
 }
 
 bool Bool(JsonObject* object, const char* member) {
@@ -140,7 +124,7 @@ struct Builder {
         break;
       }
     }
-    const uint64_t duration_ns = Unsigned(data, "duration_us").value_or(0) * 1000;
+    const uint64_t duration_ns = JsonUnsignedMember(data, "duration_us").value_or(0) * 1000;
     if (!op) {
       if (out.operations.size() >= kMaxTimelineOperations) {
         ++out.not_drawn;
@@ -164,7 +148,7 @@ struct Builder {
         JsonNode* node = json_array_get_element(steps, i);
         JsonObject* step = node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : nullptr;
         if (!step) continue;
-        const uint64_t d = Unsigned(step, "duration_us").value_or(0) * 1000;
+        const uint64_t d = JsonUnsignedMember(step, "duration_us").value_or(0) * 1000;
         laid.push_back({String(step, "name"), total, total + d, Bool(step, "ok")});
         total += d;
       }
@@ -205,7 +189,7 @@ struct Builder {
   }
 
   void Memory(uint64_t t, JsonObject* memory) {
-    const std::optional<uint64_t> block = Unsigned(memory, "block");
+    const std::optional<uint64_t> block = JsonUnsignedMember(memory, "block");
     if (!block || *block > UINT32_MAX) return;
     BlockLane* lane = Lane(static_cast<uint32_t>(*block));
     if (!lane) {
@@ -236,7 +220,7 @@ struct Builder {
       case v1::MEMORY_EVENT_KIND_CANCEL_ONLINE:
       case v1::MEMORY_EVENT_KIND_CANCEL_OFFLINE: {
         const std::string by = String(memory, "vetoed_by");
-        const uint64_t err = Unsigned(memory, "errno_value").value_or(0);
+        const uint64_t err = JsonUnsignedMember(memory, "errno_value").value_or(0);
         std::string label = kind == v1::MEMORY_EVENT_KIND_CANCEL_ONLINE ? "online refused" : "offline refused";
         if (!by.empty()) label += ": vetoed by " + by;
         else if (err != 0 && err < 4096) label += ": " + FormatErrno(static_cast<int>(err));

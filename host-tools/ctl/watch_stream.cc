@@ -8,25 +8,10 @@
 #include <optional>
 #include <string>
 
+#include "ctl/json_text.h"
+
 namespace memhp::ctl {
 namespace {
-
-// A JSON integer, or a decimal string holding one (proto JSON prints 64-bit numbers so).
-std::optional<uint64_t> Unsigned(JsonObject* object, const char* member) {
-  JsonNode* node = json_object_get_member(object, member);
-  if (!node || !JSON_NODE_HOLDS_VALUE(node)) return std::nullopt;
-  if (json_node_get_value_type(node) == G_TYPE_INT64) {
-    const gint64 v = json_node_get_int(node);
-    return v < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(v));
-  }
-  if (json_node_get_value_type(node) == G_TYPE_STRING) {
-    const char* s = json_node_get_string(node);
-    guint64 v = 0;
-    if (!s || !g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, &v, nullptr)) return std::nullopt;
-    return v;
-  }
-  return std::nullopt;
-}
 
 std::optional<std::string> String(JsonObject* object, const char* member) {
   JsonNode* node = json_object_get_member(object, member);
@@ -57,8 +42,8 @@ Result<memhp::v1::WatchEvent> ParseLine(std::string_view line) {
   event.set_source(*source);
   event.set_name(*name);
   event.set_vm(String(object, "vm").value_or(""));
-  event.set_seq(Unsigned(object, "seq").value_or(0));
-  event.set_time_unix_ns(Unsigned(object, "time_unix_ns").value_or(0));
+  event.set_seq(JsonUnsignedMember(object, "seq").value_or(0));
+  event.set_time_unix_ns(JsonUnsignedMember(object, "time_unix_ns").value_or(0));
   JsonNode* data = json_object_get_member(object, "data");
   event.set_data_json(data && JSON_NODE_HOLDS_OBJECT(data) ? Compact(data) : "{}");
   return event;

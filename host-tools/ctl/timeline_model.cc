@@ -135,13 +135,15 @@ struct Builder {
       op->start_ns = t > duration_ns ? t - duration_ns : 0;
     }
     if (!device.empty()) op->label = Label(kind, device);
+    const bool streamed_steps = !op->steps.empty();
     op->end_ns = t;
     op->finished = true;
     constexpr std::string_view kPrefix = "OPERATION_OUTCOME_";
     const std::string outcome = String(data, "outcome");
     op->outcome = error ? "error" : outcome.rfind(kPrefix, 0) == 0 ? outcome.substr(kPrefix.size()) : outcome;
     // Steps back to back, the last ending at the end (their durations are all memhpd gives).
-    if (JsonArray* steps = Array(data, "steps")) {
+    JsonArray* steps = streamed_steps ? nullptr : Array(data, "steps");
+    if (steps) {
       uint64_t total = 0;
       std::vector<TimelineStep> laid;
       for (guint i = 0; i < json_array_get_length(steps); ++i) {
@@ -162,6 +164,18 @@ struct Builder {
         op->steps.push_back(std::move(s));
       }
     }
+  }
+
+  // A step memhpd closed at `t`: it belongs to the operation running, the oldest open one.
+  void Step(uint64_t t, JsonObject* step) {
+    if (open.empty() || !step) return;
+    TimelineOperation& op = out.operations[open.front()];
+    if (op.steps.size() >= kMaxTimelineMarks) {
+      ++out.not_drawn;
+      return;
+    }
+    const uint64_t d = JsonUnsignedMember(step, "duration_us").value_or(0) * 1000;
+    op.steps.push_back({String(step, "name"), std::max(op.start_ns, t > d ? t - d : 0), t, Bool(step, "ok")});
   }
 
   // The lane of `block`, or nullptr when there are too many lanes already.
@@ -245,6 +259,7 @@ struct Builder {
     Data data(e.data_json());
     if (e.source() == "operation") {
       if (e.name() == "requested") Requested(t, data.object());
+      if (e.name() == "step") Step(t, data.object());
       if (e.name() == "end") End(t, data.object());
     } else if (e.source() == "qmp") {
       Mark(out.qmp, t, e.name());

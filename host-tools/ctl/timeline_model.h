@@ -6,9 +6,12 @@
 //   operation  one bar per plug/unplug/resize: from its "requested" to its "end" (an "end" with no
 //              "requested" before it started before the recording: its bar starts duration_us
 //              before the end; a "requested" with no "end" is open to the end of the recording).
-//              An "end" is matched to the oldest open operation of its kind. Its steps
-//              (OperationResult.steps) are drawn back to back, the last ending with the operation:
-//              memhpd reports each step's duration, not when it began.
+//              An "end" is matched to the oldest open operation of its kind. Its steps are the
+//              "step" events memhpd publishes as each closes (an OperationStep: it ended at the
+//              event's time and lasted duration_us), given to the oldest open operation — memhpd
+//              runs one at a time per VM. A stream without them (an older memhpd) gets the
+//              result's steps (OperationResult.steps) back to back, the last ending with the
+//              operation.
 //   qmp        one mark per QMP event (DEVICE_DELETED, ACPI_DEVICE_OST, ...).
 //   agent      one lane per memory block a memory event names (the notifier's S1-S6 and the
 //              memoryN uevents), its state over time: present-offline from BLOCK_ADDED or OFFLINE,

@@ -158,7 +158,7 @@ void Legend(Canvas& c, double y) {
   x = kPlotLeft;
   for (const auto& [colour, label] : {std::pair{kQmpColour, "QMP event"}, std::pair{kNoticeColour, "memhpd notice"},
                                       std::pair{kVetoColour, "veto / refused online or offline"},
-                                      std::pair{"#dddddd", "operation (steps inside, back to back)"}}) {
+                                      std::pair{"#dddddd", "operation, its steps inside"}}) {
     c.out += "<rect x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" width=\"14\" height=\"12\" fill=\"" + colour + "\"/>";
     c.Text(x + 18, y + 10, label, " font-size=\"11\"");
     x += 34 + 6.2 * static_cast<double>(std::string_view(label).size());

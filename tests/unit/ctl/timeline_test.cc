@@ -143,6 +143,22 @@ TEST(TimelineModelTest, OneLanePerBlockThatChangedWithItsStatesAndVetoes) {
   EXPECT_THAT(std::vector<std::string>({t.qmp[0].label, t.qmp[1].label}), ElementsAre("ACPI_DEVICE_OST", "DEVICE_DELETED"));
 }
 
+TEST(TimelineModelTest, StreamedStepsKeepTheirOwnTimes) {
+  std::vector<memhp::v1::WatchEvent> events = Recording();
+  memhp::v1::WatchEvent step;
+  step.set_source("operation");
+  step.set_name("step");
+  step.set_time_unix_ns(1000200000000u);
+  step.set_data_json(R"({"name":"device_add","duration_us":"50000","detail":"","ok":true})");
+  events.insert(events.begin() + 5, step);  // during the plug
+  const Timeline t = BuildTimeline(events);
+  ASSERT_EQ(t.operations[0].steps.size(), 1u) << "the streamed steps, not the result's";
+  EXPECT_EQ(t.operations[0].steps[0].name, "device_add");
+  EXPECT_EQ(t.operations[0].steps[0].start_ns, 1000150000000u);
+  EXPECT_EQ(t.operations[0].steps[0].end_ns, 1000200000000u);
+  EXPECT_EQ(t.operations[2].steps.size(), 2u) << "the other operations keep the result's";
+}
+
 TEST(TimelineModelTest, GapsInSeqAreCountedAndOpenOperationsRunToTheEnd) {
   std::vector<memhp::v1::WatchEvent> events = Recording();
   events.erase(events.begin() + 4, events.begin() + 7);  // seq 5, 6, 7 lost

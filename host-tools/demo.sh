@@ -8,7 +8,10 @@
 #   object-add + device_add, the agent onlines every block, per-block answer); grow node 1's
 #   virtio-mem device; zones again; unplug the DIMM (its blocks offlined all-or-nothing first,
 #   device_del, DEVICE_DELETED, object-del); shrink the virtio-mem device back; zones; stop;
-#   then a summary table of every step, how it ended and how long it took.
+#   then a summary table of every step, how it ended and how long it took. The watch recording
+#   and its picture (`memhpctl timeline`: swimlanes of the operations, QMP events and every
+#   block's state) are kept in $MEMHP_DEMO_OUT (default /tmp/memhp-demo): watch.jsonl,
+#   timeline.svg.
 # Safe to run again: a demo VM left from an interrupted run is stopped first. Exits non-zero if
 # any step did not end as it should (the summary says which).
 set -euo pipefail
@@ -17,6 +20,8 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$("$src/host-tools/setup/bootstrap.sh" | tail -n 1)
 memhpctl=("$build/host-tools/memhpctl/memhpctl" --vm demo)
 work=$(mktemp -d /tmp/memhp-demo.XXXXXX)
+out=${MEMHP_DEMO_OUT:-/tmp/memhp-demo}
+mkdir -p "$out"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -101,6 +106,10 @@ for (source, name), n in sorted(counts.items()):
     print("  %-10s %-20s %d" % (source, name, n))
 PY
 [ "$watch_code" -eq 0 ] || { echo "watch ended with exit code $watch_code" >&2; failed=1; }
+
+step "the recording as a picture: $out/timeline.svg (memhpctl timeline)"
+cp "$work/watch.jsonl" "$out/watch.jsonl"
+run "timeline" "${memhpctl[@]}" timeline "$out/watch.jsonl" -o "$out/timeline.svg"
 
 step "summary"
 printf '  %-28s %-5s %8s  %s\n' STEP EXIT SECONDS RESULT

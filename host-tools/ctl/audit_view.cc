@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ctl/scols_table.h"
 #include "ctl/status_view.h"
 
 namespace memhp::ctl {
@@ -17,24 +18,6 @@ namespace {
 namespace v1 = memhp::v1;
 
 constexpr size_t kBarWidth = 20;
-
-// Rows printed in columns two spaces apart, indented by two; the last column is not padded.
-void AppendTable(const std::vector<std::vector<std::string>>& rows, std::string& out) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line = "  ";
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-}
 
 std::string Hex(uint64_t value) {
   char buffer[24];
@@ -100,8 +83,7 @@ std::string RenderAuditText(const v1::AuditReport& report) {
 
   uint64_t hottest = 0;
   for (const v1::AuditBlock& b : report.blocks()) hottest = std::max(hottest, b.reads() + b.writes());
-  std::vector<std::vector<std::string>> rows = {
-      {"BLOCK", "DEVICE", "STATE", "READS", "WRITES", "HEAT", "FIRST USE"}};
+  ScolsTable rows = ScolsTable::WithHeadings({"BLOCK", "DEVICE", "STATE", "READS", "WRITES", "HEAT", "FIRST USE"});
   size_t quiet_unplugged = 0;
   for (const v1::AuditBlock& b : report.blocks()) {
     const uint64_t heat = b.reads() + b.writes();
@@ -109,15 +91,15 @@ std::string RenderAuditText(const v1::AuditReport& report) {
       ++quiet_unplugged;
       continue;
     }
-    rows.push_back({Hex(b.start()), b.label().empty() ? "-" : b.label(), StateName(b.state()),
+    rows.AddRow({Hex(b.start()), b.label().empty() ? "-" : b.label(), StateName(b.state()),
                     FormatCount(b.reads()), FormatCount(b.writes()),
                     heat == 0 ? "-" : Bar(heat, hottest), b.touched() ? Seconds(b.first_touch_ns()) : "-"});
   }
   out += "Heat per block (FIRST USE: from the plug to the first access once online)\n";
-  if (rows.size() == 1) {
+  if (rows.row_count() == 0) {
     out += "  no watched blocks\n";
   } else {
-    AppendTable(rows, out);
+    out += rows.Text(SectionStyle());
   }
   if (quiet_unplugged != 0) {
     out += "  (" + std::to_string(quiet_unplugged) + " unplugged blocks without accesses not shown)\n";
@@ -128,15 +110,15 @@ std::string RenderAuditText(const v1::AuditReport& report) {
     out += "  none\n";
     return out;
   }
-  std::vector<std::vector<std::string>> vrows = {
-      {"PAGE", "DEVICE", "STATE", "VCPU", "ACCESS", "COUNT", "FIRST (monotonic)", "LAST"}};
+  ScolsTable vrows =
+      ScolsTable::WithHeadings({"PAGE", "DEVICE", "STATE", "VCPU", "ACCESS", "COUNT", "FIRST (monotonic)", "LAST"});
   for (const v1::AuditViolation& v : report.violations()) {
-    vrows.push_back({Hex(v.page()), v.label().empty() ? "-" : v.label(), StateName(v.state()),
+    vrows.AddRow({Hex(v.page()), v.label().empty() ? "-" : v.label(), StateName(v.state()),
                      std::to_string(v.vcpu()), v.access() == v1::AUDIT_ACCESS_WRITE ? "write" : "read",
                      std::to_string(v.count()), Seconds(v.first_monotonic_ns()),
                      Seconds(v.last_monotonic_ns())});
   }
-  AppendTable(vrows, out);
+  out += vrows.Text(SectionStyle());
   if (report.violations_dropped() != 0) {
     out += "  (the list is full at " + std::to_string(report.max_violations()) + " records; " +
            std::to_string(report.violations_dropped()) + " accesses were counted without one)\n";

@@ -2,16 +2,15 @@
 #include "ctl/blocks_view.h"
 
 #include <json-glib/json-glib.h>
-#include <libsmartcols/libsmartcols.h>
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
+#include <optional>
 
 #include "ctl/json_text.h"
+#include "ctl/scols_table.h"
 #include "ctl/status_view.h"
-#include "ctl/terminal_text.h"
 
 namespace memhp::ctl {
 namespace {
@@ -19,19 +18,19 @@ namespace {
 struct ColumnInfo {
   BlockColumn column;
   const char* name;
-  int flags;      // SCOLS_FL_*
-  int json_type;  // SCOLS_JSON_*
+  Align align;
+  JsonKind json;
 };
 
 constexpr ColumnInfo kColumns[] = {
-    {BlockColumn::kRange, "RANGE", 0, SCOLS_JSON_STRING},
-    {BlockColumn::kSize, "SIZE", SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER},
-    {BlockColumn::kState, "STATE", SCOLS_FL_RIGHT, SCOLS_JSON_STRING},
-    {BlockColumn::kBlock, "BLOCK", SCOLS_FL_RIGHT, SCOLS_JSON_STRING},
-    {BlockColumn::kNode, "NODE", SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER},
-    {BlockColumn::kZones, "ZONES", SCOLS_FL_RIGHT, SCOLS_JSON_STRING},
-    {BlockColumn::kDevice, "DEVICE", SCOLS_FL_RIGHT, SCOLS_JSON_STRING},
-    {BlockColumn::kRemovable, "REMOVABLE", SCOLS_FL_RIGHT, SCOLS_JSON_BOOLEAN},
+    {BlockColumn::kRange, "RANGE", Align::kLeft, JsonKind::kString},
+    {BlockColumn::kSize, "SIZE", Align::kRight, JsonKind::kNumber},
+    {BlockColumn::kState, "STATE", Align::kRight, JsonKind::kString},
+    {BlockColumn::kBlock, "BLOCK", Align::kRight, JsonKind::kString},
+    {BlockColumn::kNode, "NODE", Align::kRight, JsonKind::kNumber},
+    {BlockColumn::kZones, "ZONES", Align::kRight, JsonKind::kString},
+    {BlockColumn::kDevice, "DEVICE", Align::kRight, JsonKind::kString},
+    {BlockColumn::kRemovable, "REMOVABLE", Align::kRight, JsonKind::kBoolean},
 };
 
 const ColumnInfo& InfoOf(BlockColumn column) {
@@ -110,48 +109,38 @@ std::string Cell(const BlockRange& r, BlockColumn c, bool bytes) {
                                            : std::to_string(r.first_block) + "-" + std::to_string(r.last_block);
     case BlockColumn::kNode: return r.node < 0 ? "-" : std::to_string(r.node);
     case BlockColumn::kZones: return r.zones;
-    case BlockColumn::kDevice: return r.device.empty() ? "-" : EscapeForTerminal(r.device, Newlines::kEscape);
+    case BlockColumn::kDevice: return r.device.empty() ? "-" : r.device;
     case BlockColumn::kRemovable: return r.removable ? "yes" : "no";
   }
   return "";
 }
 
-using TablePtr = std::unique_ptr<libscols_table, decltype(&scols_unref_table)>;
-
-// The table of `report` in libsmartcols, JSON or text.
+// The table of `report`, JSON or text (scols_table.h escapes every cell for the terminal).
 std::string Print(const BlocksReport& report, const BlocksViewOptions& options, bool json) {
-  TablePtr table(scols_new_table(), scols_unref_table);
-  if (!table) return "";
-  // The whole table whatever stdout is: no truncation to a terminal's width.
-  scols_table_set_termforce(table.get(), SCOLS_TERMFORCE_NEVER);
-  scols_table_enable_json(table.get(), json ? 1 : 0);
-  scols_table_set_name(table.get(), "memory");
-  scols_table_enable_raw(table.get(), options.raw ? 1 : 0);
-  scols_table_enable_noheadings(table.get(), options.noheadings ? 1 : 0);
+  std::vector<TableColumn> columns;
   for (BlockColumn c : options.columns) {
     const ColumnInfo& info = InfoOf(c);
-    libscols_column* column = scols_table_new_column(table.get(), info.name, 0, info.flags);
-    if (!column) return "";
-    scols_column_set_json_type(column, info.json_type);
+    columns.push_back({info.name, info.align, info.json});
   }
+  ScolsTable table(std::move(columns));
   for (const BlockRange& r : report.ranges) {
-    libscols_line* line = scols_table_new_line(table.get(), nullptr);
-    if (!line) return "";
-    for (size_t i = 0; i < options.columns.size(); ++i) {
-      const BlockColumn c = options.columns[i];
-      std::string cell = Cell(r, c, options.bytes || json);
-      if (json && c == BlockColumn::kRemovable) cell = r.removable ? "true" : "false";
+    std::vector<std::optional<std::string>> row;
+    for (BlockColumn c : options.columns) {
       if (json && ((c == BlockColumn::kDevice && r.device.empty()) || (c == BlockColumn::kNode && r.node < 0))) {
-        continue;  // no data: null
+        row.emplace_back();  // no data: null
+      } else if (json && c == BlockColumn::kRemovable) {
+        row.emplace_back(r.removable ? "true" : "false");
+      } else {
+        row.emplace_back(Cell(r, c, options.bytes || json));
       }
-      scols_line_set_data(line, i, cell.c_str());
     }
+    table.AddRow(std::move(row));
   }
-  char* text = nullptr;
-  if (scols_print_table_to_string(table.get(), &text) != 0 || !text) return "";
-  std::string out(text);
-  std::free(text);
-  return out;
+  if (json) return table.Json("memory");
+  TableStyle style;
+  style.raw = options.raw;
+  style.noheadings = options.noheadings;
+  return table.Text(style);
 }
 
 }  // namespace

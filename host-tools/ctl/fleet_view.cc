@@ -6,7 +6,7 @@
 #include "ctl/json_text.h"
 #include "ctl/status_view.h"
 #include "ctl/terminal_text.h"
-#include "ctl/text_table.h"
+#include "ctl/scols_table.h"
 
 namespace memhp::ctl {
 namespace {
@@ -67,7 +67,7 @@ std::string FleetState(const FleetEntry& e) {
 
 std::string RenderFleetText(const std::vector<FleetEntry>& entries) {
   if (entries.empty()) return "no VMs\n";
-  Table table({"NAME", "ENGINE", "STATE", "MEMORY", "AGENT", "WHERE"});
+  ScolsTable table = ScolsTable::WithHeadings({"NAME", "ENGINE", "STATE", "MEMORY", "AGENT", "WHERE"});
   for (const FleetEntry& e : entries) {
     std::string where;
     if (e.status && e.status->has_libvirt()) {
@@ -75,11 +75,10 @@ std::string RenderFleetText(const std::vector<FleetEntry>& entries) {
     } else if (!e.error.empty()) {
       where = e.error;
     }
-    table.Add({e.name, FleetEngine(e), FleetState(e), e.status ? FormatBytes(MemoryOf(*e.status)) : "-",
-               AgentText(e), where.empty() ? "-" : where});
+    table.AddRow({e.name, FleetEngine(e), FleetState(e), e.status ? FormatBytes(MemoryOf(*e.status)) : "-",
+                  AgentText(e), where.empty() ? "-" : where});
   }
-  std::string out;
-  table.AppendTo(out);
+  std::string out = table.Text(SectionStyle());
   return out;
 }
 

@@ -32,4 +32,19 @@ std::string BuiltJson(JsonBuilder* builder) {
   return text;
 }
 
+std::optional<uint64_t> JsonUnsignedMember(JsonObject* object, const char* member) {
+  JsonNode* node = object ? json_object_get_member(object, member) : nullptr;
+  if (!node || !JSON_NODE_HOLDS_VALUE(node)) return std::nullopt;
+  if (json_node_get_value_type(node) == G_TYPE_INT64) {
+    const gint64 v = json_node_get_int(node);
+    return v < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(v));
+  }
+  guint64 v = 0;
+  if (json_node_get_value_type(node) == G_TYPE_STRING &&
+      g_ascii_string_to_unsigned(json_node_get_string(node), 10, 0, G_MAXUINT64, &v, nullptr)) {
+    return v;
+  }
+  return std::nullopt;
+}
+
 }  // namespace memhp::ctl

@@ -10,7 +10,7 @@
 
 #include "ctl/status_view.h"
 #include "ctl/terminal_text.h"
-#include "ctl/text_table.h"
+#include "ctl/scols_table.h"
 #include "memhpctl/cli_args.h"
 
 namespace memhp::ctl {
@@ -209,27 +209,27 @@ std::string RenderOperationText(const OperationResult& r) {
   // The headline quotes memhpd's reason, which may quote the guest: one line, escaped.
   std::string out = EscapeForTerminal(RenderOperationHeadline(r), Newlines::kEscape) + "\n";
   if (r.blocks_size() > 0) {
-    Table table({"BLOCK", "OUTCOME", "ZONE", "NODE", "ERRNO", "TIME", "DETAIL"});
+    ScolsTable table = ScolsTable::WithHeadings({"BLOCK", "OUTCOME", "ZONE", "NODE", "ERRNO", "TIME", "DETAIL"});
     for (const BlockResult& b : r.blocks()) {
       std::string detail = b.vetoed_by().empty() ? b.detail() : "vetoed by " + b.vetoed_by() +
                                                                     (b.detail().empty() ? "" : ": " + b.detail());
-      table.Add({std::to_string(b.block()), Short(memhp::v1::BlockOutcome_Name(b.outcome()), "BLOCK_OUTCOME_"),
+      table.AddRow({std::to_string(b.block()), Short(memhp::v1::BlockOutcome_Name(b.outcome()), "BLOCK_OUTCOME_"),
                  std::string(FormatZone(b.zone())), b.node() < 0 ? "-" : std::to_string(b.node()),
                  b.errno_value() ? FormatErrno(b.errno_value()) : "-",
                  b.duration_us() ? FormatDurationUs(b.duration_us()) : "-",  // 0: not measured
                  detail.empty() ? "-" : detail});
     }
     out += "blocks\n";
-    table.AppendTo(out);
+    out += table.Text(SectionStyle());
   }
   if (r.steps_size() > 0) {
-    Table table({"STEP", "OK", "TIME", "DETAIL"});
+    ScolsTable table = ScolsTable::WithHeadings({"STEP", "OK", "TIME", "DETAIL"});
     for (const memhp::v1::OperationStep& step : r.steps()) {
-      table.Add({step.name(), step.ok() ? "yes" : "no", FormatDurationUs(step.duration_us()),
+      table.AddRow({step.name(), step.ok() ? "yes" : "no", FormatDurationUs(step.duration_us()),
                  step.detail().empty() ? "-" : step.detail()});
     }
     out += "steps\n";
-    table.AppendTo(out);
+    out += table.Text(SectionStyle());
   }
   if (r.has_error() && !r.error().message().empty()) {
     out += "error: " + Short(memhp::v1::ErrorCode_Name(r.error().code()), "ERROR_CODE_") + ": " +

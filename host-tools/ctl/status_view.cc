@@ -1,5 +1,5 @@
 // status_view — see status_view.h. The JSON is protobuf's own mapping, re-read with json-glib
-// only to add the "summary" member; the text is built from small aligned tables.
+// only to add the "summary" member; the text is built from small libsmartcols tables.
 #include "ctl/status_view.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -18,7 +18,7 @@
 #include "ctl/pressure_view.h"
 #include "ctl/status_summary.h"
 #include "ctl/terminal_text.h"
-#include "ctl/text_table.h"
+#include "ctl/scols_table.h"
 
 namespace memhp::ctl {
 
@@ -171,12 +171,14 @@ std::string AgentLine(const memhp::v1::AgentStatus& agent, const StatusSummary& 
 // length (guest_claims.h).
 std::string GuestText(std::string_view text) { return EscapeForTerminal(text, Newlines::kEscape); }
 
-// Who onlines memory besides the agent's policy, from the hello: a take-over the agent was told
-// to make (--take-onlining), then each competing onliner it found at start.
+// Who onlines memory, from the hello: the agent's policy as it started (`memhpctl policy` asks
+// for the one in force now: a set-policy since is not in the hello), a take-over the agent was
+// told to make (--take-onlining), then each competing onliner it found at start.
 std::string OnliningLines(const memhp::v1::AgentStatus& agent) {
   if (!agent.connected()) return "";
   const memhp::v1::Hello& hello = agent.hello();
   std::string out;
+  if (!hello.policy().empty()) out += "policy: " + GuestText(hello.policy()) + " (as the agent started)\n";
   if (!hello.took_onlining_from().empty()) {
     out += "onlining: taken over by the agent (auto_online_blocks was " +
            GuestText(hello.took_onlining_from()) + ")\n";
@@ -195,12 +197,12 @@ void AppendDevices(const memhp::v1::VmStatus& status, const memhp::v1::AuditRepo
   }
   std::vector<std::string> header = {"ID", "KIND", "NODE", "SLOT", "ADDRESS", "SIZE", "REQUESTED", "MAX"};
   if (audit) header.push_back("HEAT");
-  Table table(std::move(header));
+  ScolsTable table = ScolsTable::WithHeadings(header);
   for (const memhp::v1::MemoryDevice& device : status.devices()) {
     const bool has_slot = device.kind() == memhp::v1::MEMORY_DEVICE_KIND_DIMM ||
                           device.kind() == memhp::v1::MEMORY_DEVICE_KIND_NVDIMM;
     const bool is_virtio_mem = device.kind() == memhp::v1::MEMORY_DEVICE_KIND_VIRTIO_MEM;
-    std::vector<std::string> row = {
+    std::vector<std::optional<std::string>> row = {
         device.id().empty() ? "-" : device.id(),
         FormatDeviceKind(device),
         device.node() < 0 ? "-" : std::to_string(device.node()),
@@ -214,9 +216,9 @@ void AppendDevices(const memhp::v1::VmStatus& status, const memhp::v1::AuditRepo
       const std::optional<uint64_t> heat = device.id().empty() ? std::nullopt : LabelHeat(*audit, device.id());
       row.push_back(heat ? FormatCount(*heat) : "-");
     }
-    table.Add(std::move(row));
+    table.AddRow(std::move(row));
   }
-  table.AppendTo(out);
+  out += table.Text(SectionStyle());
 }
 
 std::string ZonesCell(const NodeSummary& node) {
@@ -242,11 +244,11 @@ void AppendBlocks(const StatusSummary& summary, std::string& out) {
     out += "  none\n";
     return;
   }
-  Table table({"NODE", "ONLINE", "OFFLINE", "ZONES (online blocks)", "N_MEMORY", "N_NORMAL"});
+  ScolsTable table = ScolsTable::WithHeadings({"NODE", "ONLINE", "OFFLINE", "ZONES (online blocks)", "N_MEMORY", "N_NORMAL"});
   uint32_t going_offline = 0;
   uint32_t unknown_state = 0;
   for (const NodeSummary& node : summary.nodes) {
-    table.Add({
+    table.AddRow({
         node.node < 0 ? "-" : std::to_string(node.node),
         std::to_string(node.online_blocks),
         std::to_string(node.offline_blocks),
@@ -257,7 +259,7 @@ void AppendBlocks(const StatusSummary& summary, std::string& out) {
     going_offline += node.going_offline_blocks;
     unknown_state += node.unknown_state_blocks;
   }
-  table.AppendTo(out);
+  out += table.Text(SectionStyle());
   // OFFLINE counts every block that is not online; say which of those are not plainly offline.
   if (going_offline != 0) {
     out += "  (" + std::to_string(going_offline) + " of the offline blocks going offline)\n";

@@ -9,13 +9,13 @@
 
 namespace memhp::ctl {
 
-std::string RenderWatchLine(const memhp::v1::WatchEvent& event, std::string_view vm, uint64_t seq) {
+std::string RenderWatchLine(const memhp::v1::WatchEvent& event) {
   g_autoptr(JsonBuilder) builder = json_builder_new();
   json_builder_begin_object(builder);
   json_builder_set_member_name(builder, "vm");
-  json_builder_add_string_value(builder, std::string(vm).c_str());
+  json_builder_add_string_value(builder, event.vm().c_str());
   json_builder_set_member_name(builder, "seq");
-  json_builder_add_int_value(builder, static_cast<gint64>(seq));
+  json_builder_add_int_value(builder, static_cast<gint64>(event.seq()));
   json_builder_set_member_name(builder, "time_unix_ns");
   json_builder_add_int_value(builder, static_cast<gint64>(event.time_unix_ns()));
   json_builder_set_member_name(builder, "source");

@@ -3,7 +3,7 @@
 
 #include "ctl/pressure_view.h"
 #include "ctl/status_view.h"
-#include "ctl/text_table.h"
+#include "ctl/scols_table.h"
 
 namespace memhp::ctl {
 namespace {
@@ -24,12 +24,12 @@ std::string RenderZonesText(const memhp::v1::ZoneReport& report) {
       out += "  no zones\n";
       continue;
     }
-    Table table({"ZONE", "PRESENT", "MANAGED", "FREE"});
+    ScolsTable table = ScolsTable::WithHeadings({"ZONE", "PRESENT", "MANAGED", "FREE"});
     for (const memhp::v1::ZoneStats& zone : node.zones()) {
-      table.Add({std::string(FormatZone(zone.zone())), FormatBytes(zone.present_pages() * page),
+      table.AddRow({std::string(FormatZone(zone.zone())), FormatBytes(zone.present_pages() * page),
                  FormatBytes(zone.managed_pages() * page), FormatBytes(zone.free_pages() * page)});
     }
-    table.AppendTo(out);
+    out += table.Text(SectionStyle());
   }
   out += "MemTotal " + FormatBytes(report.mem_total_bytes()) + ", MemAvailable " +
          FormatBytes(report.mem_available_bytes()) + "\n";

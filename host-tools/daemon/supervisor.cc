@@ -76,6 +76,7 @@ Supervisor::Supervisor(SupervisorConfig config, GMainLoop* loop)
       control_(context_, [this](const memhp::v1::ControlRequest& request, ControlReply reply) {
         Handle(request, std::move(reply));
       }),
+      watch_(config_.vm_name),
       devices_(qmp_, config_.qmp_timeout),
       guest_(agent_, config_.agent_timeout),
       operations_(OperationsConfig(config_), devices_, guest_, context_) {}

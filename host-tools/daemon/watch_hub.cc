@@ -63,37 +63,44 @@ std::string AgentEventName(const memhp::v1::AgentEvent& event) {
   return "unknown";
 }
 
-WatchHub::WatchHub(WatchHubOptions options, Clock now_unix_ns)
-    : options_(options), now_(now_unix_ns ? std::move(now_unix_ns) : Clock(RealNow)) {}
+WatchHub::WatchHub(std::string vm_name, WatchHubOptions options, Clock now_unix_ns)
+    : vm_name_(std::move(vm_name)),
+      options_(options), now_(now_unix_ns ? std::move(now_unix_ns) : Clock(RealNow)) {}
 
 memhp::v1::WatchEvent WatchHub::Stamp(memhp::v1::WatchEvent event) const {
   if (event.time_unix_ns() == 0) event.set_time_unix_ns(now_());
+  event.set_vm(vm_name_);
   return event;
 }
 
 void WatchHub::ForgetGone() {
-  std::erase_if(watchers_, [](const ControlReply& w) { return !w.peer().connected; });
+  std::erase_if(watchers_, [](const Watcher& w) { return !w.reply.peer().connected; });
 }
 
-bool WatchHub::Deliver(const ControlReply& watcher, const memhp::v1::WatchEvent& event) {
-  const ControlPeer peer = watcher.peer();
+bool WatchHub::Deliver(Watcher& watcher, memhp::v1::WatchEvent event) {
+  const ControlPeer peer = watcher.reply.peer();
   if (!peer.connected) return false;
+  event.set_seq(watcher.next_seq++);
   memhp::v1::ControlResponse response;
   if (peer.unsent_bytes > options_.max_unsent_bytes) {
-    // It does not read: one last notice (queued behind what it has not read), then nothing. Its
-    // socket queue stays as it is until the client reads or leaves, so memhpd's memory is
-    // bounded by max_unsent_bytes plus two events per watcher.
+    // It does not read: `event` is lost to it (its number stays used, so the stream shows the
+    // gap); one last notice (queued behind what it has not read), then nothing. Its socket queue
+    // stays as it is until the client reads or leaves, so memhpd's memory is bounded by
+    // max_unsent_bytes plus two events per watcher.
     ++dropped_;
     g_warning("watch: dropping a watcher %zu bytes behind", peer.unsent_bytes);
-    *response.mutable_watch_event() =
+    memhp::v1::WatchEvent notice =
         Stamp(Event("memhpd", "watch_dropped",
-                    "{\"unsent_bytes\":" + std::to_string(peer.unsent_bytes) +
+                    "{\"first_lost_seq\":" + std::to_string(event.seq()) +
+                        ",\"unsent_bytes\":" + std::to_string(peer.unsent_bytes) +
                         ",\"max_unsent_bytes\":" + std::to_string(options_.max_unsent_bytes) + "}"));
-    watcher(std::move(response));
+    notice.set_seq(watcher.next_seq++);
+    *response.mutable_watch_event() = std::move(notice);
+    watcher.reply(std::move(response));
     return false;
   }
-  *response.mutable_watch_event() = event;
-  watcher(std::move(response));
+  *response.mutable_watch_event() = std::move(event);
+  watcher.reply(std::move(response));
   return true;
 }
 
@@ -107,20 +114,21 @@ void WatchHub::Subscribe(ControlReply reply, const std::deque<memhp::v1::AgentEv
     reply(std::move(response));
     return;
   }
+  Watcher watcher{.reply = std::move(reply)};
   for (const memhp::v1::AgentEvent& event : replay) {
-    if (!Deliver(reply, Stamp(Event("agent", AgentEventName(event), wire::ProtoToJson(event))))) return;
+    if (!Deliver(watcher, Stamp(Event("agent", AgentEventName(event), wire::ProtoToJson(event))))) return;
   }
   const std::string data = "{\"replayed\":" + std::to_string(replay.size()) + ",\"watchers\":" +
                            std::to_string(watchers_.size() + 1) + "}";
-  if (!Deliver(reply, Stamp(Event("memhpd", "watching", data)))) return;
-  watchers_.push_back(std::move(reply));
+  if (!Deliver(watcher, Stamp(Event("memhpd", "watching", data)))) return;
+  watchers_.push_back(std::move(watcher));
 }
 
 void WatchHub::Publish(memhp::v1::WatchEvent event) {
   if (watchers_.empty()) return;
   const memhp::v1::WatchEvent stamped = Stamp(std::move(event));
   // Delivering never re-enters the hub (a reply only queues bytes), so erase while iterating.
-  std::erase_if(watchers_, [&](const ControlReply& w) { return !Deliver(w, stamped); });
+  std::erase_if(watchers_, [&](Watcher& w) { return !Deliver(w, stamped); });
 }
 
 void WatchHub::PublishQmp(std::string_view name, std::string data_json, uint64_t time_unix_ns) {

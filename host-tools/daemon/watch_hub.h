@@ -14,10 +14,14 @@
 //   "memhpd"    memhpd's notices: "watching" (this watcher is live; replayed events came first),
 //               "agent_connected", "agent_lost", "qemu_gone" (memhpd ends next), and
 //               "watch_dropped" (the last thing a watcher that fell behind receives)
-// Each watcher sees events in Publish order. Memory stays bounded whatever clients and the guest
-// do: a watcher's unread answers live in its socket's output queue, and a watcher with more than
-// `max_unsent_bytes` unread gets "watch_dropped" and nothing more; a watcher whose client left is
-// forgotten at the next Publish or Subscribe; at most `max_watchers` at once.
+// Each watcher sees events in Publish order, each stamped with the VM's name and the watcher's own
+// sequence number (1, 2, 3, ...: one per event published to it, replayed ones included). Memory
+// stays bounded whatever clients and the guest do: a watcher's unread answers live in its
+// socket's output queue, and a watcher with more than `max_unsent_bytes` unread gets
+// "watch_dropped" and nothing more; a watcher whose client left is forgotten at the next Publish
+// or Subscribe; at most `max_watchers` at once. The event a dropped watcher did not get keeps its
+// number: the "watch_dropped" notice carries the next one and names the first it lost
+// ({"first_lost_seq": n, ...}), so a reader sees the gap right before the end of its stream.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +52,8 @@ class WatchHub {
  public:
   using Clock = std::function<uint64_t()>;  // unix ns
 
-  explicit WatchHub(WatchHubOptions options = {}, Clock now_unix_ns = nullptr);
+  // `vm_name` is stamped on every event (WatchEvent.vm).
+  explicit WatchHub(std::string vm_name, WatchHubOptions options = {}, Clock now_unix_ns = nullptr);
   WatchHub(const WatchHub&) = delete;
   WatchHub& operator=(const WatchHub&) = delete;
 
@@ -76,14 +81,21 @@ class WatchHub {
   [[nodiscard]] uint64_t dropped_count() const { return dropped_; }
 
  private:
+  // One client's stream: its reply and the number its next event gets.
+  struct Watcher {
+    ControlReply reply;
+    uint64_t next_seq = 1;
+  };
+
   // False when the watcher is gone or was dropped now (after its final notice).
-  bool Deliver(const ControlReply& watcher, const memhp::v1::WatchEvent& event);
+  bool Deliver(Watcher& watcher, memhp::v1::WatchEvent event);
   void ForgetGone();
   [[nodiscard]] memhp::v1::WatchEvent Stamp(memhp::v1::WatchEvent event) const;
 
+  std::string vm_name_;
   WatchHubOptions options_;
   Clock now_;
-  std::vector<ControlReply> watchers_;
+  std::vector<Watcher> watchers_;
   uint64_t dropped_ = 0;
   // Expires with the hub, so a tapped reply answered late (after memhpd's teardown began) only
   // forwards its answer.

@@ -34,6 +34,7 @@ enum class Verb {
   kAudit,  // the memhp-audit plugin's report (audit_command.cc)
   kBlocks,  // every guest block, as lsmem shows it (blocks_command.cc)
   kList,    // every VM of the state root (fleet_commands.cc)
+  kTimeline,  // a recorded watch stream drawn as SVG (timeline_command.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };
@@ -162,6 +163,12 @@ struct BlocksOptions {
   bool refresh = true;  // ask the agent for a fresh inventory
 };
 
+// timeline WATCH.jsonl -o FILE.svg
+struct TimelineOptions {
+  std::string input;   // a recorded `memhpctl --json watch`
+  std::string output;  // the SVG; "-" for stdout
+};
+
 // help [VERB], VERB --help
 struct HelpOptions {
   std::optional<Verb> topic;  // nullopt: every verb, in one list
@@ -184,6 +191,7 @@ struct Command {
   WatchOptions watch;
   AuditOptions audit;
   BlocksOptions blocks;
+  TimelineOptions timeline;
 };
 
 struct ParseOutcome {

@@ -173,7 +173,6 @@ int RunWatch(const Command& command) {
   ControlClient client(StateOf(command).control_socket());
   bool qemu_gone = false;
   bool dropped = false;
-  uint64_t seq = 0;  // the stream's lines, from 1 (watch_view.h)
   std::optional<memhp::v1::Error> error;
   const ControlClient::StreamResult end = client.Stream(
       std::move(request),
@@ -185,7 +184,7 @@ int RunWatch(const Command& command) {
         if (!response.has_watch_event()) return true;  // nothing else is promised; skip it
         const memhp::v1::WatchEvent& event = response.watch_event();
         // The stream is watch's whole output, so --quiet leaves it; escaped like every answer.
-        const std::string line = ctl::EscapeJsonForTerminal(ctl::RenderWatchLine(event, command.global.vm, ++seq));
+        const std::string line = ctl::EscapeJsonForTerminal(ctl::RenderWatchLine(event));
         if (std::printf("%s\n", line.c_str()) < 0 || std::fflush(stdout) != 0) {
           return false;  // e.g. `memhpctl watch | head`: the reader is done
         }

@@ -174,6 +174,18 @@ std::string CheckResize(const Command& c) {
   return "";
 }
 
+WordOutcome TakeTimelineInput(Command& c, const std::string& word) {
+  if (!c.timeline.input.empty()) return {};
+  c.timeline.input = word;
+  return Taken();
+}
+
+std::string CheckTimeline(const Command& c) {
+  if (c.timeline.input.empty()) return "timeline needs the recorded stream, e.g. memhpctl timeline watch.jsonl -o watch.svg";
+  if (c.timeline.output.empty()) return "timeline needs -o FILE.svg (- for stdout)";
+  return "";
+}
+
 std::string CheckAudit(const Command& c) {
   return c.audit.arm && c.audit.disarm ? "audit takes --arm or --disarm, not both" : "";
 }

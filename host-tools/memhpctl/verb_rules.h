@@ -27,6 +27,7 @@ namespace memhp::cli::rules {
 [[nodiscard]] WordOutcome TakeResizeId(Command& c, const std::string& word);
 [[nodiscard]] WordOutcome TakeQmpWord(Command& c, const std::string& word);    // COMMAND, then ARGS
 [[nodiscard]] WordOutcome TakeHelpTopic(Command& c, const std::string& word);  // help COMMAND
+[[nodiscard]] WordOutcome TakeTimelineInput(Command& c, const std::string& word);
 
 // Checks once every word was read.
 [[nodiscard]] std::string CheckLaunch(const Command& c);
@@ -37,5 +38,6 @@ namespace memhp::cli::rules {
 [[nodiscard]] std::string CheckUnplug(const Command& c);
 [[nodiscard]] std::string CheckResize(const Command& c);
 [[nodiscard]] std::string CheckAudit(const Command& c);
+[[nodiscard]] std::string CheckTimeline(const Command& c);
 
 }  // namespace memhp::cli::rules

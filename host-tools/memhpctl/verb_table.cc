@@ -218,6 +218,14 @@ std::vector<VerbSpec> BuildTable() {
        nullptr, nullptr, RunBlocks},
       {Verb::kList, "list", "every VM memhp serves here: name, engine, state, memory, agent", "list", {}, nullptr,
        nullptr, RunList},
+      {Verb::kTimeline, "timeline", "draw a recorded `--json watch` stream as SVG swimlanes",
+       "timeline WATCH.jsonl -o|--output FILE.svg",
+       {args::WithLetter('o', {"output", "FILE", "the SVG to write (- for stdout)",
+                               [](Command& c, const std::string& v) {
+                                 c.timeline.output = v;
+                                 return std::string();
+                               }})},
+       rules::TakeTimelineInput, rules::CheckTimeline, RunTimeline},
       {Verb::kVersion, "version", "print the version", "version", {}, nullptr, nullptr, RunVersion},
       {Verb::kHelp, "help", "this text, or one command's usage and options", "help [COMMAND]", {},
        rules::TakeHelpTopic, nullptr, RunHelp},

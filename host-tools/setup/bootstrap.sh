@@ -17,7 +17,8 @@ say() { printf 'memhp-setup: %s\n' "$*" >&2; }
 
 # Debian package names; dpkg-dev gives apt-get source its unpacking tools (the plugin header);
 # scdoc turns docs/man/*.scd into the manual pages; libsmartcols-dev is lsmem's table library
-# (memhpctl blocks); libvirt's packages are for the libvirt engine (libvirt-setup.sh starts its
+# (memhpctl blocks); librsvg2-bin's rsvg-convert renders `memhpctl timeline`'s SVG to PNG in the
+# vm-watch suite; libvirt's packages are for the libvirt engine (libvirt-setup.sh starts its
 # daemons).
 # clang-14 and libclang-rt-14-dev (ASan, UBSan, TSan, libFuzzer) are for the sanitizer builds
 # tests/run.sh makes with sanitizer-builds.sh; the normal build uses g++.
@@ -31,6 +32,8 @@ packages=(
   python3 dpkg-dev
   # memhpctl blocks' table (libsmartcols); the man pages (scdoc).
   scdoc libsmartcols-dev
+  # rsvg-convert: the vm-watch suite renders memhpctl timeline's SVG to check its geometry.
+  librsvg2-bin
   # The agent's Debian package and the systemd guest image (host-tools/image/build-deb.sh,
   # build-debian-image.sh); systemd for systemd.pc and systemd-analyze (no systemd runs here).
   debhelper lintian systemd mmdebstrap e2fsprogs

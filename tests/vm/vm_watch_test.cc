@@ -3,7 +3,8 @@
 // while the plug is held in flight by a gate hook in the guest. The watch output is one JSON object per line; what really arrives is asserted:
 // the operation's "requested" and "end" lines around the agent's BLOCK_ADDED and ONLINE events
 // for the new DIMM's blocks (QEMU sends no QMP event for a pc-dimm device_add). Last, a watch
-// running when the VM is stopped ends with memhpd's "qemu_gone" line and exit code 0.
+// running when the VM is stopped ends with memhpd's "qemu_gone" line and exit code 0. Between
+// them, `memhpctl timeline` draws a recording of a plug and an unplug (rendered by rsvg-convert).
 #include <fcntl.h>
 #include <glib.h>
 #include <gtest/gtest.h>
@@ -226,6 +227,113 @@ TEST_F(Watch, WatchPlugAndStatusFromThreeClientsAtOnce) {
   // Ctrl-C ends a watch with exit code 0.
   watch.Signal(SIGINT);
   EXPECT_EQ(watch.Wait(10), 0);
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The width and height a PNG's IHDR chunk says (bytes 16..23, big-endian), or {0, 0}.
+std::pair<uint32_t, uint32_t> PngSize(const std::string& png) {
+  if (png.size() < 24 || png.compare(1, 3, "PNG") != 0 || png.compare(12, 4, "IHDR") != 0) return {0, 0};
+  auto be32 = [&png](size_t at) {
+    return (uint32_t{static_cast<uint8_t>(png[at])} << 24) | (uint32_t{static_cast<uint8_t>(png[at + 1])} << 16) |
+           (uint32_t{static_cast<uint8_t>(png[at + 2])} << 8) | uint32_t{static_cast<uint8_t>(png[at + 3])};
+  };
+  return {be32(16), be32(20)};
+}
+
+// The number in `attribute="N"` on the <svg> element.
+uint32_t SvgAttribute(const std::string& svg, const std::string& attribute) {
+  const size_t open = svg.find("<svg ");
+  const size_t at = open == std::string::npos ? open : svg.find(" " + attribute + "=\"", open);
+  return at == std::string::npos ? 0 : static_cast<uint32_t>(std::strtoul(svg.c_str() + at + attribute.size() + 3, nullptr, 10));
+}
+
+std::string ReadFile(const std::string& path) {
+  gchar* text = nullptr;
+  gsize length = 0;
+  if (!g_file_get_contents(path.c_str(), &text, &length, nullptr)) return "";
+  std::string out(text, length);
+  g_free(text);
+  return out;
+}
+
+// memhpctl timeline on a real recording: a watch running while a DIMM is plugged and unplugged,
+// drawn as SVG, rendered by librsvg to PNG. The picture's geometry must follow the stream: one
+// lane per block the agent reported a change of, one bar per operation, the PNG as large as the
+// SVG says (rsvg-convert read all of it).
+TEST_F(Watch, TheTimelineOfAPlugAndAnUnplugHasALanePerBlockAndABarPerOperation) {
+  const std::string recording = Root() + "/timeline.jsonl";
+  Background watch(Root(), WithVm({"watch", "--no-replay"}), recording);
+  ASSERT_TRUE(watch.WaitFor(30, [](const auto& lines) { return HasLine(lines, "memhpd", "watching"); }))
+      << watch.Output();
+  CliRun plug = Ctl({"--json", "plug", "--size", "256M", "--node", "1", "--id", "tdimm"});
+  ASSERT_EQ(plug.exit_code, 0) << plug.out << plug.err;
+  CliRun unplug = Ctl({"--json", "unplug", "tdimm"});
+  ASSERT_EQ(unplug.exit_code, 0) << unplug.out << unplug.err;
+  auto ends = [](const std::vector<std::string>& lines) {
+    int n = 0;
+    for (const auto& l : lines) {
+      WatchLine w = Parse(l);
+      n += w.source == "operation" && w.name == "end";
+    }
+    return n;
+  };
+  ASSERT_TRUE(watch.WaitFor(30, [&](const auto& lines) { return ends(lines) == 2; })) << watch.Output();
+  watch.Signal(SIGINT);
+  ASSERT_EQ(watch.Wait(10), 0);
+
+  // What the stream says, read here without memhpctl's model: the blocks memory events name, the
+  // operations requested, and that memhpd numbered the stream 1, 2, 3, ... with the VM's name.
+  std::set<int64_t> changed;
+  int requested = 0;
+  int64_t expected_seq = 1;
+  for (const std::string& line : watch.Lines()) {
+    Json j(line);
+    EXPECT_EQ(j.Int("seq"), expected_seq++) << line;
+    EXPECT_EQ(j.String("vm"), kVm) << line;
+    WatchLine w = Parse(line);
+    if (w.source == "agent" && w.block >= 0) changed.insert(w.block);
+    requested += w.source == "operation" && w.name == "requested";
+  }
+  ASSERT_EQ(requested, 2);
+  ASSERT_GE(changed.size(), 2u) << "the DIMM's two blocks at least";
+
+  const std::string svg_path = Root() + "/timeline.svg";
+  CliRun timeline = Ctl({"--json", "timeline", recording, "-o", svg_path});
+  ASSERT_EQ(timeline.exit_code, 0) << timeline.out << timeline.err;
+  Json result = ResultOf(timeline);
+  EXPECT_EQ(result.Int("operations"), 2);
+  EXPECT_EQ(result.Int("block_lanes"), static_cast<int64_t>(changed.size()));
+  EXPECT_EQ(result.Int("missing_events"), 0);
+
+  const std::string svg = ReadFile(svg_path);
+  EXPECT_EQ(Count(svg, "<g class=\"lane-block\""), changed.size()) << svg_path;
+  for (int64_t block : changed) {
+    EXPECT_EQ(Count(svg, "data-block=\"" + std::to_string(block) + "\""), 1u) << block;
+  }
+  EXPECT_EQ(Count(svg, "class=\"op-bar\""), 2u);
+  EXPECT_EQ(Count(svg, "<g class=\"lane-op\">"), 2u);
+
+  // librsvg renders it: the PNG is the SVG's declared size.
+  const std::string png_path = Root() + "/timeline.png";
+  gchar* argv[] = {const_cast<gchar*>("rsvg-convert"), const_cast<gchar*>("-o"), const_cast<gchar*>(png_path.c_str()),
+                   const_cast<gchar*>(svg_path.c_str()), nullptr};
+  gchar* err = nullptr;
+  gint status = 0;
+  GError* error = nullptr;
+  ASSERT_TRUE(g_spawn_sync(nullptr, argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, &err, &status, &error))
+      << (error ? error->message : "") << " (rsvg-convert: librsvg2-bin, installed by bootstrap.sh)";
+  const std::string rsvg_err = err ? err : "";
+  g_free(err);
+  ASSERT_TRUE(g_spawn_check_wait_status(status, nullptr)) << rsvg_err;
+  const auto [width, height] = PngSize(ReadFile(png_path));
+  EXPECT_EQ(width, SvgAttribute(svg, "width"));
+  EXPECT_EQ(height, SvgAttribute(svg, "height"));
+  EXPECT_GT(height, (changed.size() + 2) * 24) << "a row per operation and per block at least";
 }
 
 TEST_F(Watch, AWatchEndsWithQemuGoneWhenTheVmStops) {

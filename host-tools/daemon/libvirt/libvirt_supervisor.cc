@@ -55,6 +55,7 @@ LibvirtSupervisor::LibvirtSupervisor(LibvirtSupervisorConfig config, GMainLoop* 
       control_(context_, [this](const memhp::v1::ControlRequest& request, ControlReply reply) {
         Handle(request, std::move(reply));
       }),
+      watch_(config_.vm_name),
       guest_(agent_, config_.agent_timeout) {}
 
 LibvirtSupervisor::~LibvirtSupervisor() = default;

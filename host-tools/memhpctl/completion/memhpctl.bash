@@ -92,6 +92,7 @@ _memhpctl() {
   fi
   case $verb in
     unplug | resize) mapfile -t COMPREPLY < <(compgen -W "$(_memhpctl_devices "$ctl")" -- "$cur") ;;
+    timeline) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;  # the recording, and -o's SVG
     help) mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur") ;;
   esac
 }

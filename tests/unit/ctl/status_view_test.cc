@@ -336,6 +336,24 @@ TEST(RenderStatusTextTest, CompetingOnlinersAndATakeOverFollowTheAgentLine) {
   EXPECT_THAT(RenderStatusText(status), Not(HasSubstr("competing onliner"))) << "only the connected agent's hello";
 }
 
+TEST(RenderStatusTextTest, ThePolicyOfTheHelloComesFirst) {
+  v1::VmStatus status = FullStatus();
+  v1::Hello* hello = status.mutable_agent()->mutable_hello();
+  hello->set_policy("auto-movable");
+  hello->set_took_onlining_from("online");
+  hello->add_competing_onliners("auto_online_blocks: online");
+  const std::vector<std::string> lines = Lines(RenderStatusText(status));
+  ASSERT_GE(lines.size(), 6u);
+  EXPECT_EQ(lines[3], "policy: auto-movable (as the agent started)");
+  EXPECT_EQ(lines[4], "onlining: taken over by the agent (auto_online_blocks was online)");
+  EXPECT_EQ(lines[5], "competing onliner: auto_online_blocks: online");
+  hello->set_policy("online\x1b]0;owned\x07");
+  EXPECT_EQ(Lines(RenderStatusText(status))[3], "policy: online\\x1b]0;owned\\x07 (as the agent started)")
+      << "the guest's word, escaped";
+  hello->clear_policy();
+  EXPECT_THAT(RenderStatusText(status), Not(HasSubstr("policy:"))) << "no policy reported: no line";
+}
+
 TEST(RenderStatusTextTest, ColumnsAreAlignedAndLinesHaveNoTrailingBlanks) {
   const std::string text = RenderStatusText(FullStatus());
   const std::string header = LineStartingWith(text, "  ID ");
@@ -421,6 +439,18 @@ TEST(RenderStatusTextTest, UnknownDeviceKindShowsQemuType) {
 }
 
 // ---------------------------------------------------------------- JSON
+
+TEST(RenderStatusJsonTest, ThePolicyAndTheCompetingOnlinersAreInTheHello) {
+  v1::VmStatus status = FullStatus();
+  v1::Hello* hello = status.mutable_agent()->mutable_hello();
+  hello->set_policy("online_movable");
+  hello->set_took_onlining_from("online");
+  hello->add_competing_onliners("udev: 40-memory.rules:3");
+  ParsedJson json(RenderStatusJson(status));
+  EXPECT_EQ(StringAt(json, "$.agent.hello.policy"), "online_movable");
+  EXPECT_EQ(StringAt(json, "$.agent.hello.took_onlining_from"), "online");
+  EXPECT_EQ(StringAt(json, "$.agent.hello.competing_onliners[0]"), "udev: 40-memory.rules:3");
+}
 
 TEST(RenderStatusJsonTest, FullStatus) {
   const std::string text = RenderStatusJson(FullStatus());

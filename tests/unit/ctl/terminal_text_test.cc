@@ -11,7 +11,7 @@
 #include "ctl/operation_view.h"
 #include "ctl/status_view.h"
 #include "ctl/terminal_text.h"
-#include "ctl/text_table.h"
+#include "ctl/scols_table.h"
 #include "memhp/v1/control.pb.h"
 
 namespace memhp::ctl {
@@ -150,11 +150,10 @@ TEST(RenderersTest, OperationResultShowsVetoesAndReasonsEscaped) {
 }
 
 TEST(RenderersTest, TableCellsStayOnTheirLine) {
-  Table table({"A", "B"});
-  table.Add({"x\ny", "\x1b[31mred"});
-  std::string out;
-  table.AppendTo(out);
-  EXPECT_EQ(out, "  A       B\n  x\\x0ay  \\x1b[31mred\n");
+  ScolsTable table = ScolsTable::WithHeadings({"A", "B"});
+  table.AddRow({"x\ny", "\x1b[31mred"});
+  EXPECT_EQ(table.Text(SectionStyle()), "  A       B\n  x\\x0ay  \\x1b[31mred\n");
+  EXPECT_EQ(table.Json("t"), "{\n   \"t\": [\n      {\n         \"a\": \"x\\\\x0ay\",\n         \"b\": \"\\\\x1b[31mred\"\n      }\n   ]\n}\n");
 }
 
 }  // namespace

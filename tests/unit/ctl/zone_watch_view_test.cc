@@ -109,7 +109,9 @@ TEST(WatchLineTest, DataIsEmbeddedAsAnObject) {
   event.set_source("agent");
   event.set_name("ONLINE");
   event.set_data_json(R"({"seq":"12","memory":{"block":73,"zone":"ZONE_MOVABLE"}})");
-  const std::string line = RenderWatchLine(event, "web-1", 7);
+  event.set_vm("web-1");
+  event.set_seq(7);
+  const std::string line = RenderWatchLine(event);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject* object = ParseLine(parser, line);
@@ -128,7 +130,7 @@ TEST(WatchLineTest, EmptyDataIsAnEmptyObjectAndStringsAreEscaped) {
   v1::WatchEvent event;
   event.set_source("memhpd");
   event.set_name("say \"hi\"\n");
-  const std::string line = RenderWatchLine(event, "default", 1);
+  const std::string line = RenderWatchLine(event);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject* object = ParseLine(parser, line);
@@ -143,7 +145,7 @@ TEST(WatchLineTest, DataThatIsNotJsonIsKeptAsUnparsed) {
   event.set_name("X");
   event.set_data_json("{not json");
   g_autoptr(JsonParser) parser = json_parser_new();
-  JsonObject* object = ParseLine(parser, RenderWatchLine(event, "default", 1));
+  JsonObject* object = ParseLine(parser, RenderWatchLine(event));
   ASSERT_NE(object, nullptr);
   EXPECT_STREQ(json_object_get_string_member(json_object_get_object_member(object, "data"), "unparsed"),
                "{not json");

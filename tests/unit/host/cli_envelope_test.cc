@@ -276,12 +276,18 @@ TEST(EnvelopeTest, AnOperationNotDoneHasItsResultAndItsHeadline) {
   EXPECT_NE(offline.result, nullptr);
 }
 
-TEST(EnvelopeTest, WatchLinesCarryTheVmAndASequenceAndEndInTheEnvelopeOnFailure) {
+TEST(EnvelopeTest, WatchLinesCarryMemhpdsVmAndSequenceAndEndInTheEnvelopeOnFailure) {
+  // memhpd stamps vm and seq (daemon/watch_hub.h); memhpctl prints them as they came, a gap
+  // included (seq 1 then 3).
   FakeMemhpd streaming([](const ControlRequest&, daemon::ControlReply reply) {
+    uint64_t seq = 1;
     for (const char* name : {"watching", "agent_connected"}) {
       ControlResponse r;
       r.mutable_watch_event()->set_source("memhpd");
       r.mutable_watch_event()->set_name(name);
+      r.mutable_watch_event()->set_vm("web-1");
+      r.mutable_watch_event()->set_seq(seq);
+      seq += 2;
       reply(r);
     }
     ControlResponse end;
@@ -297,8 +303,8 @@ TEST(EnvelopeTest, WatchLinesCarryTheVmAndASequenceAndEndInTheEnvelopeOnFailure)
   std::vector<std::string> lines;
   for (size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(out.substr(at, nl - at));
   ASSERT_EQ(lines.size(), 3u) << out;
-  EXPECT_THAT(lines[0], HasSubstr(R"("vm":"t","seq":1,)"));
-  EXPECT_THAT(lines[1], HasSubstr(R"("vm":"t","seq":2,)"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("vm":"web-1","seq":1,)"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("vm":"web-1","seq":3,)"));
   EXPECT_EQ(lines[2], R"({"ok":false,"exit_code":1,"error":"watch: too many watchers","result":null})");
 }
 

@@ -47,6 +47,12 @@ struct FakeWatcher {
                         [this] { return peer; });
   }
   // "source/name" of every watch event received, in order.
+  // The seq memhpd stamped on every watch event received, in order.
+  std::vector<uint64_t> Seqs() const {
+    std::vector<uint64_t> seqs;
+    for (const auto& r : received) seqs.push_back(r.has_watch_event() ? r.watch_event().seq() : 0);
+    return seqs;
+  }
   std::vector<std::string> Names() const {
     std::vector<std::string> names;
     for (const auto& r : received) {
@@ -67,7 +73,7 @@ AgentEvent MemoryEvent(uint64_t seq, memhp::v1::MemoryEventKind kind, uint32_t b
 
 class WatchHubTest : public ::testing::Test {
  protected:
-  WatchHub hub_{WatchHubOptions{.max_watchers = 3, .max_unsent_bytes = 1000}, [this] { return ++clock_; }};
+  WatchHub hub_{"default", WatchHubOptions{.max_watchers = 3, .max_unsent_bytes = 1000}, [this] { return ++clock_; }};
   uint64_t clock_ = 1000;
 };
 
@@ -115,6 +121,32 @@ TEST_F(WatchHubTest, AWatcherTooFarBehindGetsOneFinalNoticeAndNothingMore) {
   EXPECT_THAT(fine.Names(), ElementsAre("memhpd/watching", "memhpd/agent_lost", "memhpd/agent_connected"));
   EXPECT_EQ(hub_.dropped_count(), 1u);
   EXPECT_EQ(hub_.watcher_count(), 1u);
+}
+
+TEST_F(WatchHubTest, EachStreamIsNumberedFromOneAndNamesItsVm) {
+  FakeWatcher a, b;
+  WatchHub hub("web-1", WatchHubOptions{.max_watchers = 3, .max_unsent_bytes = 1000}, [] { return uint64_t{7}; });
+  memhp::v1::AgentEvent replayed;
+  replayed.mutable_memory()->set_kind(memhp::v1::MEMORY_EVENT_KIND_ONLINE);
+  hub.Subscribe(a.Reply(), {replayed});
+  hub.PublishNotice("agent_lost");
+  hub.Subscribe(b.Reply(), {});
+  hub.PublishNotice("agent_connected");
+  EXPECT_THAT(a.Seqs(), ElementsAre(1u, 2u, 3u, 4u)) << "replayed, watching, agent_lost, agent_connected";
+  EXPECT_THAT(b.Seqs(), ElementsAre(1u, 2u)) << "a later watcher's stream starts at 1 too";
+  for (const auto& r : a.received) EXPECT_EQ(r.watch_event().vm(), "web-1");
+}
+
+TEST_F(WatchHubTest, TheEventADroppedWatcherLostLeavesAGapBeforeTheNotice) {
+  FakeWatcher slow;
+  hub_.Subscribe(slow.Reply(), {});
+  hub_.PublishNotice("agent_connected");
+  slow.peer.unsent_bytes = 1001;
+  hub_.PublishNotice("agent_lost");  // not delivered: seq 3 is lost
+  hub_.PublishNotice("qemu_gone");   // nothing more
+  EXPECT_THAT(slow.Names(), ElementsAre("memhpd/watching", "memhpd/agent_connected", "memhpd/watch_dropped"));
+  EXPECT_THAT(slow.Seqs(), ElementsAre(1u, 2u, 4u));
+  EXPECT_THAT(slow.received.back().watch_event().data_json(), HasSubstr(R"("first_lost_seq":3)"));
 }
 
 TEST_F(WatchHubTest, AWatcherAtTheBoundIsStillFed) {
@@ -257,7 +289,7 @@ class WatchOverSocketTest : public ::testing::Test {
 
   GMainContext* context_;
   std::string dir_;
-  WatchHub hub_{WatchHubOptions{.max_watchers = 8, .max_unsent_bytes = 64 * 1024}};
+  WatchHub hub_{"default", WatchHubOptions{.max_watchers = 8, .max_unsent_bytes = 64 * 1024}};
   std::unique_ptr<ControlServer> server_;
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# perf_bench.sh [--build DIR] [--cycles N] [--idle S] [--status-runs N] [--no-write]
+# perf_bench.sh [--build DIR] [--cycles N] [--idle S] [--status-runs N] [--no-write] [--keep DIR]
 #
 # issue 12's pairs, in one run on one machine, as one table with ratios. Numbers, not a test:
 # nothing here passes or fails.
@@ -27,7 +27,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 src=$(cd "$here/../.." && pwd -P)
-build="$src/build" cycles=20 idle=60 status_runs=20 write=1
+build="$src/build" cycles=20 idle=60 status_runs=20 write=1 keep=
 command_args="$*"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -36,7 +36,8 @@ while [ $# -gt 0 ]; do
         --idle)        idle=$2; shift 2 ;;
         --status-runs) status_runs=$2; shift 2 ;;
         --no-write)    write=0; shift ;;
-        *) echo "usage: perf_bench.sh [--build DIR] [--cycles N] [--idle S] [--status-runs N] [--no-write]" >&2; exit 2 ;;
+        --keep)        keep=$(mkdir -p "$2" && cd "$2" && pwd -P); shift 2 ;;
+        *) echo "usage: perf_bench.sh [--build DIR] [--cycles N] [--idle S] [--status-runs N] [--no-write] [--keep DIR]" >&2; exit 2 ;;
     esac
 done
 build=$(cd "$build" && pwd -P)
@@ -51,6 +52,8 @@ watcher=
 cleanup() {
     [ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
     bench_ctl stop >/dev/null 2>&1 || true
+    # --keep DIR: the raw records (watch lines, answers) stay for a closer look.
+    [ -n "$keep" ] && [ -d "$root/results" ] && cp -r "$root/results/." "$keep/"
     rm -rf "$root"
 }
 trap cleanup EXIT
@@ -65,6 +68,12 @@ run_mode() {
     bench_wait_agent
     bench_ctl --json watch >"$out/$mode.watch" 2>/dev/null &
     watcher=$!
+    # memhpd's first line to a watcher is "watching": from then on it misses nothing.
+    for _ in $(seq 1 100); do
+        grep -q '"watching"' "$out/$mode.watch" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q '"watching"' "$out/$mode.watch" || { echo "perf_bench.sh: memhpctl watch did not start" >&2; exit 1; }
     bench_ctl --json resize vmem0 --size 1G >"$out/$mode.resize.json"
     bench_ctl --json plug --size 512M --node 0 --id b1 >"$out/$mode.plug.json"
     if [ "$mode" = memhp ]; then

@@ -199,6 +199,50 @@ TEST_P(IntentOnliningTest, ADeviceMapNamingTheDeviceTakesOverFromTheIntent) {
   EXPECT_EQ(OnlineEvent(61), std::pair(std::string("dimm7"), memhp::v1::ZONE_MOVABLE));
 }
 
+// With the intent known there is no settle: a watcher whose settle would take an hour onlines
+// the DIMM as soon as all its blocks have come (the loop only dispatches what is due now), and
+// waits for the rest when only some have.
+TEST_P(IntentOnliningTest, AKnownDimmIsDecidedWhenItsLastBlockComesNotAfterASettle) {
+  HotplugWatcher slow(reader_, operator_, reporter_, own_, context_,
+                      HotplugWatcherOptions{.settle = std::chrono::hours(1),
+                                            .inventory_coalesce = std::chrono::hours(1),
+                                            .zone_report_period = std::chrono::hours(1)},
+                      {}, &settings_.intent);
+  SendIntent(/*expected_blocks=*/2);
+  auto add = [&](uint32_t id) {
+    guest_.AddBlock(id, "offline", "Normal Movable", 0);
+    Uevent u;
+    u.action = UeventAction::kAdd;
+    u.subsystem = "memory";
+    u.devpath = "/devices/system/memory/memory" + std::to_string(id);
+    slow.OnUevent(u);
+    while (g_main_context_iteration(context_, FALSE)) {}
+  };
+  add(60);
+  EXPECT_TRUE(writer_.writes.empty()) << "one of the DIMM's two blocks: its zone waits for the other";
+  add(61);
+  ASSERT_EQ(writer_.writes.size(), 2u);
+  EXPECT_EQ(writer_.writes[60], kKernel);
+  EXPECT_EQ(writer_.writes[61], kKernel);
+}
+
+// Without an intent the same watcher waits for the burst to settle.
+TEST_P(IntentOnliningTest, WithoutAnIntentTheBurstSettlesFirst) {
+  HotplugWatcher slow(reader_, operator_, reporter_, own_, context_,
+                      HotplugWatcherOptions{.settle = std::chrono::hours(1),
+                                            .inventory_coalesce = std::chrono::hours(1),
+                                            .zone_report_period = std::chrono::hours(1)},
+                      {}, &settings_.intent);
+  guest_.AddBlock(60, "offline", "Normal Movable", 0);
+  Uevent u;
+  u.action = UeventAction::kAdd;
+  u.subsystem = "memory";
+  u.devpath = "/devices/system/memory/memory60";
+  slow.OnUevent(u);
+  while (g_main_context_iteration(context_, FALSE)) {}
+  EXPECT_TRUE(writer_.writes.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Policies, IntentOnliningTest,
                          ::testing::Values(PolicyKind::kAutoMovable, PolicyKind::kOnlineMovable),
                          [](const auto& param_info) {

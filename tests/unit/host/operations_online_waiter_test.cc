@@ -147,7 +147,7 @@ TEST_F(OnlineWaiterTest, EventsMoveTheProgressWithoutAskingTheAgentUntilTheyShow
 }
 
 TEST_F(OnlineWaiterTest, TheInventoryStaysTheTruthWhenEventsWereWrong) {
-  Start();
+  Start(memhp::v1::ONLINE_TARGET_UNSPECIFIED, 60000ms);  // a block left offline is not the end yet
   AnswerInventory({{32, kOn}});
   memhp::v1::AgentEvent e;
   e.mutable_memory()->set_kind(memhp::v1::MEMORY_EVENT_KIND_ONLINE);

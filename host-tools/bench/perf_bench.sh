@@ -21,7 +21,7 @@
 #    cycles (`memhpctl resize`), and its context switches over S seconds idle, host connected.
 # P4 CLI cost (memhp boot): `memhpctl status --no-refresh` exec to exit on the warm daemon,
 #    median of --status-runs; the plug-over-raw-QMP pair is ops_bench.sh's.
-# Unless --no-write, the table and the command replace the "Performance (issue 12)" section of
+# Unless --no-write, the table and the command replace the "Performance (issue 12): latest run" section of
 # docs/benchmarks.md.
 set -euo pipefail
 
@@ -111,8 +111,9 @@ run_mode memhp
 run_mode kernel --kernel-append "memhp_default_state=online memory_hotplug.online_policy=auto-movable" \
     --agent-args "--policy manual"
 
-python3 - "$out" "$write" "$src/docs/benchmarks.md" "$command_args" "$cycles" "$idle" "$status_runs" <<'PY'
-import json, os, sys, time
+PYTHONPATH="$here" python3 - "$out" "$write" "$src/docs/benchmarks.md" "$command_args" "$cycles" "$idle" "$status_runs" <<'PY'
+import os, sys, time
+from bench_doc import agent_watch_lines, replace_section
 
 out, write, doc, args = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4]
 cycles, idle, status_runs = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
@@ -121,13 +122,7 @@ ZONES = {"ZONE_MOVABLE": "Movable", "ZONE_NORMAL": "Normal", "ZONE_DMA32": "DMA3
 def onlining(mode, device):
     """ms from the intent_taken of `device` to the last ONLINE of its blocks, zones, block count."""
     start, last, zones, blocks = None, None, {}, set()
-    for line in open(os.path.join(out, mode + ".watch")):
-        try:
-            w = json.loads(line)
-        except ValueError:
-            continue
-        if w.get("source") != "agent":
-            continue
+    for w in agent_watch_lines(os.path.join(out, mode + ".watch")):
         e = w.get("data", {})
         t = int(e.get("time_unix_ns", 0))
         if "intent_taken" in e and e["intent_taken"].get("device_id") == device:
@@ -184,14 +179,5 @@ body = "\n".join(text) + "\n"
 print(body)
 
 if write:
-    section = "## Performance (issue 12)\n\n" + body
-    doc_text = open(doc).read()
-    start = doc_text.find("## Performance (issue 12)")
-    if start < 0:
-        doc_text = doc_text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = doc_text.find("\n## ", start + 1)
-        doc_text = doc_text[:start] + section + (doc_text[nxt + 1:] if nxt >= 0 else "")
-    open(doc, "w").write(doc_text)
-    print("written to", doc)
+    replace_section(doc, "## Performance (issue 12): latest run", body)
 PY

@@ -99,16 +99,25 @@ class IntentOnliningTest : public ::testing::TestWithParam<PolicyKind> {
 
   // The kernel adds the blocks (offline, linked to node 0) and sends their "add" uevents; the
   // watcher's 0 ms timers then run until nothing is left to do.
-  void HotAdd(const std::vector<uint32_t>& blocks) {
+  void HotAdd(const std::vector<uint32_t>& blocks) { HotAdd(watcher_, blocks); }
+  void HotAdd(HotplugWatcher& watcher, const std::vector<uint32_t>& blocks) {
     for (uint32_t id : blocks) {
       guest_.AddBlock(id, "offline", "Normal Movable", 0);
       Uevent u;
       u.action = UeventAction::kAdd;
       u.subsystem = "memory";
       u.devpath = "/devices/system/memory/memory" + std::to_string(id);
-      watcher_.OnUevent(u);
+      watcher.OnUevent(u);
     }
     while (g_main_context_iteration(context_, FALSE)) {}
+  }
+  // A watcher whose settle (and reports) would take an hour: only what is due now runs.
+  HotplugWatcher SlowWatcher() {
+    return HotplugWatcher(reader_, operator_, reporter_, own_, context_,
+                          HotplugWatcherOptions{.settle = std::chrono::hours(1),
+                                                .inventory_coalesce = std::chrono::hours(1),
+                                                .zone_report_period = std::chrono::hours(1)},
+                          {}, &settings_.intent);
   }
 
   // The block's zone as the guest now reports it (valid_zones of an online block).
@@ -203,24 +212,11 @@ TEST_P(IntentOnliningTest, ADeviceMapNamingTheDeviceTakesOverFromTheIntent) {
 // the DIMM as soon as all its blocks have come (the loop only dispatches what is due now), and
 // waits for the rest when only some have.
 TEST_P(IntentOnliningTest, AKnownDimmIsDecidedWhenItsLastBlockComesNotAfterASettle) {
-  HotplugWatcher slow(reader_, operator_, reporter_, own_, context_,
-                      HotplugWatcherOptions{.settle = std::chrono::hours(1),
-                                            .inventory_coalesce = std::chrono::hours(1),
-                                            .zone_report_period = std::chrono::hours(1)},
-                      {}, &settings_.intent);
+  HotplugWatcher slow = SlowWatcher();
   SendIntent(/*expected_blocks=*/2);
-  auto add = [&](uint32_t id) {
-    guest_.AddBlock(id, "offline", "Normal Movable", 0);
-    Uevent u;
-    u.action = UeventAction::kAdd;
-    u.subsystem = "memory";
-    u.devpath = "/devices/system/memory/memory" + std::to_string(id);
-    slow.OnUevent(u);
-    while (g_main_context_iteration(context_, FALSE)) {}
-  };
-  add(60);
+  HotAdd(slow, {60});
   EXPECT_TRUE(writer_.writes.empty()) << "one of the DIMM's two blocks: its zone waits for the other";
-  add(61);
+  HotAdd(slow, {61});
   ASSERT_EQ(writer_.writes.size(), 2u);
   EXPECT_EQ(writer_.writes[60], kKernel);
   EXPECT_EQ(writer_.writes[61], kKernel);
@@ -228,18 +224,8 @@ TEST_P(IntentOnliningTest, AKnownDimmIsDecidedWhenItsLastBlockComesNotAfterASett
 
 // Without an intent the same watcher waits for the burst to settle.
 TEST_P(IntentOnliningTest, WithoutAnIntentTheBurstSettlesFirst) {
-  HotplugWatcher slow(reader_, operator_, reporter_, own_, context_,
-                      HotplugWatcherOptions{.settle = std::chrono::hours(1),
-                                            .inventory_coalesce = std::chrono::hours(1),
-                                            .zone_report_period = std::chrono::hours(1)},
-                      {}, &settings_.intent);
-  guest_.AddBlock(60, "offline", "Normal Movable", 0);
-  Uevent u;
-  u.action = UeventAction::kAdd;
-  u.subsystem = "memory";
-  u.devpath = "/devices/system/memory/memory60";
-  slow.OnUevent(u);
-  while (g_main_context_iteration(context_, FALSE)) {}
+  HotplugWatcher slow = SlowWatcher();
+  HotAdd(slow, {60});
   EXPECT_TRUE(writer_.writes.empty());
 }
 

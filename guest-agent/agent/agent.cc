@@ -72,6 +72,14 @@ void Agent::OnMessage(memhp::v1::AgentEnvelope envelope) {
       memhp::v1::AgentEnvelope reply;
       *reply.mutable_response() = handler_.Handle(envelope.request());
       SendOrLog(reply, "response");
+      if (envelope.request().has_intent() && !reply.response().has_error()) {
+        // After the answer: the operation's start on the guest's clock (agent.proto
+        // PlugIntentTaken), in the same event stream as the blocks it will bring.
+        memhp::v1::AgentEvent taken;
+        taken.mutable_intent_taken()->set_operation_id(envelope.request().intent().operation_id());
+        taken.mutable_intent_taken()->set_device_id(envelope.request().intent().device_id());
+        reporter_.Report(std::move(taken));
+      }
       if (is_hello && !reply.response().has_error()) {
         // The host (re)introduced itself: it is alive, and it wants a fresh picture.
         host_said_hello_ = true;

@@ -119,7 +119,7 @@ struct AgentDaemon::Parts {
         loop(g_main_loop_new(context, FALSE)),
         agent(handler, reporter, seams.open_channel, context),
         watcher(sysfs, operations, reporter, own_transitions, context, HotplugWatcherOptions{},
-                [this] { return ReadZoneReport(sysfs, page_size); }),
+                [this] { return ReadZoneReport(sysfs, page_size); }, &settings.intent),
         pressure(
             [this](memhp::v1::PressureCause cause) { return ReadPressure(sysfs, cause); }, reporter, context,
             std::chrono::milliseconds(config.pressure.window_us / 1000), config.pressure.threshold_us) {

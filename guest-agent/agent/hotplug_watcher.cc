@@ -18,14 +18,20 @@ struct TimerCall {
 
 HotplugWatcher::HotplugWatcher(const SysfsReader& sysfs, BlockOperator& operations,
                                EventReporter& reporter, OwnTransitions& own, GMainContext* context,
-                               HotplugWatcherOptions options, ZoneReportSource zone_reports)
+                               HotplugWatcherOptions options, ZoneReportSource zone_reports,
+                               const PlugIntentSlot* intent)
     : sysfs_(sysfs),
       operations_(operations),
       reporter_(reporter),
       own_(own),
       context_(context),
       options_(options),
-      zone_reports_(std::move(zone_reports)) {}
+      zone_reports_(std::move(zone_reports)),
+      intent_(intent) {}
+
+std::chrono::milliseconds HotplugWatcher::DecideDelay() const {
+  return intent_ && intent_->ReadyToDecide(added_.size()) ? std::chrono::milliseconds(0) : options_.settle;
+}
 
 HotplugWatcher::~HotplugWatcher() {
   for (GSource* s : {settle_timer_, inventory_timer_, zone_report_timer_}) {
@@ -88,7 +94,8 @@ void HotplugWatcher::OnUevent(const Uevent& uevent) {
       Observed(*block, memhp::v1::MEMORY_EVENT_KIND_BLOCK_ADDED, memhp::v1::EVENT_ORIGIN_KERNEL);
       added_.push_back(*block);
       just_added_.insert(*block);
-      ScheduleTimer(settle_timer_, options_.settle, &HotplugWatcher::OnlineAddedBlocks);
+      link_retries_left_ = options_.link_retries;
+      ScheduleTimer(settle_timer_, DecideDelay(), &HotplugWatcher::OnlineAddedBlocks);
       break;
     case UeventAction::kRemove:
       added_.erase(std::remove(added_.begin(), added_.end(), *block), added_.end());
@@ -149,10 +156,24 @@ void HotplugWatcher::OnlineAddedBlocks() {
     // node (register_memory_blocks_under_node() runs after the "add" uevent).
     Result<memhp::v1::MemoryBlock> b = sysfs_.ReadBlock(id);
     if (!b.ok()) continue;  // removed meanwhile
+    // Online already (the kernel's auto-online, its "online" uevent not read yet): nothing to
+    // decide, and no inventory to read for it.
+    if (b->state() == memhp::v1::BLOCK_STATE_ONLINE) continue;
     (b->node() >= 0 ? blocks : unfinished).push_back(id);
   }
+  if (!unfinished.empty()) {
+    // S18: the add completes in the kernel moments after its uevent; with the intent known,
+    // look again soon, a bounded number of times, and decide nothing before: the blocks of a
+    // DIMM are linked one after the other, and must be decided together.
+    const bool soon = DecideDelay().count() == 0 && link_retries_left_ > 0;
+    if (soon) {
+      --link_retries_left_;
+      unfinished.insert(unfinished.end(), blocks.begin(), blocks.end());
+      blocks.clear();
+    }
+    ScheduleTimer(settle_timer_, soon ? options_.link_retry : options_.settle, &HotplugWatcher::OnlineAddedBlocks);
+  }
   added_.swap(unfinished);
-  if (!added_.empty()) ScheduleTimer(settle_timer_, options_.settle, &HotplugWatcher::OnlineAddedBlocks);
   if (blocks.empty()) return;
   just_added_.clear();
   Result<memhp::v1::BlockOpResult> result = operations_.OnlineByPolicy(blocks);

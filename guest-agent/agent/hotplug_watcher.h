@@ -3,7 +3,12 @@
 //
 // - memory "add" (a DIMM plugged, the virtio-mem driver adding memory): reported as
 //   BLOCK_ADDED, then onlined by the policy once the burst has settled, so a DIMM's blocks are
-//   decided together and land in one zone. The uevent comes after the kernel finished adding
+//   decided together and land in one zone. When the host's plug intent says what is coming
+//   (PlugIntentSlot::ReadyToDecide: a virtio-mem range, or every block of the DIMM has come),
+//   there is nothing to wait for: the policy decides at once, and a block whose add is not
+//   complete yet (no node link) is looked at again after link_retry rather than settle —
+//   every millisecond here is on the plug's critical path (the virtio-mem driver stops adding
+//   while about 1 GiB is added but offline). The uevent comes after the kernel finished adding
 //   the block (add_memory_resource() registers the device under device_hotplug_lock, S18/S19),
 //   so nothing is ever onlined before its add is complete.
 // - memory "online"/"offline": our own writes cause them too; those were reported already by
@@ -34,6 +39,7 @@
 #include "agent/event_reporter.h"
 #include "agent/own_transitions.h"
 #include "agent/zone_report.h"
+#include "policy/plug_intent.h"
 #include "sysfs/sysfs_reader.h"
 #include "sysfs/uevent_parse.h"
 
@@ -43,14 +49,17 @@ struct HotplugWatcherOptions {
   std::chrono::milliseconds settle{50};              // quiet time before policy onlining
   std::chrono::milliseconds inventory_coalesce{200};  // quiet time before inventory_changed
   std::chrono::milliseconds zone_report_period{500};  // at most one zone_report per period
+  std::chrono::milliseconds link_retry{2};            // intent known: next look at an unlinked add
+  int link_retries = 100;                             // then back to settle
 };
 
 class HotplugWatcher {
  public:
-  // `own` holds the agent's own coming transitions (filled by its block writer).
+  // `own` holds the agent's own coming transitions (filled by its block writer); `intent` (may
+  // be null: always settle) the host's plug intent, read only.
   HotplugWatcher(const SysfsReader& sysfs, BlockOperator& operations, EventReporter& reporter,
                  OwnTransitions& own, GMainContext* context, HotplugWatcherOptions options = {},
-                 ZoneReportSource zone_reports = {});
+                 ZoneReportSource zone_reports = {}, const PlugIntentSlot* intent = nullptr);
   ~HotplugWatcher();
   HotplugWatcher(const HotplugWatcher&) = delete;
   HotplugWatcher& operator=(const HotplugWatcher&) = delete;
@@ -70,6 +79,8 @@ class HotplugWatcher {
   void OnlineAddedBlocks();
   void SendInventory();
   void Observed(uint32_t block, memhp::v1::MemoryEventKind kind, memhp::v1::EventOrigin origin);
+  // How long to wait before the policy looks at the added blocks (see the header comment).
+  [[nodiscard]] std::chrono::milliseconds DecideDelay() const;
 
   const SysfsReader& sysfs_;
   BlockOperator& operations_;
@@ -83,6 +94,8 @@ class HotplugWatcher {
   GSource* inventory_timer_ = nullptr;
   ZoneReportSource zone_reports_;  // empty: no zone reports
   GSource* zone_report_timer_ = nullptr;
+  const PlugIntentSlot* intent_;
+  int link_retries_left_ = 0;  // short looks left for adds not linked yet
 };
 
 }  // namespace memhp::agent

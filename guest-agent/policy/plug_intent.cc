@@ -85,6 +85,13 @@ const memhp::v1::PlugIntent* PlugIntentSlot::Claim(uint32_t block, int32_t node,
   return intent;
 }
 
+bool PlugIntentSlot::ReadyToDecide(size_t new_blocks) const {
+  const memhp::v1::PlugIntent* intent = active();
+  if (!intent) return false;
+  if (intent->size() != 0) return true;
+  return U128{claimed_bytes()} + U128{new_blocks} * block_size_bytes_ >= intent->expected_size();
+}
+
 void PlugIntentSlot::Clear() {
   intent_.reset();
   block_size_bytes_ = 0;

@@ -69,6 +69,13 @@ class PlugIntentSlot {
   // a claimed block stays claimed (asking again counts it once).
   [[nodiscard]] const memhp::v1::PlugIntent* Claim(uint32_t block, int32_t node, const DeviceMapTable* map);
 
+  // Whether the policy may decide the new blocks now, without waiting for the burst of adds to
+  // settle, given `new_blocks` added and not yet decided: the intent says which device they are
+  // and what it will add. A range (virtio-mem) is decided block by block, as the kernel decides
+  // a dynamic memory group per unit (mm/memory_hotplug.c auto_movable_zone_for_pfn()); a DIMM
+  // (a static group, one zone for all its blocks) only once all of its expected_size has come:
+  // what was claimed before plus `new_blocks`. False when no intent is kept or it lapsed.
+  [[nodiscard]] bool ReadyToDecide(size_t new_blocks) const;
   // The kept intent, or nullptr when none is kept or it lapsed.
   [[nodiscard]] const memhp::v1::PlugIntent* active() const;
   // Bytes of blocks claimed so far (range not known), for reports.

@@ -27,23 +27,11 @@ root=$(mktemp -d /tmp/memhp-bench.XXXXXX)
 vm=bench
 trap '"$ctl" --state-root "$root" --vm "$vm" stop >/dev/null 2>&1 || true; rm -rf "$root"' EXIT
 
-c() { "$ctl" --state-root "$root" --vm "$vm" "$@"; }
+here=$(cd "$(dirname "$0")" && pwd -P)
+. "$here/bench_lib.sh"
+c() { bench_ctl "$@"; }
+guest() { bench_guest "$1"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# Runs a command in the guest's console shell and prints its output (marker protocol of
-# tests/vm/guest_console.h).
-guest() {
-    python3 - "$root/$vm/console.sock" "$1" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(0.5)
-s.sendall((sys.argv[2] + '; echo __MEMHP_""DONE__\n').encode())
-out, end = b'', time.time() + 20
-while b'__MEMHP_DONE__' not in out and time.time() < end:
-    try: out += s.recv(65536)
-    except socket.timeout: pass
-print(out.decode(errors='replace'))
-PY
-}
 
 # Online blocks of the agent's inventory in [start, start + size).
 online_in() {
@@ -62,20 +50,13 @@ wait_online() {
     echo "timeout"
 }
 
-# "utime stime" of the agent (fields 14 and 15 of /proc/PID/stat), in ticks. stime includes the
-# kernel's own onlining work (online_pages() runs in the writer of memoryN/state).
-agent_ticks() {
-    guest "cat /proc/$1/stat" | grep -Eo "^$1 \(memhp-agent\) .*" | awk '{print $14, $15}'
-}
+agent_ticks() { bench_agent_ticks "$1"; }
 memory_events() { c --json events | jq '[.result.events[] | select(.memory)] | length'; }
 
 run_mode() {
     local mode=$1; shift
     c launch "$@" >/dev/null
-    for _ in $(seq 1 100); do
-        [ "$(c --json status | jq -r '.result.agent.connected')" = true ] && break
-        sleep 0.2
-    done
+    bench_wait_agent
     local pid; pid=$(guest 'pidof memhp-agent' | grep -Eo '^[0-9]+' | head -1)
     local ticks0; ticks0=$(agent_ticks "$pid")
     local events0; events0=$(memory_events)
@@ -91,7 +72,7 @@ run_mode() {
     local dimm_ms; dimm_ms=$(wait_online "$daddr" $((512 << 20)) "$t0")
 
     sleep 1  # let the agent's coalesced inventory and zone reports go out
-    local rss; rss=$(guest "grep VmRSS /proc/$pid/status" | grep -Eo 'VmRSS:[[:space:]]+[0-9]+' | grep -Eo '[0-9]+$')
+    local rss; rss=$(bench_agent_status "$pid" VmRSS)
     local ticks1; ticks1=$(agent_ticks "$pid")
     local utime=$(( ${ticks1% *} - ${ticks0% *} )) stime=$(( ${ticks1#* } - ${ticks0#* } ))
     local ticks=$(( utime + stime ))

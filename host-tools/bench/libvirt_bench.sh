@@ -33,7 +33,7 @@ root=$(mktemp -d /tmp/memhp-lvbench-XXXXXX)
 trap '"$ctl" --state-root "$root" --vm bq stop >/dev/null 2>&1 || true
       "$ctl" --state-root "$root" --vm bl stop >/dev/null 2>&1 || true; rm -rf "$root"' EXIT
 
-python3 - "$reps" "$write" "$src/docs/benchmarks.md" "$command_args" "$ctl" "$root" <<'PY'
+PYTHONPATH="$here" python3 - "$reps" "$write" "$src/docs/benchmarks.md" "$command_args" "$ctl" "$root" <<'PY'
 import json, statistics, subprocess, sys, os
 
 reps, write, doc, args, ctl, root = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
@@ -73,15 +73,6 @@ for n in names:
 text = "\n".join(out) + "\n"
 print(text)
 if write:
-    title = "## libvirt against QMP"
-    section = title + "\n\n" + text
-    body = open(doc).read() if os.path.exists(doc) else "# memhp benchmarks\n\n"
-    start = body.find(title)
-    if start < 0:
-        body = body.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = body.find("\n## ", start + 1)
-        body = body[:start] + section + (body[nxt + 1:] if nxt >= 0 else "")
-    open(doc, "w").write(body)
-    print("written to", doc)
+    from bench_doc import replace_section
+    replace_section(doc, "## libvirt against QMP", text)
 PY

@@ -38,7 +38,7 @@ m=("$ctl" --state-root "$root" --vm ob)
 trap '"${m[@]}" stop >/dev/null 2>&1 || true; rm -rf "$root"' EXIT
 "${m[@]}" launch >/dev/null
 
-python3 - "$reps" "$mib" "$write" "$src/docs/benchmarks.md" "$command_args" "${m[@]}" <<'PY'
+PYTHONPATH="$here" python3 - "$reps" "$mib" "$write" "$src/docs/benchmarks.md" "$command_args" "${m[@]}" <<'PY'
 import json, os, statistics, subprocess, sys, time
 
 reps, mib, write, doc, args = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4], sys.argv[5]
@@ -144,14 +144,6 @@ text = "\n".join(out) + "\n"
 print(text)
 
 if write:
-    section = "## Host operations\n\n" + text
-    body = open(doc).read() if os.path.exists(doc) else "# memhp benchmarks\n\nNumbers from one run each; the command is given with each section.\n"
-    start = body.find("## Host operations")
-    if start < 0:
-        body = body.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = body.find("\n## ", start + 1)
-        body = body[:start] + section + (body[nxt + 1:] if nxt >= 0 else "")
-    open(doc, "w").write(body)
-    print("written to", doc)
+    from bench_doc import replace_section
+    replace_section(doc, "## Host operations", text)
 PY

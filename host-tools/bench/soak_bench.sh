@@ -56,8 +56,9 @@ trap cleanup EXIT
 "${m[@]}" watch --no-replay >"$root/watch.jsonl" &
 watch_pid=$!
 
-python3 - "$cycles" "$root/soak/console.sock" "$root/soak/memhpd.pid" "$root/watch.jsonl" "${m[@]}" <<'PY'
+PYTHONPATH="$here" python3 - "$cycles" "$root/soak/console.sock" "$root/soak/memhpd.pid" "$root/watch.jsonl" "${m[@]}" <<'PY'
 import json, os, re, socket, subprocess, sys, time
+from bench_doc import agent_watch_lines
 
 cycles, console, memhpd_pidfile, watch_file = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 ctl = sys.argv[5:]
@@ -209,13 +210,7 @@ kinds = {k for _, k in legal}
 
 def check_watch():
     events, seqs = [], []
-    for line in open(watch_file):
-        try:
-            w = json.loads(line)
-        except ValueError:
-            continue
-        if w.get("source") != "agent":
-            continue
+    for w in agent_watch_lines(watch_file):
         # The agent numbers all its events in one sequence (memory, zone_report,
         # inventory_changed): a gap anywhere is an event that never reached the watch.
         if "seq" in w.get("data", {}):

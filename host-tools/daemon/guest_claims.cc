@@ -233,6 +233,8 @@ Status CheckEvent(const memhp::v1::AgentEvent& event, uint64_t block_size, const
       return CheckZoneReport(event.zone_report(), limits);
     case memhp::v1::AgentEvent::kPressure:
       return CheckPressure(event.pressure(), limits);
+    case memhp::v1::AgentEvent::kIntentTaken:
+      return CheckString("intent_taken: device_id", event.intent_taken().device_id());
     case memhp::v1::AgentEvent::KIND_NOT_SET:
       break;
   }

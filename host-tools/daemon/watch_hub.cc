@@ -58,6 +58,7 @@ std::string AgentEventName(const memhp::v1::AgentEvent& event) {
     case memhp::v1::AgentEvent::kGap: return "gap";
     case memhp::v1::AgentEvent::kZoneReport: return "zone_report";
     case memhp::v1::AgentEvent::kPressure: return "pressure";
+    case memhp::v1::AgentEvent::kIntentTaken: return "intent_taken";
     case memhp::v1::AgentEvent::KIND_NOT_SET: break;
   }
   return "unknown";

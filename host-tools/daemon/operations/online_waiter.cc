@@ -23,7 +23,58 @@ void OnlineWaiter::OnAgentEvent(const memhp::v1::AgentEvent& event) {
   if (m.kind() == memhp::v1::MEMORY_EVENT_KIND_CANCEL_ONLINE) {
     cancels_[m.block()] = CancelledOnline{m.errno_value(), m.vetoed_by(), m.detail()};
   }
-  Check();
+  if (!have_inventory_) {
+    Check();
+    return;
+  }
+  if (!Apply(m)) return;
+  BlockProgress p = EvaluateBlocks(options_.range, known_, cancels_, options_.device_id);
+  if (p.present != last_.present || p.online != last_.online || p.failed != last_.failed) {
+    last_change_us_ = g_get_monotonic_time();
+  }
+  const bool settled = p.all_settled;
+  last_ = std::move(p);
+  hooks_.progress(last_.online_bytes, options_.range.block_count() * options_.range.block_size);
+  if (settled) Check();  // the agent's inventory confirms the end
+}
+
+bool OnlineWaiter::Apply(const memhp::v1::MemoryEvent& m) {
+  auto* blocks = known_.mutable_blocks();
+  int at = -1;
+  for (int i = 0; i < blocks->size(); ++i) {
+    if (blocks->Get(i).id() == m.block()) at = i;
+  }
+  auto present = [&]() -> memhp::v1::MemoryBlock* {
+    if (at >= 0) return blocks->Mutable(at);
+    memhp::v1::MemoryBlock* b = blocks->Add();
+    b->set_id(m.block());
+    b->set_start_address(uint64_t{m.block()} * options_.range.block_size);
+    b->set_state(memhp::v1::BLOCK_STATE_OFFLINE);
+    b->set_node(m.node());
+    return b;
+  };
+  switch (m.kind()) {
+    case memhp::v1::MEMORY_EVENT_KIND_BLOCK_ADDED:
+    case memhp::v1::MEMORY_EVENT_KIND_CANCEL_ONLINE:  // the block is there, and stays offline
+      if (at >= 0) return m.kind() == memhp::v1::MEMORY_EVENT_KIND_CANCEL_ONLINE;
+      present();
+      return true;
+    case memhp::v1::MEMORY_EVENT_KIND_ONLINE:
+    case memhp::v1::MEMORY_EVENT_KIND_OFFLINE: {
+      memhp::v1::MemoryBlock* b = present();
+      const bool online = m.kind() == memhp::v1::MEMORY_EVENT_KIND_ONLINE;
+      b->set_state(online ? memhp::v1::BLOCK_STATE_ONLINE : memhp::v1::BLOCK_STATE_OFFLINE);
+      if (online) b->set_zone(m.zone());
+      if (m.node() >= 0) b->set_node(m.node());
+      return true;
+    }
+    case memhp::v1::MEMORY_EVENT_KIND_BLOCK_REMOVED:
+      if (at < 0) return false;
+      blocks->DeleteSubrange(at, 1);
+      return true;
+    default:
+      return false;  // GOING_*: nothing has changed yet
+  }
 }
 
 void OnlineWaiter::OnAgentLost() {
@@ -46,7 +97,9 @@ void OnlineWaiter::OnInventory(Result<memhp::v1::Inventory> reply) {
   if (ended_) return;
   const gint64 now = g_get_monotonic_time();
   if (reply.ok()) {
-    BlockProgress p = EvaluateBlocks(options_.range, reply.value(), cancels_, options_.device_id);
+    known_ = std::move(reply).value();
+    have_inventory_ = true;
+    BlockProgress p = EvaluateBlocks(options_.range, known_, cancels_, options_.device_id);
     if (p.present != last_.present || p.online != last_.online || p.failed != last_.failed) last_change_us_ = now;
     last_ = std::move(p);
     hooks_.progress(last_.online_bytes, options_.range.block_count() * options_.range.block_size);

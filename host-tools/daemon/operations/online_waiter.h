@@ -1,9 +1,13 @@
 // online_waiter — waits until every block of a newly plugged range is online or failed.
 //
 // The agent onlines new blocks by its policy (or the DeviceMap's target) as they appear; memhpd
-// watches its memory events (BLOCK_ADDED, ONLINE, CANCEL_ONLINE) and confirms each change with
-// an inventory request (the events say something happened; the inventory says where things
-// are). A poll tick covers a lost or coalesced event. When every block is present but some stay
+// watches its memory events (BLOCK_ADDED, ONLINE, OFFLINE, CANCEL_ONLINE, BLOCK_REMOVED), which
+// carry the block, its zone and node, and keeps its own copy of the range up to date from them
+// without asking the agent: an inventory request makes the agent read every block from sysfs,
+// and on the agent's one thread that read would hold up the very onlining being waited for. The
+// inventory is asked at the start, on each poll tick (covers a lost or coalesced event) and once
+// more when the events say every block is settled: the end rests on the agent's inventory (the
+// zone the kernel really chose), never on the events alone. When every block is present but some stay
 // offline for a settle period, the agent's policy left them so (e.g. "manual"): if the host
 // asked for a zone, the waiter asks the agent to online the range into it once; otherwise the
 // blocks are reported LEFT_OFFLINE. One inventory request in flight at a time; state bounded by
@@ -66,6 +70,8 @@ class OnlineWaiter {
  private:
   void Check();
   void OnInventory(Result<memhp::v1::Inventory> reply);
+  // Applies a memory event of the range to known_; true if it changed it.
+  bool Apply(const memhp::v1::MemoryEvent& m);
   void AskOnline();
   void Schedule();
   void End(OnlineWaitEndReason reason, std::string detail);
@@ -75,6 +81,8 @@ class OnlineWaiter {
   std::function<void(OnlineWaitEnd)> done_;
   std::map<uint32_t, CancelledOnline> cancels_;
   BlockProgress last_;
+  memhp::v1::Inventory known_;  // the last inventory, updated by the events since
+  bool have_inventory_ = false;
   gint64 deadline_us_ = 0;
   gint64 last_change_us_ = 0;
   bool inflight_ = false;

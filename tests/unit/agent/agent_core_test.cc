@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "agent/agent.h"
+#include "agent/agent_settings.h"
 #include "agent/event_log.h"
 #include "agent/event_reporter.h"
 #include "agent/host_link.h"
@@ -301,7 +302,7 @@ class AgentTest : public ::testing::Test {
   AgentTest()
       : context_(g_main_context_new()),
         reader_(TwoNodeGuestRoot(), [] { return kFixedNs; }),
-        handler_(reader_, kIdentity) {
+        handler_(reader_, kIdentity, nullptr, &settings_) {
     int fds[2];
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
     agent_fd_ = fds[0];
@@ -351,6 +352,7 @@ class AgentTest : public ::testing::Test {
 
   GMainContext* context_;
   SysfsReader reader_;
+  AgentSettings settings_;
   RequestHandler handler_;
   EventLog log_;
   EventReporter reporter_{log_};
@@ -395,6 +397,40 @@ TEST_F(AgentTest, PingGetsPongWithTheSameId) {
   ExpectPingAnswered(77);
   ExpectPingAnswered(78);
   EXPECT_EQ(agent_->stats().requests, 2u);
+}
+
+TEST_F(AgentTest, ATakenIntentIsAnsweredThenReportedAsAnEvent) {
+  StartAgent();
+  ASSERT_NO_FATAL_FAILURE(ExpectGreeting());
+  AgentEnvelope intent;
+  intent.mutable_request()->set_id(31);
+  memhp::v1::PlugIntent* i = intent.mutable_request()->mutable_intent();
+  i->set_operation_id(9);
+  i->set_device_id("dimm1");
+  i->set_kind(memhp::v1::MEMORY_DEVICE_KIND_DIMM);
+  i->set_node(0);
+  i->set_expected_size(kBlockSize);
+  i->set_deadline_ms(1000);
+  host_->Send(intent);
+  std::optional<AgentEnvelope> reply = host_->Next(context_);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->response().id(), 31u);
+  ASSERT_TRUE(reply->response().has_intent()) << reply->response().error().message();
+  std::optional<AgentEnvelope> event = host_->Next(context_);
+  ASSERT_TRUE(event.has_value());
+  ASSERT_TRUE(event->event().has_intent_taken());
+  EXPECT_EQ(event->event().intent_taken().operation_id(), 9u);
+  EXPECT_EQ(event->event().intent_taken().device_id(), "dimm1");
+  EXPECT_GT(event->event().time_unix_ns(), 0u);
+
+  // A refused intent (no device) is answered with an error and reported as nothing.
+  i->clear_device_id();
+  intent.mutable_request()->set_id(32);
+  host_->Send(intent);
+  reply = host_->Next(context_);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(reply->response().has_error());
+  ExpectPingAnswered(33);  // the next thing after the refusal is the pong: no event came between
 }
 
 TEST_F(AgentTest, HostHelloRequestIsAnsweredAndMarksTheHostAlive) {

@@ -99,16 +99,25 @@ class IntentOnliningTest : public ::testing::TestWithParam<PolicyKind> {
 
   // The kernel adds the blocks (offline, linked to node 0) and sends their "add" uevents; the
   // watcher's 0 ms timers then run until nothing is left to do.
-  void HotAdd(const std::vector<uint32_t>& blocks) {
+  void HotAdd(const std::vector<uint32_t>& blocks) { HotAdd(watcher_, blocks); }
+  void HotAdd(HotplugWatcher& watcher, const std::vector<uint32_t>& blocks) {
     for (uint32_t id : blocks) {
       guest_.AddBlock(id, "offline", "Normal Movable", 0);
       Uevent u;
       u.action = UeventAction::kAdd;
       u.subsystem = "memory";
       u.devpath = "/devices/system/memory/memory" + std::to_string(id);
-      watcher_.OnUevent(u);
+      watcher.OnUevent(u);
     }
     while (g_main_context_iteration(context_, FALSE)) {}
+  }
+  // A watcher whose settle (and reports) would take an hour: only what is due now runs.
+  HotplugWatcher SlowWatcher() {
+    return HotplugWatcher(reader_, operator_, reporter_, own_, context_,
+                          HotplugWatcherOptions{.settle = std::chrono::hours(1),
+                                                .inventory_coalesce = std::chrono::hours(1),
+                                                .zone_report_period = std::chrono::hours(1)},
+                          {}, &settings_.intent);
   }
 
   // The block's zone as the guest now reports it (valid_zones of an online block).
@@ -197,6 +206,27 @@ TEST_P(IntentOnliningTest, ADeviceMapNamingTheDeviceTakesOverFromTheIntent) {
   EXPECT_EQ(writer_.writes[60], kMovable);
   EXPECT_EQ(writer_.writes[61], kMovable);
   EXPECT_EQ(OnlineEvent(61), std::pair(std::string("dimm7"), memhp::v1::ZONE_MOVABLE));
+}
+
+// With the intent known there is no settle: a watcher whose settle would take an hour onlines
+// the DIMM as soon as all its blocks have come (the loop only dispatches what is due now), and
+// waits for the rest when only some have.
+TEST_P(IntentOnliningTest, AKnownDimmIsDecidedWhenItsLastBlockComesNotAfterASettle) {
+  HotplugWatcher slow = SlowWatcher();
+  SendIntent(/*expected_blocks=*/2);
+  HotAdd(slow, {60});
+  EXPECT_TRUE(writer_.writes.empty()) << "one of the DIMM's two blocks: its zone waits for the other";
+  HotAdd(slow, {61});
+  ASSERT_EQ(writer_.writes.size(), 2u);
+  EXPECT_EQ(writer_.writes[60], kKernel);
+  EXPECT_EQ(writer_.writes[61], kKernel);
+}
+
+// Without an intent the same watcher waits for the burst to settle.
+TEST_P(IntentOnliningTest, WithoutAnIntentTheBurstSettlesFirst) {
+  HotplugWatcher slow = SlowWatcher();
+  HotAdd(slow, {60});
+  EXPECT_TRUE(writer_.writes.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, IntentOnliningTest,

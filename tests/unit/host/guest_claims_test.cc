@@ -173,6 +173,15 @@ TEST(EventClaims, PressureIsBoundedByPercentagesAndTheVmsMemory) {
   }
 }
 
+TEST(EventClaims, ATakenIntentsDeviceIdIsBounded) {
+  memhp::v1::AgentEvent event;
+  event.mutable_intent_taken()->set_operation_id(7);
+  event.mutable_intent_taken()->set_device_id("dimm1");
+  EXPECT_TRUE(CheckEvent(event, 128 * kMiB, kVm).ok());
+  event.mutable_intent_taken()->set_device_id(std::string(600, 'd'));
+  EXPECT_FALSE(CheckEvent(event, 128 * kMiB, kVm).ok());
+}
+
 TEST(EventClaims, AGapOfNothingAndAnEmptyEventAreRefused) {
   memhp::v1::AgentEvent event;
   EXPECT_FALSE(CheckEvent(event, 128 * kMiB, kVm).ok());

@@ -120,6 +120,45 @@ TEST_F(OnlineWaiterTest, AnEventTriggersACheckAndACancelledOnlineIsAFailedBlock)
   EXPECT_EQ(end_->progress.blocks[1].vetoed_by(), "hook:db");
 }
 
+TEST_F(OnlineWaiterTest, EventsMoveTheProgressWithoutAskingTheAgentUntilTheyShowTheEnd) {
+  Start();
+  AnswerInventory({});  // nothing added yet
+  auto event = [](memhp::v1::MemoryEventKind kind, uint32_t block) {
+    memhp::v1::AgentEvent e;
+    e.mutable_memory()->set_kind(kind);
+    e.mutable_memory()->set_block(block);
+    e.mutable_memory()->set_node(1);
+    e.mutable_memory()->set_zone(memhp::v1::ZONE_MOVABLE);
+    return e;
+  };
+  for (uint32_t b : {32u, 33u}) waiter_->OnAgentEvent(event(memhp::v1::MEMORY_EVENT_KIND_BLOCK_ADDED, b));
+  waiter_->OnAgentEvent(event(memhp::v1::MEMORY_EVENT_KIND_GOING_ONLINE, 32));
+  waiter_->OnAgentEvent(event(memhp::v1::MEMORY_EVENT_KIND_ONLINE, 32));
+  EXPECT_TRUE(agent_.empty()) << "no inventory read per event";
+  EXPECT_EQ(progress_.back(), kBlock) << "the ONLINE event alone moved the progress";
+  EXPECT_FALSE(end_);
+  waiter_->OnAgentEvent(event(memhp::v1::MEMORY_EVENT_KIND_ONLINE, 33));
+  EXPECT_FALSE(end_) << "the end waits for the agent's inventory";
+  ASSERT_EQ(agent_.size(), 1u);
+  AnswerInventory({{32, kOn}, {33, kOn}});
+  ASSERT_TRUE(end_);
+  EXPECT_EQ(end_->reason, OnlineWaitEndReason::kSettled);
+  EXPECT_EQ(end_->progress.online_bytes, 2 * kBlock);
+}
+
+TEST_F(OnlineWaiterTest, TheInventoryStaysTheTruthWhenEventsWereWrong) {
+  Start(memhp::v1::ONLINE_TARGET_UNSPECIFIED, 60000ms);  // a block left offline is not the end yet
+  AnswerInventory({{32, kOn}});
+  memhp::v1::AgentEvent e;
+  e.mutable_memory()->set_kind(memhp::v1::MEMORY_EVENT_KIND_ONLINE);
+  e.mutable_memory()->set_block(33);
+  waiter_->OnAgentEvent(e);
+  ASSERT_EQ(agent_.size(), 1u);
+  AnswerInventory({{32, kOn}, {33, kOff}});  // the agent says 33 is offline after all
+  EXPECT_FALSE(end_);
+  ASSERT_FALSE(timers_.empty()) << "the poll goes on";
+}
+
 TEST_F(OnlineWaiterTest, EventsOutsideTheRangeAreIgnored) {
   Start();
   AnswerInventory({});

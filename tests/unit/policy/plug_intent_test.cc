@@ -124,6 +124,20 @@ TEST_F(PlugIntentTest, WithoutARangeBlocksOfMappedDevicesAreNeverClaimed) {
   EXPECT_EQ(IdOf(slot_.Claim(63, 0, &map)), "dimm1");
 }
 
+TEST_F(PlugIntentTest, ARangeIsReadyAtOnceADimmOnceAllItsBlocksHaveCome) {
+  EXPECT_FALSE(slot_.ReadyToDecide(4)) << "no intent: the burst settles first";
+  ASSERT_TRUE(slot_.Take(VmemIntent("vmem0", 40, 8), kBlock).ok());
+  EXPECT_TRUE(slot_.ReadyToDecide(1)) << "virtio-mem: each block alone, as the kernel's dynamic group";
+  ASSERT_TRUE(slot_.Take(DimmIntent("dimm1", 0, 3, /*deadline_ms=*/1000), kBlock).ok());
+  EXPECT_FALSE(slot_.ReadyToDecide(2));
+  EXPECT_TRUE(slot_.ReadyToDecide(3));
+  EXPECT_EQ(IdOf(slot_.Claim(60, 0, nullptr)), "dimm1");
+  EXPECT_TRUE(slot_.ReadyToDecide(2)) << "one claimed before plus two new: all three";
+  EXPECT_FALSE(slot_.ReadyToDecide(1));
+  clock_.now += milliseconds(1000);
+  EXPECT_FALSE(slot_.ReadyToDecide(3)) << "a lapsed intent says nothing";
+}
+
 TEST_F(PlugIntentTest, ItLapsesAtItsDeadlineCountedFromReceipt) {
   clock_.now += std::chrono::seconds(5);  // the slot was made earlier: the deadline runs from Take
   ASSERT_TRUE(slot_.Take(DimmIntent("dimm1", 0, 4, /*deadline_ms=*/1000), kBlock).ok());

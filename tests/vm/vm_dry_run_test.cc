@@ -1,0 +1,177 @@
+// memhp vm suite — the dry run (memhpctl unplug --dry-run, resize --dry-run) against a booted
+// guest: each estimate is checked against what the real operation then does.
+//   - a DIMM: the dry run says it would go; a pin (S22) over one of its blocks makes the dry run
+//     say it would be refused, naming the pin — and the real unplug is refused; with the pin gone
+//     the dry run and the unplug both go through;
+//   - a virtio-mem shrink with the guest's memory nearly full: the dry run's estimate of what
+//     could be unplugged matches what the real shrink then unplugs, within one 128 MiB block
+//     (the driver unplugs 2 MiB sub-blocks, the estimate counts whole blocks);
+//   - a dry run changes nothing: the device sizes and block states are the same after it.
+// The figures (estimate, achieved) are printed, never asserted beyond the one-block bound.
+#include <glib.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "memhpctl_runner.h"
+#include "shared_vm.h"
+
+namespace memhp::vmtest {
+namespace {
+
+constexpr int64_t kMiB = 1ll << 20;
+constexpr int64_t kBlock = 128 * kMiB;
+
+class DryRun : public SharedVmTest<DryRun> {
+ public:
+  static constexpr char kVm[] = "dryrun";
+
+ protected:
+  static Json Run(std::vector<std::string> args, int expected_exit) {
+    args.insert(args.begin(), "--json");
+    CliRun run = Ctl(args);
+    EXPECT_EQ(run.exit_code, expected_exit) << run.out << run.err;
+    return ResultOf(run);
+  }
+  static int64_t DeviceSize(const std::string& id) {
+    Json status = ResultOf(Ctl({"--json", "status"}));
+    for (size_t d = 0; d < status.Length("devices"); ++d) {
+      const std::string p = "devices." + std::to_string(d);
+      if (status.String(p + ".id") == id) return status.Int(p + ".size");
+    }
+    return -1;
+  }
+  static int64_t AvailableKib() {
+    const std::string out = Guest("grep MemAvailable /proc/meminfo");
+    const size_t at = out.find("MemAvailable:");
+    return at == std::string::npos ? -1ll : std::atoll(out.c_str() + at + 13);
+  }
+  // Starts `command &` in the guest; its pid, or -1.
+  static long StartInGuest(const std::string& command) {
+    const std::string started = Guest(command + " & echo \"bg\"\"pid\" $!");
+    const size_t at = started.find("bgpid ");
+    return at == std::string::npos ? -1 : std::atol(started.c_str() + at + 6);
+  }
+  static std::string Mib(int64_t bytes) { return std::to_string(bytes / kMiB) + "M"; }
+};
+
+TEST_F(DryRun, ADimmDryRunFollowsAPinAndTheRealUnplugAgrees) {
+  Json plug = Run({"plug", "--size", "256M", "--node", "1", "--id", "dimm1"}, 0);
+  ASSERT_EQ(plug.String("outcome"), "OPERATION_OUTCOME_DONE") << plug.String("detail");
+  const int64_t address = plug.Int("address");
+  ASSERT_GT(address, 0);
+
+  Json free_run = Run({"unplug", "--dry-run", "dimm1"}, 0);
+  EXPECT_TRUE(free_run.Bool("would_complete")) << free_run.String("detail");
+  EXPECT_EQ(free_run.Int("could_go_bytes"), 256 * kMiB);
+  EXPECT_EQ(free_run.String("estimate.path"), "ESTIMATE_PATH_AGENT");
+  EXPECT_EQ(free_run.Length("estimate.blocks"), 2u);
+  EXPECT_TRUE(DeviceSize("dimm1") == 256 * kMiB) << "the dry run changed the DIMM";
+
+  // A pin over the DIMM's second block, held until its holder is killed.
+  const std::string block = "memory" + std::to_string((address + kBlock) / kBlock);
+  const long pin = StartInGuest("memhp-agent pin " + block + " >/tmp/pin.log 2>&1");
+  ASSERT_GT(pin, 0);
+  bool holding = false;
+  for (int i = 0; i < 40 && !holding; ++i) {
+    holding = Guest("cat /tmp/pin.log").find("holding") != std::string::npos;
+    if (!holding) g_usleep(250 * 1000);
+  }
+  ASSERT_TRUE(holding) << Guest("cat /tmp/pin.log");
+  Json pinned = Run({"unplug", "--dry-run", "dimm1"}, 1);
+  EXPECT_FALSE(pinned.Bool("would_complete"));
+  EXPECT_EQ(pinned.Int("could_go_bytes"), 0);
+  EXPECT_NE(pinned.String("detail").find("pinned by"), std::string::npos) << pinned.String("detail");
+  bool named = false;
+  for (size_t i = 0; i < pinned.Length("estimate.blocks"); ++i) {
+    const std::string p = "estimate.blocks." + std::to_string(i);
+    if (pinned.String(p + ".verdict") == "ESTIMATE_VERDICT_PINNED") named = true;
+  }
+  EXPECT_TRUE(named) << "no block estimated PINNED";
+  // The real unplug agrees: refused, nothing changed.
+  Json refused = Run({"unplug", "dimm1"}, 1);
+  EXPECT_EQ(refused.String("outcome"), "OPERATION_OUTCOME_REFUSED") << refused.String("detail");
+  EXPECT_EQ(DeviceSize("dimm1"), 256 * kMiB);
+
+  (void)Guest("kill -9 " + std::to_string(pin) + "; wait " + std::to_string(pin) + " 2>/dev/null; true");
+  bool free_again = false;
+  for (int i = 0; i < 40 && !free_again; ++i) {
+    CliRun again = Ctl({"--json", "unplug", "--dry-run", "dimm1"});
+    free_again = again.exit_code == 0;
+    if (!free_again) g_usleep(250 * 1000);
+  }
+  ASSERT_TRUE(free_again) << "the dry run still saw the pin after its holder died";
+  Json unplug = Run({"unplug", "dimm1"}, 0);
+  EXPECT_EQ(unplug.String("outcome"), "OPERATION_OUTCOME_DONE") << unplug.String("detail");
+}
+
+// The virtio-mem driver unplugs what it can migrate away: with the guest's memory nearly full
+// the shrink stops short (the PARTIAL of vm-operations), and the dry run must say about where.
+TEST_F(DryRun, AShrinkDryRunMatchesTheRealShrinkWithinOneBlock) {
+  const int64_t before = DeviceSize("vmem1");
+  ASSERT_GE(before, 0) << "the default VM has vmem1 on node 1";
+  const int64_t grown = before + 512 * kMiB;
+  Json grow = Run({"resize", "vmem1", "--size", Mib(grown)}, 0);
+  ASSERT_EQ(grow.String("outcome"), "OPERATION_OUTCOME_DONE") << grow.String("detail");
+
+  // Fill all but about 280 MiB: two of the four new blocks' worth of room.
+  const int64_t available = AvailableKib();
+  ASSERT_GT(available, 600 * 1024) << "the grown guest should have over 600 MiB available";
+  const int64_t fill_mib = available / 1024 - 280;
+  const long fill = StartInGuest("memhp-touch --mib " + std::to_string(fill_mib) + " --seconds 900 >/tmp/fill.out 2>&1");
+  ASSERT_GT(fill, 0);
+  struct StopFill {
+    long pid;
+    ~StopFill() {
+      if (pid > 0) (void)Guest("kill -9 " + std::to_string(pid) + " 2>/dev/null");
+    }
+  } stop_fill{fill};
+  bool filled = false;
+  for (int i = 0; i < 120 && !filled; ++i) {
+    const int64_t now = AvailableKib();
+    filled = now >= 0 && now < 330 * 1024;
+    if (!filled) g_usleep(1000 * 1000);
+  }
+  ASSERT_TRUE(filled) << "memhp-touch did not fill the guest: " << Guest("cat /tmp/fill.out; grep Mem /proc/meminfo");
+
+  CliRun dry = Ctl({"--json", "resize", "--dry-run", "vmem1", "--size", Mib(before)});
+  ASSERT_TRUE(dry.exit_code == 0 || dry.exit_code == 3) << dry.out << dry.err;
+  Json estimate = ResultOf(dry);
+  const int64_t could = estimate.Int("could_go_bytes");
+  EXPECT_EQ(estimate.String("estimate.path"), "ESTIMATE_PATH_DRIVER");
+  EXPECT_EQ(DeviceSize("vmem1"), grown) << "the dry run changed vmem1";
+
+  CliRun real = Ctl({"--json", "resize", "vmem1", "--size", Mib(before), "--timeout", "60"});
+  ASSERT_TRUE(real.exit_code == 0 || real.exit_code == 3) << real.out << real.err;
+  const int64_t reached = ResultOf(real).Int("size_reached");
+  const int64_t achieved = grown - reached;
+  std::printf("[figure] shrink of vmem1 with the guest nearly full: dry run %s could go, the shrink unplugged %s "
+              "(%s)\n",
+              Mib(could).c_str(), Mib(achieved).c_str(), estimate.String("detail").c_str());
+  ::testing::Test::RecordProperty("dry_run_could_go_bytes", std::to_string(could));
+  ::testing::Test::RecordProperty("shrink_achieved_bytes", std::to_string(achieved));
+  EXPECT_LE(std::llabs(achieved - could), kBlock)
+      << "estimate " << Mib(could) << " vs achieved " << Mib(achieved) << ": " << estimate.String("detail");
+
+  // Leave vmem1 as it was: without the workload the shrink completes.
+  (void)Guest("kill -9 " + std::to_string(fill));
+  stop_fill.pid = 0;
+  const std::string proc = "/proc/" + std::to_string(fill) + "/status";
+  bool gone = false;
+  for (int i = 0; i < 120 && !gone; ++i) {
+    const std::string out = Guest("grep State: " + proc + " 2>/dev/null || echo gone\"\"X");
+    gone = out.find("goneX") != std::string::npos || out.find("(zombie)") != std::string::npos;
+    if (!gone) g_usleep(1000 * 1000);
+  }
+  ASSERT_TRUE(gone) << "memhp-touch did not end";
+  Json done_dry = Run({"resize", "--dry-run", "vmem1", "--size", Mib(before)}, 0);
+  EXPECT_TRUE(done_dry.Bool("would_complete")) << done_dry.String("detail");
+  Json again = Run({"resize", "vmem1", "--size", Mib(before), "--timeout", "120"}, 0);
+  EXPECT_EQ(again.String("outcome"), "OPERATION_OUTCOME_DONE") << again.String("detail");
+}
+
+}  // namespace
+}  // namespace memhp::vmtest

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "guest_workload.h"
 #include "memhpctl_runner.h"
 #include "shared_vm.h"
 
@@ -43,11 +44,6 @@ class DryRun : public SharedVmTest<DryRun> {
       if (status.String(p + ".id") == id) return status.Int(p + ".size");
     }
     return -1;
-  }
-  static int64_t AvailableKib() {
-    const std::string out = Guest("grep MemAvailable /proc/meminfo");
-    const size_t at = out.find("MemAvailable:");
-    return at == std::string::npos ? -1ll : std::atoll(out.c_str() + at + 13);
   }
   // Starts `command &` in the guest; its pid, or -1.
   static long StartInGuest(const std::string& command) {
@@ -118,24 +114,12 @@ TEST_F(DryRun, AShrinkDryRunMatchesTheRealShrinkWithinOneBlock) {
   ASSERT_EQ(grow.String("outcome"), "OPERATION_OUTCOME_DONE") << grow.String("detail");
 
   // Fill all but about 280 MiB: two of the four new blocks' worth of room.
-  const int64_t available = AvailableKib();
+  const int64_t available = GuestAvailableKib(*vm_);
   ASSERT_GT(available, 600 * 1024) << "the grown guest should have over 600 MiB available";
   const int64_t fill_mib = available / 1024 - 280;
-  const long fill = StartInGuest("memhp-touch --mib " + std::to_string(fill_mib) + " --seconds 900 >/tmp/fill.out 2>&1");
-  ASSERT_GT(fill, 0);
-  struct StopFill {
-    long pid;
-    ~StopFill() {
-      if (pid > 0) (void)Guest("kill -9 " + std::to_string(pid) + " 2>/dev/null");
-    }
-  } stop_fill{fill};
-  bool filled = false;
-  for (int i = 0; i < 120 && !filled; ++i) {
-    const int64_t now = AvailableKib();
-    filled = now >= 0 && now < 330 * 1024;
-    if (!filled) g_usleep(1000 * 1000);
-  }
-  ASSERT_TRUE(filled) << "memhp-touch did not fill the guest: " << Guest("cat /tmp/fill.out; grep Mem /proc/meminfo");
+  GuestFill fill(*vm_, fill_mib);
+  ASSERT_GT(fill.pid(), 0) << "memhp-touch did not start";
+  ASSERT_TRUE(fill.WaitAvailableBelow(330 * 1024, 120)) << "memhp-touch did not fill the guest: " << Guest("cat /tmp/fill.out; grep Mem /proc/meminfo");
 
   CliRun dry = Ctl({"--json", "resize", "--dry-run", "vmem1", "--size", Mib(before)});
   ASSERT_TRUE(dry.exit_code == 0 || dry.exit_code == 3) << dry.out << dry.err;
@@ -157,16 +141,7 @@ TEST_F(DryRun, AShrinkDryRunMatchesTheRealShrinkWithinOneBlock) {
       << "estimate " << Mib(could) << " vs achieved " << Mib(achieved) << ": " << estimate.String("detail");
 
   // Leave vmem1 as it was: without the workload the shrink completes.
-  (void)Guest("kill -9 " + std::to_string(fill));
-  stop_fill.pid = 0;
-  const std::string proc = "/proc/" + std::to_string(fill) + "/status";
-  bool gone = false;
-  for (int i = 0; i < 120 && !gone; ++i) {
-    const std::string out = Guest("grep State: " + proc + " 2>/dev/null || echo gone\"\"X");
-    gone = out.find("goneX") != std::string::npos || out.find("(zombie)") != std::string::npos;
-    if (!gone) g_usleep(1000 * 1000);
-  }
-  ASSERT_TRUE(gone) << "memhp-touch did not end";
+  ASSERT_TRUE(fill.Stop(120)) << "memhp-touch did not end";
   Json done_dry = Run({"resize", "--dry-run", "vmem1", "--size", Mib(before)}, 0);
   EXPECT_TRUE(done_dry.Bool("would_complete")) << done_dry.String("detail");
   Json again = Run({"resize", "vmem1", "--size", Mib(before), "--timeout", "120"}, 0);

@@ -105,6 +105,11 @@ struct AgentDaemon::Parts {
         operations(
             sysfs, driver, [this](std::chrono::milliseconds d) { writer.set_deadline(d); }, page_size,
             settings.policy, &settings.devices, &settings.intent),
+        // The dry run reads what the reserve guard, the pin guard and the hooks would read.
+        estimator(sysfs,
+                  UnplugEstimatorOptions{
+                      .reserve_bytes = config.reserve_bytes, .pins_dir = config.pins_dir, .page_size = page_size},
+                  [this] { return hooks->ListHooks(); }, &settings),
         handler(sysfs,
                 AgentIdentity{
                     .kernel_release = host.kernel_release,
@@ -115,7 +120,7 @@ struct AgentDaemon::Parts {
                     .took_onlining_from = took_onlining_from,
                     .masked_udev_rules = masked_udev_rules,
                 },
-                &operations, &settings),
+                &operations, &settings, {}, &estimator),
         loop(g_main_loop_new(context, FALSE)),
         agent(handler, reporter, seams.open_channel, context),
         watcher(sysfs, operations, reporter, own_transitions, context, HotplugWatcherOptions{},
@@ -167,6 +172,7 @@ struct AgentDaemon::Parts {
   RecordingBlockWriter recording_writer;
   TransitionDriver driver;
   BlockOperator operations;
+  UnplugEstimator estimator;
   RequestHandler handler;
   GMainLoop* loop;
   Agent agent;

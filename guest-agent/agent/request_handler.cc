@@ -30,12 +30,13 @@ AgentResponse Fail(uint64_t id, ErrorCode code, std::string message, int errno_v
 
 RequestHandler::RequestHandler(const SysfsReader& sysfs, AgentIdentity identity,
                                BlockOperator* operations, AgentSettings* settings,
-                               ZoneReportSource zone_reports)
+                               ZoneReportSource zone_reports, const UnplugEstimator* estimator)
     : sysfs_(sysfs),
       identity_(std::move(identity)),
       operations_(operations),
       settings_(settings),
-      zone_reports_(std::move(zone_reports)) {}
+      zone_reports_(std::move(zone_reports)),
+      estimator_(estimator) {}
 
 memhp::v1::Hello RequestHandler::MakeHello() const {
   memhp::v1::Hello hello;
@@ -56,6 +57,7 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
     hello.add_capabilities("device_map");
     hello.add_capabilities("intent");
   }
+  if (estimator_) hello.add_capabilities("estimate");
   hello.set_agent_pid(identity_.pid);
   hello.set_policy(settings_ ? std::string(FormatPolicyKind(settings_->policy.kind)) : identity_.policy);
   for (const std::string& w : identity_.competing_onliners) hello.add_competing_onliners(w);
@@ -140,6 +142,21 @@ AgentResponse RequestHandler::Handle(const AgentRequest& request) {
       return ZoneReport(id);
     case AgentRequest::kIntent:
       return TakeIntent(id, request.intent());
+    case AgentRequest::kEstimate: {
+      if (!estimator_) return Fail(id, memhp::v1::ERROR_CODE_UNSUPPORTED, "this agent makes no estimates");
+      Result<memhp::v1::UnplugEstimate> estimate = estimator_->Estimate(request.estimate());
+      if (!estimate.ok()) {
+        const int err = estimate.error().errno_value;
+        return Fail(id, err == E2BIG ? memhp::v1::ERROR_CODE_TOO_LARGE
+                        : err == EINVAL ? memhp::v1::ERROR_CODE_INVALID_ARGUMENT
+                                        : memhp::v1::ERROR_CODE_FAILED,
+                    estimate.error().message, err == EINVAL || err == E2BIG ? 0 : err);
+      }
+      AgentResponse response;
+      response.set_id(id);
+      *response.mutable_estimate() = std::move(estimate).value();
+      return response;
+    }
     case AgentRequest::OP_NOT_SET:
       break;
   }

@@ -13,6 +13,7 @@
 
 #include "agent/agent_settings.h"
 #include "agent/block_operator.h"
+#include "agent/unplug_estimator.h"
 #include "agent/zone_report.h"
 #include "memhp/v1/agent.pb.h"
 #include "sysfs/sysfs_reader.h"
@@ -40,10 +41,11 @@ class RequestHandler {
  public:
   // `operations` serves online/offline; without it (tests of the read-only requests) those are
   // answered UNSUPPORTED. `settings` serves set_policy, device_map and intent (UNSUPPORTED without);
-  // zone_report is read through `zone_reports` (ReadZoneReport over `sysfs` when empty).
+  // zone_report is read through `zone_reports` (ReadZoneReport over `sysfs` when empty);
+  // `estimator` serves estimate, the dry run (UNSUPPORTED without).
   RequestHandler(const SysfsReader& sysfs, AgentIdentity identity,
                  BlockOperator* operations = nullptr, AgentSettings* settings = nullptr,
-                 ZoneReportSource zone_reports = {});
+                 ZoneReportSource zone_reports = {}, const UnplugEstimator* estimator = nullptr);
 
   [[nodiscard]] memhp::v1::AgentResponse Handle(const memhp::v1::AgentRequest& request);
 
@@ -63,6 +65,7 @@ class RequestHandler {
   BlockOperator* operations_;
   AgentSettings* settings_;
   ZoneReportSource zone_reports_;
+  const UnplugEstimator* estimator_;
 };
 
 }  // namespace memhp::agent

@@ -88,6 +88,7 @@ Status ValidateRequest(const memhp::v1::AgentRequest& request) {
       return OkStatus();
     case memhp::v1::AgentRequest::kIntent:
       return CheckIntent(request.intent());
+    case memhp::v1::AgentRequest::kEstimate:  // the selection and the path are the estimator's
     case memhp::v1::AgentRequest::kPing:
     case memhp::v1::AgentRequest::kInventory:
     case memhp::v1::AgentRequest::kSetPolicy:  // a name (parsed by SetPolicy) and a bounded ratio

@@ -71,6 +71,16 @@ void ChannelGuestAgent::ZoneReport(Done<memhp::v1::ZoneReport> done) {
       std::move(done));
 }
 
+void ChannelGuestAgent::Estimate(const memhp::v1::UnplugEstimateRequest& estimate,
+                                 Done<memhp::v1::UnplugEstimate> done) {
+  AgentRequest request;
+  *request.mutable_estimate() = estimate;
+  Call<memhp::v1::UnplugEstimate>(
+      channel_, std::move(request), timeout_, "estimate",
+      [](const AgentResponse& r) { return r.has_estimate() ? std::optional(r.estimate()) : std::nullopt; },
+      std::move(done));
+}
+
 void ChannelGuestAgent::Policy(const memhp::v1::SetPolicyRequest& policy, Done<memhp::v1::PolicyState> done) {
   AgentRequest request;
   *request.mutable_set_policy() = policy;

@@ -24,6 +24,7 @@ class ChannelGuestAgent final : public GuestAgent {
 
   void Inventory(Done<memhp::v1::Inventory> done) override;
   void ZoneReport(Done<memhp::v1::ZoneReport> done) override;
+  void Estimate(const memhp::v1::UnplugEstimateRequest& request, Done<memhp::v1::UnplugEstimate> done) override;
   void Policy(const memhp::v1::SetPolicyRequest& request, Done<memhp::v1::PolicyState> done) override;
   void Online(const memhp::v1::OnlineRequest& request, std::chrono::milliseconds timeout,
               Done<memhp::v1::BlockOpResult> done) override;

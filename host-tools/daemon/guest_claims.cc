@@ -150,6 +150,37 @@ Status CheckBlockOp(const memhp::v1::BlockOpResult& result, uint64_t block_size,
   return OkStatus();
 }
 
+// A dry run's estimate: bounded like a block operation, its sums consistent with its blocks
+// (memhpd prints and acts on the sums, so a guest must not be able to claim more than it listed).
+Status CheckEstimate(const memhp::v1::UnplugEstimate& e, uint64_t block_size, const VmLimits& limits) {
+  if (e.blocks_size() > kMaxBlockResults) {
+    return Refuse("an estimate answered " + std::to_string(e.blocks_size()) + " blocks");
+  }
+  if (block_size != 0 && e.block_size_bytes() != block_size) {
+    return Refuse("an estimate of blocks of " + std::to_string(e.block_size_bytes()) + " bytes; the hello said " +
+                  std::to_string(block_size));
+  }
+  if (!memhp::v1::EstimatePath_IsValid(e.path())) return Refuse("an estimate of unknown path");
+  uint64_t listed = 0;
+  for (const auto& b : e.blocks()) {
+    if (!memhp::v1::EstimateVerdict_IsValid(b.verdict())) {
+      return Refuse("a block estimate of unknown verdict (" + std::to_string(b.verdict()) + ")");
+    }
+    if (Status s = CheckBlockId("a block estimate", b.block(), block_size); !s.ok()) return s;
+    if (Status s = CheckZone("a block estimate", b.zone()); !s.ok()) return s;
+    if (Status s = CheckNode("a block estimate", b.node(), limits, /*allow_none=*/true); !s.ok()) return s;
+    for (const std::string* v : {&b.reason(), &b.device_id()}) {
+      if (Status s = CheckString("a block estimate", *v); !s.ok()) return s;
+    }
+    if (b.verdict() != memhp::v1::ESTIMATE_VERDICT_NOT_FOUND) listed += e.block_size_bytes();
+  }
+  if (e.could_go_bytes() > listed || e.blocked_bytes() > listed - e.could_go_bytes()) {
+    return Refuse("an estimate whose sums exceed the blocks it lists");
+  }
+  if (e.hooks_size() > static_cast<int>(kMaxGuestListItems)) return Refuse("an estimate naming too many hooks");
+  return CheckStrings("an estimate's hooks", e.hooks());
+}
+
 }  // namespace
 
 Status CheckHello(const memhp::v1::Hello& hello, const VmLimits& limits) {
@@ -261,6 +292,8 @@ Status CheckResponse(const memhp::v1::AgentResponse& response, uint64_t block_si
       return OkStatus();
     case memhp::v1::AgentResponse::kZoneReport:
       return CheckZoneReport(response.zone_report(), limits);
+    case memhp::v1::AgentResponse::kEstimate:
+      return CheckEstimate(response.estimate(), block_size, limits);
     case memhp::v1::AgentResponse::RESULT_NOT_SET:
       break;
   }

@@ -203,6 +203,9 @@ void Supervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply r
     case memhp::v1::ControlRequest::kZones:
       HandleZones(request.zones(), std::move(reply));
       return;
+    case memhp::v1::ControlRequest::kDryRun:
+      HandleDryRun(request.dry_run(), std::move(reply));
+      return;
     case memhp::v1::ControlRequest::kWatch:
       HandleWatch(request.watch(), std::move(reply));
       return;
@@ -403,6 +406,10 @@ void Supervisor::HandlePolicy(const memhp::v1::PolicyCommand& request, ControlRe
 
 void Supervisor::HandleZones(const memhp::v1::ZoneReportCommand&, ControlReply reply) {
   operations_.Zones(std::move(reply));
+}
+
+void Supervisor::HandleDryRun(const memhp::v1::DryRunCommand& request, ControlReply reply) {
+  operations_.DryRun(request, std::move(reply));
 }
 
 // The stream: the recent agent events first when asked, then everything from now on, until the

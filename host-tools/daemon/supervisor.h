@@ -70,6 +70,7 @@ class Supervisor {
   void HandleResize(const memhp::v1::ResizeRequest& request, ControlReply reply);
   void HandlePolicy(const memhp::v1::PolicyCommand& request, ControlReply reply);
   void HandleZones(const memhp::v1::ZoneReportCommand& request, ControlReply reply);
+  void HandleDryRun(const memhp::v1::DryRunCommand& request, ControlReply reply);
   // The event stream (memhpctl watch).
   void HandleWatch(const memhp::v1::WatchRequest& request, ControlReply reply);
   // The memhp-audit plugin.

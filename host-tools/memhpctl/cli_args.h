@@ -129,6 +129,7 @@ struct UnplugOptions {
   bool force = false;
   uint32_t timeout_ms = 0;
   uint32_t block_timeout_ms = 0;
+  bool dry_run = false;  // only estimate (DryRunCommand); nothing changes
 };
 
 // resize ID --size SIZE [--offline-first] [--timeout DURATION]
@@ -138,6 +139,7 @@ struct ResizeOptions {
   bool size_given = false;
   bool offline_first = false;
   uint32_t timeout_ms = 0;
+  bool dry_run = false;  // only estimate (DryRunCommand); nothing changes
 };
 
 // policy [--set NAME] [--ratio PCT]: without either, just read the policy.

@@ -17,6 +17,7 @@
 
 #include <glib.h>
 
+#include "ctl/dry_run_view.h"
 #include "ctl/operation_view.h"
 #include "ctl/terminal_text.h"
 #include "ctl/watch_view.h"
@@ -93,6 +94,22 @@ int RunOperation(const Command& command, memhp::v1::ControlRequest request, cons
   return PrintAnswer(command, code, ctl::RenderOperationText(result), "");
 }
 
+// unplug --dry-run / resize --dry-run: memhpd's estimate, printed; the exit code says whether
+// the whole operation would go through (dry_run_view.h).
+int RunDryRun(const Command& command, memhp::v1::DryRunCommand dry_run, const char* verb) {
+  memhp::v1::ControlRequest request;
+  *request.mutable_dry_run() = std::move(dry_run);
+  memhp::v1::ControlResponse response;
+  if (int code = Call(command, std::move(request), 30s, nullptr, &response)) return code;
+  if (!response.has_dry_run()) return Fail(command, kExitFailed, std::string(verb) + ": memhpd answered without an estimate");
+  const memhp::v1::DryRunResult& result = response.dry_run();
+  const int code = ctl::DryRunExitCode(result);
+  if (command.global.json) {
+    return PrintAnswer(command, code, "", wire::ProtoToJson(result), result.detail());
+  }
+  return PrintAnswer(command, code, ctl::RenderDryRunText(result), "");
+}
+
 // Set by SIGINT/SIGTERM while `watch` runs; ControlClient::Stream polls it.
 volatile std::sig_atomic_t g_watch_stop = 0;
 
@@ -114,6 +131,12 @@ int RunPlug(const Command& command) {
 
 int RunUnplug(const Command& command) {
   const UnplugOptions& opt = command.unplug;
+  if (opt.dry_run) {
+    memhp::v1::DryRunCommand dry_run;
+    dry_run.set_kind(memhp::v1::OPERATION_KIND_UNPLUG);
+    dry_run.set_device_id(opt.device_id);
+    return RunDryRun(command, std::move(dry_run), "unplug");
+  }
   memhp::v1::ControlRequest request;
   auto* unplug = request.mutable_unplug();
   unplug->set_device_id(opt.device_id);
@@ -125,6 +148,14 @@ int RunUnplug(const Command& command) {
 
 int RunResize(const Command& command) {
   const ResizeOptions& opt = command.resize;
+  if (opt.dry_run) {
+    memhp::v1::DryRunCommand dry_run;
+    dry_run.set_kind(memhp::v1::OPERATION_KIND_RESIZE);
+    dry_run.set_device_id(opt.device_id);
+    dry_run.set_requested_size(opt.size);
+    dry_run.set_offline_first(opt.offline_first);
+    return RunDryRun(command, std::move(dry_run), "resize");
+  }
   memhp::v1::ControlRequest request;
   auto* resize = request.mutable_resize();
   resize->set_device_id(opt.device_id);

@@ -128,8 +128,10 @@ std::vector<VerbSpec> BuildTable() {
        },
        nullptr, rules::CheckPlug, RunPlug},
       {Verb::kUnplug, "unplug", "unplug a DIMM, its blocks offlined first (all or nothing)",
-       "unplug ID [--force] [--timeout DURATION] [--block-timeout DURATION]",
+       "unplug ID [--dry-run] [--force] [--timeout DURATION] [--block-timeout DURATION]",
        {
+           Flag("dry-run", "only say whether it could go now and which blocks would stop it; nothing changes",
+                [](Command& c) { c.unplug.dry_run = true; }),
            Flag("force", "without an agent, or when it refuses: unplug anyway", [](Command& c) { c.unplug.force = true; }),
            Duration("timeout", "for the whole unplug (default: memhpd's, 120s)", {1000, 3'600'000},
                     [](Command& c, uint32_t ms) { c.unplug.timeout_ms = ms; }),
@@ -138,8 +140,10 @@ std::vector<VerbSpec> BuildTable() {
        },
        rules::TakeUnplugId, rules::CheckUnplug, RunUnplug},
       {Verb::kResize, "resize", "resize a virtio-mem device (its requested-size)",
-       "resize ID --size SIZE [--offline-first] [--timeout DURATION]",
+       "resize ID --size SIZE [--dry-run] [--offline-first] [--timeout DURATION]",
        {
+           Flag("dry-run", "only say how much could be unplugged now and what would stop the rest; nothing changes",
+                [](Command& c) { c.resize.dry_run = true; }),
            Size("size", "the new requested size; 0 unplugs all of it (required)", {.min = 0},
                 [](Command& c, uint64_t n) {
                   c.resize.size = n;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "guest_workload.h"
 #include "interrupted_plug.h"
 #include "memhpctl_runner.h"
 #include "qmp/qmp_client.h"
@@ -297,13 +298,6 @@ TEST_F(Operations, MemhpdKilledMidPlugIsRecoveredFromTheJournal) {
 // set (resize_machine.cc). With the workload gone the same resize is DONE.
 // Last in the file: it fills the guest's memory; it leaves vmem1 at its size.
 TEST_F(Operations, VirtioMemShrinkTheGuestCannotCompleteReportsTheSizeReached) {
-  // The guest's MemAvailable in KiB, -1 when the console did not answer. The command line
-  // echoed back has no "MemAvailable:" (with the colon); kernel messages may interleave.
-  auto available_kib = [] {
-    const std::string out = Guest("grep MemAvailable /proc/meminfo");
-    const size_t at = out.find("MemAvailable:");
-    return at == std::string::npos ? -1ll : std::atoll(out.c_str() + at + 13);
-  };
   auto mib = [](int64_t bytes) { return std::to_string(bytes / kMiB) + "M"; };
 
   const int64_t before = DeviceSize("vmem1");
@@ -312,31 +306,15 @@ TEST_F(Operations, VirtioMemShrinkTheGuestCannotCompleteReportsTheSizeReached) {
   Json grow = Op({"resize", "vmem1", "--size", mib(grown)}, 0);
   ASSERT_EQ(grow.String("outcome"), "OPERATION_OUTCOME_DONE") << grow.String("detail");
 
-  const int64_t available = available_kib();
+  const int64_t available = GuestAvailableKib(*vm_);
   ASSERT_GT(available, 512 * 1024) << "the grown guest should have over 512 MiB available";
   // All but 48 MiB: the guest has no swap, so the first touch must stay clear of the OOM
   // killer, and the agent and the console's shell still allocate.
   const int64_t fill_mib = available / 1024 - 48;
-  const std::string started =
-      Guest("memhp-touch --mib " + std::to_string(fill_mib) + " --seconds 900 >/tmp/fill.out 2>&1 & echo \"fill\"\"pid\" $!");
-  const size_t at = started.find("fillpid ");
-  ASSERT_NE(at, std::string::npos) << started;
-  const long fill_pid = std::atol(started.c_str() + at + 8);
-  ASSERT_GT(fill_pid, 0) << started;
-  // Whatever happens below, the workload does not outlive the test.
-  struct StopFill {
-    long pid;
-    ~StopFill() {
-      if (pid > 0) (void)Guest("kill -9 " + std::to_string(pid) + " 2>/dev/null");
-    }
-  } stop_fill{fill_pid};
-  bool filled = false;
-  for (int i = 0; i < 120 && !filled; ++i) {
-    const int64_t now = available_kib();
-    filled = now >= 0 && now < 96 * 1024;
-    if (!filled) g_usleep(1000 * 1000);
-  }
-  ASSERT_TRUE(filled) << "memhp-touch did not fill the guest: " << Guest("cat /tmp/fill.out; grep Mem /proc/meminfo");
+  // Whatever happens below, the workload does not outlive the test (GuestFill's destructor).
+  GuestFill fill(*vm_, fill_mib);
+  ASSERT_GT(fill.pid(), 0) << "memhp-touch did not start";
+  ASSERT_TRUE(fill.WaitAvailableBelow(96 * 1024, 120)) << "memhp-touch did not fill the guest: " << Guest("cat /tmp/fill.out; grep Mem /proc/meminfo");
 
   Json shrink = Op({"resize", "vmem1", "--size", mib(before), "--timeout", "60"}, 3);
   Figure("resize_shrink_blocked_virtio_mem", shrink);
@@ -359,18 +337,7 @@ TEST_F(Operations, VirtioMemShrinkTheGuestCannotCompleteReportsTheSizeReached) {
               mib(before).c_str(), mib(grown).c_str());
 
   // Without the workload the same shrink goes through.
-  (void)Guest("kill -9 " + std::to_string(fill_pid));
-  stop_fill.pid = 0;
-  // Its memory is freed in exit_mm(), before it becomes a zombie. MemAvailable is no sign: the
-  // driver's own retry may already have unplugged vmem1's blocks by then.
-  const std::string proc = "/proc/" + std::to_string(fill_pid) + "/status";
-  bool gone = false;
-  for (int i = 0; i < 120 && !gone; ++i) {
-    const std::string out = Guest("grep State: " + proc + " 2>/dev/null || echo gone\"\"X");
-    gone = out.find("goneX") != std::string::npos || out.find("(zombie)") != std::string::npos;
-    if (!gone) g_usleep(1000 * 1000);
-  }
-  ASSERT_TRUE(gone) << "memhp-touch did not end: " << Guest("cat " + proc);
+  ASSERT_TRUE(fill.Stop(120)) << "memhp-touch did not end";
   Json again = Op({"resize", "vmem1", "--size", mib(before), "--timeout", "120"}, 0);
   Figure("resize_shrink_unblocked_virtio_mem", again);
   EXPECT_EQ(again.String("outcome"), "OPERATION_OUTCOME_DONE") << again.String("detail");

@@ -207,6 +207,9 @@ void LibvirtSupervisor::Handle(const memhp::v1::ControlRequest& request, Control
     case memhp::v1::ControlRequest::kZones:
       operations_->Zones(std::move(reply));
       return;
+    case memhp::v1::ControlRequest::kDryRun:
+      operations_->DryRun(request.dry_run(), std::move(reply));
+      return;
     case memhp::v1::ControlRequest::kWatch:
       watch_.Subscribe(std::move(reply), request.watch().replay_recent() ? agent_.recent_events()
                                                                          : std::deque<memhp::v1::AgentEvent>{});

@@ -4,6 +4,7 @@
 #include "daemon/operations/agent_passthrough.h"
 #include "daemon/operations/agent_turn.h"
 #include "daemon/operations/device_map.h"
+#include "daemon/operations/dry_run.h"
 #include "daemon/operations/plug_machine.h"
 #include "daemon/operations/resize_machine.h"
 #include "daemon/operations/unplug_machine.h"
@@ -102,6 +103,46 @@ void OperationService::Policy(const memhp::v1::PolicyCommand& request, ControlRe
 }
 
 void OperationService::Zones(ControlReply reply) { ForwardZoneReport(agent_, std::move(reply)); }
+
+void OperationService::DryRun(const memhp::v1::DryRunCommand& command, ControlReply reply) {
+  auto fail = [](const ControlReply& to, const Error& error) {
+    memhp::v1::ControlResponse response;
+    *response.mutable_error() = ToProtoError(error, memhp::v1::ERROR_CODE_FAILED);
+    to(std::move(response));
+  };
+  if (!agent_.connected()) {
+    Error e{ENOTCONN, "no agent is connected: the guest cannot be asked for an estimate"};
+    e.code = memhp::v1::ERROR_CODE_UNAVAILABLE;
+    fail(reply, e);
+    return;
+  }
+  const Liveness::Token alive = alive_.token();
+  devices_.ListDevices([this, alive, command, reply, fail](Result<std::vector<memhp::v1::MemoryDevice>> devices) {
+    if (alive.Expired()) return;
+    if (!devices.ok()) return fail(reply, devices.error());
+    Result<DryRunPlan> planned = PlanDryRun(command, devices.value(), agent_.block_size());
+    if (!planned.ok()) return fail(reply, planned.error());
+    auto plan = std::make_shared<DryRunPlan>(std::move(planned).value());
+    auto answer = [reply](const DryRunPlan& p, std::optional<memhp::v1::UnplugEstimate> e,
+                          std::optional<memhp::v1::UnplugEstimate> first) {
+      memhp::v1::ControlResponse response;
+      *response.mutable_dry_run() = FinishDryRun(p, e, first);
+      reply(std::move(response));
+    };
+    if (!plan->estimate) return answer(*plan, std::nullopt, std::nullopt);
+    agent_.Estimate(*plan->estimate, [this, alive, plan, reply, fail, answer](Result<memhp::v1::UnplugEstimate> e) {
+      if (alive.Expired()) return;
+      if (!e.ok()) return fail(reply, e.error());
+      if (!plan->offline_first) return answer(*plan, e.value(), std::nullopt);
+      memhp::v1::UnplugEstimate driver = std::move(e).value();
+      agent_.Estimate(*plan->offline_first, [alive, plan, reply, fail, answer, driver](Result<memhp::v1::UnplugEstimate> f) {
+        if (alive.Expired()) return;
+        if (!f.ok()) return fail(reply, f.error());
+        answer(*plan, driver, f.value());
+      });
+    });
+  });
+}
 
 void OperationService::OnDeviceEvent(const DeviceEvent& event) {
   if (OperationRunner* op = Running()) op->OnDeviceEvent(event);

@@ -56,6 +56,8 @@ class OperationService {
   void BlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply);
   void Policy(const memhp::v1::PolicyCommand& request, ControlReply reply);
   void Zones(ControlReply reply);
+  // unplug/resize --dry-run (dry_run.h): the device list, then the agent's estimates; no turn.
+  void DryRun(const memhp::v1::DryRunCommand& command, ControlReply reply);
 
   void OnDeviceEvent(const DeviceEvent& event);
   void OnAgentHello();

@@ -40,6 +40,8 @@ class GuestAgent {
                        Done<memhp::v1::BlockOpResult> done) = 0;
   virtual void SendDeviceMap(const memhp::v1::DeviceMap& map, Done<uint32_t> done) = 0;
   virtual void SendIntent(const memhp::v1::PlugIntent& intent, Done<void> done) = 0;
+  // A dry run: how much of the selected blocks could go now; the agent changes nothing.
+  virtual void Estimate(const memhp::v1::UnplugEstimateRequest& request, Done<memhp::v1::UnplugEstimate> done) = 0;
 };
 
 }  // namespace memhp::daemon

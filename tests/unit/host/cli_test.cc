@@ -42,9 +42,9 @@ std::string Describe(const cli::Command& c) {
     << "\nplug=" << c.plug.device_id << "," << c.plug.size << "," << c.plug.node << ","
     << static_cast<int>(c.plug.zone) << "," << c.plug.timeout_ms
     << "\nunplug=" << c.unplug.device_id << "," << c.unplug.force << "," << c.unplug.timeout_ms << ","
-    << c.unplug.block_timeout_ms
+    << c.unplug.block_timeout_ms << "," << c.unplug.dry_run
     << "\nresize=" << c.resize.device_id << "," << c.resize.size << "," << c.resize.size_given << ","
-    << c.resize.offline_first << "," << c.resize.timeout_ms
+    << c.resize.offline_first << "," << c.resize.timeout_ms << "," << c.resize.dry_run
     << "\npolicy=" << c.policy.policy << "," << c.policy.ratio_percent
     << "\nwatch_replay=" << c.watch.replay_recent << "\nblocks=";
   for (uint32_t b : c.block_op.selection.blocks) o << b << ",";
@@ -201,6 +201,20 @@ INSTANTIATE_TEST_SUITE_P(
                     c.unplug.force = true;
                     c.unplug.timeout_ms = 30000;
                     c.unplug.block_timeout_ms = 500;
+                  }},
+        ValidCase{"UnplugDryRun", {"unplug", "--dry-run", "dimm1"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kUnplug;
+                    c.unplug.device_id = "dimm1";
+                    c.unplug.dry_run = true;
+                  }},
+        ValidCase{"ResizeDryRunOfflineFirst", {"resize", "vmem1", "--dry-run", "--size", "0", "--offline-first"},
+                  [](cli::Command& c) {
+                    c.verb = cli::Verb::kResize;
+                    c.resize.device_id = "vmem1";
+                    c.resize.size_given = true;
+                    c.resize.offline_first = true;
+                    c.resize.dry_run = true;
                   }},
         ValidCase{"ResizeGrow", {"resize", "vmem1", "--size", "512M"},
                   [](cli::Command& c) {

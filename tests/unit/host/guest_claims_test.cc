@@ -207,5 +207,36 @@ TEST(ResponseClaims, BlockResultsAreBounded) {
   EXPECT_FALSE(CheckResponse(empty, 128 * kMiB, kVm).ok());
 }
 
+// A dry run's estimate: memhpd prints and acts on its sums, so they may not exceed its blocks.
+TEST(ResponseClaims, AnEstimatesSumsMustFitItsBlocks) {
+  memhp::v1::AgentResponse response;
+  auto* e = response.mutable_estimate();
+  e->set_block_size_bytes(128 * kMiB);
+  e->set_path(memhp::v1::ESTIMATE_PATH_DRIVER);
+  for (int i = 0; i < 2; ++i) {
+    auto* b = e->add_blocks();
+    b->set_block(static_cast<uint32_t>(40 + i));
+    b->set_verdict(memhp::v1::ESTIMATE_VERDICT_WOULD_GO);
+    b->set_node(1);
+  }
+  e->set_could_go_bytes(256 * kMiB);
+  EXPECT_TRUE(CheckResponse(response, 128 * kMiB, kVm).ok());
+  e->set_could_go_bytes(1024 * kMiB);  // more than the two blocks listed
+  EXPECT_FALSE(CheckResponse(response, 128 * kMiB, kVm).ok());
+  e->set_could_go_bytes(128 * kMiB);
+  e->set_blocked_bytes(256 * kMiB);  // could + blocked over the blocks listed
+  EXPECT_FALSE(CheckResponse(response, 128 * kMiB, kVm).ok());
+  e->set_blocked_bytes(128 * kMiB);
+  EXPECT_TRUE(CheckResponse(response, 128 * kMiB, kVm).ok());
+  e->set_block_size_bytes(256 * kMiB);  // not the hello's
+  EXPECT_FALSE(CheckResponse(response, 128 * kMiB, kVm).ok());
+  e->set_block_size_bytes(128 * kMiB);
+  e->mutable_blocks(0)->set_verdict(static_cast<memhp::v1::EstimateVerdict>(99));
+  EXPECT_FALSE(CheckResponse(response, 128 * kMiB, kVm).ok());
+  e->mutable_blocks(0)->set_verdict(memhp::v1::ESTIMATE_VERDICT_WOULD_GO);
+  e->mutable_blocks(0)->set_node(7);  // QEMU has two nodes
+  EXPECT_FALSE(CheckResponse(response, 128 * kMiB, kVm).ok());
+}
+
 }  // namespace
 }  // namespace memhp::daemon

@@ -74,6 +74,8 @@ class FakeGuestAgent : public daemon::GuestAgent {
   bool is_connected = true;
   memhp::v1::Inventory inventory;  // what Inventory answers
   memhp::v1::OnlineTarget intent_target = memhp::v1::ONLINE_TARGET_UNSPECIFIED;  // the last intent's
+  memhp::v1::UnplugEstimate estimate;            // what Estimate answers
+  memhp::v1::UnplugEstimateRequest last_estimate;  // what Estimate was asked last
 
   [[nodiscard]] bool connected() const override { return is_connected; }
   [[nodiscard]] uint64_t block_size() const override { return uint64_t{128} << 20; }
@@ -84,6 +86,12 @@ class FakeGuestAgent : public daemon::GuestAgent {
   void ZoneReport(daemon::Done<memhp::v1::ZoneReport> done) override {
     Log("ZoneReport");
     done(memhp::v1::ZoneReport());
+  }
+  void Estimate(const memhp::v1::UnplugEstimateRequest& request,
+                daemon::Done<memhp::v1::UnplugEstimate> done) override {
+    Log("Estimate");
+    last_estimate = request;
+    done(estimate);
   }
   void Policy(const memhp::v1::SetPolicyRequest& request, daemon::Done<memhp::v1::PolicyState> done) override {
     Log("Policy " + request.policy());

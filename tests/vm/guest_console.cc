@@ -21,14 +21,18 @@ std::string GuestRun(const std::string& console_socket, const std::string& comma
     close(fd);
     return "";
   }
-  const std::string line = command + "; echo __MEMHP_\"\"DONE__\n";
+  // The marker is this call's own: a command typed before the shell ran (while the console
+  // waits for its login) is run later, and its marker must not end a later call's read.
+  const std::string nonce = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  const std::string marker = "__MEMHP_DONE_" + nonce + "__";
+  const std::string line = command + "; echo __MEMHP_\"\"DONE_" + nonce + "__\n";
   if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
     close(fd);
     return "";
   }
   std::string out;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (out.find("__MEMHP_DONE__") == std::string::npos) {
+  while (out.find(marker) == std::string::npos) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       out.clear();

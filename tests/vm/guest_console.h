@@ -2,8 +2,8 @@
 //
 // Tests use it for what only the guest can do: the kernel's own fault injection
 // (debugfs notifier-error-inject), reading sysfs directly to check the agent's reports.
-// Each command is followed by an echo of a marker, written so the echoed command line does
-// not contain it ("__MEMHP_""DONE__"), and the output is read up to the marker.
+// Each command is followed by an echo of a marker of its own, written so the echoed command
+// line does not contain it ("__MEMHP_""DONE_<nonce>__"), and the output is read up to it.
 #pragma once
 
 #include <string>

@@ -39,6 +39,15 @@ std::string SharedVm::Guest(const std::string& command, int timeout_ms) const {
   return GuestRun(Console(), command, timeout_ms);
 }
 
+bool SharedVm::WaitForConsole(int seconds) const {
+  // Each try gives the shell 1 s to answer; a try typed before the shell existed is lost, so
+  // the next one is typed again.
+  for (int i = 0; i < seconds; ++i) {
+    if (!GuestRun(Console(), "true", 1000).empty()) return true;
+  }
+  return false;
+}
+
 bool SharedVm::WaitOnline(int64_t start, int64_t size, int seconds) const {
   constexpr int64_t kBlock = 128ll << 20;
   for (int i = 0; i < seconds * 4; ++i) {

@@ -40,6 +40,10 @@ class SharedVm {
   [[nodiscard]] CliRun Ctl(std::vector<std::string> args) const;
   // A command in the guest's root shell (guest_console.h).
   std::string Guest(const std::string& command, int timeout_ms = 10000) const;
+  // Waits until the guest's console shell answers, at most `seconds`. The agent's hello can
+  // come before the shell: on the systemd guest, serial-getty's autologin starts after the
+  // udev-started agent, and agetty flushes what was typed before it ran.
+  [[nodiscard]] bool WaitForConsole(int seconds) const;
   // Polls `status` until the agent's inventory has every 128 MiB block (the guest's block
   // size, docs/test-vm.md) of [start, start + size) online, or `seconds` are up.
   [[nodiscard]] bool WaitOnline(int64_t start, int64_t size, int seconds) const;

@@ -31,6 +31,13 @@ class SystemdGuest : public SharedVmTest<SystemdGuest> {
   static std::vector<std::string> LaunchArgs() { return {"--image", "debian"}; }
 
  protected:
+  void SetUp() override {
+    SharedVmTest::SetUp();
+    if (!console_ready_) console_ready_ = vm_->WaitForConsole(90);
+    ASSERT_TRUE(console_ready_) << "the guest's console shell did not answer";
+  }
+  static inline bool console_ready_ = false;
+
   // The text between "KEY=" and "=END" in the guest's output (the echoed command line holds
   // "KEY=$(...)=END" first, so the last occurrence is the value).
   static std::string Value(const std::string& out, const std::string& key) {

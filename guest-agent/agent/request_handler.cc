@@ -60,6 +60,7 @@ memhp::v1::Hello RequestHandler::MakeHello() const {
   if (estimator_) hello.add_capabilities("estimate");
   hello.set_agent_pid(identity_.pid);
   hello.set_policy(settings_ ? std::string(FormatPolicyKind(settings_->policy.kind)) : identity_.policy);
+  if (settings_) hello.set_movable_ratio_percent(settings_->policy.movable_ratio_percent);
   for (const std::string& w : identity_.competing_onliners) hello.add_competing_onliners(w);
   hello.set_took_onlining_from(identity_.took_onlining_from);
   for (const std::string& m : identity_.masked_udev_rules) hello.add_masked_udev_rules(m);

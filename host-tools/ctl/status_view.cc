@@ -171,14 +171,20 @@ std::string AgentLine(const memhp::v1::AgentStatus& agent, const StatusSummary& 
 // length (guest_claims.h).
 std::string GuestText(std::string_view text) { return EscapeForTerminal(text, Newlines::kEscape); }
 
-// Who onlines memory, from the hello: the agent's policy as it started (`memhpctl policy` asks
-// for the one in force now: a set-policy since is not in the hello), a take-over the agent was
-// told to make (--take-onlining), then each competing onliner it found at start.
+// Who onlines memory: the agent's policy in force (memhpd keeps the hello's and each
+// `memhpctl policy` answer since), from the hello a take-over the agent was told to make
+// (--take-onlining), then each competing onliner it found at start.
 std::string OnliningLines(const memhp::v1::AgentStatus& agent) {
   if (!agent.connected()) return "";
   const memhp::v1::Hello& hello = agent.hello();
   std::string out;
-  if (!hello.policy().empty()) out += "policy: " + GuestText(hello.policy()) + " (as the agent started)\n";
+  if (agent.has_policy() && !agent.policy().policy().empty()) {
+    out += "policy: " + GuestText(agent.policy().policy());
+    if (agent.policy().policy() == "auto-movable" && agent.policy().movable_ratio_percent() != 0) {
+      out += ", movable ratio " + std::to_string(agent.policy().movable_ratio_percent()) + "%";
+    }
+    out += "\n";
+  }
   if (!hello.took_onlining_from().empty()) {
     out += "onlining: taken over by the agent (auto_online_blocks was " +
            GuestText(hello.took_onlining_from()) + ")\n";

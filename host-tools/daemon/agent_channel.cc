@@ -135,6 +135,12 @@ void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::millise
 
 void AgentChannel::OnAgentHello(const memhp::v1::Hello& hello) {
   hello_ = hello;
+  policy_.reset();
+  if (!hello.policy().empty()) {
+    policy_.emplace();
+    policy_->set_policy(hello.policy());
+    policy_->set_movable_ratio_percent(hello.movable_ratio_percent());
+  }
   if (hello.agent_pid() != agent_pid_) {
     agent_pid_ = hello.agent_pid();
     last_seq_ = 0;  // a new agent process numbers its events from 1
@@ -200,6 +206,7 @@ void AgentChannel::OnFrame(std::string payload) {
                                                "the agent's answer broke the protocol: " + claims.error().message));
         return;
       }
+      if (response.has_policy()) policy_ = response.policy();
       pending_.Finish(response.id(), AgentReply(response));
       return;
     }

@@ -105,6 +105,9 @@ class AgentChannel {
   [[nodiscard]] const std::string& last_violation() const { return last_violation_; }
   // The guest's last pressure event (STALLED or RECOVERED); zone reports carry their own reading.
   [[nodiscard]] const std::optional<memhp::v1::MemoryPressure>& pressure() const { return pressure_; }
+  // The onlining policy in force as last heard: the hello's, then each set-policy answer since
+  // (the hello is only sent on connect, so a `memhpctl policy` change would otherwise not show).
+  [[nodiscard]] const std::optional<memhp::v1::PolicyState>& policy() const { return policy_; }
   // The last memory events recorded (at most kRecentEvents), oldest first.
   [[nodiscard]] const std::deque<memhp::v1::AgentEvent>& recent_events() const { return recent_; }
 
@@ -135,6 +138,7 @@ class AgentChannel {
   std::optional<memhp::v1::Hello> hello_;
   std::optional<memhp::v1::Inventory> inventory_;
   std::optional<memhp::v1::MemoryPressure> pressure_;
+  std::optional<memhp::v1::PolicyState> policy_;
   std::deque<memhp::v1::AgentEvent> recent_;
   size_t recent_bytes_ = 0;
   VmLimits limits_;

@@ -14,6 +14,7 @@ void FillAgentStatus(const AgentChannel& agent, memhp::v1::AgentStatus* out) {
   out->set_guest_violations(agent.stats().violations);
   out->set_last_guest_violation(agent.last_violation());
   if (agent.pressure()) *out->mutable_pressure() = *agent.pressure();
+  if (agent.policy()) *out->mutable_policy() = *agent.policy();
 }
 
 }  // namespace memhp::daemon

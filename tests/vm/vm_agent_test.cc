@@ -187,6 +187,9 @@ TEST_F(AgentVm, ManualPolicySetAtRunTimeLeavesPluggedMemoryOffline) {
   EXPECT_EQ(ResultOf(set).String("policy"), "manual") << set.out;
   CliRun get = Ctl({"--json", "policy"});
   EXPECT_EQ(ResultOf(get).String("policy"), "manual") << get.out;
+  // status shows the policy in force, not the one of the agent's hello.
+  EXPECT_EQ(ResultOf(Ctl({"--json", "status"})).String("agent.policy.policy"), "manual");
+  EXPECT_NE(Ctl({"status"}).out.find("\npolicy: manual\n"), std::string::npos);
 
   d2_ = PlugDimm("d2");
   ASSERT_GE(d2_, 0);

@@ -336,22 +336,26 @@ TEST(RenderStatusTextTest, CompetingOnlinersAndATakeOverFollowTheAgentLine) {
   EXPECT_THAT(RenderStatusText(status), Not(HasSubstr("competing onliner"))) << "only the connected agent's hello";
 }
 
-TEST(RenderStatusTextTest, ThePolicyOfTheHelloComesFirst) {
+TEST(RenderStatusTextTest, ThePolicyInForceComesFirst) {
   v1::VmStatus status = FullStatus();
   v1::Hello* hello = status.mutable_agent()->mutable_hello();
-  hello->set_policy("auto-movable");
+  hello->set_policy("manual");  // the hello's; memhpd's policy state is what is in force now
   hello->set_took_onlining_from("online");
   hello->add_competing_onliners("auto_online_blocks: online");
+  v1::PolicyState* policy = status.mutable_agent()->mutable_policy();
+  policy->set_policy("auto-movable");
+  policy->set_movable_ratio_percent(301);
   const std::vector<std::string> lines = Lines(RenderStatusText(status));
   ASSERT_GE(lines.size(), 6u);
-  EXPECT_EQ(lines[3], "policy: auto-movable (as the agent started)");
+  EXPECT_EQ(lines[3], "policy: auto-movable, movable ratio 301%");
   EXPECT_EQ(lines[4], "onlining: taken over by the agent (auto_online_blocks was online)");
   EXPECT_EQ(lines[5], "competing onliner: auto_online_blocks: online");
-  hello->set_policy("online\x1b]0;owned\x07");
-  EXPECT_EQ(Lines(RenderStatusText(status))[3], "policy: online\\x1b]0;owned\\x07 (as the agent started)")
-      << "the guest's word, escaped";
-  hello->clear_policy();
-  EXPECT_THAT(RenderStatusText(status), Not(HasSubstr("policy:"))) << "no policy reported: no line";
+  policy->set_policy("online");
+  EXPECT_EQ(Lines(RenderStatusText(status))[3], "policy: online") << "the ratio is auto-movable's only";
+  policy->set_policy("online\x1b]0;owned\x07");
+  EXPECT_EQ(Lines(RenderStatusText(status))[3], "policy: online\\x1b]0;owned\\x07") << "the guest's word, escaped";
+  status.mutable_agent()->clear_policy();
+  EXPECT_THAT(RenderStatusText(status), Not(HasSubstr("policy:"))) << "no policy known: no line";
 }
 
 TEST(RenderStatusTextTest, ColumnsAreAlignedAndLinesHaveNoTrailingBlanks) {

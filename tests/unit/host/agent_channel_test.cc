@@ -1,128 +1,38 @@
-// memhp tests — memhpd's two sockets: AgentChannel (the host end of the agent wire) against a
-// fake agent, and ControlServer against raw clients, all on unix sockets in a temp folder.
+// memhp tests — AgentChannel, the host end of the agent wire, against a fake agent on a unix
+// socket in a temp folder.
 //
-// The fakes are bare fds with a FrameDecoder: they write frames (or garbage) with send() and read
-// what memhpd wrote, so they share nothing with FramedStream but the frame format. Every wait
+// The fake is a bare fd with a FrameDecoder: it writes frames (or garbage) with send() and reads
+// what memhpd wrote, so it shares nothing with FramedStream but the frame format. Every wait
 // iterates the test's private GMainContext until a condition holds or a deadline passes, so a hang
 // is a failed expectation, not a stuck binary. The one real delay is AgentChannel's reconnect
 // backoff (100 ms, then doubling), which the reconnect test waits for.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <deque>
-#include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "daemon/agent_channel.h"
-#include "daemon/control_server.h"
 #include "memhp/v1/agent.pb.h"
-#include "memhp/v1/control.pb.h"
 #include "wire/frame_codec.h"
 #include "../support/framed_peer.h"
-#include "../support/status_text.h"
+#include "../support/unix_sockets.h"
 
 namespace memhp::daemon {
 namespace {
 
 using memhp::v1::AgentEnvelope;
-using memhp::v1::ControlEnvelope;
-using memhp::v1::ControlRequest;
-using memhp::v1::ControlResponse;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
+using test_support::AcceptOne;
+using test_support::ListenUnix;
 using test_support::Peer;
+using test_support::RunFor;
 using test_support::RunUntil;
-
-
-// Iterates `context` for `duration`, whatever happens.
-void RunFor(GMainContext* context, std::chrono::milliseconds duration) {
-  const gint64 end = g_get_monotonic_time() + duration.count() * 1000;
-  while (g_get_monotonic_time() < end) {
-    if (!g_main_context_iteration(context, FALSE)) g_usleep(200);
-  }
-}
-
-// A short-pathed temp folder for sockets (sun_path holds 108 bytes), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/memhp-daemon-test.XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-      return;
-    }
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  [[nodiscard]] std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-sockaddr_un UnixAddress(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  EXPECT_LT(path.size(), sizeof(addr.sun_path));
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof(addr.sun_path)));
-  return addr;
-}
-
-// A non-blocking listening socket at `path` (a previous socket file there is replaced).
-int ListenUnix(const std::string& path) {
-  unlink(path.c_str());
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  const sockaddr_un addr = UnixAddress(path);
-  if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, 4) != 0) {
-    ADD_FAILURE() << "listen " << path << ": " << std::strerror(errno);
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Accepts one connection on `listen_fd`, iterating `context` meanwhile; -1 after the deadline.
-int AcceptOne(GMainContext* context, int listen_fd) {
-  int fd = -1;
-  if (!RunUntil(context, [&] {
-        fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-        return fd >= 0;
-      })) {
-    ADD_FAILURE() << "nobody connected";
-  }
-  return fd;
-}
-
-int ConnectUnix(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const sockaddr_un addr = UnixAddress(path);
-  if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ADD_FAILURE() << "connect " << path << ": " << std::strerror(errno);
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-
-// ---------------------------------------------------------------------------------------------
-// AgentChannel against a fake agent
+using test_support::TempDir;
 
 memhp::v1::Hello AgentHello() {
   memhp::v1::Hello hello;
@@ -491,187 +401,49 @@ TEST_F(AgentChannelTest, NonEnvelopePayloadIsCountedAndDropped) {
   EXPECT_TRUE(channel_->agent_connected());
 }
 
-// ---------------------------------------------------------------------------------------------
-// ControlServer against raw clients
+TEST_F(AgentChannelTest, ThePolicyInForceIsTheHellosThenEachSetPolicyAnswer) {
+  EXPECT_FALSE(channel_->policy().has_value()) << "nothing heard yet";
+  Connect();
+  const AgentEnvelope host_hello = ReadHostHello();
+  AgentEnvelope greeting;
+  greeting.mutable_response()->set_id(host_hello.request().id());
+  memhp::v1::Hello hello = AgentHello();
+  hello.set_policy("auto-movable");
+  hello.set_movable_ratio_percent(301);
+  *greeting.mutable_response()->mutable_hello() = hello;
+  agent_->Send(greeting);
+  ASSERT_TRUE(RunUntil(context_, [&] { return channel_->agent_connected(); }));
+  ASSERT_TRUE(channel_->policy().has_value());
+  EXPECT_EQ(channel_->policy()->policy(), "auto-movable");
+  EXPECT_EQ(channel_->policy()->movable_ratio_percent(), 301u);
 
-ControlEnvelope StatusRequest(uint64_t id, bool refresh) {
-  ControlEnvelope envelope;
-  envelope.mutable_request()->set_id(id);
-  envelope.mutable_request()->mutable_status()->set_refresh_inventory(refresh);
-  return envelope;
-}
+  // memhpctl policy: the agent's answer is the policy in force from now on.
+  bool answered = false;
+  memhp::v1::AgentRequest request;
+  request.mutable_set_policy()->set_policy("manual");
+  channel_->Request(request, 2s, [&](AgentReply) { answered = true; });
+  std::optional<AgentEnvelope> sent = agent_->Next(context_);
+  ASSERT_TRUE(sent.has_value());
+  AgentEnvelope answer;
+  answer.mutable_response()->set_id(sent->request().id());
+  answer.mutable_response()->mutable_policy()->set_policy("manual");
+  answer.mutable_response()->mutable_policy()->set_movable_ratio_percent(301);
+  agent_->Send(answer);
+  ASSERT_TRUE(RunUntil(context_, [&] { return answered; }));
+  ASSERT_TRUE(channel_->policy().has_value());
+  EXPECT_EQ(channel_->policy()->policy(), "manual");
 
-class ControlServerTest : public ::testing::Test {
- protected:
-  ControlServerTest() : context_(g_main_context_new()), path_(dir_.File("control.sock")) {
-    server_ = std::make_unique<ControlServer>(
-        context_, [this](const ControlRequest& request, ControlReply reply) {
-          ++handled_;
-          if (hold_replies_) {
-            held_.emplace_back(request, std::move(reply));
-            return;
-          }
-          reply(EchoStatus(request));
-        });
-    EXPECT_EQ(test_support::ErrorText(server_->Listen(path_)), "");
-  }
-  ~ControlServerTest() override {
-    held_.clear();
-    server_.reset();
-    g_main_context_unref(context_);
-  }
-
-  // The handler's answer: a VmStatus whose name tells which request it answers.
-  static ControlResponse EchoStatus(const ControlRequest& request) {
-    ControlResponse response;
-    response.mutable_status()->set_vm_name(
-        "vm-" + std::to_string(request.id()) +
-        (request.status().refresh_inventory() ? "-refreshed" : "-cached"));
-    return response;
-  }
-
-  std::unique_ptr<Peer<ControlEnvelope>> NewClient() {
-    auto client = std::make_unique<Peer<ControlEnvelope>>(ConnectUnix(path_));
-    const size_t before = server_->client_count();
-    EXPECT_TRUE(RunUntil(context_, [&] { return server_->client_count() == before + 1; }));
-    return client;
-  }
-
-  // Sends `request` and returns the answer.
-  ControlResponse Ask(Peer<ControlEnvelope>& client, const ControlEnvelope& request) {
-    client.Send(request);
-    std::optional<ControlEnvelope> answer = client.Next(context_);
-    EXPECT_TRUE(answer.has_value());
-    EXPECT_TRUE(answer && answer->has_response());
-    return answer ? answer->response() : ControlResponse{};
-  }
-
-  TempDir dir_;
-  GMainContext* context_;
-  std::string path_;
-  std::unique_ptr<ControlServer> server_;
-  int handled_ = 0;
-  bool hold_replies_ = false;
-  std::vector<std::pair<ControlRequest, ControlReply>> held_;  // answered later
-};
-
-TEST_F(ControlServerTest, TwoClientsAtOnceEachGetTheirOwnAnswers) {
-  auto a = NewClient();
-  auto b = NewClient();
-  EXPECT_EQ(server_->client_count(), 2u);
-
-  // Both ask before either is answered; ids are per client, so both may use 7.
-  hold_replies_ = true;
-  a->Send(StatusRequest(7, true));
-  b->Send(StatusRequest(7, false));
-  b->Send(StatusRequest(8, true));
-  ASSERT_TRUE(RunUntil(context_, [&] { return held_.size() == 3; }));
-  for (auto it = held_.rbegin(); it != held_.rend(); ++it) {  // answered in reverse order
-    it->second(EchoStatus(it->first));
-  }
-
-  std::optional<ControlEnvelope> b1 = b->Next(context_);
-  std::optional<ControlEnvelope> b2 = b->Next(context_);
-  std::optional<ControlEnvelope> a1 = a->Next(context_);
-  ASSERT_TRUE(a1 && b1 && b2);
-  EXPECT_EQ(a1->response().id(), 7u);
-  EXPECT_EQ(a1->response().status().vm_name(), "vm-7-refreshed");
-  EXPECT_EQ(b1->response().id(), 8u);
-  EXPECT_EQ(b1->response().status().vm_name(), "vm-8-refreshed");
-  EXPECT_EQ(b2->response().id(), 7u);
-  EXPECT_EQ(b2->response().status().vm_name(), "vm-7-cached");
-  EXPECT_EQ(a->pending(), 0u);  // nothing of b's reached a
-  EXPECT_EQ(b->pending(), 0u);
-}
-
-TEST_F(ControlServerTest, EchoingHandlerAnswersEachRequest) {
-  auto client = NewClient();
-  const ControlResponse first = Ask(*client, StatusRequest(1, false));
-  EXPECT_EQ(first.id(), 1u);
-  EXPECT_FALSE(first.has_error());
-  EXPECT_EQ(first.status().vm_name(), "vm-1-cached");
-  const ControlResponse second = Ask(*client, StatusRequest(2, true));
-  EXPECT_EQ(second.id(), 2u);
-  EXPECT_EQ(second.status().vm_name(), "vm-2-refreshed");
-}
-
-TEST_F(ControlServerTest, GarbageFrameIsMalformedAndTheClientCarriesOn) {
-  auto client = NewClient();
-  client->SendRaw(wire::EncodeFrame("\xff\xff\xff"));  // a frame, not a ControlEnvelope
-  std::optional<ControlEnvelope> answer = client->Next(context_);
-  ASSERT_TRUE(answer.has_value());
-  EXPECT_EQ(answer->response().id(), 0u);
-  EXPECT_EQ(answer->response().error().code(), memhp::v1::ERROR_CODE_MALFORMED);
-  EXPECT_EQ(server_->malformed_count(), 1u);
-  EXPECT_EQ(handled_, 0);
-
-  const ControlResponse valid = Ask(*client, StatusRequest(3, false));
-  EXPECT_EQ(valid.id(), 3u);
-  EXPECT_EQ(valid.status().vm_name(), "vm-3-cached");
-  EXPECT_EQ(server_->client_count(), 1u);
-}
-
-TEST_F(ControlServerTest, EnvelopeWithoutARequestIsMalformed) {
-  auto client = NewClient();
-  ControlEnvelope response_only;
-  response_only.mutable_response()->set_id(4);
-  const ControlResponse answer = Ask(*client, response_only);
-  EXPECT_EQ(answer.error().code(), memhp::v1::ERROR_CODE_MALFORMED);
-  EXPECT_EQ(handled_, 0);
-}
-
-TEST_F(ControlServerTest, IdZeroIsMalformedAndUnknownOpUnsupported) {
-  auto client = NewClient();
-  const ControlResponse no_id = Ask(*client, StatusRequest(0, false));
-  EXPECT_EQ(no_id.id(), 0u);
-  EXPECT_EQ(no_id.error().code(), memhp::v1::ERROR_CODE_MALFORMED);
-  EXPECT_THAT(no_id.error().message(), HasSubstr("id"));
-  EXPECT_FALSE(no_id.has_status());
-
-  ControlEnvelope no_op;
-  no_op.mutable_request()->set_id(12);
-  const ControlResponse unknown = Ask(*client, no_op);
-  EXPECT_EQ(unknown.id(), 12u);
-  EXPECT_EQ(unknown.error().code(), memhp::v1::ERROR_CODE_UNSUPPORTED);
-  EXPECT_EQ(handled_, 0);
-}
-
-TEST_F(ControlServerTest, ReplyAfterTheClientLeftIsHarmless) {
-  hold_replies_ = true;
-  auto leaving = NewClient();
-  leaving->Send(StatusRequest(5, false));
-  ASSERT_TRUE(RunUntil(context_, [&] { return held_.size() == 1; }));
-  leaving.reset();
-  ASSERT_TRUE(RunUntil(context_, [&] { return server_->client_count() == 0; }));
-
-  held_[0].second(EchoStatus(held_[0].first));  // dropped: nobody to send it to
-
-  hold_replies_ = false;
-  auto next = NewClient();
-  const ControlResponse answer = Ask(*next, StatusRequest(6, true));
-  EXPECT_EQ(answer.id(), 6u);
-  EXPECT_EQ(answer.status().vm_name(), "vm-6-refreshed");
-  EXPECT_EQ(next->pending(), 0u);  // the dropped answer did not leak to the new client
-}
-
-TEST_F(ControlServerTest, ReplyAfterTheServerIsGoneIsANoOp) {
-  hold_replies_ = true;
-  auto client = NewClient();
-  client->Send(StatusRequest(9, false));
-  ASSERT_TRUE(RunUntil(context_, [&] { return held_.size() == 1; }));
-  server_.reset();
-  held_[0].second(EchoStatus(held_[0].first));
-  EXPECT_TRUE(client->saw_eof());  // the server closed its end, sending nothing
-  EXPECT_EQ(client->pending(), 0u);
-}
-
-TEST_F(ControlServerTest, ListenReplacesAStaleSocketFile) {
-  const std::string stale = dir_.File("stale.sock");
-  const int old_fd = ListenUnix(stale);  // a dead memhpd's socket file
-  ASSERT_GE(old_fd, 0);
-  close(old_fd);
-  ControlServer second(context_, [](const ControlRequest&, ControlReply) {});
-  EXPECT_EQ(test_support::ErrorText(second.Listen(stale)), "");
+  // An answer that breaks the rules changes nothing.
+  answered = false;
+  channel_->Request(request, 2s, [&](AgentReply) { answered = true; });
+  sent = agent_->Next(context_);
+  ASSERT_TRUE(sent.has_value());
+  answer.mutable_response()->set_id(sent->request().id());
+  answer.mutable_response()->mutable_policy()->set_policy(std::string(5000, 'x'));
+  agent_->Send(answer);
+  ASSERT_TRUE(RunUntil(context_, [&] { return answered; }));
+  EXPECT_EQ(channel_->policy()->policy(), "manual");
+  EXPECT_EQ(violations_.size(), 1u);
 }
 
 }  // namespace

@@ -23,6 +23,12 @@ Error Gone(std::string message) {
   return e;
 }
 
+Error Unreachable(std::string message) {
+  Error e{ECONNRESET, std::move(message)};
+  e.code = memhp::v1::ERROR_CODE_UNAVAILABLE;
+  return e;
+}
+
 std::string VersionString(unsigned long v) {
   return std::to_string(v / 1000000) + "." + std::to_string((v / 1000) % 1000) + "." + std::to_string(v % 1000);
 }
@@ -86,20 +92,57 @@ LibvirtDomain::LibvirtDomain(virConnectPtr conn, virDomainPtr dom, std::string u
 }
 
 LibvirtDomain::~LibvirtDomain() {
-  for (int id : callbacks_) virConnectDomainEventDeregisterAny(conn_, id);
-  if (close_registered_) virConnectUnregisterCloseCallback(conn_, OnClose);
+  Unregister();
   virDomainFree(dom_);
   virConnectClose(conn_);
 }
 
+void LibvirtDomain::Unregister() {
+  for (int id : callbacks_) virConnectDomainEventDeregisterAny(conn_, id);
+  callbacks_.clear();
+  if (close_registered_) virConnectUnregisterCloseCallback(conn_, OnClose);
+  close_registered_ = false;
+}
+
+bool LibvirtDomain::Alive() const { return connected_ && virConnectIsAlive(conn_) == 1; }
+
 Error LibvirtDomain::Failed(const std::string& what) const {
   Error e = LastLibvirtError(what);
-  if (!connected_) return libvirt::Gone(e.message + " (the libvirt connection is closed)");
+  // A call can fail on a broken connection before libvirt's close callback has run (it is
+  // dispatched from the event loop), so the connection is asked, not only the flag.
+  if (!Alive()) return Unreachable(e.message + " (the libvirt connection to " + uri_ + " is closed)");
   return e;
 }
 
 Status LibvirtDomain::Subscribe(DomainListener listener) {
   listener_ = std::move(listener);
+  return Register();
+}
+
+Status LibvirtDomain::Reconnect() {
+  virConnectPtr conn = virConnectOpen(uri_.c_str());
+  if (conn == nullptr) return Unreachable(LastLibvirtError("reconnect to " + uri_).message);
+  virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid_.c_str());
+  if (dom == nullptr) {
+    Error e = LastLibvirtError("find domain " + uuid_);
+    virConnectClose(conn);
+    return libvirt::Gone("libvirt domain '" + name_ + "' is no longer on " + uri_ + " (" + e.message + ")");
+  }
+  if (virDomainIsActive(dom) != 1) {
+    virDomainFree(dom);
+    virConnectClose(conn);
+    return libvirt::Gone("libvirt domain '" + name_ + "' no longer runs");
+  }
+  Unregister();
+  virDomainFree(dom_);
+  virConnectClose(conn_);
+  conn_ = conn;
+  dom_ = dom;
+  connected_ = true;
+  return Register();
+}
+
+Status LibvirtDomain::Register() {
   struct Registration {
     int id;
     virConnectDomainEventGenericCallback cb;
@@ -150,7 +193,7 @@ Status LibvirtDomain::UpdateLive(const std::string& device_xml) {
 }
 
 Status LibvirtDomain::CheckRunning() {
-  if (!connected_) return libvirt::Gone("the libvirt connection to " + uri_ + " is closed");
+  if (!Alive()) return Unreachable("the libvirt connection to " + uri_ + " is closed");
   const int active = virDomainIsActive(dom_);
   if (active < 0) return Failed("virDomainIsActive");
   if (active == 0) return libvirt::Gone("libvirt domain '" + name_ + "' is not running");
@@ -208,7 +251,10 @@ void LibvirtDomain::OnLifecycle(virConnectPtr, virDomainPtr, int event, int deta
 void LibvirtDomain::OnClose(virConnectPtr, int reason, void* opaque) {
   auto* self = static_cast<LibvirtDomain*>(opaque);
   self->connected_ = false;
-  self->Gone("the libvirt connection to " + self->uri_ + " closed (reason " + std::to_string(reason) + ")");
+  if (self->gone_ || !self->listener_.on_connection_lost) return;
+  // virConnectCloseReason: 0 error, 1 end of file (libvirtd exited), 2 keepalive, 3 client.
+  self->listener_.on_connection_lost("the libvirt connection to " + self->uri_ + " closed (reason " +
+                                     std::to_string(reason) + ")");
 }
 
 }  // namespace memhp::daemon::libvirt

@@ -10,8 +10,10 @@
 //
 // libvirt's errors become memhp Errors with code ERROR_CODE_LIBVIRT and libvirt's own
 // message and code number verbatim ("libvirt error 55 (VIR_ERR_OPERATION_INVALID): ...").
-// A domain that stopped, a domain that no longer exists and a connection that closed carry
-// errno ENOTCONN (IsGone, ports/memory_devices.h) with code UNAVAILABLE.
+// A domain that stopped or no longer exists carries errno ENOTCONN (IsGone,
+// ports/memory_devices.h) with code UNAVAILABLE. A call on a connection that broke (libvirtd
+// restarted or died; the domain's QEMU runs on, libvirtd reconnects to it when it is back)
+// carries ECONNRESET (IsUnreachable) with code UNAVAILABLE, until Reconnect() succeeds.
 //
 // Events (needs glib_event_impl.h installed before Open): DEVICE_REMOVED and
 // DEVICE_REMOVAL_FAILED with the device's alias, MEMORY_DEVICE_SIZE_CHANGE with the alias and
@@ -34,7 +36,9 @@ struct DomainListener {
   std::function<void(const std::string& alias)> on_device_removed;
   std::function<void(const std::string& alias)> on_device_removal_failed;
   std::function<void(const std::string& alias, uint64_t size_bytes)> on_memory_size_change;
-  std::function<void(const std::string& why)> on_gone;  // the domain stopped or the connection closed
+  std::function<void(const std::string& why)> on_gone;  // the domain stopped or was undefined
+  // The connection closed (libvirt's close callback): the domain may run on; Reconnect().
+  std::function<void(const std::string& why)> on_connection_lost;
 };
 
 // libvirt's last error on this thread as a memhp Error, prefixed by what was being done.
@@ -50,6 +54,12 @@ class LibvirtDomain {
 
   // Registers the domain's events with `listener` (once).
   [[nodiscard]] Status Subscribe(DomainListener listener);
+  // After on_connection_lost: a new connection to the same URI, the same domain found by its
+  // UUID, the events registered again. An IsUnreachable error while libvirtd does not answer;
+  // IsGone when the domain is no longer there or no longer runs.
+  [[nodiscard]] Status Reconnect();
+  // Whether the connection is open and libvirt still thinks it alive (virConnectIsAlive).
+  [[nodiscard]] bool Alive() const;
 
   [[nodiscard]] Result<std::string> LiveXml();
   [[nodiscard]] Status AttachLive(const std::string& device_xml);
@@ -71,6 +81,8 @@ class LibvirtDomain {
  private:
   LibvirtDomain(virConnectPtr conn, virDomainPtr dom, std::string uri);
   [[nodiscard]] Error Failed(const std::string& what) const;
+  [[nodiscard]] Status Register();
+  void Unregister();
   void Gone(const std::string& why);
 
   static void OnDeviceRemoved(virConnectPtr, virDomainPtr, const char* alias, void* opaque);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -44,6 +45,11 @@ LibvirtSupervisor::LibvirtSupervisor(LibvirtSupervisorConfig config, GMainLoop* 
                      },
                  .on_lost =
                      [this] {
+                       // The stream rides on the libvirt connection: when that broke, the
+                       // operation in flight is left for the resume before it hears of the agent.
+                       if (domain_ && !gone_ && !domain_->Alive()) {
+                         OnConnectionLost("the libvirt connection to " + config_.uri + " broke");
+                       }
                        if (!gone_) watch_.PublishNotice("agent_lost");
                        if (operations_) operations_->OnAgentLost();
                      },
@@ -58,7 +64,9 @@ LibvirtSupervisor::LibvirtSupervisor(LibvirtSupervisorConfig config, GMainLoop* 
       watch_(config_.vm_name),
       guest_(agent_, config_.agent_timeout) {}
 
-LibvirtSupervisor::~LibvirtSupervisor() = default;
+LibvirtSupervisor::~LibvirtSupervisor() {
+  if (reconnect_source_ != 0) g_source_remove(reconnect_source_);
+}
 
 Status LibvirtSupervisor::Lock() {
   if (mkdir(kLockDir, 0755) != 0 && errno != EEXIST) return Error::FromErrno(errno, "mkdir", kLockDir);
@@ -105,6 +113,7 @@ Status LibvirtSupervisor::Start() {
                 }
               },
           .on_gone = [this](const std::string& why) { OnGone(why); },
+          .on_connection_lost = [this](const std::string& why) { OnConnectionLost(why); },
       });
       !subscribed.ok()) {
     return subscribed;
@@ -169,6 +178,45 @@ void LibvirtSupervisor::OnGone(const std::string& why) {
   watch_.PublishNotice("qemu_gone", JsonStringObject({{"reason", why}}));
   if (operations_) operations_->OnQemuGone(why);
   QuitSoon();
+}
+
+void LibvirtSupervisor::OnConnectionLost(const std::string& why) {
+  if (gone_ || reconnecting_) return;
+  reconnecting_ = true;
+  reconnect_deadline_us_ = g_get_monotonic_time() + config_.reconnect_window.count() * 1000;
+  reconnect_delay_ms_ = 100;
+  g_message("%s; reconnecting for up to %lld s", why.c_str(),
+            static_cast<long long>(config_.reconnect_window.count() / 1000));
+  watch_.PublishNotice("libvirt_connection_lost", JsonStringObject({{"reason", why}}));
+  if (operations_) operations_->OnManagerUnreachable(why);
+  // The agent's stream belonged to the closed connection and no longer carries anything; a
+  // libvirt stream on a dead connection need not say so, so it is closed here, and the agent
+  // channel's reconnect opens a new one on the new connection.
+  bridge_.reset();
+  TryReconnect();
+}
+
+void LibvirtSupervisor::TryReconnect() {
+  reconnect_source_ = 0;
+  if (gone_) return;
+  Status reconnected = domain_->Reconnect();
+  if (reconnected.ok()) {
+    reconnecting_ = false;
+    g_message("reconnected to %s: resuming what was left in flight", config_.uri.c_str());
+    watch_.PublishNotice("libvirt_reconnected", JsonStringObject({{"uri", config_.uri}}));
+    if (operations_) operations_->ResumeLeftUnfinished();
+    return;
+  }
+  if (IsGone(reconnected.error())) return OnGone(reconnected.error().message);
+  if (g_get_monotonic_time() >= reconnect_deadline_us_) {
+    return OnGone("libvirt did not answer on " + config_.uri + " again within " +
+                  std::to_string(config_.reconnect_window.count() / 1000) + " s (" + reconnected.error().message + ")");
+  }
+  reconnect_source_ = g_timeout_add(reconnect_delay_ms_, [](gpointer self) -> gboolean {
+    static_cast<LibvirtSupervisor*>(self)->TryReconnect();
+    return G_SOURCE_REMOVE;
+  }, this);
+  reconnect_delay_ms_ = std::min<guint>(reconnect_delay_ms_ * 2, 2000);
 }
 
 void LibvirtSupervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply reply) {

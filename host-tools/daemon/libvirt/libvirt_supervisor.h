@@ -5,9 +5,16 @@
 //
 // What differs from a QEMU memhpd: there is no QMP connection (libvirt owns the monitor and
 // marks a domain that gets raw QMP "tainted"), so `qmp` and `audit` are refused with a reason;
-// `stop` ends memhpd and leaves the domain to its owner unless memhp launched it (StopAction); when the domain stops, is
-// undefined, or the libvirt connection closes, memhpd's job is over as when QEMU exits. A
-// domain without the agent channel is served without a guest side ("guest side unknown").
+// `stop` ends memhpd and leaves the domain to its owner unless memhp launched it (StopAction); when the domain stops or is
+// undefined, memhpd's job is over as when QEMU exits. A domain without the agent channel is
+// served without a guest side ("guest side unknown").
+//
+// When the libvirt connection closes (libvirtd restarted, or a remote link dropped) the domain's
+// QEMU runs on: memhpd leaves the operation in flight open in the journal (its client is told),
+// tries the URI again with a growing delay for `reconnect_window`, and once connected resumes
+// that operation from the journal as a restarted memhpd would, so it ends from what libvirt's
+// live XML says then. The agent's stream rides on the connection and comes back with it. Past
+// the window, or if the domain no longer runs, memhpd ends.
 //
 // One memhpd per domain: memhpd holds an exclusive lock named after the domain's UUID in
 // kLockDir while it runs, so a second memhpd for the same domain is refused whatever its VM
@@ -48,6 +55,7 @@ struct LibvirtSupervisorConfig {
   StopAction on_stop = StopAction::kLeaveRunning;
   std::chrono::milliseconds timeout{10000};        // operations' hardware deadline
   std::chrono::milliseconds agent_timeout{5000};
+  std::chrono::milliseconds reconnect_window{120000};  // how long a closed connection is retried
 };
 
 class LibvirtSupervisor {
@@ -65,6 +73,8 @@ class LibvirtSupervisor {
   void Handle(const memhp::v1::ControlRequest& request, ControlReply reply);
   void HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply);
   void OnGone(const std::string& why);
+  void OnConnectionLost(const std::string& why);
+  void TryReconnect();
   void HandleStop(ControlReply reply);
   void QuitSoon();
   [[nodiscard]] Result<UniqueFd> ConnectAgent();
@@ -84,6 +94,10 @@ class LibvirtSupervisor {
   UniqueFd lock_;
   bool has_channel_ = false;
   bool gone_ = false;
+  bool reconnecting_ = false;
+  gint64 reconnect_deadline_us_ = 0;
+  guint reconnect_delay_ms_ = 0;
+  guint reconnect_source_ = 0;
 };
 
 }  // namespace memhp::daemon::libvirt

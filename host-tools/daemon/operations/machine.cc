@@ -37,6 +37,19 @@ Finish GoneFinish(memhp::v1::OperationResult result, const std::string& step, co
                   MakeError(memhp::v1::ERROR_CODE_UNAVAILABLE, why));
 }
 
+std::optional<std::string> UnreachableReason(const Event& event) {
+  if (const auto* lost = std::get_if<ManagerUnreachable>(&event)) return lost->reason;
+  auto check = [](const Error& e) -> std::optional<std::string> {
+    if (IsUnreachable(e)) return e.message;
+    return std::nullopt;
+  };
+  if (const auto* a = std::get_if<HardwareAnswered>(&event); a && !a->status.ok()) return check(a->status.error());
+  if (const auto* a = std::get_if<DevicesListed>(&event); a && !a->devices.ok()) return check(a->devices.error());
+  if (const auto* a = std::get_if<BackendsListed>(&event); a && !a->backends.ok()) return check(a->backends.error());
+  if (const auto* a = std::get_if<AliveChecked>(&event); a && !a->status.ok()) return check(a->status.error());
+  return std::nullopt;
+}
+
 std::optional<std::string> GoneReason(const Event& event) {
   if (const auto* gone = std::get_if<QemuGone>(&event)) return gone->reason;
   auto check = [](const Error& e) -> std::optional<std::string> {
@@ -70,6 +83,10 @@ Actions ResumeNext(ResumeState& state, const Event& event) {
   if (const auto* gone = std::get_if<QemuGone>(&event); gone && state.phase != Phase::kDone) {
     state.phase = Phase::kDone;
     return {Abandon{"QEMU went away (" + gone->reason + ")"}};
+  }
+  if (auto lost = UnreachableReason(event); lost && state.phase != Phase::kDone) {
+    state.phase = Phase::kDone;
+    return {Abandon{"the connection to the VM's manager broke (" + *lost + ")"}};
   }
   switch (state.phase) {
     case Phase::kListingDevices: {

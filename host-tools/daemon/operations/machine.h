@@ -86,10 +86,13 @@ struct DeviceEventSeen {
 struct QemuGone {  // the hardware's manager went away (QMP closed)
   std::string reason;
 };
+struct ManagerUnreachable {  // the connection to the manager broke; the VM may run on (IsUnreachable)
+  std::string reason;
+};
 
 using Event = std::variant<Started, FactsGathered, DevicesListed, BackendsListed, HardwareAnswered, AliveChecked,
                            InventoryRead, BlocksAnswered, MapAnswered, IntentAnswered, OnlineWaitEnded, TimerFired,
-                           DeviceEventSeen, QemuGone>;
+                           DeviceEventSeen, QemuGone, ManagerUnreachable>;
 
 // The event, and what the runner knows of the agent at that moment.
 struct Input {
@@ -172,7 +175,9 @@ struct StartTimer {  // -> TimerFired{timer} after `delay`, unless the operation
 struct Finish {  // the end: `result` without steps, operation id and duration (the runner's)
   memhp::v1::OperationResult result;
 };
-struct Abandon {  // resuming only: the facts to decide on are missing; leave the journal as it is
+// The facts to decide on are missing (resuming), or the manager cannot be reached (any
+// operation): leave the journal as it is, for the next resume to decide.
+struct Abandon {
   std::string why;
 };
 
@@ -203,6 +208,9 @@ struct Transition {
 [[nodiscard]] Finish GoneFinish(memhp::v1::OperationResult result, const std::string& step, const std::string& reason);
 
 
+// If `event` says the connection to the VM's manager broke (ManagerUnreachable, or a hardware
+// answer with an IsUnreachable error), why.
+[[nodiscard]] std::optional<std::string> UnreachableReason(const Event& event);
 // If `event` says the VM's manager is gone (QemuGone, or a hardware answer with an IsGone
 // error), why; else nothing.
 [[nodiscard]] std::optional<std::string> GoneReason(const Event& event);
@@ -247,6 +255,11 @@ template <typename State>
     Actions actions = ResumeNext(s.resume, input.event);
     if (s.resume.phase == ResumeState::Phase::kDone) s.phase = Phase::kDone;
     return actions;
+  }
+  if (auto lost = UnreachableReason(input.event); lost && s.phase != Phase::kStart) {
+    s.phase = Phase::kDone;
+    return Actions{Abandon{"the connection to the VM's manager broke during the " +
+                           (s.step.empty() ? std::string("first") : s.step) + " step (" + *lost + ")"}};
   }
   if (auto gone = GoneReason(input.event); gone && s.phase != Phase::kStart) {
     s.phase = Phase::kDone;

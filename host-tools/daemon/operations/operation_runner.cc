@@ -51,6 +51,10 @@ void OperationRunner::OnAgentLost() {
 
 void OperationRunner::OnQemuGone(std::string_view reason) { Feed(QemuGone{std::string(reason)}); }
 
+void OperationRunner::OnManagerUnreachable(std::string_view reason) {
+  Feed(ManagerUnreachable{std::string(reason)});
+}
+
 void OperationRunner::Feed(Event event) {
   if (finished_) return;
   inbox_.push_back(std::move(event));
@@ -149,11 +153,7 @@ void OperationRunner::Execute(Action& action) {
         } else if constexpr (std::is_same_v<A, Finish>) {
           Complete(std::move(a.result));
         } else if constexpr (std::is_same_v<A, Abandon>) {
-          g_warning("reconcile: operation %llu (%s %s) left unfinished: %s",
-                    static_cast<unsigned long long>(result_.operation_id()), KindName(result_.kind()),
-                    result_.device_id().c_str(), a.why.c_str());
-          finished_ = true;
-          EndTurn();
+          LeaveUnfinished(a.why);
         }
       },
       action);
@@ -350,6 +350,42 @@ void OperationRunner::Complete(memhp::v1::OperationResult result) {
   } else {
     memhp::v1::ControlResponse response;
     *response.mutable_operation() = result_;
+    reply_(std::move(response));
+  }
+  EndTurn();
+}
+
+void OperationRunner::LeaveUnfinished(const std::string& why) {
+  if (finished_) return;
+  if (!resumed_ && !journaled_) {
+    // No begin record yet: nothing was asked of the hardware, so there is nothing to resume.
+    memhp::v1::OperationResult result = result_;
+    result.set_outcome(memhp::v1::OPERATION_OUTCOME_FAILED);
+    result.set_detail(why + "; nothing was changed");
+    result.mutable_error()->set_code(memhp::v1::ERROR_CODE_UNAVAILABLE);
+    result.mutable_error()->set_message(result.detail());
+    Complete(std::move(result));
+    return;
+  }
+  auto self = shared_from_this();  // the queue may drop its reference below
+  CloseStep(false, why);
+  finished_ = true;
+  for (GSource* timer : timers_) {
+    g_source_destroy(timer);
+    g_source_unref(timer);
+  }
+  timers_.clear();
+  g_warning("%soperation %llu (%s %s) left unfinished in the journal: %s", resumed_ ? "reconcile: " : "",
+            static_cast<unsigned long long>(result_.operation_id()), KindName(result_.kind()),
+            result_.device_id().c_str(), why.c_str());
+  if (env_.left_unfinished) env_.left_unfinished(result_.operation_id());
+  if (!resumed_) {
+    memhp::v1::ControlResponse response;
+    response.mutable_error()->set_code(memhp::v1::ERROR_CODE_UNAVAILABLE);
+    response.mutable_error()->set_message(
+        "operation " + std::to_string(result_.operation_id()) + " (" + KindName(result_.kind()) + " " +
+        result_.device_id() + ") is left unfinished in the journal: " + why +
+        "; memhpd finishes it once it reaches the VM's manager again (memhpctl watch shows its end)");
     reply_(std::move(response));
   }
   EndTurn();

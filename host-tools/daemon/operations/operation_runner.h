@@ -53,6 +53,8 @@ struct RunnerEnv {
   // device id -> the zone asked at plug; sent to the agent in every device map.
   std::map<std::string, memhp::v1::OnlineTarget>& targets;
   Publish publish;  // may be empty
+  // Told the id of each journaled operation left open (Abandon), to resume it later; may be empty.
+  std::function<void(uint64_t operation_id)> left_unfinished;
 };
 
 // A machine behind one function: feed it an input, get its actions (MakeMachine binds one).
@@ -87,6 +89,7 @@ class OperationRunner : public Queueable, public std::enable_shared_from_this<Op
   void OnAgentEvent(const memhp::v1::AgentEvent& event);
   void OnAgentLost();
   void OnQemuGone(std::string_view reason);
+  void OnManagerUnreachable(std::string_view reason);
 
   [[nodiscard]] bool finished() const { return finished_; }
   [[nodiscard]] const memhp::v1::OperationResult& result() const { return result_; }
@@ -105,6 +108,8 @@ class OperationRunner : public Queueable, public std::enable_shared_from_this<Op
   void StartWaiter(const OnlineWaitOptions& options);
   void GatherAllFacts();
   void Complete(memhp::v1::OperationResult result);
+  // Abandon: the journal keeps the operation open; its client is told so.
+  void LeaveUnfinished(const std::string& why);
   void FailJournal(const std::string& why);
   void EndTurn();
 

@@ -1,6 +1,8 @@
 // operation_service — see operation_service.h.
 #include "daemon/operations/operation_service.h"
 
+#include <algorithm>
+
 #include "daemon/operations/agent_passthrough.h"
 #include "daemon/operations/agent_turn.h"
 #include "daemon/operations/device_map.h"
@@ -17,7 +19,8 @@ OperationService::OperationService(OperationServiceConfig config, MemoryDevices&
       devices_(devices),
       agent_(agent),
       journal_(config_.journal_path, config_.journal_limits),
-      env_(RunnerEnv{devices_, agent_, journal_, context, targets_, config_.publish}),
+      env_(RunnerEnv{devices_, agent_, journal_, context, targets_, config_.publish,
+                     [this](uint64_t id) { left_unfinished_.push_back(id); }}),
       queue_(context) {}
 
 OperationService::~OperationService() = default;
@@ -28,25 +31,36 @@ Status OperationService::Start() {
   }
   if (journal_.torn_tail_dropped()) g_warning("journal %s: a torn last record was dropped", journal_.path().c_str());
   for (const JournalOp& op : journal_.Unfinished()) {
-    MachineFn machine;
-    switch (op.params.kind) {
-      case memhp::v1::OPERATION_KIND_PLUG: machine = MakeMachine(ResumePlug(op), NextPlug); break;
-      case memhp::v1::OPERATION_KIND_UNPLUG: machine = MakeMachine(ResumeUnplug(op), NextUnplug); break;
-      case memhp::v1::OPERATION_KIND_RESIZE: machine = MakeMachine(ResumeResize(op), NextResize); break;
-      default:
-        // A kind this memhpd does not know cannot be decided on: end it so it does not come back.
-        if (Status ended = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
-                                        "recovered after a memhpd restart: unknown operation kind", true, 0);
-            !ended.ok()) {
-          g_warning("journal: %s", ended.error().message.c_str());
-        }
-        continue;
-    }
-    if (!queue_.Submit(std::make_shared<OperationRunner>(env_, op, std::move(machine)))) {
-      return Error{EBUSY, "cannot queue the recovery of operation " + std::to_string(op.id)};
-    }
+    if (!QueueResume(op)) return Error{EBUSY, "cannot queue the recovery of operation " + std::to_string(op.id)};
   }
   return OkStatus();
+}
+
+bool OperationService::QueueResume(const JournalOp& op) {
+  MachineFn machine;
+  switch (op.params.kind) {
+    case memhp::v1::OPERATION_KIND_PLUG: machine = MakeMachine(ResumePlug(op), NextPlug); break;
+    case memhp::v1::OPERATION_KIND_UNPLUG: machine = MakeMachine(ResumeUnplug(op), NextUnplug); break;
+    case memhp::v1::OPERATION_KIND_RESIZE: machine = MakeMachine(ResumeResize(op), NextResize); break;
+    default:
+      // A kind this memhpd does not know cannot be decided on: end it so it does not come back.
+      if (Status ended = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
+                                      "recovered after a memhpd restart: unknown operation kind", true, 0);
+          !ended.ok()) {
+        g_warning("journal: %s", ended.error().message.c_str());
+      }
+      return true;
+  }
+  return queue_.Submit(std::make_shared<OperationRunner>(env_, op, std::move(machine)));
+}
+
+void OperationService::ResumeLeftUnfinished() {
+  std::vector<uint64_t> ids;
+  ids.swap(left_unfinished_);
+  for (const JournalOp& op : journal_.Unfinished()) {
+    if (std::find(ids.begin(), ids.end(), op.id) == ids.end()) continue;
+    if (!QueueResume(op)) g_warning("journal: cannot queue the recovery of operation %llu", static_cast<unsigned long long>(op.id));
+  }
 }
 
 OperationRunner* OperationService::Running() const { return dynamic_cast<OperationRunner*>(queue_.current()); }
@@ -160,6 +174,10 @@ void OperationService::OnAgentLost() {
 
 void OperationService::OnQemuGone(std::string_view reason) {
   if (OperationRunner* op = Running()) op->OnQemuGone(reason);
+}
+
+void OperationService::OnManagerUnreachable(std::string_view reason) {
+  if (OperationRunner* op = Running()) op->OnManagerUnreachable(reason);
 }
 
 void OperationService::SendDeviceMap() {

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/liveness.h"
 #include "daemon/control_server.h"
@@ -65,6 +66,12 @@ class OperationService {
   void OnAgentLost();
   // QEMU's QMP socket closed: the running operation ends FAILED (machine.h GoneFinish).
   void OnQemuGone(std::string_view reason);
+  // The connection to the VM's manager broke (libvirtd restarted): the running operation is
+  // left open in the journal (machine.h Abandon), its client told so.
+  void OnManagerUnreachable(std::string_view reason);
+  // Connected again: queues a resume of every operation left open since (as Start() does for a
+  // predecessor's), so each ends from what the hardware says now.
+  void ResumeLeftUnfinished();
 
   [[nodiscard]] const Journal& journal() const { return journal_; }
 
@@ -72,11 +79,14 @@ class OperationService {
   void Submit(std::shared_ptr<Queueable> op, const ControlReply& reply);
   [[nodiscard]] OperationRunner* Running() const;
   void SendDeviceMap();
+  // Queues a resumed runner for `op`; false when the queue is full.
+  [[nodiscard]] bool QueueResume(const JournalOp& op);
 
   OperationServiceConfig config_;
   MemoryDevices& devices_;
   GuestAgent& agent_;
   Journal journal_;
+  std::vector<uint64_t> left_unfinished_;  // ids to resume once the manager is back
   std::map<std::string, memhp::v1::OnlineTarget> targets_;
   RunnerEnv env_;
   OperationQueue queue_;

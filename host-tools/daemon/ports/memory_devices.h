@@ -33,6 +33,13 @@ using Done = std::function<void(Result<T>)>;
 // True when `error` says the hardware's manager went away (see the header comment).
 [[nodiscard]] inline bool IsGone(const Error& error) { return error.errno_value == ENOTCONN; }
 
+// True when `error` says the connection to the manager broke while the VM may well run on (a
+// libvirtd restarted; errno ECONNRESET): nothing can be known of the hardware until memhpd is
+// connected again, so an operation in flight is left open in the journal and resumed then,
+// neither failed nor rolled back on a guess. QEMU's adapter never answers it (a closed QMP
+// socket is QEMU gone).
+[[nodiscard]] inline bool IsUnreachable(const Error& error) { return error.errno_value == ECONNRESET; }
+
 // A DIMM to add: its device id, the id of the RAM backend it is made of, its size and node.
 struct DimmSpec {
   std::string device_id;

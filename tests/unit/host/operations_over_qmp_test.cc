@@ -79,7 +79,8 @@ class OperationsOverQmpTest : public ::testing::Test {
         *devices_, *guest_, *journal_, context_, targets_,
         [this](std::string_view name, const google::protobuf::Message& data) {
           published_.emplace_back(std::string(name) + " " + data.GetTypeName());
-        }});
+        },
+        [this](uint64_t id) { left_unfinished_.push_back(id); }});
     queue_ = std::make_unique<OperationQueue>(context_);
   }
   void TearDown() override {
@@ -157,6 +158,7 @@ class OperationsOverQmpTest : public ::testing::Test {
   std::unique_ptr<OperationQueue> queue_;
   std::vector<memhp::v1::ControlResponse> responses_;
   std::vector<std::string> published_;  // what RunnerEnv::publish saw: "name Type"
+  std::vector<uint64_t> left_unfinished_;  // what RunnerEnv::left_unfinished saw
 };
 
 TEST_F(OperationsOverQmpTest, PlugWhoseDeviceAddFailsDeletesTheBackend) {

@@ -207,6 +207,37 @@ TEST(PlugMachine, QemuGoneAtAnyHardwareStepEndsSayingSo) {
   EXPECT_THAT(Ended(waiting.Feed(QemuGone{"EOF"})).detail(), HasSubstr("QEMU went away during the online step (EOF)"));
 }
 
+TEST(PlugMachine, AManagerOutOfReachLeavesThePlugOpenForTheResume) {
+  // libvirtd restarted after the DIMM was attached: neither failed nor rolled back on a guess.
+  PlugRun run;
+  (void)run.Feed(Started{});
+  (void)run.Feed(Facts());
+  (void)run.Feed(IntentAnswered{OkStatus()});
+  (void)run.Feed(HardwareAnswered{OkStatus()});
+  Error reset{ECONNRESET, "virDomainAttachDeviceFlags: the libvirt connection is closed"};
+  Actions a = run.Feed(HardwareAnswered{reset});
+  ASSERT_TRUE(Has<Abandon>(a));
+  EXPECT_FALSE(Has<Finish>(a));
+  EXPECT_FALSE(Has<DeleteBackend>(a));
+  EXPECT_THAT(std::get<Abandon>(a.back()).why, HasSubstr("during the device_add step"));
+  EXPECT_TRUE(run.Feed(HardwareAnswered{OkStatus()}).empty()) << "over: later answers change nothing";
+  // And while waiting for the blocks, told by the supervisor.
+  PlugRun waiting;
+  (void)waiting.ToOnline();
+  Actions w = waiting.Feed(ManagerUnreachable{"closed (reason 1)"});
+  ASSERT_TRUE(Has<Abandon>(w));
+  EXPECT_THAT(std::get<Abandon>(w.back()).why, HasSubstr("during the online step (closed (reason 1))"));
+  // A resume that cannot reach the manager leaves the journal as it is, too.
+  JournalOp op;
+  op.id = 3;
+  op.params.kind = memhp::v1::OPERATION_KIND_PLUG;
+  op.params.device_id = "dimm1";
+  auto t = NextPlug(ResumePlug(op), In(Started{}));
+  t = NextPlug(std::move(t.state), In(DevicesListed{reset}));
+  EXPECT_TRUE(Has<Abandon>(t.actions));
+  EXPECT_FALSE(Has<Finish>(t.actions));
+}
+
 TEST(PlugMachine, ADimmQemuDoesNotListFailsRatherThanGuessAnAddress) {
   PlugRun run;
   (void)run.Feed(Started{});

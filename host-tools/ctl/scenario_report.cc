@@ -128,12 +128,11 @@ const ReportStep* StepAt(const ReportDigest& d, size_t i) { return i < d.steps.s
 
 }  // namespace
 
-std::string RenderScenarioReport(const ScenarioRun& run, const std::string& file, size_t watch_events,
-                                 const std::string& svg) {
+std::string RenderScenarioReport(const ScenarioRun& run, const ReportContext& context) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   Member(b, "scenario", run.name);
-  Member(b, "file", file);
+  Member(b, "file", context.file);
   Member(b, "seed", run.seed);
   Member(b, "started_unix_ns", run.started_unix_ns);
   Member(b, "duration_ns", run.duration_ns);
@@ -142,10 +141,14 @@ std::string RenderScenarioReport(const ScenarioRun& run, const std::string& file
   Member(b, "expects_held", run.expects_held);
   Member(b, "expects_failed", run.expects_failed);
   Member(b, "step_errors", run.step_errors);
-  Member(b, "watch_events", watch_events);
+  Member(b, "watch_events", context.watch_events);
+  json_builder_set_member_name(b, "watch_problems");
+  json_builder_begin_array(b);
+  for (const std::string& p : context.watch_problems) json_builder_add_string_value(b, p.c_str());
+  json_builder_end_array(b);
   json_builder_set_member_name(b, "svg");
-  if (svg.empty()) json_builder_add_null_value(b);
-  else json_builder_add_string_value(b, svg.c_str());
+  if (context.svg.empty()) json_builder_add_null_value(b);
+  else json_builder_add_string_value(b, context.svg.c_str());
   json_builder_set_member_name(b, "steps");
   json_builder_begin_array(b);
   for (const StepRecord& step : run.steps) AddStep(b, step);

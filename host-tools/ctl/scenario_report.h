@@ -22,10 +22,16 @@ namespace memhp::ctl {
 
 inline constexpr size_t kMaxReportBytes = size_t{64} << 20;
 
-// The report of `run`; `watch_events`: how many watch events were recorded beside it (for the
-// SVG), `svg`: where the SVG went ("" = none).
-[[nodiscard]] std::string RenderScenarioReport(const ScenarioRun& run, const std::string& file, size_t watch_events,
-                                               const std::string& svg);
+// What the report says beside the run: the scenario file, how many watch events were recorded
+// (for the SVG) and what went wrong with the watch, where the SVG went ("" = none).
+struct ReportContext {
+  std::string file;
+  size_t watch_events = 0;
+  std::vector<std::string> watch_problems;
+  std::string svg;
+};
+
+[[nodiscard]] std::string RenderScenarioReport(const ScenarioRun& run, const ReportContext& context);
 // One line for people: "scenario NAME: 12 steps in 48.2 s, 3 of 3 expects held".
 [[nodiscard]] std::string RenderScenarioSummary(const ScenarioRun& run);
 

@@ -43,7 +43,7 @@ ScenarioRun SomeRun(memhp::v1::OperationOutcome outcome, double fraction, bool h
 
 TEST(ScenarioReport, ReadsBackWhatItWrote) {
   const std::string json = RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 2'000'000'000),
-                                                "s.json", 17, "s.svg");
+                                                {"s.json", 17, {}, "s.svg"});
   EXPECT_THAT(json, HasSubstr("\"ok\":true"));
   EXPECT_THAT(json, HasSubstr("\"outcome\":\"OPERATION_OUTCOME_DONE\""));
   EXPECT_THAT(json, HasSubstr("\"watch_events\":17"));
@@ -59,9 +59,9 @@ TEST(ScenarioReport, ReadsBackWhatItWrote) {
 }
 
 TEST(ScenarioReport, CompareMarksWhatDiffersNotADurationAlone) {
-  const auto a = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 2'000'000'000), "", 0, ""));
-  const auto same = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 3'500'000'000), "", 0, ""));
-  const auto b = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_PARTIAL, 0.5, false, 9'000'000'000), "", 0, ""));
+  const auto a = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 2'000'000'000), ReportContext{}));
+  const auto same = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 3'500'000'000), ReportContext{}));
+  const auto b = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_PARTIAL, 0.5, false, 9'000'000'000), ReportContext{}));
   ASSERT_TRUE(a.ok() && same.ok() && b.ok());
   EXPECT_EQ(CountDifferences(*a, *same), 0u);
   EXPECT_EQ(CountDifferences(*a, *b), 2u);
@@ -77,8 +77,8 @@ TEST(ScenarioReport, CompareMarksWhatDiffersNotADurationAlone) {
 TEST(ScenarioReport, CompareShowsStepsOnlyOneReportHas) {
   ScenarioRun shorter = SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 1);
   shorter.steps.pop_back();
-  const auto a = ParseScenarioReport(RenderScenarioReport(shorter, "", 0, ""));
-  const auto b = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 1), "", 0, ""));
+  const auto a = ParseScenarioReport(RenderScenarioReport(shorter, ReportContext{}));
+  const auto b = ParseScenarioReport(RenderScenarioReport(SomeRun(memhp::v1::OPERATION_OUTCOME_DONE, 1.0, true, 1), ReportContext{}));
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_THAT(CompareReports(*a, *b).Text(TableStyle{}), HasSubstr("only in B"));
 }

@@ -256,7 +256,8 @@ ScolsTable CompareReports(const ReportDigest& a, const ReportDigest& b) {
     std::optional<std::string> delta;
     if (sa && sb) {
       char text[32];
-      std::snprintf(text, sizeof(text), "%+.3f",
+      // No "+": the column is a JSON number too.
+      std::snprintf(text, sizeof(text), "%.3f",
                     (static_cast<double>(sb->duration_ns) - static_cast<double>(sa->duration_ns)) / 1e9);
       delta = text;
     }

@@ -3,7 +3,10 @@
 #include "ctl/scenario_file.h"
 
 #include <gmock/gmock.h>
+#include <glib.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 namespace memhp::ctl {
 namespace {
@@ -151,6 +154,24 @@ TEST(ScenarioFile, RefusesAFileTooLarge) {
   const Result<Scenario> s = ParseScenario(big);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message, HasSubstr("larger than"));
+}
+
+TEST(ScenarioFile, EveryShippedScenarioParses) {
+  const char* dir = std::getenv("MEMHP_SCENARIOS");
+  ASSERT_NE(dir, nullptr) << "meson sets MEMHP_SCENARIOS";
+  g_autoptr(GDir) listing = g_dir_open(dir, 0, nullptr);
+  ASSERT_NE(listing, nullptr) << dir;
+  int parsed = 0;
+  while (const char* name = g_dir_read_name(listing)) {
+    if (!g_str_has_suffix(name, ".json")) continue;
+    g_autofree gchar* path = g_build_filename(dir, name, nullptr);
+    g_autofree gchar* text = nullptr;
+    ASSERT_TRUE(g_file_get_contents(path, &text, nullptr, nullptr)) << path;
+    const Result<Scenario> s = ParseScenario(text);
+    EXPECT_TRUE(s.ok()) << name << ": " << (s.ok() ? "" : s.error().message);
+    ++parsed;
+  }
+  EXPECT_GE(parsed, 3);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <json-glib/json-glib.h>
 
 namespace memhp::ctl {
 namespace {
@@ -67,11 +68,13 @@ TEST(ScenarioReport, CompareMarksWhatDiffersNotADurationAlone) {
   EXPECT_EQ(CountDifferences(*a, *b), 2u);
   const std::string text = CompareReports(*a, *b).Text(TableStyle{});
   EXPECT_THAT(text, HasSubstr("DELTA-S"));
-  EXPECT_THAT(text, HasSubstr("+7.000"));
+  EXPECT_THAT(text, HasSubstr(" 7.000"));
   EXPECT_THAT(text, HasSubstr("outcome,fraction"));
   EXPECT_THAT(text, HasSubstr("FAILED"));
   const std::string json = CompareReports(*a, *b).Json("steps");
   EXPECT_THAT(json, HasSubstr("\"a-outcome\""));
+  g_autoptr(JsonParser) parser = json_parser_new();
+  EXPECT_TRUE(json_parser_load_from_data(parser, json.c_str(), -1, nullptr)) << json;
 }
 
 TEST(ScenarioReport, CompareShowsStepsOnlyOneReportHas) {

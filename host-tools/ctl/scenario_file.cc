@@ -162,14 +162,17 @@ Status ParseResize(Reader& r, ResizeStep& resize) {
   if (!r.Has("device")) return r.Fail("\"device\" is required");
   MEMHP_TAKE(resize.device, r.String("device", 64));
   const bool sized = r.Has("size_mib");
-  const bool ranged = r.Has("min_mib") | r.Has("max_mib");
+  // Both asked, so both count as known members.
+  const bool has_min = r.Has("min_mib");
+  const bool has_max = r.Has("max_mib");
+  const bool ranged = has_min || has_max;
   if (sized == ranged) return r.Fail("give either \"size_mib\" or \"min_mib\" and \"max_mib\"");
   if (sized) {
     uint64_t size = 0;
     MEMHP_TAKE(size, r.Unsigned("size_mib", 0, kMaxScenarioMib));
     resize.size_mib = size;
   } else {
-    if (!json_object_has_member(r.object(), "min_mib") || !json_object_has_member(r.object(), "max_mib")) {
+    if (!has_min || !has_max) {
       return r.Fail("a drawn size needs both \"min_mib\" and \"max_mib\"");
     }
     MEMHP_TAKE(resize.min_mib, r.Unsigned("min_mib", 0, kMaxScenarioMib));

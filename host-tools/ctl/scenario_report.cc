@@ -257,8 +257,8 @@ ScolsTable CompareReports(const ReportDigest& a, const ReportDigest& b) {
     if (sa && sb) {
       char text[32];
       // No "+": the column is a JSON number too.
-      std::snprintf(text, sizeof(text), "%.3f",
-                    (static_cast<double>(sb->duration_ns) - static_cast<double>(sa->duration_ns)) / 1e9);
+      const double d = (static_cast<double>(sb->duration_ns) - static_cast<double>(sa->duration_ns)) / 1e9;
+      std::snprintf(text, sizeof(text), "%.3f", std::fabs(d) < 0.0005 ? 0.0 : d);  // never "-0.000"
       delta = text;
     }
     table.AddRow({std::to_string(i + 1), any->kind, opt(any->label),

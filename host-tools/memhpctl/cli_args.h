@@ -35,6 +35,7 @@ enum class Verb {
   kBlocks,  // every guest block, as lsmem shows it (blocks_command.cc)
   kList,    // every VM of the state root (fleet_commands.cc)
   kTimeline,  // a recorded watch stream drawn as SVG (timeline_command.cc)
+  kScenario,  // scenario run / compare (scenario_commands.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };
@@ -171,6 +172,15 @@ struct TimelineOptions {
   std::string output;  // the SVG; "-" for stdout
 };
 
+// scenario run FILE [-o REPORT.json] [--svg FILE.svg] | scenario compare A.json B.json
+enum class ScenarioAction { kNone, kRun, kCompare };
+struct ScenarioOptions {
+  ScenarioAction action = ScenarioAction::kNone;
+  std::vector<std::string> files;  // run: the scenario; compare: the two reports
+  std::string output;              // run: where the JSON report goes ("" = none written)
+  std::string svg;                 // run: the timeline of the watch events recorded meanwhile
+};
+
 // help [VERB], VERB --help
 struct HelpOptions {
   std::optional<Verb> topic;  // nullopt: every verb, in one list
@@ -194,6 +204,7 @@ struct Command {
   AuditOptions audit;
   BlocksOptions blocks;
   TimelineOptions timeline;
+  ScenarioOptions scenario;
 };
 
 struct ParseOutcome {

@@ -46,6 +46,7 @@ namespace memhp::cli {
 // blocks_command.cc: every guest block, as lsmem shows it.
 [[nodiscard]] int RunBlocks(const Command& command);
 [[nodiscard]] int RunTimeline(const Command& command);  // timeline_command.cc
+[[nodiscard]] int RunScenario(const Command& command);  // scenario_commands.cc
 
 }  // namespace memhp::cli
 

@@ -186,6 +186,34 @@ std::string CheckTimeline(const Command& c) {
   return "";
 }
 
+WordOutcome TakeScenarioWord(Command& c, const std::string& word) {
+  ScenarioOptions& s = c.scenario;
+  if (s.action == ScenarioAction::kNone) {
+    if (word == "run") s.action = ScenarioAction::kRun;
+    else if (word == "compare") s.action = ScenarioAction::kCompare;
+    else return {true, "scenario: '" + word + "' is not run or compare"};
+    return Taken();
+  }
+  if (s.files.size() >= (s.action == ScenarioAction::kRun ? 1u : 2u)) return {};
+  s.files.push_back(word);
+  return Taken();
+}
+
+std::string CheckScenario(const Command& c) {
+  const ScenarioOptions& s = c.scenario;
+  switch (s.action) {
+    case ScenarioAction::kNone: return "scenario needs run FILE or compare A.json B.json";
+    case ScenarioAction::kRun:
+      if (s.files.size() != 1) return "scenario run needs the scenario file, e.g. memhpctl scenario run grow-and-shrink.json";
+      return "";
+    case ScenarioAction::kCompare:
+      if (s.files.size() != 2) return "scenario compare needs two reports: memhpctl scenario compare A.json B.json";
+      if (!s.output.empty() || !s.svg.empty()) return "scenario compare takes no -o or --svg";
+      return "";
+  }
+  return "";
+}
+
 std::string CheckAudit(const Command& c) {
   return c.audit.arm && c.audit.disarm ? "audit takes --arm or --disarm, not both" : "";
 }

@@ -28,6 +28,8 @@ namespace memhp::cli::rules {
 [[nodiscard]] WordOutcome TakeQmpWord(Command& c, const std::string& word);    // COMMAND, then ARGS
 [[nodiscard]] WordOutcome TakeHelpTopic(Command& c, const std::string& word);  // help COMMAND
 [[nodiscard]] WordOutcome TakeTimelineInput(Command& c, const std::string& word);
+// scenario: the action (run, compare), then its files.
+[[nodiscard]] WordOutcome TakeScenarioWord(Command& c, const std::string& word);
 
 // Checks once every word was read.
 [[nodiscard]] std::string CheckLaunch(const Command& c);
@@ -39,5 +41,6 @@ namespace memhp::cli::rules {
 [[nodiscard]] std::string CheckResize(const Command& c);
 [[nodiscard]] std::string CheckAudit(const Command& c);
 [[nodiscard]] std::string CheckTimeline(const Command& c);
+[[nodiscard]] std::string CheckScenario(const Command& c);
 
 }  // namespace memhp::cli::rules

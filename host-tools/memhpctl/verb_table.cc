@@ -230,6 +230,16 @@ std::vector<VerbSpec> BuildTable() {
                                  return std::string();
                                }})},
        rules::TakeTimelineInput, rules::CheckTimeline, RunTimeline},
+      {Verb::kScenario, "scenario", "run a scenario file and report it; or compare two reports",
+       "scenario run FILE [-o|--output REPORT.json] [--svg FILE.svg] | scenario compare A.json B.json",
+       {args::WithLetter('o', {"output", "FILE", "run: write the JSON report here (docs/scenarios.md)",
+                               [](Command& c, const std::string& v) {
+                                 c.scenario.output = v;
+                                 return std::string();
+                               }}),
+        Text("svg", "FILE", "run: draw the watch events recorded during the run as SVG (as memhpctl timeline)",
+             [](Command& c, const std::string& v) { c.scenario.svg = v; })},
+       rules::TakeScenarioWord, rules::CheckScenario, RunScenario},
       {Verb::kVersion, "version", "print the version", "version", {}, nullptr, nullptr, RunVersion},
       {Verb::kHelp, "help", "this text, or one command's usage and options", "help [COMMAND]", {},
        rules::TakeHelpTopic, nullptr, RunHelp},

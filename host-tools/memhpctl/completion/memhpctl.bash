@@ -69,7 +69,7 @@ _memhpctl() {
       root=$(_memhpctl_state_root)
       mapfile -t COMPREPLY < <(compgen -W "$(ls -1 "$root" 2>/dev/null)" -- "$cur")
       return ;;
-    --state-root | --kernel | --initrd | --qmp | --agent)
+    --state-root | --kernel | --initrd | --qmp | --agent | --svg)
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return ;;
     --zone) mapfile -t COMPREPLY < <(compgen -W "policy default kernel movable" -- "$cur"); return ;;
@@ -93,6 +93,13 @@ _memhpctl() {
   case $verb in
     unplug | resize) mapfile -t COMPREPLY < <(compgen -W "$(_memhpctl_devices "$ctl")" -- "$cur") ;;
     timeline) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;  # the recording, and -o's SVG
+    scenario)
+      # The action first, then files (the scenario, or the two reports).
+      if [[ $prev == scenario ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "run compare" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+      fi ;;
     help) mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur") ;;
   esac
 }

@@ -201,37 +201,56 @@ void Autoscaler::Evaluate(std::string_view trigger) {
       case memhp::v1::AUTOSCALE_ACTION_GROW:
       case memhp::v1::AUTOSCALE_ACTION_SHRINK:
         return Apply(d);
-      case memhp::v1::AUTOSCALE_ACTION_ESTIMATE: {
-        memhp::v1::DryRunCommand dry_run;
-        dry_run.set_kind(memhp::v1::OPERATION_KIND_RESIZE);
-        dry_run.set_device_id(device->id());
-        dry_run.set_requested_size(d.size_target());
-        ports_.dry_run(dry_run, [this, alive, epoch, in](memhp::v1::ControlResponse response) mutable {
-          if (alive.Expired()) return;
-          if (!Current(epoch)) {
-            in_flight_ = false;
-            return Evaluate("start");
-          }
-          if (response.has_error()) return Failed("the dry run", response.error().message());
-          if (!response.has_dry_run()) return Failed("the dry run", "memhpd answered without an estimate");
-          in.size_reachable = response.dry_run().size_reachable();
-          in.quiet_for = QuietFor();
-          memhp::v1::AutoscaleDecision next = Decide(state_.settings(), in);
-          Decided(next, "estimate");
-          if (next.action() == memhp::v1::AUTOSCALE_ACTION_SHRINK || next.action() == memhp::v1::AUTOSCALE_ACTION_GROW) {
-            return Apply(next);
-          }
-          in_flight_ = false;
-          ArmQuiet();  // nothing could go now: try again after another quiet period
-        });
-        return;
-      }
+      case memhp::v1::AUTOSCALE_ACTION_ESTIMATE:
+        return Estimate(std::move(in), d.size_target());
       default:
         in_flight_ = false;
         // Not quiet long enough yet (or nothing could go): the timer says when to look again.
         if (d.size_now() > state_.settings().min_size()) ArmQuiet();
         return;
     }
+  });
+}
+
+void Autoscaler::Estimate(AutoscaleInputs in, uint64_t target) {
+  // A fresh reading first: the last one may be from while the load still ran (nothing reports
+  // memory coming free), and the shrink's MemAvailable margin is taken from it.
+  const uint64_t epoch = epoch_;
+  const Liveness::Token alive = alive_.token();
+  ports_.read_pressure([this, alive, epoch, in, target](Result<memhp::v1::MemoryPressure> reading) mutable {
+    if (alive.Expired()) return;
+    if (!Current(epoch)) {
+      in_flight_ = false;
+      return Evaluate("start");
+    }
+    if (reading.ok()) {
+      previous_ = std::move(sample_);
+      sample_ = std::move(reading).value();
+      in.sample = sample_;
+      in.previous = previous_;
+    }
+    memhp::v1::DryRunCommand dry_run;
+    dry_run.set_kind(memhp::v1::OPERATION_KIND_RESIZE);
+    dry_run.set_device_id(state_.settings().device_id());
+    dry_run.set_requested_size(target);
+    ports_.dry_run(dry_run, [this, alive, epoch, in](memhp::v1::ControlResponse response) mutable {
+      if (alive.Expired()) return;
+      if (!Current(epoch)) {
+        in_flight_ = false;
+        return Evaluate("start");
+      }
+      if (response.has_error()) return Failed("the dry run", response.error().message());
+      if (!response.has_dry_run()) return Failed("the dry run", "memhpd answered without an estimate");
+      in.size_reachable = response.dry_run().size_reachable();
+      in.quiet_for = QuietFor();
+      memhp::v1::AutoscaleDecision next = Decide(state_.settings(), in);
+      Decided(next, "estimate");
+      if (next.action() == memhp::v1::AUTOSCALE_ACTION_SHRINK || next.action() == memhp::v1::AUTOSCALE_ACTION_GROW) {
+        return Apply(next);
+      }
+      in_flight_ = false;
+      ArmQuiet();  // nothing could go now: try again after another quiet period
+    });
   });
 }
 

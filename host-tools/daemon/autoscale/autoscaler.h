@@ -28,6 +28,7 @@
 #include <google/protobuf/message.h>
 
 #include "base/liveness.h"
+#include "daemon/autoscale/autoscale_policy.h"
 #include "daemon/control_server.h"
 #include "daemon/ports/memory_devices.h"
 #include "memhp/v1/control.pb.h"
@@ -75,6 +76,8 @@ class Autoscaler {
   void Evaluate(std::string_view trigger);
   void Decided(memhp::v1::AutoscaleDecision decision, std::string_view trigger);
   void Failed(std::string_view what, const std::string& why);
+  // Quiet: a fresh reading and the dry run of a shrink to `target`, then the decision on both.
+  void Estimate(AutoscaleInputs in, uint64_t target);
   void Apply(const memhp::v1::AutoscaleDecision& decision);
   void AfterResize();
   void NoteActivity();

@@ -39,6 +39,35 @@ MemoryPressure Sample(memhp::v1::PressureCause cause, uint32_t avg10, uint64_t a
   return p;
 }
 
+// One decision asked and what it must be.
+struct Case {
+  const char* what;
+  std::optional<MemoryPressure> sample;
+  uint64_t size_now_mib;
+  std::chrono::milliseconds quiet_for;
+  std::optional<uint64_t> reachable_mib;
+  AutoscaleAction action;
+  uint64_t target_mib;
+  const char* reason_has = "";
+};
+
+void Check(const AutoscaleCommand& settings, const Case& c) {
+  AutoscaleInputs in;
+  in.sample = c.sample;
+  in.size_now = c.size_now_mib * kMiB;
+  in.device_block_size = kBlock;
+  in.quiet_for = c.quiet_for;
+  if (c.reachable_mib) in.size_reachable = *c.reachable_mib * kMiB;
+  const memhp::v1::AutoscaleDecision d = Decide(settings, in);
+  EXPECT_EQ(d.action(), c.action) << c.what << ": " << d.reason();
+  EXPECT_EQ(d.size_target(), c.target_mib * kMiB) << c.what << ": " << d.reason();
+  EXPECT_NE(d.reason().find(c.reason_has), std::string::npos) << c.what << ": " << d.reason();
+  EXPECT_EQ(d.size_now(), in.size_now) << c.what;
+  if (c.sample) {
+    EXPECT_EQ(d.mem_available_bytes(), c.sample->mem_available_bytes()) << c.what;
+  }
+}
+
 TEST(AutoscaleSettings, DefaultsAreFilledInAndBadBoundsAreRefused) {
   AutoscaleCommand c;
   c.set_min_size(0);
@@ -81,17 +110,7 @@ TEST(AutoscaleSettings, DefaultsAreFilledInAndBadBoundsAreRefused) {
 TEST(AutoscalePolicy, FollowsARecordedPressureSeries) {
   const AutoscaleCommand s = Settings();
   using C = memhp::v1::PressureCause;
-  struct Step {
-    const char* what;
-    std::optional<MemoryPressure> sample;
-    uint64_t size_now_mib;
-    std::chrono::milliseconds quiet_for;
-    std::optional<uint64_t> reachable_mib;
-    AutoscaleAction action;
-    uint64_t target_mib;
-    const char* reason_has;
-  };
-  const std::vector<Step> series = {
+  const std::vector<Case> series = {
       {"idle guest, just turned on", Sample(C::PRESSURE_CAUSE_REQUEST, 0, 420, 640), 128, 0ms, {},
        memhp::v1::AUTOSCALE_ACTION_HOLD, 128, "at the floor"},
       {"the workload stalls: avg10 over 10 %", Sample(C::PRESSURE_CAUSE_STALLED, 1834, 100, 640), 128, 0ms, {},
@@ -122,35 +141,11 @@ TEST(AutoscalePolicy, FollowsARecordedPressureSeries) {
       {"at the floor", Sample(C::PRESSURE_CAUSE_REQUEST, 0, 700, 1108), 128, 20000ms, {},
        memhp::v1::AUTOSCALE_ACTION_HOLD, 128, "at the floor"},
   };
-  for (const Step& step : series) {
-    AutoscaleInputs in;
-    in.sample = step.sample;
-    in.size_now = step.size_now_mib * kMiB;
-    in.device_block_size = kBlock;
-    in.quiet_for = step.quiet_for;
-    if (step.reachable_mib) in.size_reachable = *step.reachable_mib * kMiB;
-    const memhp::v1::AutoscaleDecision d = Decide(s, in);
-    EXPECT_EQ(d.action(), step.action) << step.what << ": " << d.reason();
-    EXPECT_EQ(d.size_target(), step.target_mib * kMiB) << step.what << ": " << d.reason();
-    EXPECT_NE(d.reason().find(step.reason_has), std::string::npos) << step.what << ": " << d.reason();
-    EXPECT_EQ(d.size_now(), in.size_now) << step.what;
-    if (step.sample) {
-      EXPECT_EQ(d.mem_available_bytes(), step.sample->mem_available_bytes()) << step.what;
-    }
-  }
+  for (const Case& step : series) Check(s, step);
 }
 
 TEST(AutoscalePolicy, EdgesOfTheBounds) {
   const AutoscaleCommand s = Settings();
-  struct Case {
-    const char* what;
-    std::optional<MemoryPressure> sample;
-    uint64_t size_now_mib;
-    std::chrono::milliseconds quiet_for;
-    std::optional<uint64_t> reachable_mib;
-    AutoscaleAction action;
-    uint64_t target_mib;
-  };
   using C = memhp::v1::PressureCause;
   MemoryPressure no_psi = Sample(C::PRESSURE_CAUSE_REQUEST, 9000, 500, 1000);
   no_psi.set_psi_available(false);
@@ -171,15 +166,7 @@ TEST(AutoscalePolicy, EdgesOfTheBounds) {
            {"the margin cuts a shrink short", Sample(C::PRESSURE_CAUSE_REQUEST, 0, 300, 1000), 512, 30000ms, 256,
             memhp::v1::AUTOSCALE_ACTION_SHRINK, 388},
        }) {
-    AutoscaleInputs in;
-    in.sample = c.sample;
-    in.size_now = c.size_now_mib * kMiB;
-    in.device_block_size = kBlock;
-    in.quiet_for = c.quiet_for;
-    if (c.reachable_mib) in.size_reachable = *c.reachable_mib * kMiB;
-    const memhp::v1::AutoscaleDecision d = Decide(s, in);
-    EXPECT_EQ(d.action(), c.action) << c.what << ": " << d.reason();
-    EXPECT_EQ(d.size_target(), c.target_mib * kMiB) << c.what << ": " << d.reason();
+    Check(s, c);
   }
 }
 
@@ -193,7 +180,7 @@ TEST(AutoscalePolicy, TheStallShareSinceARecentReadingStandsForAvg10) {
     p.mutable_some()->set_total_us(total_ms * 1000);
     return p;
   };
-  struct Case {
+  struct StallCase {
     const char* what;
     MemoryPressure sample;
     std::optional<MemoryPressure> previous;
@@ -201,7 +188,7 @@ TEST(AutoscalePolicy, TheStallShareSinceARecentReadingStandsForAvg10) {
     bool pressed;
   };
   const MemoryPressure before = at(Sample(C::PRESSURE_CAUSE_STALLED, 4000, 40, 640), 100, 5000);
-  for (const Case& c : std::vector<Case>{
+  for (const StallCase& c : std::vector<StallCase>{
            {"no previous: avg10", at(Sample(C::PRESSURE_CAUSE_REQUEST, 4000, 400, 896), 120, 5010), {}, 4000, true},
            {"2 s later, 10 ms stalled: 0.5 %", at(Sample(C::PRESSURE_CAUSE_REQUEST, 4000, 400, 896), 120, 5010), before,
             50, false},

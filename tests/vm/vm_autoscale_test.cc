@@ -104,11 +104,14 @@ TEST_F(Autoscale, GrowsUnderARampingWorkloadWithoutOomAndShrinksBackWhenItStops)
   for (auto& fill : fills) ASSERT_TRUE(fill->Stop(60));
   ASSERT_TRUE(watch.WaitFor(300, [](const auto& lines) { return !Decisions(lines, "AUTOSCALE_ACTION_SHRINK").empty(); }))
       << watch.Output();
-  int64_t shrunk = grown;
-  for (int i = 0; i < 300 && shrunk >= grown; ++i) {
-    shrunk = RequestedSize("vmem1");
-    if (shrunk >= grown) g_usleep(1000 * 1000);
+  // The shrink's resize has ended once status counts it (its qom-set shows at once, its end later).
+  bool shrink_ended = false;
+  for (int i = 0; i < 300 && !shrink_ended; ++i) {
+    shrink_ended = ResultOf(Ctl({"--json", "status"})).Int("autoscale.shrinks") > 0;
+    if (!shrink_ended) g_usleep(1000 * 1000);
   }
+  ASSERT_TRUE(shrink_ended) << watch.Output();
+  const int64_t shrunk = RequestedSize("vmem1");
   for (const auto& reason : Decisions(watch.Lines(), "AUTOSCALE_ACTION_SHRINK")) std::printf("shrink: %s\n", reason.c_str());
   std::printf("vmem1 shrunk to %lld MiB\n", static_cast<long long>(shrunk / kMiB));
   EXPECT_LT(shrunk, grown);

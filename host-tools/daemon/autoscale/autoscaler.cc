@@ -272,17 +272,18 @@ void Autoscaler::Apply(const memhp::v1::AutoscaleDecision& decision) {
     }
     // The size changed (or may have): the quiet period starts again from here.
     NoteActivity();
+    const memhp::v1::OperationResult& result = response.operation();
+    // Counted even when autoscale was turned off meanwhile: the resize happened all the same.
+    if (!response.has_error() && (result.outcome() == memhp::v1::OPERATION_OUTCOME_DONE ||
+                                  result.outcome() == memhp::v1::OPERATION_OUTCOME_PARTIAL)) {
+      if (grow) state_.set_grows(state_.grows() + 1);
+      if (!grow) state_.set_shrinks(state_.shrinks() + 1);
+    }
     if (!Current(epoch)) {
       in_flight_ = false;
       return Evaluate("start");
     }
     if (response.has_error()) return Failed("the resize", response.error().message());
-    const memhp::v1::OperationResult& result = response.operation();
-    if (result.outcome() == memhp::v1::OPERATION_OUTCOME_DONE ||
-        result.outcome() == memhp::v1::OPERATION_OUTCOME_PARTIAL) {
-      if (grow) state_.set_grows(state_.grows() + 1);
-      if (!grow) state_.set_shrinks(state_.shrinks() + 1);
-    }
     if (result.outcome() != memhp::v1::OPERATION_OUTCOME_DONE &&
         result.outcome() != memhp::v1::OPERATION_OUTCOME_PARTIAL) {
       return Failed("the resize", memhp::v1::OperationOutcome_Name(result.outcome()) + ": " + result.detail());

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ctl/audit_view.h"
+#include "ctl/autoscale_view.h"
 #include "ctl/pressure_view.h"
 #include "ctl/status_summary.h"
 #include "ctl/terminal_text.h"
@@ -342,6 +343,9 @@ std::string RenderStatusText(const memhp::v1::VmStatus& status, const memhp::v1:
            EscapeForTerminal(status.agent().last_guest_violation(), Newlines::kEscape) + "\n";
   }
   if (status.agent().has_pressure()) out += RenderPressureLine(status.agent().pressure());
+  if (status.autoscale().on() || status.autoscale().decisions() > 0) {
+    out += EscapeForTerminal(RenderAutoscaleLine(status.autoscale()), Newlines::kEscape) + "\n";
+  }
   out += "\n";
   AppendDevices(status, audit, out);
   if (summary.has_inventory || summary.agent_connected) {

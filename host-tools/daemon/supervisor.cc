@@ -92,6 +92,7 @@ operations::OperationServiceConfig Supervisor::OperationsConfig(const Supervisor
   out.publish = [this](std::string_view name, const google::protobuf::Message& data) {
     watch_.PublishOperation(name, data);
   };
+  out.notice = [this](std::string_view name, const google::protobuf::Message& data) { watch_.PublishNotice(name, data); };
   return out;
 }
 
@@ -209,6 +210,9 @@ void Supervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply r
     case memhp::v1::ControlRequest::kWatch:
       HandleWatch(request.watch(), std::move(reply));
       return;
+    case memhp::v1::ControlRequest::kAutoscale:
+      operations_.Autoscale(request.autoscale(), std::move(reply));
+      return;
     case memhp::v1::ControlRequest::kAudit:
       HandleAudit(request.audit(), std::move(reply));
       return;
@@ -232,6 +236,7 @@ void Supervisor::HandleStatus(const memhp::v1::StatusRequest& request, ControlRe
   if (const qmp::Greeting* greeting = qmp_.greeting()) qmp::ApplyTo(*greeting, *qemu);
 
   FillAgentStatus(agent_, status.mutable_agent());
+  *status.mutable_autoscale() = operations_.autoscale_state();
 
   gather->outstanding = 4;  // three QMP queries + the agent inventory (or its absence)
   const auto timeout = config_.status_qmp_timeout;

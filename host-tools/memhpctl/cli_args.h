@@ -36,6 +36,7 @@ enum class Verb {
   kList,    // every VM of the state root (fleet_commands.cc)
   kTimeline,  // a recorded watch stream drawn as SVG (timeline_command.cc)
   kScenario,  // scenario run / compare (scenario_commands.cc)
+  kAutoscale,  // memhpd follows the guest's pressure with a virtio-mem device (autoscale_command.cc)
 };
 
 enum class Accel { kAuto, kKvm, kTcg };
@@ -143,6 +144,21 @@ struct ResizeOptions {
   bool dry_run = false;  // only estimate (DryRunCommand); nothing changes
 };
 
+// autoscale [ID] --min SIZE --max SIZE [--step SIZE] [--quiet-period DURATION] [--grow-psi PCT]
+// [--grow-available PCT] | autoscale --off
+struct AutoscaleOptions {
+  std::string device_id;  // "" : memhpd takes the VM's first virtio-mem device
+  uint64_t min = 0;
+  bool min_given = false;
+  uint64_t max = 0;
+  bool max_given = false;
+  uint64_t step = 0;           // 0: memhpd's default
+  uint32_t quiet_ms = 0;       // 0: memhpd's default
+  uint32_t grow_psi_pct = 0;   // 0: memhpd's default
+  uint32_t grow_available_pct = 0;
+  bool off = false;
+};
+
 // policy [--set NAME] [--ratio PCT]: without either, just read the policy.
 struct PolicyOptions {
   std::string policy;          // "" = keep
@@ -205,6 +221,7 @@ struct Command {
   BlocksOptions blocks;
   TimelineOptions timeline;
   ScenarioOptions scenario;
+  AutoscaleOptions autoscale;
 };
 
 struct ParseOutcome {

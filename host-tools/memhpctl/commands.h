@@ -35,6 +35,8 @@ namespace memhp::cli {
 [[nodiscard]] int RunPolicy(const Command& command);
 [[nodiscard]] int RunZones(const Command& command);
 [[nodiscard]] int RunWatch(const Command& command);
+// autoscale_command.cc: memhpd's autoscaler for a virtio-mem device.
+[[nodiscard]] int RunAutoscale(const Command& command);
 
 }  // namespace memhp::cli
 

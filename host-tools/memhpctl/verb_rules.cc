@@ -168,6 +168,24 @@ std::string CheckUnplug(const Command& c) {
   return c.unplug.device_id.empty() ? "unplug needs a device id, e.g. memhpctl unplug dimm1" : "";
 }
 
+WordOutcome TakeAutoscaleId(Command& c, const std::string& word) {
+  return TakeDeviceId(c.autoscale.device_id, word);
+}
+
+std::string CheckAutoscale(const Command& c) {
+  const AutoscaleOptions& a = c.autoscale;
+  if (a.off) {
+    if (a.min_given || a.max_given || a.step || a.quiet_ms || a.grow_psi_pct || a.grow_available_pct ||
+        !a.device_id.empty()) {
+      return "autoscale --off takes no other option and no device";
+    }
+    return "";
+  }
+  if (!a.min_given || !a.max_given) return "autoscale needs --min SIZE and --max SIZE (or --off), e.g. --min 0 --max 2G";
+  if (a.min > a.max) return "autoscale: --min is above --max";
+  return "";
+}
+
 std::string CheckResize(const Command& c) {
   if (c.resize.device_id.empty()) return "resize needs a device id, e.g. memhpctl resize vmem1 --size 512M";
   if (!c.resize.size_given) return "resize needs --size SIZE (the new requested size, e.g. 512M)";

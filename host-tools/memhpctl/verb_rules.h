@@ -39,6 +39,8 @@ namespace memhp::cli::rules {
 [[nodiscard]] std::string CheckPlug(const Command& c);
 [[nodiscard]] std::string CheckUnplug(const Command& c);
 [[nodiscard]] std::string CheckResize(const Command& c);
+[[nodiscard]] WordOutcome TakeAutoscaleId(Command& c, const std::string& word);
+[[nodiscard]] std::string CheckAutoscale(const Command& c);
 [[nodiscard]] std::string CheckAudit(const Command& c);
 [[nodiscard]] std::string CheckTimeline(const Command& c);
 [[nodiscard]] std::string CheckScenario(const Command& c);

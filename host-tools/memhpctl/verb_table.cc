@@ -155,6 +155,31 @@ std::vector<VerbSpec> BuildTable() {
                     [](Command& c, uint32_t ms) { c.resize.timeout_ms = ms; }),
        },
        rules::TakeResizeId, rules::CheckResize, RunResize},
+      {Verb::kAutoscale, "autoscale", "memhpd grows a virtio-mem device on guest pressure and shrinks it when quiet",
+       "autoscale [ID] --min SIZE --max SIZE [--step SIZE] [--quiet-period DURATION] [--grow-psi PCT] "
+       "[--grow-available PCT] | autoscale --off",
+       {
+           Size("min", "the floor: never shrink below it (required)", {.min = 0},
+                [](Command& c, uint64_t n) {
+                  c.autoscale.min = n;
+                  c.autoscale.min_given = true;
+                }),
+           Size("max", "the ceiling: never grow above it (required)", {.min = 0},
+                [](Command& c, uint64_t n) {
+                  c.autoscale.max = n;
+                  c.autoscale.max_given = true;
+                }),
+           Size("step", "how much one grow or shrink changes (default: a quarter of max - min)", {},
+                [](Command& c, uint64_t n) { c.autoscale.step = n; }),
+           Duration("quiet-period", "no pressure for this long before a shrink (default 60s)", {1000, 3'600'000},
+                    [](Command& c, uint32_t ms) { c.autoscale.quiet_ms = ms; }),
+           Number("grow-psi", "PCT", "grow when PSI some avg10 is at or over PCT % (default 10)", 1, 100,
+                  [](Command& c, uint64_t n) { c.autoscale.grow_psi_pct = U32(n); }),
+           Number("grow-available", "PCT", "grow when MemAvailable is under PCT % of MemTotal (default 10)", 1, 50,
+                  [](Command& c, uint64_t n) { c.autoscale.grow_available_pct = U32(n); }),
+           Flag("off", "stop following; the size stays where it is", [](Command& c) { c.autoscale.off = true; }),
+       },
+       rules::TakeAutoscaleId, rules::CheckAutoscale, RunAutoscale},
       {Verb::kPolicy, "policy", "the agent's onlining policy: shown, or changed",
        "policy [--set POLICY] [--ratio PCT]",
        {

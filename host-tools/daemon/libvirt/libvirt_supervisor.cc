@@ -132,6 +132,7 @@ Status LibvirtSupervisor::Start() {
   ops.publish = [this](std::string_view name, const google::protobuf::Message& data) {
     watch_.PublishOperation(name, data);
   };
+  ops.notice = [this](std::string_view name, const google::protobuf::Message& data) { watch_.PublishNotice(name, data); };
   operations_ = std::make_unique<operations::OperationService>(std::move(ops), *devices_, guest_, context_);
 
   if (Status listening = control_.Listen(config_.control_socket); !listening.ok()) return listening;
@@ -258,6 +259,9 @@ void LibvirtSupervisor::Handle(const memhp::v1::ControlRequest& request, Control
     case memhp::v1::ControlRequest::kDryRun:
       operations_->DryRun(request.dry_run(), std::move(reply));
       return;
+    case memhp::v1::ControlRequest::kAutoscale:
+      operations_->Autoscale(request.autoscale(), std::move(reply));
+      return;
     case memhp::v1::ControlRequest::kWatch:
       watch_.Subscribe(std::move(reply), request.watch().replay_recent() ? agent_.recent_events()
                                                                          : std::deque<memhp::v1::AgentEvent>{});
@@ -314,6 +318,7 @@ void LibvirtSupervisor::HandleStatus(const memhp::v1::StatusRequest& request, Co
   qemu->set_plugged_memory(memory->plugged_memory);
   for (auto& device : memory->devices) *status->add_devices() = std::move(device);
   FillAgentStatus(agent_, status->mutable_agent());
+  if (operations_) *status->mutable_autoscale() = operations_->autoscale_state();
   if (!request.refresh_inventory() || !agent_.agent_connected()) {
     memhp::v1::ControlResponse response;
     *response.mutable_status() = std::move(*status);

@@ -21,7 +21,33 @@ OperationService::OperationService(OperationServiceConfig config, MemoryDevices&
       journal_(config_.journal_path, config_.journal_limits),
       env_(RunnerEnv{devices_, agent_, journal_, context, targets_, config_.publish,
                      [this](uint64_t id) { left_unfinished_.push_back(id); }}),
-      queue_(context) {}
+      queue_(context),
+      autoscaler_(AutoscalePorts(), context) {}
+
+autoscale::AutoscalerPorts OperationService::AutoscalePorts() {
+  autoscale::AutoscalerPorts ports;
+  ports.list_devices = [this](Done<std::vector<memhp::v1::MemoryDevice>> done) { devices_.ListDevices(std::move(done)); };
+  ports.resize = [this](const memhp::v1::ResizeRequest& request, ControlReply reply) { Resize(request, std::move(reply)); };
+  ports.dry_run = [this](const memhp::v1::DryRunCommand& command, ControlReply reply) { DryRun(command, std::move(reply)); };
+  ports.read_pressure = [this](Done<memhp::v1::MemoryPressure> done) {
+    if (!agent_.connected()) return done(Error{ENOTCONN, "no agent is connected"});
+    agent_.ZoneReport([done](Result<memhp::v1::ZoneReport> report) {
+      if (!report.ok()) return done(report.error());
+      if (!report.value().has_pressure()) return done(Error{ENODATA, "the agent's zone report has no pressure reading"});
+      done(report.value().pressure());
+    });
+  };
+  // Asked only while none of the autoscaler's own calls is open, so anything queued is another's.
+  ports.others_busy = [this] { return queue_.current() != nullptr || queue_.waiting() > 0; };
+  ports.notice = [this](std::string_view name, const google::protobuf::Message& data) {
+    if (config_.notice) config_.notice(name, data);
+  };
+  return ports;
+}
+
+void OperationService::Autoscale(const memhp::v1::AutoscaleCommand& command, ControlReply reply) {
+  autoscaler_.Command(command, std::move(reply));
+}
 
 OperationService::~OperationService() = default;
 
@@ -166,6 +192,12 @@ void OperationService::OnAgentHello() { SendDeviceMap(); }
 
 void OperationService::OnAgentEvent(const memhp::v1::AgentEvent& event) {
   if (OperationRunner* op = Running()) op->OnAgentEvent(event);
+  // A replayed event is old news: pressure that was, not pressure that is.
+  if (event.replayed()) return;
+  if (event.has_pressure()) autoscaler_.OnPressureEvent(event.pressure());
+  if (event.has_zone_report() && event.zone_report().has_pressure()) {
+    autoscaler_.OnPressureReading(event.zone_report().pressure());
+  }
 }
 
 void OperationService::OnAgentLost() {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/liveness.h"
+#include "daemon/autoscale/autoscaler.h"
 #include "daemon/control_server.h"
 #include "daemon/operations/journal.h"
 #include "daemon/operations/machine.h"
@@ -38,6 +39,8 @@ struct OperationServiceConfig {
   OperationTimeouts timeouts;
   JournalLimits journal_limits;
   Publish publish;  // see RunnerEnv
+  // memhpd's own notices (watch_hub.h "memhpd" source): the autoscaler's decisions.
+  Publish notice;
 };
 
 class OperationService {
@@ -59,6 +62,10 @@ class OperationService {
   void Zones(ControlReply reply);
   // unplug/resize --dry-run (dry_run.h): the device list, then the agent's estimates; no turn.
   void DryRun(const memhp::v1::DryRunCommand& command, ControlReply reply);
+  // memhpctl autoscale: on with settings, or off (daemon/autoscale/autoscaler.h). It resizes
+  // through Resize, so its operations queue and journal like the operator's.
+  void Autoscale(const memhp::v1::AutoscaleCommand& command, ControlReply reply);
+  [[nodiscard]] const memhp::v1::AutoscaleState& autoscale_state() const { return autoscaler_.state(); }
 
   void OnDeviceEvent(const DeviceEvent& event);
   void OnAgentHello();
@@ -81,6 +88,7 @@ class OperationService {
   void SendDeviceMap();
   // Queues a resumed runner for `op`; false when the queue is full.
   [[nodiscard]] bool QueueResume(const JournalOp& op);
+  [[nodiscard]] autoscale::AutoscalerPorts AutoscalePorts();
 
   OperationServiceConfig config_;
   MemoryDevices& devices_;
@@ -90,6 +98,7 @@ class OperationService {
   std::map<std::string, memhp::v1::OnlineTarget> targets_;
   RunnerEnv env_;
   OperationQueue queue_;
+  autoscale::Autoscaler autoscaler_;
   Liveness alive_;
 };
 

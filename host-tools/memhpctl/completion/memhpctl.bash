@@ -2,7 +2,7 @@
 #
 # The verbs and each verb's options come from memhpctl's own help (generated from its one verb
 # table), so this file never lists them and cannot fall behind. VM names are the folders of the
-# state root; device ids (unplug, resize) come from `memhpctl --json status --no-refresh`.
+# state root; device ids (unplug, resize, autoscale) come from `memhpctl --json status --no-refresh`.
 
 _memhpctl_words() {
   # memhpctl help: the commands are the lines "  NAME  summary" between "commands:" and the
@@ -91,7 +91,7 @@ _memhpctl() {
     return
   fi
   case $verb in
-    unplug | resize) mapfile -t COMPREPLY < <(compgen -W "$(_memhpctl_devices "$ctl")" -- "$cur") ;;
+    unplug | resize | autoscale) mapfile -t COMPREPLY < <(compgen -W "$(_memhpctl_devices "$ctl")" -- "$cur") ;;
     timeline) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;  # the recording, and -o's SVG
     scenario)
       # The action first, then files (the scenario, or the two reports).

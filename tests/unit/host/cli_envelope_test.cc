@@ -178,6 +178,7 @@ void AnswerEverything(const ControlRequest& request, daemon::ControlReply reply)
     case ControlRequest::kPolicy: r.mutable_policy()->set_policy("auto-movable"); break;
     case ControlRequest::kZones: r.mutable_zones()->set_page_size(4096); break;
     case ControlRequest::kAudit: r.mutable_audit()->set_armed(true); break;
+    case ControlRequest::kAutoscale: r.mutable_autoscale()->set_on(!request.autoscale().off()); break;
     default: r.mutable_error()->set_message("not scripted"); break;
   }
   reply(std::move(r));
@@ -197,6 +198,8 @@ const std::vector<std::vector<std::string>>& MemhpdVerbs() {
       {"zones"},
       {"audit"},
       {"blocks"},
+      {"autoscale", "--min", "0", "--max", "1G"},
+      {"autoscale", "--off"},
   };
   return verbs;
 }

@@ -31,7 +31,7 @@ const std::vector<Verb>& AllVerbs() {
       Verb::kHelp,   Verb::kVersion, Verb::kLaunch, Verb::kAttach, Verb::kStatus, Verb::kStop,
       Verb::kQmp,    Verb::kOnline,  Verb::kOffline, Verb::kEvents, Verb::kPlug,  Verb::kUnplug,
       Verb::kResize, Verb::kPolicy,  Verb::kZones,  Verb::kWatch,  Verb::kAudit, Verb::kBlocks,
-      Verb::kList, Verb::kTimeline, Verb::kScenario,
+      Verb::kList, Verb::kTimeline, Verb::kScenario, Verb::kAutoscale,
   };
   return verbs;
 }

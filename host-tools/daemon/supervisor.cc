@@ -1,4 +1,5 @@
 // memhpd — Supervisor (see supervisor.h).
+#include "daemon/control_error.h"
 #include "daemon/supervisor.h"
 
 #include <signal.h>
@@ -16,13 +17,6 @@
 
 namespace memhp::daemon {
 namespace {
-
-memhp::v1::ControlResponse ErrorResponse(memhp::v1::ErrorCode code, std::string message) {
-  memhp::v1::ControlResponse response;
-  response.mutable_error()->set_code(code);
-  response.mutable_error()->set_message(std::move(message));
-  return response;
-}
 
 // Collects the parts of one status answer; the last part to arrive sends it. A QMP query that
 // failed, or answered in a shape QEMU's schema does not allow, fails the whole status with

@@ -1,4 +1,5 @@
 // autoscaler — see autoscaler.h.
+#include "daemon/control_error.h"
 #include "daemon/autoscale/autoscaler.h"
 
 #include <string>
@@ -8,13 +9,6 @@
 
 namespace memhp::daemon::autoscale {
 namespace {
-
-memhp::v1::ControlResponse ErrorResponse(memhp::v1::ErrorCode code, std::string message) {
-  memhp::v1::ControlResponse response;
-  response.mutable_error()->set_code(code);
-  response.mutable_error()->set_message(std::move(message));
-  return response;
-}
 
 // The device named, or with no name the VM's first virtio-mem device.
 const memhp::v1::MemoryDevice* FindDevice(const std::vector<memhp::v1::MemoryDevice>& devices,

@@ -1,4 +1,5 @@
 // libvirt_supervisor — see libvirt_supervisor.h.
+#include "daemon/control_error.h"
 #include "daemon/libvirt/libvirt_supervisor.h"
 
 #include <fcntl.h>
@@ -16,17 +17,6 @@
 #include "vm/state_dir.h"
 
 namespace memhp::daemon::libvirt {
-namespace {
-
-memhp::v1::ControlResponse ErrorResponse(memhp::v1::ErrorCode code, std::string message) {
-  memhp::v1::ControlResponse response;
-  response.mutable_error()->set_code(code);
-  response.mutable_error()->set_message(std::move(message));
-  return response;
-}
-
-}  // namespace
-
 LibvirtSupervisor::LibvirtSupervisor(LibvirtSupervisorConfig config, GMainLoop* loop)
     : config_(std::move(config)),
       loop_(loop),

@@ -37,29 +37,28 @@ Finish GoneFinish(memhp::v1::OperationResult result, const std::string& step, co
                   MakeError(memhp::v1::ERROR_CODE_UNAVAILABLE, why));
 }
 
+namespace {
+
+// The error a hardware answer carries, if it is one that failed.
+const Error* FailedAnswer(const Event& event) {
+  if (const auto* a = std::get_if<HardwareAnswered>(&event); a && !a->status.ok()) return &a->status.error();
+  if (const auto* a = std::get_if<DevicesListed>(&event); a && !a->devices.ok()) return &a->devices.error();
+  if (const auto* a = std::get_if<BackendsListed>(&event); a && !a->backends.ok()) return &a->backends.error();
+  if (const auto* a = std::get_if<AliveChecked>(&event); a && !a->status.ok()) return &a->status.error();
+  return nullptr;
+}
+
+}  // namespace
+
 std::optional<std::string> UnreachableReason(const Event& event) {
   if (const auto* lost = std::get_if<ManagerUnreachable>(&event)) return lost->reason;
-  auto check = [](const Error& e) -> std::optional<std::string> {
-    if (IsUnreachable(e)) return e.message;
-    return std::nullopt;
-  };
-  if (const auto* a = std::get_if<HardwareAnswered>(&event); a && !a->status.ok()) return check(a->status.error());
-  if (const auto* a = std::get_if<DevicesListed>(&event); a && !a->devices.ok()) return check(a->devices.error());
-  if (const auto* a = std::get_if<BackendsListed>(&event); a && !a->backends.ok()) return check(a->backends.error());
-  if (const auto* a = std::get_if<AliveChecked>(&event); a && !a->status.ok()) return check(a->status.error());
+  if (const Error* e = FailedAnswer(event); e && IsUnreachable(*e)) return e->message;
   return std::nullopt;
 }
 
 std::optional<std::string> GoneReason(const Event& event) {
   if (const auto* gone = std::get_if<QemuGone>(&event)) return gone->reason;
-  auto check = [](const Error& e) -> std::optional<std::string> {
-    if (IsGone(e)) return e.message;
-    return std::nullopt;
-  };
-  if (const auto* a = std::get_if<HardwareAnswered>(&event); a && !a->status.ok()) return check(a->status.error());
-  if (const auto* a = std::get_if<DevicesListed>(&event); a && !a->devices.ok()) return check(a->devices.error());
-  if (const auto* a = std::get_if<BackendsListed>(&event); a && !a->backends.ok()) return check(a->backends.error());
-  if (const auto* a = std::get_if<AliveChecked>(&event); a && !a->status.ok()) return check(a->status.error());
+  if (const Error* e = FailedAnswer(event); e && IsGone(*e)) return e->message;
   return std::nullopt;
 }
 

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "background_memhpctl.h"
 #include "memhpctl_runner.h"
 #include "memory_events.h"
 #include "shared_vm.h"
@@ -295,64 +296,24 @@ TEST_F(AgentPaths, AnOverflowingBacklogIsReportedAsAGapBeforeTheKeptEvents) {
               kept.size());
 }
 
-// `memhpctl --json watch --no-replay` in the background, its output in a file the test reads.
-class BackgroundWatch {
- public:
-  BackgroundWatch(const SharedVm& vm, std::string out_path) : out_path_(std::move(out_path)) {
-    const char* ctl = g_getenv("MEMHPCTL");
-    std::vector<std::string> args = {ctl ? ctl : "memhpctl", "--state-root", vm.root(), "--vm", vm.name(),
-                                     "--json", "watch", "--no-replay"};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int fd = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    EXPECT_GE(fd, 0);
-    GError* error = nullptr;
-    if (!g_spawn_async_with_fds(nullptr, argv.data(), nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr, nullptr, &pid_,
-                                -1, fd, -1, &error)) {
-      ADD_FAILURE() << "cannot start memhpctl watch: " << error->message;
-      g_error_free(error);
-      pid_ = 0;
-    }
-    if (fd >= 0) close(fd);
-  }
-  ~BackgroundWatch() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      g_spawn_close_pid(pid_);
-    }
-  }
-  [[nodiscard]] std::string Output() const {
-    gchar* text = nullptr;
-    if (!g_file_get_contents(out_path_.c_str(), &text, nullptr, nullptr)) return "";
-    std::string out = text;
-    g_free(text);
-    return out;
-  }
-  // Polls until the output has `needle` after offset `from`, or `seconds` pass; its offset.
-  size_t WaitFor(const std::string& needle, size_t from, int seconds) const {
-    const gint64 give_up = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
-    do {
-      const std::string out = Output();
-      if (const size_t at = out.find(needle, std::min(from, out.size())); at != std::string::npos) return at;
-      g_usleep(100 * 1000);
-    } while (g_get_monotonic_time() < give_up);
-    return std::string::npos;
-  }
-
- private:
-  std::string out_path_;
-  GPid pid_ = 0;
-};
+// Polls the watch's output until it has `needle` after offset `from`, or `seconds` pass; its offset.
+size_t WaitForText(const Background& watch, const std::string& needle, size_t from, int seconds) {
+  const gint64 give_up = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+  do {
+    const std::string out = watch.Output();
+    if (const size_t at = out.find(needle, std::min(from, out.size())); at != std::string::npos) return at;
+    g_usleep(100 * 1000);
+  } while (g_get_monotonic_time() < give_up);
+  return std::string::npos;
+}
 
 // The port goes away under the agent (QMP device_del of the virtserialport) and comes back
 // (device_add of the same port): the agent reopens it by name and says hello again.
 TEST_F(AgentPaths, TheAgentReopensItsPortAfterAHotUnplugAndPlug) {
   const std::string agent = AgentPid();
   ASSERT_FALSE(agent.empty());
-  BackgroundWatch watch(*vm_, Dir() + "/port-watch.out");
-  const size_t subscribed = watch.WaitFor("\"watching\"", 0, 20);
+  Background watch(vm_->root(), vm_->WithVm({"--json", "watch", "--no-replay"}), Dir() + "/port-watch.out");
+  const size_t subscribed = WaitForText(watch, "\"watching\"", 0, 20);
   ASSERT_NE(subscribed, std::string::npos) << watch.Output();
   CliRun del = Ctl({"qmp", "device_del", R"({"id":"agent-port"})"});
   ASSERT_EQ(del.exit_code, 0) << del.out << del.err;
@@ -373,7 +334,7 @@ TEST_F(AgentPaths, TheAgentReopensItsPortAfterAHotUnplugAndPlug) {
     g_usleep(250 * 1000);
   } while (g_get_monotonic_time() < give_up);
   ASSERT_EQ(add.exit_code, 0) << add.out << add.err;
-  const size_t hello = watch.WaitFor("agent_connected", between.size(), 30);
+  const size_t hello = WaitForText(watch, "agent_connected", between.size(), 30);
   ASSERT_NE(hello, std::string::npos) << "no new hello from the agent on the re-plugged port:\n" << watch.Output();
   std::printf("[figure] port unplug/plug: memhpd %s agent_lost (its chardev socket stays connected)\n",
               watch.Output().substr(subscribed, hello - subscribed).find("agent_lost") != std::string::npos

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "daemon/agent_status.h"
+#include "daemon/operation_routes.h"
 #include "daemon/qemu/qemu_facts.h"
 #include "qmp/memory_devices.h"
 #include "qmp/qmp_json.h"
@@ -180,38 +181,11 @@ void Supervisor::Handle(const memhp::v1::ControlRequest& request, ControlReply r
     case memhp::v1::ControlRequest::kQmp:
       HandleQmp(request.qmp(), std::move(reply));
       return;
-    case memhp::v1::ControlRequest::kBlockOp:
-      HandleBlockOp(request.block_op(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kPlug:
-      HandlePlug(request.plug(), watch_.TapOperation(request, std::move(reply)));
-      return;
-    case memhp::v1::ControlRequest::kUnplug:
-      HandleUnplug(request.unplug(), watch_.TapOperation(request, std::move(reply)));
-      return;
-    case memhp::v1::ControlRequest::kResize:
-      HandleResize(request.resize(), watch_.TapOperation(request, std::move(reply)));
-      return;
-    case memhp::v1::ControlRequest::kPolicy:
-      HandlePolicy(request.policy(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kZones:
-      HandleZones(request.zones(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kDryRun:
-      HandleDryRun(request.dry_run(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kWatch:
-      HandleWatch(request.watch(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kAutoscale:
-      operations_.Autoscale(request.autoscale(), std::move(reply));
-      return;
     case memhp::v1::ControlRequest::kAudit:
       HandleAudit(request.audit(), std::move(reply));
       return;
-    case memhp::v1::ControlRequest::OP_NOT_SET:
-      break;
+    default:
+      if (RouteOperation(request, reply, operations_, watch_, agent_)) return;
   }
   reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "unknown request kind"));
 }
@@ -343,16 +317,10 @@ void Supervisor::HandleQmp(const memhp::v1::QmpCommand& request, ControlReply re
   });
 }
 
-// Online and offline change the guest: they wait their turn behind plug, unplug and resize
-// (operation_service.h, S18/S21).
-void Supervisor::HandleBlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply) {
-  operations_.BlockOp(request, std::move(reply));
-}
-
 }  // namespace memhp::daemon
 
 // --- Taps: QMP and agent news passed on to the audit link, the watch stream and the operations;
-// then the requests served by the operations and the audit link. ---
+// then the audit link's requests (the operations' own are routed by operation_routes.h). ---
 namespace memhp::daemon {
 
 void Supervisor::OnQmpEvent(std::string_view name, const JsonNode& data,
@@ -384,41 +352,6 @@ void Supervisor::OnAgentLost() {
   // agent is gone with the VM, and "qemu_gone" stays a watch stream's last line.
   if (!qemu_gone_) watch_.PublishNotice("agent_lost");
   operations_.OnAgentLost();
-}
-
-// Operations: daemon/operations/ holds them; see operation_service.h.
-void Supervisor::HandlePlug(const memhp::v1::PlugRequest& request, ControlReply reply) {
-  operations_.Plug(request, std::move(reply));
-}
-
-void Supervisor::HandleUnplug(const memhp::v1::UnplugRequest& request, ControlReply reply) {
-  operations_.Unplug(request, std::move(reply));
-}
-
-void Supervisor::HandleResize(const memhp::v1::ResizeRequest& request, ControlReply reply) {
-  operations_.Resize(request, std::move(reply));
-}
-
-void Supervisor::HandlePolicy(const memhp::v1::PolicyCommand& request, ControlReply reply) {
-  operations_.Policy(request, std::move(reply));
-}
-
-void Supervisor::HandleZones(const memhp::v1::ZoneReportCommand&, ControlReply reply) {
-  operations_.Zones(std::move(reply));
-}
-
-void Supervisor::HandleDryRun(const memhp::v1::DryRunCommand& request, ControlReply reply) {
-  operations_.DryRun(request, std::move(reply));
-}
-
-// The stream: the recent agent events first when asked, then everything from now on, until the
-// client leaves (watch_hub.h). No final answer is ever sent.
-void Supervisor::HandleWatch(const memhp::v1::WatchRequest& request, ControlReply reply) {
-  if (request.replay_recent()) {
-    watch_.Subscribe(std::move(reply), agent_.recent_events());
-  } else {
-    watch_.Subscribe(std::move(reply), {});
-  }
 }
 
 // The plugin's report, after an arm or disarm when asked; the plugin answers in order, so the

@@ -63,16 +63,6 @@ class Supervisor {
   void HandleStatus(const memhp::v1::StatusRequest& request, ControlReply reply);
   void HandleStop(const memhp::v1::StopRequest& request, ControlReply reply);
   void HandleQmp(const memhp::v1::QmpCommand& request, ControlReply reply);
-  void HandleBlockOp(const memhp::v1::BlockOpCommand& request, ControlReply reply);
-  // Operations: plug, unplug, resize, policy and zone reports.
-  void HandlePlug(const memhp::v1::PlugRequest& request, ControlReply reply);
-  void HandleUnplug(const memhp::v1::UnplugRequest& request, ControlReply reply);
-  void HandleResize(const memhp::v1::ResizeRequest& request, ControlReply reply);
-  void HandlePolicy(const memhp::v1::PolicyCommand& request, ControlReply reply);
-  void HandleZones(const memhp::v1::ZoneReportCommand& request, ControlReply reply);
-  void HandleDryRun(const memhp::v1::DryRunCommand& request, ControlReply reply);
-  // The event stream (memhpctl watch).
-  void HandleWatch(const memhp::v1::WatchRequest& request, ControlReply reply);
   // The memhp-audit plugin.
   void HandleAudit(const memhp::v1::AuditCommand& request, ControlReply reply);
   // Every QMP event and every agent notice passes here; each part that needs them taps in.

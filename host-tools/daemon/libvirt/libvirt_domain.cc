@@ -205,10 +205,10 @@ Status LibvirtDomain::Destroy() {
   return OkStatus();
 }
 
-Result<virStreamPtr> LibvirtDomain::OpenChannel(const std::string& name) {
+Result<virStreamPtr> LibvirtDomain::OpenChannel(const std::string& name, bool take_over) {
   virStreamPtr stream = virStreamNew(conn_, VIR_STREAM_NONBLOCK);
   if (stream == nullptr) return Failed("virStreamNew");
-  if (virDomainOpenChannel(dom_, name.c_str(), stream, 0) != 0) {
+  if (virDomainOpenChannel(dom_, name.c_str(), stream, take_over ? VIR_DOMAIN_CHANNEL_FORCE : 0) != 0) {
     Error e = Failed("virDomainOpenChannel " + name);
     virStreamFree(stream);
     return e;

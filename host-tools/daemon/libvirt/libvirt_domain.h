@@ -68,9 +68,11 @@ class LibvirtDomain {
   [[nodiscard]] Status CheckRunning();
   // Ends the domain now (virDomainDestroy); a transient domain is then gone for good.
   [[nodiscard]] Status Destroy();
-  // A new non-blocking stream on the channel named `name` (virDomainOpenChannel, flags 0: a
-  // channel another client holds is refused, not taken over).
-  [[nodiscard]] Result<virStreamPtr> OpenChannel(const std::string& name);
+  // A new non-blocking stream on the channel named `name` (virDomainOpenChannel). Without
+  // `take_over` a channel another client holds is refused ("in use"); with it the holder's
+  // stream is aborted (VIR_DOMAIN_CHANNEL_FORCE) — for memhpd's own stream left on a connection
+  // that died, which libvirtd releases only once it notices the client is gone.
+  [[nodiscard]] Result<virStreamPtr> OpenChannel(const std::string& name, bool take_over = false);
 
   [[nodiscard]] bool connected() const { return connected_; }
   [[nodiscard]] const std::string& name() const { return name_; }

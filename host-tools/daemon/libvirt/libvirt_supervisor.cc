@@ -14,6 +14,7 @@
 #include "daemon/agent_status.h"
 #include "daemon/libvirt/domain_xml.h"
 #include "daemon/libvirt/glib_event_impl.h"
+#include "daemon/operation_routes.h"
 #include "vm/state_dir.h"
 
 namespace memhp::daemon::libvirt {
@@ -145,8 +146,14 @@ Status LibvirtSupervisor::Start() {
 Result<UniqueFd> LibvirtSupervisor::ConnectAgent() {
   if (gone_ || !domain_) return Error{ENOTCONN, "the libvirt domain is gone"};
   bridge_.reset();
-  Result<virStreamPtr> stream = domain_->OpenChannel(std::string(kAgentChannelName));
+  // After our own connection died, libvirtd may still count the old stream as the channel's
+  // holder: it releases a client's streams only when it sees the client go (at once for a
+  // closed socket, after its keepalive for a silent network), and until then a plain open is
+  // refused as "in use" — the agent would never be heard again. The old holder is this memhpd,
+  // so it is taken over; any other holder is refused as before.
+  Result<virStreamPtr> stream = domain_->OpenChannel(std::string(kAgentChannelName), reclaim_channel_);
   if (!stream) return stream.error();
+  reclaim_channel_ = false;
   UniqueFd peer;
   Result<std::unique_ptr<StreamBridge>> bridge = StreamBridge::Create(*stream, context_, &peer);
   if (!bridge) return bridge.error();
@@ -180,6 +187,7 @@ void LibvirtSupervisor::OnConnectionLost(const std::string& why) {
             static_cast<long long>(config_.reconnect_window.count() / 1000));
   watch_.PublishNotice("libvirt_connection_lost", JsonStringObject({{"reason", why}}));
   if (operations_) operations_->OnManagerUnreachable(why);
+  reclaim_channel_ = has_channel_;
   // The agent's stream belonged to the closed connection and no longer carries anything; a
   // libvirt stream on a dead connection need not say so, so it is closed here, and the agent
   // channel's reconnect opens a new one on the new connection.
@@ -228,36 +236,8 @@ void LibvirtSupervisor::Handle(const memhp::v1::ControlRequest& request, Control
                           "the audit plugin is refused on a libvirt domain: loading it needs <qemu:commandline>, which "
                           "taints the domain"));
       return;
-    case memhp::v1::ControlRequest::kBlockOp:
-      operations_->BlockOp(request.block_op(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kPlug:
-      operations_->Plug(request.plug(), watch_.TapOperation(request, std::move(reply)));
-      return;
-    case memhp::v1::ControlRequest::kUnplug:
-      operations_->Unplug(request.unplug(), watch_.TapOperation(request, std::move(reply)));
-      return;
-    case memhp::v1::ControlRequest::kResize:
-      operations_->Resize(request.resize(), watch_.TapOperation(request, std::move(reply)));
-      return;
-    case memhp::v1::ControlRequest::kPolicy:
-      operations_->Policy(request.policy(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kZones:
-      operations_->Zones(std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kDryRun:
-      operations_->DryRun(request.dry_run(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kAutoscale:
-      operations_->Autoscale(request.autoscale(), std::move(reply));
-      return;
-    case memhp::v1::ControlRequest::kWatch:
-      watch_.Subscribe(std::move(reply), request.watch().replay_recent() ? agent_.recent_events()
-                                                                         : std::deque<memhp::v1::AgentEvent>{});
-      return;
-    case memhp::v1::ControlRequest::OP_NOT_SET:
-      break;
+    default:
+      if (RouteOperation(request, reply, *operations_, watch_, agent_)) return;
   }
   reply(ErrorResponse(memhp::v1::ERROR_CODE_UNSUPPORTED, "unknown request kind"));
 }

@@ -95,6 +95,7 @@ class LibvirtSupervisor {
   bool has_channel_ = false;
   bool gone_ = false;
   bool reconnecting_ = false;
+  bool reclaim_channel_ = false;  // the next channel open takes over our own stale stream
   gint64 reconnect_deadline_us_ = 0;
   guint reconnect_delay_ms_ = 0;
   guint reconnect_source_ = 0;

@@ -105,7 +105,7 @@ Actions ResumeNext(ResumeState& state, const Event& event) {
       const auto* listed = std::get_if<BackendsListed>(&event);
       if (listed == nullptr) return {};
       if (listed->backends.ok()) state.hardware.object_ids = listed->backends.value();
-      state.decision = DecideReconcile(state.op, state.hardware);
+      state.decision = DecideReconcile(state.op, state.hardware, state.cause);
       if (state.decision.object_del) {
         state.phase = Phase::kDeletingBackend;
         return {DeleteBackend{*state.decision.object_del}};

@@ -223,6 +223,7 @@ struct ResumeState {
   enum class Phase { kListingDevices, kListingBackends, kDeletingBackend, kDone };
   Phase phase = Phase::kListingDevices;
   JournalOp op;
+  ResumeCause cause = ResumeCause::kRestart;
   QemuMemoryState hardware;
   ReconcileDecision decision;
 };
@@ -234,10 +235,11 @@ struct ResumeState {
 
 // A machine resuming `op` from the journal.
 template <typename State>
-[[nodiscard]] State Resumed(memhp::v1::OperationKind kind, const JournalOp& op) {
+[[nodiscard]] State Resumed(memhp::v1::OperationKind kind, const JournalOp& op, ResumeCause cause) {
   State s;
   s.phase = State::Phase::kResuming;
   s.resume.op = op;
+  s.resume.cause = cause;
   s.result.set_kind(kind);
   s.result.set_device_id(op.params.device_id);
   return s;

@@ -57,21 +57,21 @@ Status OperationService::Start() {
   }
   if (journal_.torn_tail_dropped()) g_warning("journal %s: a torn last record was dropped", journal_.path().c_str());
   for (const JournalOp& op : journal_.Unfinished()) {
-    if (!QueueResume(op)) return Error{EBUSY, "cannot queue the recovery of operation " + std::to_string(op.id)};
+    if (!QueueResume(op, ResumeCause::kRestart)) return Error{EBUSY, "cannot queue the recovery of operation " + std::to_string(op.id)};
   }
   return OkStatus();
 }
 
-bool OperationService::QueueResume(const JournalOp& op) {
+bool OperationService::QueueResume(const JournalOp& op, ResumeCause cause) {
   MachineFn machine;
   switch (op.params.kind) {
-    case memhp::v1::OPERATION_KIND_PLUG: machine = MakeMachine(ResumePlug(op), NextPlug); break;
-    case memhp::v1::OPERATION_KIND_UNPLUG: machine = MakeMachine(ResumeUnplug(op), NextUnplug); break;
-    case memhp::v1::OPERATION_KIND_RESIZE: machine = MakeMachine(ResumeResize(op), NextResize); break;
+    case memhp::v1::OPERATION_KIND_PLUG: machine = MakeMachine(ResumePlug(op, cause), NextPlug); break;
+    case memhp::v1::OPERATION_KIND_UNPLUG: machine = MakeMachine(ResumeUnplug(op, cause), NextUnplug); break;
+    case memhp::v1::OPERATION_KIND_RESIZE: machine = MakeMachine(ResumeResize(op, cause), NextResize); break;
     default:
       // A kind this memhpd does not know cannot be decided on: end it so it does not come back.
       if (Status ended = journal_.End(op.id, memhp::v1::OPERATION_OUTCOME_FAILED,
-                                      "recovered after a memhpd restart: unknown operation kind", true, 0);
+                                      "recovered: unknown operation kind", true, 0);
           !ended.ok()) {
         g_warning("journal: %s", ended.error().message.c_str());
       }
@@ -85,7 +85,7 @@ void OperationService::ResumeLeftUnfinished() {
   ids.swap(left_unfinished_);
   for (const JournalOp& op : journal_.Unfinished()) {
     if (std::find(ids.begin(), ids.end(), op.id) == ids.end()) continue;
-    if (!QueueResume(op)) g_warning("journal: cannot queue the recovery of operation %llu", static_cast<unsigned long long>(op.id));
+    if (!QueueResume(op, ResumeCause::kReconnect)) g_warning("journal: cannot queue the recovery of operation %llu", static_cast<unsigned long long>(op.id));
   }
 }
 

@@ -87,7 +87,7 @@ class OperationService {
   [[nodiscard]] OperationRunner* Running() const;
   void SendDeviceMap();
   // Queues a resumed runner for `op`; false when the queue is full.
-  [[nodiscard]] bool QueueResume(const JournalOp& op);
+  [[nodiscard]] bool QueueResume(const JournalOp& op, ResumeCause cause);
   [[nodiscard]] autoscale::AutoscalerPorts AutoscalePorts();
 
   OperationServiceConfig config_;

@@ -255,7 +255,9 @@ PlugState BeginPlug(memhp::v1::PlugRequest request, OperationTimeouts timeouts) 
   return s;
 }
 
-PlugState ResumePlug(const JournalOp& op) { return Resumed<PlugState>(memhp::v1::OPERATION_KIND_PLUG, op); }
+PlugState ResumePlug(const JournalOp& op, ResumeCause cause) {
+  return Resumed<PlugState>(memhp::v1::OPERATION_KIND_PLUG, op, cause);
+}
 
 Transition<PlugState> NextPlug(PlugState state, const Input& input) {
   Plug p{{std::move(state), {}}};

@@ -44,7 +44,7 @@ struct PlugState {
 // A new plug of `request`.
 [[nodiscard]] PlugState BeginPlug(memhp::v1::PlugRequest request, OperationTimeouts timeouts);
 // A plug the journal shows begun and not ended (memhpd restarted).
-[[nodiscard]] PlugState ResumePlug(const JournalOp& op);
+[[nodiscard]] PlugState ResumePlug(const JournalOp& op, ResumeCause cause = ResumeCause::kRestart);
 [[nodiscard]] Transition<PlugState> NextPlug(PlugState state, const Input& input);
 
 // The zone a target asks for, or UNSPECIFIED when it leaves the choice to the guest (the

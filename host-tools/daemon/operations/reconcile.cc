@@ -7,12 +7,13 @@
 
 namespace memhp::daemon::operations {
 
-ReconcileDecision DecideReconcile(const JournalOp& op, const QemuMemoryState& qemu) {
+ReconcileDecision DecideReconcile(const JournalOp& op, const QemuMemoryState& qemu, ResumeCause cause) {
   ReconcileDecision d;
   const memhp::v1::MemoryDevice* device = FindDevice(qemu.devices, op.params.device_id);
   const bool backend = !op.params.memdev_id.empty() &&
                        std::find(qemu.object_ids.begin(), qemu.object_ids.end(), op.params.memdev_id) != qemu.object_ids.end();
-  const std::string prefix = "recovered after a memhpd restart: ";
+  const std::string prefix = cause == ResumeCause::kReconnect ? "recovered after the connection to the VM's manager came back: "
+                                                              : "recovered after a memhpd restart: ";
   switch (op.params.kind) {
     case memhp::v1::OPERATION_KIND_PLUG:
       if (device != nullptr) {

@@ -34,6 +34,12 @@ struct ReconcileDecision {
   uint64_t size_reached = 0;
 };
 
-[[nodiscard]] ReconcileDecision DecideReconcile(const JournalOp& op, const QemuMemoryState& qemu);
+// Why an operation is being resumed: it was in the journal when memhpd started, or this memhpd
+// left it unfinished when the VM's manager went out of reach and has reached it again
+// (machine.h ManagerUnreachable). Only the detail's words differ; the decision is the same.
+enum class ResumeCause { kRestart, kReconnect };
+
+[[nodiscard]] ReconcileDecision DecideReconcile(const JournalOp& op, const QemuMemoryState& qemu,
+                                                ResumeCause cause = ResumeCause::kRestart);
 
 }  // namespace memhp::daemon::operations

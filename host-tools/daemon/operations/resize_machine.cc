@@ -296,7 +296,9 @@ ResizeState BeginResize(memhp::v1::ResizeRequest request, OperationTimeouts time
   return s;
 }
 
-ResizeState ResumeResize(const JournalOp& op) { return Resumed<ResizeState>(memhp::v1::OPERATION_KIND_RESIZE, op); }
+ResizeState ResumeResize(const JournalOp& op, ResumeCause cause) {
+  return Resumed<ResizeState>(memhp::v1::OPERATION_KIND_RESIZE, op, cause);
+}
 
 Transition<ResizeState> NextResize(ResizeState state, const Input& input) {
   Resize r{{std::move(state), {}}, input};

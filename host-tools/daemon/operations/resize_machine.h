@@ -50,7 +50,7 @@ inline constexpr uint32_t kResizePollTimer = 2;
 inline constexpr uint32_t kResizeFirstSettleTimer = 100;  // then 101, 102, ... one per size change
 
 [[nodiscard]] ResizeState BeginResize(memhp::v1::ResizeRequest request, OperationTimeouts timeouts);
-[[nodiscard]] ResizeState ResumeResize(const JournalOp& op);
+[[nodiscard]] ResizeState ResumeResize(const JournalOp& op, ResumeCause cause = ResumeCause::kRestart);
 [[nodiscard]] Transition<ResizeState> NextResize(ResizeState state, const Input& input);
 
 }  // namespace memhp::daemon::operations

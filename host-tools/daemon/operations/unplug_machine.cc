@@ -256,7 +256,9 @@ UnplugState BeginUnplug(memhp::v1::UnplugRequest request, OperationTimeouts time
   return s;
 }
 
-UnplugState ResumeUnplug(const JournalOp& op) { return Resumed<UnplugState>(memhp::v1::OPERATION_KIND_UNPLUG, op); }
+UnplugState ResumeUnplug(const JournalOp& op, ResumeCause cause) {
+  return Resumed<UnplugState>(memhp::v1::OPERATION_KIND_UNPLUG, op, cause);
+}
 
 Transition<UnplugState> NextUnplug(UnplugState state, const Input& input) {
   Unplug u{{std::move(state), {}}, input.agent_connected};

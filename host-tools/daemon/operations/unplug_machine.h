@@ -48,7 +48,7 @@ struct UnplugState {
 inline constexpr uint32_t kUnplugDeadlineTimer = 1;
 
 [[nodiscard]] UnplugState BeginUnplug(memhp::v1::UnplugRequest request, OperationTimeouts timeouts);
-[[nodiscard]] UnplugState ResumeUnplug(const JournalOp& op);
+[[nodiscard]] UnplugState ResumeUnplug(const JournalOp& op, ResumeCause cause = ResumeCause::kRestart);
 [[nodiscard]] Transition<UnplugState> NextUnplug(UnplugState state, const Input& input);
 
 }  // namespace memhp::daemon::operations

@@ -12,6 +12,7 @@ namespace {
 using namespace test;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr uint64_t kAddr = uint64_t{4} << 30;
 
@@ -236,6 +237,14 @@ TEST(PlugMachine, AManagerOutOfReachLeavesThePlugOpenForTheResume) {
   t = NextPlug(std::move(t.state), In(DevicesListed{reset}));
   EXPECT_TRUE(Has<Abandon>(t.actions));
   EXPECT_FALSE(Has<Finish>(t.actions));
+  // Once the manager is back, the same memhpd resumes it, and the detail says why it was resumed.
+  auto back = NextPlug(ResumePlug(op, ResumeCause::kReconnect), In(Started{}));
+  back = NextPlug(std::move(back.state), In(DevicesListed{std::vector<memhp::v1::MemoryDevice>{Dimm("dimm1", kAddr, 128 * kMiB)}}));
+  back = NextPlug(std::move(back.state), In(BackendsListed{std::vector<std::string>{}}));
+  EXPECT_EQ(Ended(back.actions).outcome(), memhp::v1::OPERATION_OUTCOME_DONE);
+  EXPECT_THAT(Ended(back.actions).detail(),
+              HasSubstr("recovered after the connection to the VM's manager came back: dimm1 is plugged"));
+  EXPECT_THAT(Ended(back.actions).detail(), Not(HasSubstr("restart")));
 }
 
 TEST(PlugMachine, ADimmQemuDoesNotListFailsRatherThanGuessAnAddress) {

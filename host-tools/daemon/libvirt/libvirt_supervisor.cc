@@ -188,11 +188,19 @@ void LibvirtSupervisor::OnConnectionLost(const std::string& why) {
   watch_.PublishNotice("libvirt_connection_lost", JsonStringObject({{"reason", why}}));
   if (operations_) operations_->OnManagerUnreachable(why);
   reclaim_channel_ = has_channel_;
-  // The agent's stream belonged to the closed connection and no longer carries anything; a
-  // libvirt stream on a dead connection need not say so, so it is closed here, and the agent
-  // channel's reconnect opens a new one on the new connection.
-  bridge_.reset();
-  TryReconnect();
+  // Not from here: this runs inside libvirt's close callback, which holds the connection's
+  // close-callback lock, and the reconnect unregisters that callback
+  // (virConnectUnregisterCloseCallback takes the same lock): called inline, memhpd deadlocked
+  // for good (seen in a vm case that cut the connection). The loop runs it once this returns.
+  reconnect_source_ = g_idle_add([](gpointer self) -> gboolean {
+    auto* supervisor = static_cast<LibvirtSupervisor*>(self);
+    // The agent's stream belonged to the closed connection and no longer carries anything; a
+    // libvirt stream on a dead connection need not say so, so it is closed here, and the agent
+    // channel's reconnect opens a new one on the new connection.
+    supervisor->bridge_.reset();
+    supervisor->TryReconnect();
+    return G_SOURCE_REMOVE;
+  }, this);
 }
 
 void LibvirtSupervisor::TryReconnect() {

@@ -1,4 +1,4 @@
-// memhpd — OperationRoutes (see operation_routes.h).
+// memhpd — RouteOperation (see operation_routes.h).
 #include "daemon/operation_routes.h"
 
 #include <deque>
@@ -7,37 +7,37 @@
 namespace memhp::daemon {
 
 bool RouteOperation(const memhp::v1::ControlRequest& request, ControlReply& reply,
-                    operations::OperationService& operations_, WatchHub& watch_, const AgentChannel& agent_) {
+                    operations::OperationService& operations, WatchHub& watch, const AgentChannel& agent) {
   switch (request.op_case()) {
     case memhp::v1::ControlRequest::kBlockOp:
-      operations_.BlockOp(request.block_op(), std::move(reply));
+      operations.BlockOp(request.block_op(), std::move(reply));
       return true;
     // The three transactions are tapped so that `watch` sees their request and their end.
     case memhp::v1::ControlRequest::kPlug:
-      operations_.Plug(request.plug(), watch_.TapOperation(request, std::move(reply)));
+      operations.Plug(request.plug(), watch.TapOperation(request, std::move(reply)));
       return true;
     case memhp::v1::ControlRequest::kUnplug:
-      operations_.Unplug(request.unplug(), watch_.TapOperation(request, std::move(reply)));
+      operations.Unplug(request.unplug(), watch.TapOperation(request, std::move(reply)));
       return true;
     case memhp::v1::ControlRequest::kResize:
-      operations_.Resize(request.resize(), watch_.TapOperation(request, std::move(reply)));
+      operations.Resize(request.resize(), watch.TapOperation(request, std::move(reply)));
       return true;
     case memhp::v1::ControlRequest::kPolicy:
-      operations_.Policy(request.policy(), std::move(reply));
+      operations.Policy(request.policy(), std::move(reply));
       return true;
     case memhp::v1::ControlRequest::kZones:
-      operations_.Zones(std::move(reply));
+      operations.Zones(std::move(reply));
       return true;
     case memhp::v1::ControlRequest::kDryRun:
-      operations_.DryRun(request.dry_run(), std::move(reply));
+      operations.DryRun(request.dry_run(), std::move(reply));
       return true;
     case memhp::v1::ControlRequest::kAutoscale:
-      operations_.Autoscale(request.autoscale(), std::move(reply));
+      operations.Autoscale(request.autoscale(), std::move(reply));
       return true;
     // The stream: the recent agent events first when asked, then everything from now on, until
     // the client leaves (watch_hub.h). No final answer is ever sent.
     case memhp::v1::ControlRequest::kWatch:
-      watch_.Subscribe(std::move(reply), request.watch().replay_recent() ? agent_.recent_events()
+      watch.Subscribe(std::move(reply), request.watch().replay_recent() ? agent.recent_events()
                                                                          : std::deque<memhp::v1::AgentEvent>{});
       return true;
     default:

@@ -33,15 +33,24 @@ AgentConnector UnixSocketConnector(std::string socket_path) {
 }
 
 AgentChannel::AgentChannel(std::string socket_path, GMainContext* context,
-                           AgentChannelListener listener)
-    : AgentChannel(UnixSocketConnector(std::move(socket_path)), context, std::move(listener)) {}
+                           AgentChannelListener listener, AgentChannelTimeouts timeouts)
+    : AgentChannel(UnixSocketConnector(std::move(socket_path)), context, std::move(listener), timeouts) {}
+
+namespace {
+wire::Backoff Fixed(std::chrono::milliseconds delay) {
+  const auto ms = static_cast<uint32_t>(std::max<int64_t>(1, delay.count()));
+  return wire::Backoff{.initial_ms = ms, .max_ms = ms};
+}
+}  // namespace
 
 AgentChannel::AgentChannel(AgentConnector connector, GMainContext* context,
-                           AgentChannelListener listener)
+                           AgentChannelListener listener, AgentChannelTimeouts timeouts)
     : connector_(std::move(connector)),
       context_(context),
       listener_(std::move(listener)),
       reconnect_timer_(context, kReconnect, [this] { TryConnect(); }),
+      hello_timer_(context, Fixed(timeouts.hello), [this] { OnHelloOverdue(); }),
+      hangup_timer_(context, Fixed(timeouts.hangup_gap), [this] { TryConnect(); }),
       pending_(context, "the agent") {}
 
 AgentChannel::~AgentChannel() = default;
@@ -77,6 +86,7 @@ void AgentChannel::TryConnect() {
           .on_closed = [this](wire::CloseReason reason, int error) { OnClosed(reason, error); },
           .on_drained = nullptr,
       });
+  hello_timer_.Schedule();
   memhp::v1::AgentEnvelope envelope;
   const uint64_t id = pending_.NextId();
   envelope.mutable_request()->set_id(id);
@@ -102,6 +112,20 @@ void AgentChannel::OnHelloAnswer(AgentReply reply) {
     return;
   }
   OnAgentHello(response.hello());
+}
+
+void AgentChannel::OnHelloOverdue() {
+  if (!stream_ || hello_) return;
+  ++stats_.hello_timeouts;
+  // Once per silence, not once per retry: a guest without an agent stays silent for good.
+  if (!hello_timeout_logged_) {
+    g_message("agent channel: no hello on the stream; hanging up so that the guest sees it and the agent "
+              "reopens its port (retrying quietly)");
+    hello_timeout_logged_ = true;
+  }
+  stream_.reset();
+  pending_.FailAll(memhp::v1::ERROR_CODE_UNAVAILABLE, "the agent did not say hello");
+  hangup_timer_.Schedule();
 }
 
 void AgentChannel::ScheduleReconnect() { reconnect_timer_.Schedule(); }
@@ -134,6 +158,8 @@ void AgentChannel::Request(memhp::v1::AgentRequest request, std::chrono::millise
 }
 
 void AgentChannel::OnAgentHello(const memhp::v1::Hello& hello) {
+  hello_timer_.Cancel();
+  hello_timeout_logged_ = false;
   hello_ = hello;
   policy_.reset();
   if (!hello.policy().empty()) {
@@ -272,6 +298,7 @@ void AgentChannel::OnClosed(wire::CloseReason reason, int error) {
             error ? g_strerror(error) : "");
   stream_.reset();
   hello_.reset();
+  hello_timer_.Cancel();
   pending_.FailAll(memhp::v1::ERROR_CODE_UNAVAILABLE, "the agent channel closed");
   if (was_connected && listener_.on_lost) listener_.on_lost();
   ScheduleReconnect();

@@ -6,6 +6,16 @@
 // connects), so a hello sent early waits in the socket and reaches the agent when it starts.
 // The agent also says hello whenever it (re)opens its port; whichever hello is answered first
 // makes the channel "connected" — the agent is known to be alive and speaking protocol 1.
+// A stream on which no hello arrives within `hello` (AgentChannelTimeouts) is closed, and the
+// next connect waits `hangup_gap` first: QEMU can leave the port's guest-to-host direction
+// throttled after its chardev lost a client while the guest wrote (hw/char/virtio-console.c
+// flush_buf throttles the port and the watch that would lift it dies with the connection), and
+// when the guest never saw that client go (paused, or reconnected faster than it ran), a new
+// connection alone does not lift it: the agent's answers stay inside QEMU. Seen on a libvirt
+// domain whose connection was cut while the guest was paused. Hanging up long enough for the
+// guest to see host_connected go 0 (drivers/char/virtio_console.c: POLLHUP) makes the agent
+// close and reopen its port, after which its hello gets through. With no agent in the guest the
+// channel just reconnects every `hello`, which costs nothing.
 //
 // Events carry sequence numbers; each is acknowledged as soon as it is recorded (the agent
 // replays what is not acknowledged after a reconnect). Requests carry ids; an answer to an
@@ -63,6 +73,14 @@ struct AgentChannelStats {
   uint64_t gaps = 0;            // EventGap events: the agent had to drop events
   uint64_t violations = 0;      // hellos, answers and events refused by guest_claims.h
   uint64_t refused_events = 0;  // of them, events (acknowledged, neither kept nor passed on)
+  uint64_t hello_timeouts = 0;  // streams closed because no hello came on them
+};
+
+struct AgentChannelTimeouts {
+  // How long a new stream may stay without any hello from the agent before it is closed.
+  std::chrono::milliseconds hello{10000};
+  // How long the host then stays away, so that the guest sees the hang-up.
+  std::chrono::milliseconds hangup_gap{1000};
 };
 
 // How many memory events memhpd keeps for status (VmStatus.agent.recent_events).
@@ -80,8 +98,10 @@ using AgentConnector = std::function<Result<UniqueFd>()>;
 
 class AgentChannel {
  public:
-  AgentChannel(std::string socket_path, GMainContext* context, AgentChannelListener listener);
-  AgentChannel(AgentConnector connector, GMainContext* context, AgentChannelListener listener);
+  AgentChannel(std::string socket_path, GMainContext* context, AgentChannelListener listener,
+               AgentChannelTimeouts timeouts = {});
+  AgentChannel(AgentConnector connector, GMainContext* context, AgentChannelListener listener,
+               AgentChannelTimeouts timeouts = {});
   ~AgentChannel();
   AgentChannel(const AgentChannel&) = delete;
   AgentChannel& operator=(const AgentChannel&) = delete;
@@ -122,6 +142,7 @@ class AgentChannel {
   void OnClosed(wire::CloseReason reason, int error);
   void OnAgentHello(const memhp::v1::Hello& hello);
   void OnHelloAnswer(AgentReply reply);
+  void OnHelloOverdue();
   void Violation(const std::string& why);
   [[nodiscard]] uint64_t block_size() const { return hello_ ? hello_->guest().block_size_bytes() : 0; }
   bool Send(const memhp::v1::AgentEnvelope& envelope);
@@ -132,6 +153,8 @@ class AgentChannel {
   AgentChannelListener listener_;
   std::unique_ptr<wire::FramedStream> stream_;
   wire::RetryTimer reconnect_timer_;
+  wire::RetryTimer hello_timer_;   // armed while a stream waits for the agent's first hello
+  wire::RetryTimer hangup_timer_;  // the reconnect after a stream closed for want of a hello
   // Every request in flight, our hello included (it waits as long as the stream lives).
   wire::PendingRequests<memhp::v1::AgentResponse> pending_;
   uint64_t hello_request_id_ = 0;
@@ -147,6 +170,7 @@ class AgentChannel {
   uint64_t last_seq_ = 0;
   uint64_t last_seen_unix_ns_ = 0;
   std::string last_connect_error_;
+  bool hello_timeout_logged_ = false;  // until the next hello, later timeouts pass quietly
   std::string last_violation_;
   AgentChannelStats stats_;
 };

@@ -62,12 +62,17 @@ class AgentChannelTest : public ::testing::Test {
   AgentChannelTest()
       : context_(g_main_context_new()), socket_path_(dir_.File("agent.sock")),
         listen_fd_(ListenUnix(socket_path_)) {
+    MakeChannel(AgentChannelTimeouts{});
+  }
+
+  // (Re)makes the channel under test; before Connect().
+  void MakeChannel(AgentChannelTimeouts timeouts) {
     AgentChannelListener listener;
     listener.on_hello = [this](const memhp::v1::Hello&) { ++hellos_; };
     listener.on_event = [this](const memhp::v1::AgentEvent& e) { events_.push_back(e.seq()); };
     listener.on_lost = [this] { ++lost_; };
     listener.on_violation = [this](const std::string& why) { violations_.push_back(why); };
-    channel_ = std::make_unique<AgentChannel>(socket_path_, context_, std::move(listener));
+    channel_ = std::make_unique<AgentChannel>(socket_path_, context_, std::move(listener), timeouts);
   }
   ~AgentChannelTest() override {
     channel_.reset();  // its stream and timers go before the context
@@ -386,6 +391,39 @@ TEST_F(AgentChannelTest, LostAgentFailsPendingRequestsOnceAndReconnects) {
   agent_->Send(answer);
   ASSERT_TRUE(RunUntil(context_, [&] { return channel_->agent_connected(); }));
   EXPECT_EQ(hellos_, 2);
+}
+
+// A stream that carries no hello in time is hung up, and the next connection comes after the
+// gap with a new host hello (QEMU may hold the agent's answers in a throttled port; the guest
+// must see the host leave to reopen it — agent_channel.h).
+TEST_F(AgentChannelTest, AStreamWithoutAHelloIsHungUpAndConnectedAgain) {
+  MakeChannel(AgentChannelTimeouts{.hello = 50ms, .hangup_gap = 20ms});
+  Connect();
+  const AgentEnvelope first = ReadHostHello();
+  // The fake agent reads but never answers: its end sees the host hang up.
+  ASSERT_TRUE(RunUntil(context_, [&] { return agent_->saw_eof(); }));
+  EXPECT_EQ(channel_->stats().hello_timeouts, 1u);
+  EXPECT_EQ(lost_, 0);  // it was never connected, so nothing was lost
+  agent_ = std::make_unique<Peer<AgentEnvelope>>(AcceptOne(context_, listen_fd_));
+  const AgentEnvelope second = ReadHostHello();
+  EXPECT_NE(second.request().id(), first.request().id());
+  EXPECT_EQ(channel_->stats().connects, 2u);
+  AgentEnvelope answer;
+  answer.mutable_response()->set_id(second.request().id());
+  *answer.mutable_response()->mutable_hello() = AgentHello();
+  agent_->Send(answer);
+  ASSERT_TRUE(RunUntil(context_, [&] { return channel_->agent_connected(); }));
+  EXPECT_EQ(hellos_, 1);
+}
+
+// Once the agent said hello, the stream stays, however long it is quiet.
+TEST_F(AgentChannelTest, AStreamWithAHelloIsKeptWhenQuiet) {
+  MakeChannel(AgentChannelTimeouts{.hello = 30ms, .hangup_gap = 10ms});
+  ASSERT_NO_FATAL_FAILURE(ConnectAndGreet());
+  RunFor(context_, 200ms);
+  EXPECT_TRUE(channel_->agent_connected());
+  EXPECT_EQ(channel_->stats().hello_timeouts, 0u);
+  EXPECT_EQ(channel_->stats().connects, 1u);
 }
 
 TEST_F(AgentChannelTest, NonEnvelopePayloadIsCountedAndDropped) {

@@ -75,6 +75,8 @@ class LibvirtDomain {
   [[nodiscard]] Result<virStreamPtr> OpenChannel(const std::string& name, bool take_over = false);
 
   [[nodiscard]] bool connected() const { return connected_; }
+  // Whether libvirt said the domain stopped or was undefined (the lifecycle event).
+  [[nodiscard]] bool gone() const { return gone_; }
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] const std::string& uuid() const { return uuid_; }
   [[nodiscard]] const std::string& uri() const { return uri_; }

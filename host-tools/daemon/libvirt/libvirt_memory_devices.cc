@@ -138,7 +138,42 @@ void LibvirtMemoryDevices::SetRequestedSize(const std::string& device_id, uint64
   Post<void>(std::move(done), domain_.UpdateLive(*xml));
 }
 
-void LibvirtMemoryDevices::CheckAlive(Done<void> done) { Post<void>(std::move(done), domain_.CheckRunning()); }
+// The machines ask this when the agent was lost mid-operation. On libvirt the agent's stream
+// ends only when QEMU closes the channel's chardev (it is exiting) or the connection breaks —
+// an agent restarting in the guest leaves it open. libvirt reports the domain stopped only once
+// it has reaped QEMU, and until then virDomainIsActive says "active": under `virsh destroy`
+// the channel reset came 2 s before the STOPPED event, and the plug ended "the DIMM is
+// plugged" for a domain that was gone. So an "active" answer waits for the lifecycle event
+// (domain_.gone(), checked every 100 ms) up to kStopEventGraceMs, then asks libvirt again. The
+// timer is the loop's own: LibvirtMemoryDevices lives as long as memhpd's loop runs.
+void LibvirtMemoryDevices::CheckAlive(Done<void> done) {
+  Status now = domain_.CheckRunning();
+  if (!now.ok()) {
+    Post<void>(std::move(done), std::move(now));
+    return;
+  }
+  struct Wait {
+    LibvirtMemoryDevices* self;
+    Done<void> done;
+    gint64 deadline_us;
+  };
+  auto* wait = new Wait{this, std::move(done), g_get_monotonic_time() + gint64{kStopEventGraceMs} * 1000};
+  GSource* timer = g_timeout_source_new(100);
+  g_source_set_callback(
+      timer,
+      [](gpointer data) -> gboolean {
+        auto* w = static_cast<Wait*>(data);
+        if (!w->self->domain_.gone() && g_get_monotonic_time() < w->deadline_us) return G_SOURCE_CONTINUE;
+        // After the event libvirt answers "not running" (the stop is done when it is sent).
+        Done<void> answer = std::move(w->done);
+        w->done = nullptr;
+        answer(w->self->domain_.CheckRunning());
+        return G_SOURCE_REMOVE;
+      },
+      wait, [](gpointer data) { delete static_cast<Wait*>(data); });
+  g_source_attach(timer, context_);
+  g_source_unref(timer);
+}
 
 DeviceEvent ToDeviceEvent(LibvirtDeviceEvent kind, const std::string& alias, uint64_t size) {
   const std::string id = IdFromAlias(alias);

@@ -13,7 +13,8 @@
 //                     by ToDeviceEvent — memhp's deadline decides, not libvirt's 5 s wait
 //   DeleteBackend     nothing
 //   SetRequestedSize  virDomainUpdateDeviceFlags(LIVE) of the device with <requested> changed
-//   CheckAlive        virDomainIsActive
+//   CheckAlive        virDomainIsActive; while it says active, the domain's lifecycle event
+//                     is awaited for up to kStopEventGrace first (see CheckAlive)
 //
 // Every answer is posted to the main loop (never from inside the call), as the port asks.
 #pragma once
@@ -27,6 +28,9 @@
 #include "daemon/ports/memory_devices.h"
 
 namespace memhp::daemon::libvirt {
+
+// How long CheckAlive waits for libvirt to report a stop before it believes "active".
+inline constexpr guint kStopEventGraceMs = 5000;
 
 class LibvirtMemoryDevices final : public MemoryDevices {
  public:

@@ -50,6 +50,9 @@ class SharedVm {
   // `memhpctl stop` now, for tests that stop the VM themselves; once it succeeded, the
   // destructor does not stop again.
   CliRun Stop();
+  // For a test that ended the VM another way (its libvirt domain destroyed): the destructor
+  // does not stop it.
+  void Ended() { stopped_ = true; }
 
  private:
   std::string name_;

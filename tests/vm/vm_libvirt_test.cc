@@ -11,7 +11,9 @@
 // the domain, an unknown domain and a domain that is not running are refused; and one memhpd
 // reaches the domain through a remote-style URI (qemu+unix:// to libvirtd's socket), so
 // nothing assumes the domain's files are local; and `list` / `--all status` show the domain
-// beside a VM memhp launched itself.
+// beside a VM memhp launched itself; a libvirt connection lost mid-plug is resumed once it
+// is back; last, the domain destroyed mid-plug ends the plug FAILED
+// and memhpd with it.
 //
 // One VM for the suite; the tests run in declaration order and each leaves the VM as it found
 // it. The durations the operations report are printed as figures, never asserted.
@@ -25,9 +27,11 @@
 #include <string>
 #include <vector>
 
+#include "background_memhpctl.h"
 #include "interrupted_plug.h"
 #include "memhpctl_runner.h"
 #include "shared_vm.h"
+#include "socket_relay.h"
 
 namespace memhp::vmtest {
 namespace {
@@ -110,8 +114,10 @@ class Libvirt : public SharedVmTest<Libvirt> {
     for (int i = 0; i < 50 && PidAlive(pid); ++i) g_usleep(100 * 1000);
     ASSERT_FALSE(PidAlive(pid));
   }
+  // Up to 60 s: a stream that carries no hello is hung up after 10 s and opened again
+  // (daemon/agent_channel.h), and the agent reopens its port with its own backoff.
   static bool WaitAgent() {
-    for (int i = 0; i < 80; ++i) {
+    for (int i = 0; i < 240; ++i) {
       if (ResultOf(Ctl({"--json", "status"})).Bool("agent.connected")) return true;
       g_usleep(250 * 1000);
     }
@@ -321,11 +327,71 @@ TEST_F(Libvirt, ARemoteStyleUriServesTheDomainToo) {
   ASSERT_EQ(last.exit_code, 0) << last.out << last.err;
 }
 
+// memhpd's libvirt connection taken away while a plug waits for its blocks (the guest paused,
+// so none comes online), as a libvirtd restart or a broken network would: memhpd stays, leaves
+// the plug unfinished in the journal (the client is told so), reconnects, and resumes it from
+// libvirt's live XML: DONE, recovered, saying why. The agent is heard again through a new stream
+// on the new connection. memhpd reaches libvirtd through a relay the test cuts.
+TEST_F(Libvirt, ALostLibvirtConnectionMidPlugIsResumedOnceItIsBack) {
+  ASSERT_EQ(Ctl({"stop"}).exit_code, 0);  // the attached memhpd only; the domain stays
+  // On every way out, a failed assertion included: back to a memhpd on the plain URI and a
+  // running guest, so that the later tests find the suite's usual state.
+  struct Restore {
+    ~Restore() {
+      (void)Virsh("resume " + Domain());
+      (void)Ctl({"stop"});
+      (void)Ctl({"attach", "--libvirt", Domain()});
+    }
+  } restore;
+  SocketRelay relay(Dir() + "/libvirt-relay.sock", "/var/run/libvirt/libvirt-sock");
+  ASSERT_TRUE(relay.listening());
+  const std::string uri = "qemu+unix:///system?socket=" + Dir() + "/libvirt-relay.sock";
+  CliRun attach = Ctl({"attach", "--libvirt", Domain(), "--connect", uri});
+  ASSERT_EQ(attach.exit_code, 0) << attach.out << attach.err;
+  ASSERT_TRUE(WaitAgent()) << "no agent through the relay";
+  const long pid = MemhpdPid();
+  const std::string paused = Virsh("suspend " + Domain());
+  ASSERT_NE(paused.find("suspended"), std::string::npos) << paused;
+  Background plug(vm_->root(), {"--vm", kVm, "--json", "plug", "--size", "128M", "--node", "0", "--id", "dimm5"},
+                  Dir() + "/cut-plug.out");
+  bool attached = false;
+  for (int i = 0; i < 300 && !attached; ++i) {
+    attached = InLiveXml("ua-dimm5") && Journal().find("\"device-added\",\"detail\":\"dimm5\"") != std::string::npos;
+    if (!attached) g_usleep(100 * 1000);
+  }
+  const int connections = relay.accepted();
+  relay.Cut();
+  const std::string resumed = Virsh("resume " + Domain());
+  ASSERT_TRUE(attached) << "libvirt never attached dimm5: " << Journal();
+  ASSERT_NE(resumed.find("resumed"), std::string::npos) << resumed;
+
+  ASSERT_GE(plug.Wait(60), 0) << "the client was never answered after the cut";
+  EXPECT_NE(plug.Output().find("left unfinished in the journal"), std::string::npos) << plug.Output();
+  bool recovered = false;
+  for (int i = 0; i < 300 && !recovered; ++i) {
+    recovered = Journal().find("recovered after the connection to the VM's manager came back: dimm5 is plugged") !=
+                std::string::npos;
+    if (!recovered) g_usleep(100 * 1000);
+  }
+  EXPECT_TRUE(recovered) << Journal();
+  EXPECT_GT(relay.accepted(), connections) << "memhpd never connected again";
+  EXPECT_TRUE(PidAlive(pid)) << "memhpd ended with its connection";
+  ASSERT_TRUE(WaitAgent()) << "the agent was not heard again on the new connection";
+  Json unplug = Op({"unplug", "dimm5"}, 0);
+  EXPECT_EQ(unplug.String("outcome"), "OPERATION_OUTCOME_DONE") << unplug.String("detail");
+  EXPECT_FALSE(InLiveXml("ua-dimm5"));
+}
+
 // memhpctl list and --all status see every VM of the state root whatever its engine: a default
 // VM launched by memhp beside the libvirt domain.
 TEST_F(Libvirt, ListAndAllStatusShowALaunchedVmBesideTheDomain) {
   const Memhpctl root_ctl(vm_->root());
   CliRun side = root_ctl.Run({"--vm", "side", "launch"});
+  // Stopped on every way out of the test, a failed assertion included, so that no QEMU is left.
+  struct StopSide {
+    const Memhpctl& ctl;
+    ~StopSide() { (void)ctl.Run({"--vm", "side", "stop"}); }
+  } stop_side{root_ctl};
   ASSERT_EQ(side.exit_code, 0) << side.out << side.err;
   ASSERT_TRUE(WaitAgent());
 
@@ -358,7 +424,8 @@ TEST_F(Libvirt, ListAndAllStatusShowALaunchedVmBesideTheDomain) {
   EXPECT_NE(all_text.find("== VM 'lv' =="), std::string::npos) << all_text;
   EXPECT_NE(all_text.find("== VM 'side' =="), std::string::npos) << all_text;
 
-  ASSERT_EQ(root_ctl.Run({"--vm", "side", "stop"}).exit_code, 0);
+  CliRun stopped = root_ctl.Run({"--vm", "side", "stop"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.out << stopped.err;
   Json after = ResultOf(root_ctl.Run({"--json", "list"}));
   for (size_t i = 0; i < after.Length("vms"); ++i) {
     const std::string p = "vms." + std::to_string(i);
@@ -366,6 +433,42 @@ TEST_F(Libvirt, ListAndAllStatusShowALaunchedVmBesideTheDomain) {
       EXPECT_NE(after.String(p + ".state"), "running");
     }
   }
+}
+
+// The domain destroyed while a plug waits for its blocks (the guest paused, so none comes
+// online): libvirt's lifecycle event ends the plug FAILED with the reason, the journal records
+// that end (nothing is left to resume), and memhpd ends with the VM, leaving neither its socket
+// nor its pidfile. Last in the suite: the domain is gone after it.
+TEST_F(Libvirt, TheDomainDestroyedMidPlugEndsThePlugAndMemhpd) {
+  const long pid = MemhpdPid();
+  ASSERT_GT(pid, 0);
+  const std::string paused = Virsh("suspend " + Domain());
+  ASSERT_NE(paused.find("suspended"), std::string::npos) << paused;
+  Background plug(vm_->root(), {"--vm", kVm, "--json", "plug", "--size", "128M", "--node", "0", "--id", "dimm7"},
+                  Dir() + "/destroy-plug.out");
+  bool attached = false;
+  for (int i = 0; i < 300 && !attached; ++i) {
+    attached = InLiveXml("ua-dimm7") && Journal().find("\"device-added\"") != std::string::npos;
+    if (!attached) g_usleep(100 * 1000);
+  }
+  ASSERT_TRUE(attached) << "libvirt never attached dimm7: " << Journal();
+  const std::string destroyed = Virsh("destroy " + Domain());
+  ASSERT_NE(destroyed.find("destroyed"), std::string::npos) << destroyed;
+  vm_->Ended();
+
+  ASSERT_GE(plug.Wait(60), 0) << "the plug did not end after the domain was destroyed";
+  Json op = ResultOf(plug.Output());
+  EXPECT_EQ(op.String("outcome"), "OPERATION_OUTCOME_FAILED") << plug.Output();
+  EXPECT_NE(op.String("detail").find("went away during the online step"), std::string::npos) << op.String("detail");
+  EXPECT_FALSE(op.Bool("guest_side_known"));
+  const std::string journal = Journal();
+  const size_t end = journal.rfind("\"outcome\":\"failed\"");
+  ASSERT_NE(end, std::string::npos) << journal;
+  EXPECT_NE(journal.find("went away during the online step", end), std::string::npos) << journal;
+  for (int i = 0; i < 100 && PidAlive(pid); ++i) g_usleep(100 * 1000);
+  EXPECT_FALSE(PidAlive(pid)) << "memhpd outlived its domain";
+  EXPECT_FALSE(g_file_test((Dir() + "/memhpd.pid").c_str(), G_FILE_TEST_EXISTS));
+  EXPECT_FALSE(g_file_test((Dir() + "/control.sock").c_str(), G_FILE_TEST_EXISTS));
 }
 
 }  // namespace

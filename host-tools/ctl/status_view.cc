@@ -134,13 +134,15 @@ std::string HeaderLine(const memhp::v1::VmStatus& status) {
   line += "  (" + Join(facts, ", ");
   if (status.memhpd_pid() != 0) line += "; memhpd pid " + std::to_string(status.memhpd_pid());
   line += ")\n";
-  // "libvirt: domain memhp-lv on qemu:///system (uuid ...)" for a libvirt domain.
-  if (status.has_libvirt()) {
-    const memhp::v1::LibvirtInfo& lv = status.libvirt();
-    line += "libvirt: domain " + lv.domain() + " on " + lv.uri() + " (uuid " + lv.uuid() + ")" +
-            (lv.agent_channel() ? "" : ", no org.memhp.agent.0 channel: guest side unknown") + "\n";
-  }
   return line;
+}
+
+// "libvirt: domain memhp-lv on qemu:///system (uuid ...)" for a libvirt domain, else "".
+std::string LibvirtLine(const memhp::v1::VmStatus& status) {
+  if (!status.has_libvirt()) return "";
+  const memhp::v1::LibvirtInfo& lv = status.libvirt();
+  return "libvirt: domain " + lv.domain() + " on " + lv.uri() + " (uuid " + lv.uuid() + ")" +
+         (lv.agent_channel() ? "" : ", no org.memhp.agent.0 channel: guest side unknown") + "\n";
 }
 
 std::string MemoryLine(const memhp::v1::QemuInfo& qemu) {
@@ -332,7 +334,9 @@ std::string RenderStatusText(const memhp::v1::VmStatus& status, const memhp::v1:
   auto one_line = [](const std::string& line) {
     return EscapeForTerminal(std::string_view(line).substr(0, line.size() - 1), Newlines::kEscape) + "\n";
   };
+  // (A header and a libvirt line escaped as one showed the newline between them as "\x0a".)
   std::string out = one_line(HeaderLine(status));
+  if (std::string libvirt = LibvirtLine(status); !libvirt.empty()) out += one_line(libvirt);
   out += MemoryLine(status.qemu());
   out += one_line(AgentLine(status.agent(), summary));
   out += OnliningLines(status.agent());

@@ -320,6 +320,18 @@ TEST(RenderStatusTextTest, RefusedGuestMessagesAreCountedUnderTheAgentLine) {
             "a power of two");
 }
 
+// The libvirt line is a line of its own under the header, not escaped into it.
+TEST(RenderStatusTextTest, ALibvirtDomainHasItsOwnLineUnderTheHeader) {
+  v1::VmStatus status = FullStatus();
+  status.mutable_libvirt()->set_domain("memhp-lv");
+  status.mutable_libvirt()->set_uri("qemu:///system");
+  status.mutable_libvirt()->set_uuid("a398");
+  status.mutable_libvirt()->set_agent_channel(true);
+  const std::string text = RenderStatusText(status);
+  EXPECT_THAT(text, HasSubstr(")\nlibvirt: domain memhp-lv on qemu:///system (uuid a398)\nmemory: "));
+  EXPECT_THAT(text, Not(HasSubstr("\\x0a")));
+}
+
 TEST(RenderStatusTextTest, CompetingOnlinersAndATakeOverFollowTheAgentLine) {
   v1::VmStatus status = FullStatus();
   v1::Hello* hello = status.mutable_agent()->mutable_hello();

@@ -86,7 +86,8 @@ void SocketRelay::Pump(int a, int b) {
       }
       const int to = i == 0 ? b : a;
       for (ssize_t off = 0; off < n;) {
-        const ssize_t w = write(to, buf + off, static_cast<size_t>(n - off));
+        // MSG_NOSIGNAL: a side that went away must end this pump, not the test (SIGPIPE).
+        const ssize_t w = send(to, buf + off, static_cast<size_t>(n - off), MSG_NOSIGNAL);
         if (w <= 0) {
           shutdown(a, SHUT_RDWR);
           shutdown(b, SHUT_RDWR);

@@ -54,6 +54,11 @@ void SocketRelay::AcceptLoop() {
     if (fds[1].revents != 0) return;
     const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
+    if (refusing_) {
+      close(client);
+      ++refused_;
+      continue;
+    }
     const int upstream = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const sockaddr_un addr = Address(upstream_path_);
     if (upstream < 0 || connect(upstream, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {

@@ -23,8 +23,12 @@ class SocketRelay {
   [[nodiscard]] bool listening() const { return listen_fd_ >= 0; }
   // Closes every relayed connection, both ends, now; new connections are relayed again.
   void Cut();
-  // How many connections were accepted so far.
+  // While refusing, each new connection is closed as soon as it is accepted, as a libvirtd that
+  // is restarting would; the client's handshake fails and it must try again.
+  void Refuse(bool refuse) { refusing_ = refuse; }
+  // How many connections were relayed, and how many refused, so far.
   [[nodiscard]] int accepted() const { return accepted_.load(); }
+  [[nodiscard]] int refused() const { return refused_.load(); }
 
  private:
   struct Pair {
@@ -40,6 +44,8 @@ class SocketRelay {
   int listen_fd_ = -1;
   int wake_[2] = {-1, -1};
   std::atomic<int> accepted_{0};
+  std::atomic<int> refused_{0};
+  std::atomic<bool> refusing_{false};
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<Pair> pairs_;

@@ -101,6 +101,18 @@ class Libvirt : public SharedVmTest<Libvirt> {
     s << in.rdbuf();
     return s.str();
   }
+  // Up to 30 s for a plug in flight to have attached DIMM `id`: in libvirt's live XML, and its
+  // device-added step in the journal (so the plug is past the hardware, in its agent steps).
+  static bool WaitAttached(const std::string& id) {
+    for (int i = 0; i < 300; ++i) {
+      if (InLiveXml("ua-" + id) &&
+          Journal().find("\"device-added\",\"detail\":\"" + id + "\"") != std::string::npos) {
+        return true;
+      }
+      g_usleep(100 * 1000);
+    }
+    return false;
+  }
   static long MemhpdPid() {
     std::ifstream in(Dir() + "/memhpd.pid");
     long pid = 0;
@@ -328,8 +340,9 @@ TEST_F(Libvirt, ARemoteStyleUriServesTheDomainToo) {
 }
 
 // memhpd's libvirt connection taken away while a plug waits for its blocks (the guest paused,
-// so none comes online), as a libvirtd restart or a broken network would: memhpd stays, leaves
-// the plug unfinished in the journal (the client is told so), reconnects, and resumes it from
+// so none comes online), and every new connection refused for a while, as a libvirtd restart
+// would: memhpd stays, leaves the plug unfinished in the journal (the client is told so), tries
+// again until libvirt answers, reconnects, and resumes it from
 // libvirt's live XML: DONE, recovered, saying why. The agent is heard again through a new stream
 // on the new connection. memhpd reaches libvirtd through a relay the test cuts.
 TEST_F(Libvirt, ALostLibvirtConnectionMidPlugIsResumedOnceItIsBack) {
@@ -354,12 +367,10 @@ TEST_F(Libvirt, ALostLibvirtConnectionMidPlugIsResumedOnceItIsBack) {
   ASSERT_NE(paused.find("suspended"), std::string::npos) << paused;
   Background plug(vm_->root(), {"--vm", kVm, "--json", "plug", "--size", "128M", "--node", "0", "--id", "dimm5"},
                   Dir() + "/cut-plug.out");
-  bool attached = false;
-  for (int i = 0; i < 300 && !attached; ++i) {
-    attached = InLiveXml("ua-dimm5") && Journal().find("\"device-added\",\"detail\":\"dimm5\"") != std::string::npos;
-    if (!attached) g_usleep(100 * 1000);
-  }
+  const bool attached = WaitAttached("dimm5");
   const int connections = relay.accepted();
+  // libvirtd "restarts": the connection breaks, and for a while every new one fails.
+  relay.Refuse(true);
   relay.Cut();
   const std::string resumed = Virsh("resume " + Domain());
   ASSERT_TRUE(attached) << "libvirt never attached dimm5: " << Journal();
@@ -367,6 +378,12 @@ TEST_F(Libvirt, ALostLibvirtConnectionMidPlugIsResumedOnceItIsBack) {
 
   ASSERT_GE(plug.Wait(60), 0) << "the client was never answered after the cut";
   EXPECT_NE(plug.Output().find("left unfinished in the journal"), std::string::npos) << plug.Output();
+  // memhpd keeps trying while it is refused (100 ms, doubling up to 2 s), and nothing ends yet.
+  for (int i = 0; i < 300 && relay.refused() < 3; ++i) g_usleep(100 * 1000);
+  EXPECT_GE(relay.refused(), 3) << "memhpd did not try again while libvirtd was away";
+  EXPECT_EQ(Journal().find("recovered after the connection"), std::string::npos) << Journal();
+  EXPECT_TRUE(PidAlive(pid)) << "memhpd ended while libvirtd was away";
+  relay.Refuse(false);
   bool recovered = false;
   for (int i = 0; i < 300 && !recovered; ++i) {
     recovered = Journal().find("recovered after the connection to the VM's manager came back: dimm5 is plugged") !=
@@ -446,12 +463,7 @@ TEST_F(Libvirt, TheDomainDestroyedMidPlugEndsThePlugAndMemhpd) {
   ASSERT_NE(paused.find("suspended"), std::string::npos) << paused;
   Background plug(vm_->root(), {"--vm", kVm, "--json", "plug", "--size", "128M", "--node", "0", "--id", "dimm7"},
                   Dir() + "/destroy-plug.out");
-  bool attached = false;
-  for (int i = 0; i < 300 && !attached; ++i) {
-    attached = InLiveXml("ua-dimm7") && Journal().find("\"device-added\"") != std::string::npos;
-    if (!attached) g_usleep(100 * 1000);
-  }
-  ASSERT_TRUE(attached) << "libvirt never attached dimm7: " << Journal();
+  ASSERT_TRUE(WaitAttached("dimm7")) << "libvirt never attached dimm7: " << Journal();
   const std::string destroyed = Virsh("destroy " + Domain());
   ASSERT_NE(destroyed.find("destroyed"), std::string::npos) << destroyed;
   vm_->Ended();

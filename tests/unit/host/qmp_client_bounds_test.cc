@@ -17,11 +17,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-using test_support::ErrorOf;
-using test_support::FakeServer;
-using test_support::kGreeting;
-using test_support::Reply;
-
 QmpClientOptions LineBound(std::size_t bytes) {
   QmpClientOptions options;
   options.json_limits.max_bytes = bytes;

@@ -20,6 +20,11 @@
 
 namespace memhp::qmp {
 
+using test_support::ErrorOf;
+using test_support::FakeServer;
+using test_support::kGreeting;
+using test_support::Reply;
+
 // Collects a command's outcomes; more than one is a bug the tests look for.
 struct Outcome {
   int calls = 0;

@@ -29,11 +29,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-using test_support::ErrorOf;
-using test_support::FakeServer;
-using test_support::kGreeting;
-using test_support::Reply;
-
 TEST_F(QmpClientTest, HandshakeReadsGreetingAndNegotiatesCapabilities) {
   StartPair();
   EXPECT_FALSE(client_->connected());

@@ -8,7 +8,8 @@
 // there; virtio-mem grows and shrinks; raw QMP and the audit plugin are refused; a domain
 // without the agent's channel is served with the guest side unknown; a memhpd
 // killed after libvirt attached a DIMM resumes the plug from the journal; a second memhpd for
-// the domain, an unknown domain and a domain that is not running are refused; and one memhpd
+// the domain, an unknown domain and a domain that is not running are refused, a domain without
+// <maxMemory> gets its plugs refused by admission; and one memhpd
 // reaches the domain through a remote-style URI (qemu+unix:// to libvirtd's socket), so
 // nothing assumes the domain's files are local; and `list` / `--all status` show the domain
 // beside a VM memhp launched itself; a libvirt connection lost mid-plug is resumed once it
@@ -246,6 +247,32 @@ TEST_F(Libvirt, UnknownOrStoppedDomainsAreRefused) {
   ASSERT_NE(defined.find("defined"), std::string::npos) << defined;
   EXPECT_EQ(stopped.exit_code, 1);
   EXPECT_NE((stopped.out + stopped.err).find("is not running"), std::string::npos) << stopped.out << stopped.err;
+}
+
+// A running domain without <maxMemory> has no DIMM slots: memhp's admission refuses the plug and
+// says why, and libvirt is never asked (nothing is attached). The domain boots no OS (its
+// firmware finds nothing to boot), which is all a refusal needs.
+TEST_F(Libvirt, ADomainWithoutMaxMemoryIsRefusedByAdmission) {
+  const std::string xml = "/tmp/memhp-lv-bare.xml";
+  {
+    std::ofstream f(xml);
+    f << "<domain type='qemu'><name>memhp-lv-bare</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
+         "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices><memballoon model='none'/></devices>"
+         "</domain>";
+  }
+  const std::string created = Virsh("create " + xml);
+  Memhpctl other(vm_->root());
+  CliRun attach = other.Run({"--vm", "lv-bare", "attach", "--libvirt", "memhp-lv-bare"});
+  CliRun plug = other.Run({"--vm", "lv-bare", "--json", "plug", "--size", "128M", "--node", "0", "--id", "d1"});
+  const std::string live = Virsh("dumpxml memhp-lv-bare");
+  CliRun stop = other.Run({"--vm", "lv-bare", "stop"});
+  Virsh("destroy memhp-lv-bare");
+  ASSERT_NE(created.find("created"), std::string::npos) << created;
+  ASSERT_EQ(attach.exit_code, 0) << attach.out << attach.err;
+  EXPECT_NE(plug.exit_code, 0) << plug.out;
+  EXPECT_NE((plug.out + plug.err).find("the VM has no DIMM slots"), std::string::npos) << plug.out << plug.err;
+  EXPECT_EQ(live.find("<memory model='dimm'"), std::string::npos) << live;
+  EXPECT_EQ(stop.exit_code, 0) << stop.out << stop.err;
 }
 
 // A domain without the agent's channel is served with the guest side unknown, as an attached

@@ -88,7 +88,12 @@ void LibvirtMemoryDevices::GatherFacts(std::function<void(HardwareFacts)> done) 
     facts.max_memory = d->max_memory;
     facts.slots = d->slots;
     facts.node_count = d->node_count;
-    if (!d->max_memory) facts.problems.push_back("the domain XML has no <maxMemory slots=...>: no room to plug DIMMs");
+    // Without <maxMemory> libvirt gives QEMU no slots at all (and refuses every memory device
+    // attach), so the count is known: none. Admission then refuses a plug itself.
+    if (!d->max_memory) {
+      facts.slots = 0;
+      facts.problems.push_back("the domain XML has no <maxMemory slots=...>: no room to plug DIMMs");
+    }
     facts.problems.insert(facts.problems.end(), d->problems.begin(), d->problems.end());
   }
   facts.connected = domain_.connected();

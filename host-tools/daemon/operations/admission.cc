@@ -99,6 +99,11 @@ AdmissionDecision Admit(const AdmissionRequest& request, const AdmissionFacts& f
         ++used;
       }
     }
+    if (*facts.slots == 0) {
+      return Refuse(d, ERROR_CODE_FAILED,
+                    "the VM has no DIMM slots (QEMU started without -m slots=N, or a libvirt domain "
+                    "without <maxMemory slots=...>)");
+    }
     if (used >= *facts.slots) {
       return Refuse(d, ERROR_CODE_FAILED,
                     "no free DIMM slot: " + std::to_string(used) + " of " + std::to_string(*facts.slots) +

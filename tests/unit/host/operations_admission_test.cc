@@ -75,6 +75,8 @@ TEST(Admission, RefusesEveryBrokenLimitNamingIt) {
          f.plugged_memory = 1 * kGiB;
        },
        "no free DIMM slot: 4 of 4 slots used", memhp::v1::ERROR_CODE_FAILED},
+      {"no slots at all (a libvirt domain without <maxMemory>)", {"dimm1", 128 * kMiB, 1},
+       [](AdmissionFacts& f) { f.slots = 0; }, "the VM has no DIMM slots", memhp::v1::ERROR_CODE_FAILED},
       {"maxmem", {"dimm1", 8 * kGiB, 1}, nullptr, "maxmem exceeded: base 512 MiB + plugged 0 B + 8 GiB > maxmem 8 GiB",
        memhp::v1::ERROR_CODE_FAILED},
       {"maxmem counts what is plugged", {"dimm1", 1 * kGiB, 1},

@@ -22,6 +22,12 @@ constexpr wire::Backoff kReconnect{.initial_ms = 100, .max_ms = 2000};
 
 uint64_t NowUnixNs() { return static_cast<uint64_t>(g_get_real_time()) * 1000; }
 
+// A one-shot delay as a RetryTimer policy (never less than 1 ms).
+wire::Backoff Fixed(std::chrono::milliseconds delay) {
+  const auto ms = static_cast<uint32_t>(std::max<int64_t>(1, delay.count()));
+  return wire::Backoff{.initial_ms = ms, .max_ms = ms};
+}
+
 }  // namespace
 
 AgentConnector UnixSocketConnector(std::string socket_path) {
@@ -35,13 +41,6 @@ AgentConnector UnixSocketConnector(std::string socket_path) {
 AgentChannel::AgentChannel(std::string socket_path, GMainContext* context,
                            AgentChannelListener listener, AgentChannelTimeouts timeouts)
     : AgentChannel(UnixSocketConnector(std::move(socket_path)), context, std::move(listener), timeouts) {}
-
-namespace {
-wire::Backoff Fixed(std::chrono::milliseconds delay) {
-  const auto ms = static_cast<uint32_t>(std::max<int64_t>(1, delay.count()));
-  return wire::Backoff{.initial_ms = ms, .max_ms = ms};
-}
-}  // namespace
 
 AgentChannel::AgentChannel(AgentConnector connector, GMainContext* context,
                            AgentChannelListener listener, AgentChannelTimeouts timeouts)
